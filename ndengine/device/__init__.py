@@ -1,0 +1,6 @@
+"""Devices: the array module, worker configuration and memory of each device."""
+from .device import Device, DeviceError, cpu, cpu_pinned, current_device, gpu, num_gpus
+
+Context = Device
+
+__all__ = ["Device", "Context", "DeviceError", "cpu", "cpu_pinned", "gpu", "current_device", "num_gpus"]

@@ -1,0 +1,180 @@
+"""The Device contract: what the engine and the array layers need from a device.
+
+A device is identified by ``(device_type, device_id)`` and is interned, so
+``cpu(0) is cpu(0)``.  It names the array module its kernels use (``xp``: NumPy for
+CPUs, CuPy for GPUs), how many worker and copy threads the engine should give it, and
+a per-thread set-up hook (BLAS thread budget, CUDA stream).  The engine owns the
+threads; the device says how they are configured.  ``Device`` doubles as MXNet's
+``Context``: ``with cpu(1): ...`` makes it the default device in that block.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+from ..base import MXNetError, env_int
+
+__all__ = ["Device", "cpu", "gpu", "cpu_pinned", "current_device", "num_gpus", "DeviceError"]
+
+
+class DeviceError(MXNetError, ValueError):
+    """An unknown or unavailable device was named."""
+
+
+def _default_cpu_workers() -> int:
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cores))
+
+
+class Device:
+    """A device handle (MXNet's ``Context``)."""
+
+    __slots__ = ("device_type", "device_id", "__weakref__")
+    _interned: ClassVar[dict[tuple[str, int], "Device"]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _local: ClassVar[threading.local] = threading.local()
+    devtype2str: ClassVar[dict[int, str]] = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
+    devstr2type: ClassVar[dict[str, int]] = {v: k for k, v in devtype2str.items()}
+
+    device_type: str
+    device_id: int
+
+    def __new__(cls, device_type: "str | Device" = "cpu", device_id: int = 0) -> "Device":
+        if isinstance(device_type, Device):
+            return device_type
+        if device_type not in cls.devstr2type:
+            raise DeviceError(
+                f"unknown device type {device_type!r}; expected one of "
+                f"{sorted(cls.devstr2type)}"
+            )
+        if not isinstance(device_id, int) or isinstance(device_id, bool) or device_id < 0:
+            raise DeviceError(f"device id must be a non-negative int, got {device_id!r}")
+        key = (device_type, device_id)
+        dev = cls._interned.get(key)
+        if dev is None:
+            with cls._lock:
+                dev = cls._interned.get(key)
+                if dev is None:
+                    dev = object.__new__(cls)
+                    object.__setattr__(dev, "device_type", device_type)
+                    object.__setattr__(dev, "device_id", device_id)
+                    cls._interned[key] = dev
+        return dev
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Device objects are immutable")
+
+    def __reduce__(self):
+        return (Device, (self.device_type, self.device_id))
+
+    # -- identity --------------------------------------------------------------
+    @property
+    def device_typeid(self) -> int:
+        return self.devstr2type[self.device_type]
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.device_type == "gpu"
+
+    # Devices are interned, so identity hash and equality (C-level, fast) are right.
+
+    def __repr__(self) -> str:
+        return f"{self.device_type}({self.device_id})"
+
+    __str__ = __repr__
+
+    # -- what the engine needs ---------------------------------------------------
+    @property
+    def available(self) -> bool:
+        if self.device_type == "gpu":
+            return self.device_id < num_gpus()
+        return True
+
+    def check_available(self) -> None:
+        if not self.available:
+            raise DeviceError(
+                f"device {self} is not available (num_gpus() == {num_gpus()}; "
+                "GPUs need CuPy and a CUDA device)"
+            )
+
+    @property
+    def num_workers(self) -> int:
+        """Compute worker threads the threaded engine runs for this device."""
+        if self.device_type == "gpu":
+            return env_int("NDENGINE_GPU_WORKERS", "MXNET_GPU_WORKER_NTHREADS", default=2)
+        return env_int("NDENGINE_CPU_WORKERS", "MXNET_CPU_WORKER_NTHREADS",
+                       default=_default_cpu_workers())
+
+    @property
+    def num_copy_workers(self) -> int:
+        return env_int("NDENGINE_COPY_WORKERS", "MXNET_GPU_COPY_NTHREADS", default=1)
+
+    @property
+    def inline_ok(self) -> bool:
+        """May a waiting front-end thread run this device's ready ops itself?
+
+        True for CPUs.  GPU ops are bound to their worker's stream, so no.
+        """
+        return self.device_type != "gpu"
+
+    def worker_init(self, worker_index: int, is_copy: bool) -> None:
+        """Called once in each engine worker thread of this device, before any op."""
+
+    @property
+    def xp(self):
+        """The array module of this device's kernels."""
+        if self.device_type == "gpu":
+            from . import gpu as _gpu
+
+            return _gpu.cupy_module()
+        import numpy
+
+        return numpy
+
+    # -- MXNet's Context API -------------------------------------------------------
+    def __enter__(self) -> "Device":
+        stack = getattr(Device._local, "stack", None)
+        if stack is None:
+            stack = Device._local.stack = []
+        stack.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        Device._local.stack.pop()
+
+    def empty_cache(self) -> None:
+        """Return pooled memory of this device (see ``ndengine.memory_info``)."""
+
+
+_default_device = Device("cpu", 0)
+
+
+def current_device() -> Device:
+    """The innermost ``with device:`` block of this thread, else ``cpu(0)``."""
+    stack = getattr(Device._local, "stack", None)
+    if stack:
+        return stack[-1]
+    return _default_device
+
+
+def cpu(device_id: int = 0) -> Device:
+    """See ``mxnet.cpu``: the CPU device *device_id*.  Several CPU devices each get
+    their own workers, so they stand in for several GPUs."""
+    return Device("cpu", device_id)
+
+
+def cpu_pinned(device_id: int = 0) -> Device:
+    return Device("cpu_pinned", device_id)
+
+
+def gpu(device_id: int = 0) -> Device:
+    """See ``mxnet.gpu``.  Creating the handle never fails; using it without a GPU does."""
+    return Device("gpu", device_id)
+
+
+def num_gpus() -> int:
+    from . import gpu as _gpu
+
+    return _gpu.num_gpus()

@@ -1,0 +1,165 @@
+"""The dependency engine: schedules callables over read/write vars on devices.
+
+It knows nothing of arrays.  MXNet's names::
+
+    v = new_var("x")
+    push(fn, reads=(a,), writes=(v,), device=cpu(0), priority=0, name="add")
+    wait_for_var(v); wait_all(); delete_var(v)
+    with bulk(16): ...          # coalesce up to 16 pushes into one op
+    statistics()                # pending ops, queue depths, busy workers per device
+    set_engine("naive")         # or NDENGINE_ENGINE=naive / MXNET_ENGINE_TYPE=NaiveEngine
+
+See :mod:`.threaded` for the scheduling design and :mod:`.state` for the var rules.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
+
+from ..base import env_str
+from ..device import Device
+from . import bulk as _bulk
+from .hooks import HOOKS
+from .naive import NaiveEngine
+from .threaded import ThreadedEngine
+from .var import Op, Var
+
+__all__ = ["new_var", "push", "wait_for_var", "wait_to_write", "wait_all", "delete_var",
+           "bulk", "statistics", "set_engine", "get_engine", "set_bound", "Var", "Op",
+           "HOOKS", "ThreadedEngine", "NaiveEngine"]
+
+_KINDS = {"threaded": ThreadedEngine, "naive": NaiveEngine}
+
+
+def _kind_from_env() -> str:
+    kind = env_str("NDENGINE_ENGINE")
+    if kind:
+        kind = kind.strip().lower()
+        if kind not in _KINDS:
+            raise ValueError(f"NDENGINE_ENGINE must be 'threaded' or 'naive', got {kind!r}")
+        return kind
+    mx = env_str("MXNET_ENGINE_TYPE")
+    if mx and mx.strip().lower().startswith("naive"):
+        return "naive"
+    return "threaded"
+
+
+_engine: ThreadedEngine = _KINDS[_kind_from_env()]()
+
+
+def get_engine() -> ThreadedEngine:
+    """The engine in use."""
+    return _engine
+
+
+def set_engine(kind: str) -> None:
+    """Switch to the ``'threaded'`` or ``'naive'`` engine, after finishing pending work.
+
+    Pending errors of the old engine are raised here rather than lost."""
+    if kind not in _KINDS:
+        raise ValueError(f"set_engine: kind must be 'threaded' or 'naive', got {kind!r}")
+    old = _engine
+    if old.kind == kind:
+        return
+    old.drain()
+    new = _KINDS[kind]()
+    new.max_pending_ops = old.max_pending_ops
+    new.max_pending_bytes = old.max_pending_bytes
+    with old._lock:
+        new._errors.update(old._errors)
+        old._errors.clear()
+    _bind(new)
+
+
+def new_var(name: str | None = None) -> Var:
+    """A new engine variable (see MXNet's ``Engine::NewVariable``)."""
+    return Var(name)
+
+
+# The hot entry points are the current engine's bound methods, rebound by set_engine()
+# and after fork, so a call costs no extra Python frame.  Use them as ``engine.push``.
+push = _engine.push
+wait_for_var = _engine.wait_for_var
+wait_to_write = _engine.wait_to_write
+wait_all = _engine.wait_all
+delete_var = _engine.delete_var
+
+
+def _bind(eng: ThreadedEngine) -> None:
+    global _engine, push, wait_for_var, wait_to_write, wait_all, delete_var
+    _engine = eng
+    push = eng.push
+    wait_for_var = eng.wait_for_var
+    wait_to_write = eng.wait_to_write
+    wait_all = eng.wait_all
+    delete_var = eng.delete_var
+
+
+def statistics() -> dict[str, Any]:
+    """Pending ops, queue depths, busy workers and bytes pending, per device."""
+    return _engine.statistics()
+
+
+def set_bound(max_pending_ops: int | None = None, max_pending_bytes: int | None = None) -> None:
+    """Set the backpressure bound per device (see ``statistics()``)."""
+    _engine.set_bound(max_pending_ops, max_pending_bytes)
+
+
+@contextmanager
+def bulk(size: int) -> Iterator[None]:
+    """Coalesce up to *size* consecutive pushes of this thread into one engine op."""
+    with _bulk.bulk(size, get_engine):
+        yield
+
+
+# --------------------------------------------------------------------- process life
+def _at_exit() -> None:
+    timeout = float(env_str("NDENGINE_EXIT_TIMEOUT", default="30") or 30)
+    _engine.shutdown(timeout)
+
+
+atexit.register(_at_exit)
+
+_fork_lock_held = False
+
+
+def _before_fork() -> None:
+    """Finish in-flight work and hold the engine still, so the child starts clean."""
+    global _fork_lock_held
+    eng = _engine
+    if threading.get_ident() in eng._worker_threads:
+        return
+    while True:
+        eng.drain()
+        eng._lock.acquire()
+        if eng._pending == 0:
+            _fork_lock_held = True
+            return
+        eng._lock.release()
+
+
+def _after_fork_parent() -> None:
+    global _fork_lock_held
+    if _fork_lock_held:
+        _fork_lock_held = False
+        _engine._lock.release()
+
+
+def _after_fork_child() -> None:
+    """The child gets a fresh engine of the same kind (the parent's threads are gone)."""
+    global _fork_lock_held
+    old = _engine
+    new = type(old)()
+    new.max_pending_ops = old.max_pending_ops
+    new.max_pending_bytes = old.max_pending_bytes
+    _bind(new)
+    _fork_lock_held = False
+    _bulk.STATE.ops = []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+                        after_in_child=_after_fork_child)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: creates ./.venv on first use, installs ndengine
+# (editable, with the test and demo extras) and runs what you ask for.
+#   ./run.sh demo    the seed chapters end to end (examples/run_all.py)
+#   ./run.sh test    the test suite
+#   ./run.sh bench   the benchmarks side by side (benchmarks/run_all.py)
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=${NDENGINE_VENV:-.venv}
+PY=${PYTHON:-python3}
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+fi
+if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e ".[test,demo]"
+    touch "$VENV/.installed"
+fi
+cmd=${1:-demo}
+shift || true
+case "$cmd" in
+    demo)  exec "$VENV/bin/python" examples/run_all.py "$@" ;;
+    test)  exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests "$@" ;;
+    bench) exec "$VENV/bin/python" benchmarks/run_all.py "$@" ;;
+    *) echo "usage: ./run.sh demo|test|bench [args]" >&2; exit 2 ;;
+esac
