@@ -1,0 +1,713 @@
+"""NDArray: a buffer, an engine var and a device — and the dispatch of ops onto it.
+
+Invariants
+----------
+* ``_shape`` and ``_dtype`` are known at creation (inferred by the op's rule), so
+  ``shape``, ``dtype``, ``size``, ``ndim`` and ``device`` never block.
+* ``_data`` (the NumPy/CuPy buffer) is only assigned by an op that writes ``_var``;
+  kernels read the ``_data`` of their inputs when they run, after the engine granted
+  the reads.  Anything else must wait first (the sync points below).
+* Outputs are allocated when their op runs (as in MXNet), not at push.
+* View-returning kernels (reshape, transpose, basic slicing, ...) may share a buffer;
+  in-place kernels copy such a buffer before writing it (copy-on-write), so arrays
+  behave as independent values whatever the schedule.
+
+Sync points: ``wait_to_read``, ``wait_to_write``, ``asnumpy``, ``item``, ``tolist``,
+``repr``/``str``/``print``, ``bool``, ``float``, ``int``, ``len`` is not one (shape is
+known), iteration (yields rows lazily, no wait), ``__array__``.
+"""
+from __future__ import annotations
+
+import functools
+import numbers
+from typing import Any
+
+import numpy as _onp
+
+from .. import engine as _engine
+from ..base import MXNetError
+from ..device import Device, current_device
+from ..device.transfer import to_host, transfer
+from ..engine.var import Var
+from . import tape as _tape
+from .ops import OPS, OpDef, ShapeError, _fmt, float32
+
+__all__ = ["NDArray", "invoke", "from_buffer", "apply_op", "DeviceMismatchError"]
+
+_partial = functools.partial
+_new_object = object.__new__
+_ndarray = _onp.ndarray
+_TAPE = _tape.STATE
+_SCALARS = frozenset([int, float, bool, complex, _onp.float32, _onp.float64, _onp.float16,
+                      _onp.int64, _onp.int32, _onp.int8, _onp.uint8, _onp.int16,
+                      _onp.bool_, _onp.uint32, _onp.uint64, _onp.uint16])
+_DEFAULT_DEVICE = Device("cpu", 0)
+_NP = _onp
+
+
+class DeviceMismatchError(MXNetError, ValueError):
+    """Operands of one op live on different devices."""
+
+
+def _xp(device: Device) -> Any:
+    return _NP if device.device_type != "gpu" else device.xp
+
+
+# ----------------------------------------------------------------------------- runners
+# A runner executes on an engine worker: it calls the kernel on the input buffers and
+# stores the result as the output's buffer, cast to the inferred dtype when needed.
+def _fix(r: Any, out: "NDArray") -> Any:
+    if r.__class__ is not _ndarray and not hasattr(r, "__cuda_array_interface__"):
+        r = _NP.asarray(r)
+    if r.dtype != out._dtype:
+        r = r.astype(out._dtype)
+    if r.shape != out._shape:
+        from ..base import EngineInternalError
+
+        raise EngineInternalError(f"kernel produced shape {r.shape}, inferred {out._shape}")
+    return r
+
+
+def _run_u(kernel: Any, xp: Any, out: "NDArray", a: "NDArray", params: dict) -> None:
+    r = kernel(xp, a._data, **params)
+    if r.__class__ is not _ndarray or r.dtype is not out._dtype:
+        r = _fix(r, out)
+    out._data = r
+
+
+def _run_aa(kernel: Any, xp: Any, out: "NDArray", a: "NDArray", b: "NDArray") -> None:
+    r = kernel(xp, a._data, b._data)
+    if r.__class__ is not _ndarray or r.dtype is not out._dtype:
+        r = _fix(r, out)
+    out._data = r
+
+
+def _run_as(kernel: Any, xp: Any, out: "NDArray", a: "NDArray", b: Any) -> None:
+    r = kernel(xp, a._data, b)
+    if r.__class__ is not _ndarray or r.dtype is not out._dtype:
+        r = _fix(r, out)
+    out._data = r
+
+
+def _run_sa(kernel: Any, xp: Any, out: "NDArray", a: Any, b: "NDArray") -> None:
+    r = kernel(xp, a, b._data)
+    if r.__class__ is not _ndarray or r.dtype is not out._dtype:
+        r = _fix(r, out)
+    out._data = r
+
+
+def _unwrap(x: Any) -> Any:
+    if x.__class__ is NDArray:
+        return x._data
+    if x.__class__ is list or x.__class__ is tuple:
+        return x.__class__(_unwrap(v) for v in x)
+    return x
+
+
+def _run_n(kernel: Any, xp: Any, outs: list["NDArray"], args: tuple, params: dict) -> None:
+    r = kernel(xp, *[_unwrap(a) for a in args], **params)
+    if len(outs) == 1:
+        out = outs[0]
+        if r.__class__ is not _ndarray or r.dtype is not out._dtype:
+            r = _fix(r, out)
+        out._data = r
+    else:
+        for out, x in zip(outs, r):
+            if x.__class__ is not _ndarray or x.dtype is not out._dtype:
+                x = _fix(x, out)
+            out._data = x
+
+
+# ----------------------------------------------------------------------------- creation
+def _new(shape: tuple[int, ...], dtype: Any, device: Device) -> "NDArray":
+    a = _new_object(NDArray)
+    a._data = None
+    a._var = Var()
+    a._device = device
+    a._shape = shape
+    a._dtype = dtype
+    a._shared = False
+    a._grad = None
+    a._grad_req = None
+    a._node = None
+    return a
+
+
+def from_buffer(buf: Any, device: Device | None = None) -> "NDArray":
+    """Wrap a ready buffer (no op is pushed: it is available at once)."""
+    if buf.__class__ is not _ndarray and not hasattr(buf, "__cuda_array_interface__"):
+        buf = _NP.asarray(buf)
+    a = _new(buf.shape, buf.dtype, device or _DEFAULT_DEVICE)
+    a._data = buf
+    return a
+
+
+def _infer(opdef: OpDef, key: Any, args: tuple, params: dict, device: Device) -> Any:
+    try:
+        r = opdef.infer(*args, **params)
+    except (ShapeError, TypeError, ValueError, IndexError) as e:
+        msg = str(e)
+        if not msg.startswith(opdef.name):
+            msg = f"{opdef.name}: {msg}"
+        raise type(e)(f"{msg} (inputs: {_fmt(args)}; on {device})") from None
+    if key is not None:
+        if len(opdef.cache) > 4096:
+            opdef.cache.clear()
+        opdef.cache[key] = r
+    return r
+
+
+def _mismatch(opdef: OpDef, arrays: list["NDArray"]) -> None:
+    devs = ", ".join(f"{tuple(a.shape)} on {a._device}" for a in arrays)
+    raise DeviceMismatchError(
+        f"{opdef.name}: operands are on different devices ({devs}); copy them with "
+        f".copyto(device) or .as_in_ctx(device) first")
+
+
+def _hkey(v: Any) -> Any:
+    """A hashable cache key for a parameter value (None when there is none)."""
+    c = v.__class__
+    if c is int or c is float or c is bool or c is str or v is None:
+        return v
+    if c is tuple or c is list:
+        return tuple(_hkey(x) for x in v)
+    if isinstance(v, _onp.dtype) or (isinstance(v, type) and issubclass(v, _onp.generic)):
+        return _NP.dtype(v)
+    if v.__class__ is NDArray:
+        return (v._shape, v._dtype)
+    if isinstance(v, numbers.Number):
+        return (c, v)
+    raise TypeError
+
+
+def apply_op(opdef: OpDef, args: tuple, params: dict | None = None,
+             device: Device | None = None) -> Any:
+    """Check, infer, allocate outputs and push *opdef* over *args* (NDArrays, Python
+    scalars, or lists of NDArrays).  Returns the output (a list for several)."""
+    params = params or {}
+    arrays: list[NDArray] = []
+    keyparts: list[Any] = []
+    for a in args:
+        c = a.__class__
+        if c is NDArray:
+            arrays.append(a)
+            keyparts.append((a._shape, a._dtype))
+        elif (c is list or c is tuple) and a and all(x.__class__ is NDArray for x in a):
+            arrays.extend(a)
+            keyparts.append(tuple((x._shape, x._dtype) for x in a))
+        else:
+            try:
+                keyparts.append(("s", _hkey(a)))
+            except TypeError:
+                keyparts.append(None)
+    if arrays:
+        dev = arrays[0]._device
+        for x in arrays:
+            if x._device is not dev:
+                _mismatch(opdef, arrays)
+        if device is not None and device is not dev:
+            _mismatch(opdef, arrays)
+    else:
+        dev = device or current_device()
+    try:
+        key = (tuple(keyparts), tuple((k, _hkey(v)) for k, v in params.items()))
+        if None in keyparts:
+            key = None
+    except TypeError:
+        key = None
+    r = opdef.cache.get(key) if key is not None else None
+    if r is None:
+        r = _infer(opdef, key, args, params, dev)
+    multi = opdef.nout != 1
+    outs = [_new(tuple(s), d, dev) for s, d in r] if multi else [_new(tuple(r[0]), r[1], dev)]
+    xp = _xp(dev)
+    _engine.push(_partial(_run_n, opdef.kernel, xp, outs, args, params),
+                 [x._var for x in arrays], [o._var for o in outs], dev, 0, opdef.name,
+                 False, sum(o.nbytes for o in outs))
+    if _TAPE.recording:
+        _tape.record(opdef, args, outs if multi else outs[0], params)
+    return outs if multi else outs[0]
+
+
+def invoke(name: str, *args: Any, **params: Any) -> Any:
+    """Apply the op called *name* (see :mod:`.ops`)."""
+    return apply_op(OPS[name], args, params)
+
+
+# Fast paths for the hottest signatures -------------------------------------------------
+def _unary(opdef: OpDef, a: "NDArray", params: dict | None = None) -> "NDArray":
+    key = (a._shape, a._dtype) if not params else None
+    r = opdef.cache.get(key) if key is not None else None
+    if r is None:
+        if params:
+            return apply_op(opdef, (a,), params)
+        r = _infer(opdef, key, (a,), {}, a._device)
+    dev = a._device
+    out = _new(r[0], r[1], dev)
+    _engine.push(_partial(_run_u, opdef.kernel, _xp(dev), out, a, {}), (a._var,),
+                 (out._var,), dev, 0, opdef.name)
+    if _TAPE.recording:
+        _tape.record(opdef, (a,), out, {})
+    return out
+
+
+def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
+    """``a op b`` where at least one is an NDArray."""
+    ca = a.__class__
+    cb = b.__class__
+    if ca is NDArray and cb is NDArray:
+        dev = a._device
+        if b._device is not dev:
+            _mismatch(opdef, [a, b])
+        key = (a._shape, a._dtype, b._shape, b._dtype)
+        r = opdef.cache.get(key)
+        if r is None:
+            r = _infer(opdef, key, (a, b), {}, dev)
+        out = _new(r[0], r[1], dev)
+        _engine.push(_partial(_run_aa, opdef.kernel, _xp(dev), out, a, b),
+                     (a._var, b._var), (out._var,), dev, 0, opdef.name)
+    elif ca is NDArray:
+        if cb not in _SCALARS:
+            return _binary(opdef, a, _coerce(b, a._device))
+        dev = a._device
+        key = (a._shape, a._dtype, cb)
+        r = opdef.cache.get(key)
+        if r is None:
+            r = _infer(opdef, key, (a, b), {}, dev)
+        out = _new(r[0], r[1], dev)
+        _engine.push(_partial(_run_as, opdef.kernel, _xp(dev), out, a, b), (a._var,),
+                     (out._var,), dev, 0, opdef.name)
+    else:
+        if ca not in _SCALARS:
+            return _binary(opdef, _coerce(a, b._device), b)
+        dev = b._device
+        key = (ca, b._shape, b._dtype)
+        r = opdef.cache.get(key)
+        if r is None:
+            r = _infer(opdef, key, (a, b), {}, dev)
+        out = _new(r[0], r[1], dev)
+        _engine.push(_partial(_run_sa, opdef.kernel, _xp(dev), out, a, b), (b._var,),
+                     (out._var,), dev, 0, opdef.name)
+    if _TAPE.recording:
+        _tape.record(opdef, (a, b), out, {})
+    return out
+
+
+def _coerce(x: Any, device: Device) -> "NDArray":
+    """A non-NDArray operand (NumPy array, list, NumPy scalar) as an NDArray."""
+    if x.__class__ is NDArray:
+        return x
+    if isinstance(x, _onp.generic):
+        return from_buffer(_NP.asarray(x), device)
+    try:
+        buf = _NP.asarray(x)
+    except Exception as e:
+        raise TypeError(f"unsupported operand type {type(x).__name__}") from e
+    if buf.dtype == object:
+        raise TypeError(f"unsupported operand type {type(x).__name__}")
+    if buf.dtype == _NP.float64 and not isinstance(x, _ndarray):
+        buf = buf.astype(float32)
+    if device.is_gpu:
+        buf = transfer(buf, _DEFAULT_DEVICE, device)
+    return from_buffer(buf, device)
+
+
+# ----------------------------------------------------------------------------- in place
+def _run_inplace(kernel: Any, xp: Any, a: "NDArray", b: Any, bnd: bool) -> None:
+    buf = a._data
+    if a._shared or buf.base is not None or not buf.flags.writeable:
+        buf = buf.copy()
+        a._data = buf
+        a._shared = False
+    kernel(xp, buf, b._data if bnd else b, out=buf)
+
+
+def _check_inplace_autograd(a: "NDArray", opname: str) -> None:
+    if _TAPE.recording and (a._node is not None or a._grad_req not in (None, "null")):
+        raise MXNetError(
+            f"{opname}: in-place update of an array that autograd is recording "
+            f"(shape {a.shape}); write it out of place (x = x + y) inside record()")
+
+
+def _inplace(opdef: OpDef, a: "NDArray", b: Any) -> "NDArray":
+    """``a op= b``: a write of a's var, ordered after every earlier read of a."""
+    _check_inplace_autograd(a, opdef.name)
+    if b.__class__ is not NDArray and b.__class__ not in _SCALARS:
+        b = _coerce(b, a._device)
+    bnd = b.__class__ is NDArray
+    if bnd and b._device is not a._device:
+        _mismatch(opdef, [a, b])
+    shape, dtype = _infer(opdef, None, (a, b), {}, a._device)
+    if tuple(shape) != a._shape:
+        raise ShapeError(f"{opdef.name} (in place): result shape {tuple(shape)} does not match "
+                         f"the left operand {a._shape} (inputs: {_fmt((a, b))}; on {a._device})")
+    if not _NP.can_cast(dtype, a._dtype, casting="same_kind"):
+        raise TypeError(f"{opdef.name} (in place): cannot cast {dtype} result to {a._dtype} "
+                        f"(inputs: {_fmt((a, b))}; on {a._device})")
+    kernel = _INPLACE_KERNELS.get(opdef.name)
+    if kernel is None:
+        raise TypeError(f"{opdef.name}: no in-place form")
+    reads = (a._var, b._var) if bnd else (a._var,)
+    _engine.push(_partial(_run_inplace, kernel, _xp(a._device), a, b, bnd), reads,
+                 (a._var,), a._device, 0, opdef.name + "_")
+    return a
+
+
+def _ik(fname: str) -> Any:
+    def k(xp: Any, a: Any, b: Any, out: Any) -> None:
+        getattr(xp, fname)(a, b, out=out, casting="same_kind")
+    return k
+
+
+_INPLACE_KERNELS = {n: _ik(n) for n in ("add", "subtract", "multiply", "true_divide",
+                                         "floor_divide", "mod", "power", "bitwise_and",
+                                         "bitwise_or", "bitwise_xor", "left_shift",
+                                         "right_shift")}
+
+
+# ----------------------------------------------------------------------------- the class
+def _op(name: str) -> OpDef:
+    return OPS[name]
+
+
+def _sync_read(a: "NDArray") -> Any:
+    _engine.wait_for_var(a._var)
+    return a._data
+
+
+class NDArray:
+    """An n-dimensional array whose ops run asynchronously (``mxnet.numpy.ndarray``)."""
+
+    __slots__ = ("_data", "_var", "_device", "_shape", "_dtype", "_shared", "_grad",
+                 "_grad_req", "_node", "__weakref__")
+    __array_priority__ = 1000.0
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "NDArray":
+        from .. import numpy as np
+
+        return np.array(*args, **kwargs)
+
+    # -- properties that never block ---------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._shape
+
+    @property
+    def dtype(self) -> Any:
+        return self._dtype
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for s in self._shape:
+            n *= s
+        return n
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self._dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._dtype.itemsize
+
+    @property
+    def device(self) -> Device:
+        return self._device
+
+    ctx = device
+    context = device
+
+    @property
+    def T(self) -> "NDArray":
+        return self.transpose()
+
+    @property
+    def stype(self) -> str:
+        return "default"
+
+    # -- sync points ---------------------------------------------------------------
+    def wait_to_read(self) -> "NDArray":
+        """Block until every write pushed to this array is done (``NDArray.wait_to_read``)."""
+        _engine.wait_for_var(self._var)
+        return self
+
+    def wait_to_write(self) -> "NDArray":
+        """Block until every read and write pushed to this array is done."""
+        _engine.wait_to_write(self._var)
+        return self
+
+    def asnumpy(self) -> _onp.ndarray:
+        """A NumPy copy of the values (blocks until they are computed)."""
+        _engine.wait_for_var(self._var)
+        return _onp.array(to_host(self._data, self._device), copy=True)
+
+    def item(self, *args: Any) -> Any:
+        """The value as a Python scalar (blocks)."""
+        if not args and self.size != 1:
+            raise ValueError(f"item: can only convert an array of size 1 to a Python scalar, "
+                             f"got shape {self._shape}")
+        return to_host(_sync_read(self), self._device).item(*args)
+
+    def tolist(self) -> Any:
+        return to_host(_sync_read(self), self._device).tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> _onp.ndarray:
+        buf = self.asnumpy()
+        return buf if dtype is None else buf.astype(dtype, copy=False)
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError("The truth value of an array with more than one element is "
+                             "ambiguous. Use a.any() or a.all()")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._dtype.kind not in "biu":
+            raise TypeError(f"only integer arrays can be used as an index, got {self._dtype}")
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __len__(self) -> int:
+        if not self._shape:
+            raise TypeError("len() of unsized object")
+        return self._shape[0]
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d array")
+        for i in range(self._shape[0]):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        buf = to_host(_sync_read(self), self._device)
+        body = _onp.array2string(buf, separator=", ", prefix="array(")
+        extra = ""
+        if self._dtype != float32 and self._dtype != _onp.bool_:
+            extra += f", dtype={self._dtype}"
+        if self._device is not _DEFAULT_DEVICE:
+            extra += f", ctx={self._device}"
+        return f"array({body}{extra})"
+
+    def __str__(self) -> str:
+        buf = to_host(_sync_read(self), self._device)
+        s = str(buf)
+        if self._device is not _DEFAULT_DEVICE:
+            s += f" @{self._device}"
+        return s
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        return format(to_host(_sync_read(self), self._device).item()
+                      if self.size == 1 else str(self), spec)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (from_buffer, (self.asnumpy(), self._device))
+
+    def __copy__(self) -> "NDArray":
+        return self.copy()
+
+    def __deepcopy__(self, memo: Any) -> "NDArray":
+        return self.copy()
+
+    # -- arithmetic ------------------------------------------------------------------
+    def __add__(self, o: Any) -> "NDArray":
+        return _binary(_ADD, self, o)
+
+    def __radd__(self, o: Any) -> "NDArray":
+        return _binary(_ADD, o, self)
+
+    def __sub__(self, o: Any) -> "NDArray":
+        return _binary(_SUB, self, o)
+
+    def __rsub__(self, o: Any) -> "NDArray":
+        return _binary(_SUB, o, self)
+
+    def __mul__(self, o: Any) -> "NDArray":
+        return _binary(_MUL, self, o)
+
+    def __rmul__(self, o: Any) -> "NDArray":
+        return _binary(_MUL, o, self)
+
+    def __truediv__(self, o: Any) -> "NDArray":
+        return _binary(_DIV, self, o)
+
+    def __rtruediv__(self, o: Any) -> "NDArray":
+        return _binary(_DIV, o, self)
+
+    def __floordiv__(self, o: Any) -> "NDArray":
+        return _binary(_op("floor_divide"), self, o)
+
+    def __rfloordiv__(self, o: Any) -> "NDArray":
+        return _binary(_op("floor_divide"), o, self)
+
+    def __mod__(self, o: Any) -> "NDArray":
+        return _binary(_op("mod"), self, o)
+
+    def __rmod__(self, o: Any) -> "NDArray":
+        return _binary(_op("mod"), o, self)
+
+    def __pow__(self, o: Any) -> "NDArray":
+        return _binary(_op("power"), self, o)
+
+    def __rpow__(self, o: Any) -> "NDArray":
+        return _binary(_op("power"), o, self)
+
+    def __matmul__(self, o: Any) -> "NDArray":
+        return apply_op(_op("matmul"), (self, _as_nd(o, self)))
+
+    def __rmatmul__(self, o: Any) -> "NDArray":
+        return apply_op(_op("matmul"), (_as_nd(o, self), self))
+
+    def __and__(self, o: Any) -> "NDArray":
+        return _binary(_op("bitwise_and" if self._dtype.kind != "b" else "logical_and"), self, o)
+
+    __rand__ = __and__
+
+    def __or__(self, o: Any) -> "NDArray":
+        return _binary(_op("bitwise_or" if self._dtype.kind != "b" else "logical_or"), self, o)
+
+    __ror__ = __or__
+
+    def __xor__(self, o: Any) -> "NDArray":
+        return _binary(_op("bitwise_xor" if self._dtype.kind != "b" else "logical_xor"), self, o)
+
+    __rxor__ = __xor__
+
+    def __lshift__(self, o: Any) -> "NDArray":
+        return _binary(_op("left_shift"), self, o)
+
+    def __rshift__(self, o: Any) -> "NDArray":
+        return _binary(_op("right_shift"), self, o)
+
+    def __neg__(self) -> "NDArray":
+        return _unary(_op("negative"), self)
+
+    def __pos__(self) -> "NDArray":
+        return _unary(_op("positive"), self)
+
+    def __abs__(self) -> "NDArray":
+        return _unary(_op("absolute"), self)
+
+    def __invert__(self) -> "NDArray":
+        return _unary(_op("bitwise_not" if self._dtype.kind != "b" else "logical_not"), self)
+
+    def __eq__(self, o: Any) -> "NDArray":  # type: ignore[override]
+        if o is None:
+            return False  # type: ignore[return-value]
+        return _binary(_op("equal"), self, o)
+
+    def __ne__(self, o: Any) -> "NDArray":  # type: ignore[override]
+        if o is None:
+            return True  # type: ignore[return-value]
+        return _binary(_op("not_equal"), self, o)
+
+    def __lt__(self, o: Any) -> "NDArray":
+        return _binary(_op("less"), self, o)
+
+    def __le__(self, o: Any) -> "NDArray":
+        return _binary(_op("less_equal"), self, o)
+
+    def __gt__(self, o: Any) -> "NDArray":
+        return _binary(_op("greater"), self, o)
+
+    def __ge__(self, o: Any) -> "NDArray":
+        return _binary(_op("greater_equal"), self, o)
+
+    # in place: writes of this array's var
+    def __iadd__(self, o: Any) -> "NDArray":
+        return _inplace(_ADD, self, o)
+
+    def __isub__(self, o: Any) -> "NDArray":
+        return _inplace(_SUB, self, o)
+
+    def __imul__(self, o: Any) -> "NDArray":
+        return _inplace(_MUL, self, o)
+
+    def __itruediv__(self, o: Any) -> "NDArray":
+        return _inplace(_DIV, self, o)
+
+    def __ifloordiv__(self, o: Any) -> "NDArray":
+        return _inplace(_op("floor_divide"), self, o)
+
+    def __imod__(self, o: Any) -> "NDArray":
+        return _inplace(_op("mod"), self, o)
+
+    def __ipow__(self, o: Any) -> "NDArray":
+        return _inplace(_op("power"), self, o)
+
+    def __iand__(self, o: Any) -> "NDArray":
+        return _inplace(_op("bitwise_and"), self, o)
+
+    def __ior__(self, o: Any) -> "NDArray":
+        return _inplace(_op("bitwise_or"), self, o)
+
+    def __ixor__(self, o: Any) -> "NDArray":
+        return _inplace(_op("bitwise_xor"), self, o)
+
+    # -- NumPy interoperability (NEP 13/18), as MXNet's np does --------------------------
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from .. import numpy as np
+
+        fn = getattr(np, ufunc.__name__, None)
+        if method == "__call__" and not kwargs and fn is not None and callable(fn):
+            return fn(*inputs)
+        conv = [x.asnumpy() if isinstance(x, NDArray) else x for x in inputs]
+        if "out" in kwargs:
+            raise TypeError(f"numpy.{ufunc.__name__} with out= an ndengine array is not "
+                            "supported; use the ndengine.np function")
+        return getattr(ufunc, method)(*conv, **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from .. import numpy as np
+
+        mod = func.__module__ or ""
+        target: Any = np
+        for part in mod.split(".")[1:]:
+            if part in ("_core", "core", "fromnumeric", "numeric", "multiarray", "shape_base",
+                        "function_base", "_function_base_impl", "_shape_base_impl",
+                        "_multiarray_umath", "_methods", "lib", "_fromnumeric_impl"):
+                continue
+            target = getattr(target, part, None)
+            if target is None:
+                break
+        fn = getattr(target, func.__name__, None) if target is not None else None
+        if fn is not None and fn is not func and callable(fn):
+            return fn(*args, **kwargs)
+
+        def conv(x: Any) -> Any:
+            if isinstance(x, NDArray):
+                return x.asnumpy()
+            if isinstance(x, (list, tuple)):
+                return type(x)(conv(v) for v in x)
+            return x
+        return func(*conv(args), **{k: conv(v) for k, v in kwargs.items()})
+
+
+_ADD = OPS["add"]
+_SUB = OPS["subtract"]
+_MUL = OPS["multiply"]
+_DIV = OPS["true_divide"]
+
+
+def _as_nd(x: Any, like: NDArray) -> NDArray:
+    return x if x.__class__ is NDArray else _coerce(x, like._device)
+
+
+def _nbytes(self: NDArray) -> int:
+    return self.size * self._dtype.itemsize

@@ -1,0 +1,1228 @@
+"""The op table: every op defined once — name, shape/dtype rule, kernel, gradient.
+
+``OpDef(name, kernel, infer, grad)``:
+
+* ``kernel(xp, *args, **params)`` computes the result with the device's array module
+  (NumPy or CuPy) from raw buffers and Python scalars; it runs on an engine worker.
+* ``infer(*args, **params)`` returns ``(shape, dtype)`` (or a list of them for several
+  outputs) from the arguments' shapes and dtypes only — never their values — so it runs
+  at call time and bad shapes/dtypes fail there.  Results are cached per signature.
+* ``grad(g, out, *args, **params)`` returns one gradient (or None) per argument, built
+  from array ops, so backward is pushed asynchronously like everything else.  ``g`` and
+  ``out`` are lists for multi-output ops.  Ops without a gradient are not
+  differentiable (their outputs are constants to autograd).
+
+Composite functions (written from these ops in ndengine.numpy / npx) need no gradient.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any, Callable
+
+import numpy as _onp
+
+__all__ = ["OpDef", "OPS", "ShapeError", "register"]
+
+float32 = _onp.dtype(_onp.float32)
+float64 = _onp.dtype(_onp.float64)
+int64 = _onp.dtype(_onp.int64)
+bool_ = _onp.dtype(_onp.bool_)
+
+
+class ShapeError(ValueError):
+    """Raised at call time when shapes or dtypes do not fit an op."""
+
+
+class OpDef:
+    __slots__ = ("name", "kernel", "infer", "grad", "cache", "kind", "nout", "inplace")
+
+    def __init__(self, name: str, kernel: Callable[..., Any], infer: Callable[..., Any],
+                 grad: Callable[..., Any] | None = None, kind: str = "compute",
+                 nout: int = 1) -> None:
+        self.name = name
+        self.kernel = kernel
+        self.infer = infer
+        self.grad = grad
+        self.cache: dict[Any, Any] = {}
+        self.kind = kind        # compute | copy | random | creation (profiler colours)
+        self.nout = nout
+
+    def __repr__(self) -> str:
+        return f"<OpDef {self.name}>"
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def register(name: str, kernel: Callable[..., Any], infer: Callable[..., Any],
+             grad: Callable[..., Any] | None = None, kind: str = "compute",
+             nout: int = 1) -> OpDef:
+    op = OpDef(name, kernel, infer, grad, kind, nout)
+    OPS[name] = op
+    return op
+
+
+# ----------------------------------------------------------------------------- helpers
+def _sd(x: Any) -> tuple[tuple[int, ...], Any]:
+    """(shape, dtype) of an array argument, or ((), weak scalar) for a Python scalar."""
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        return (), x
+    return shape, x.dtype
+
+
+def _fmt(args: tuple[Any, ...]) -> str:
+    parts = []
+    for a in args:
+        if hasattr(a, "shape") and hasattr(a, "dtype"):
+            parts.append(f"{tuple(a.shape)} {a.dtype}")
+        elif isinstance(a, (list, tuple)) and a and hasattr(a[0], "shape"):
+            parts.append("[" + ", ".join(f"{tuple(x.shape)} {x.dtype}" for x in a) + "]")
+        else:
+            parts.append(repr(a))
+    return ", ".join(parts)
+
+
+def norm_axis(axis: int, ndim: int, opname: str) -> int:
+    if not isinstance(axis, (int, _onp.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{opname}: axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{opname}: axis {axis} is out of bounds for an array of "
+                         f"dimension {ndim}")
+    return int(axis) % ndim if ndim else 0
+
+
+def norm_axes(axis: Any, ndim: int, opname: str) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (list, tuple)):
+        axes = tuple(norm_axis(a, ndim, opname) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ShapeError(f"{opname}: repeated axis in {axis!r}")
+        return axes
+    return (norm_axis(axis, ndim, opname),)
+
+
+def mx_float(dt: Any) -> Any:
+    """MXNet's np defaults to float32: int/bool inputs of float functions give float32."""
+    return float32 if dt == float64 else dt
+
+
+def broadcast(opname: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    try:
+        return tuple(_onp.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ShapeError(
+            f"{opname}: operands could not be broadcast together with shapes "
+            + " ".join(str(tuple(s)) for s in shapes)) from None
+
+
+def result_dtype(opname: str, *items: Any) -> Any:
+    try:
+        return _onp.result_type(*items)
+    except TypeError as e:
+        raise TypeError(f"{opname}: unsupported dtypes {items}: {e}") from None
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum *g* down to *shape* (the gradient of broadcasting)."""
+    if g.shape == tuple(shape):
+        return g
+    nd = len(g.shape) - len(shape)
+    axes = list(range(nd))
+    for i, s in enumerate(shape):
+        if s == 1 and g.shape[nd + i] != 1:
+            axes.append(nd + i)
+    r = g.sum(axis=tuple(axes), keepdims=True) if axes else g
+    return r.reshape(shape)
+
+
+def _np():
+    """The ndengine.numpy namespace (imported lazily: it sits above this module)."""
+    from .. import numpy as np
+
+    return np
+
+
+# ----------------------------------------------------------------------------- elementwise
+def _unary_infer(kind: str) -> Callable[..., Any]:
+    def infer(a: Any, **_: Any) -> tuple[tuple[int, ...], Any]:
+        dt = a.dtype
+        if kind == "float":
+            if dt.kind in "biu":
+                return a.shape, float32
+            return a.shape, dt
+        if kind == "bool":
+            return a.shape, bool_
+        if kind == "noboolean" and dt == bool_:
+            raise TypeError(f"operation not supported for boolean arrays ({dt})")
+        return a.shape, dt
+    return infer
+
+
+def _def_unary(name: str, npname: str, kind: str, grad: Callable[..., Any] | None) -> None:
+    fn = getattr(_onp, npname)
+
+    if kind == "float":
+        def kernel(xp: Any, a: Any, _f: Any = npname) -> Any:
+            if a.dtype.kind in "biu":
+                a = a.astype(xp.float32)
+            return getattr(xp, _f)(a)
+    else:
+        def kernel(xp: Any, a: Any, _f: Any = npname) -> Any:
+            return getattr(xp, _f)(a)
+    del fn
+    register(name, kernel, _unary_infer(kind), grad)
+
+
+def _g(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Adapt a one-input gradient ``fn(g, out, a)`` to the table's signature."""
+    def grad(g: Any, out: Any, a: Any, **_: Any) -> tuple[Any]:
+        return (fn(g, out, a),)
+    return grad
+
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+_UNARY = [
+    # name, numpy name, dtype kind, gradient
+    ("negative", "negative", "noboolean", _g(lambda g, o, a: -g)),
+    ("positive", "positive", "same", _g(lambda g, o, a: g)),
+    ("absolute", "absolute", "same", _g(lambda g, o, a: g * _np().sign(a))),
+    ("sign", "sign", "noboolean", None),
+    ("square", "square", "same", _g(lambda g, o, a: g * a * 2)),
+    ("sqrt", "sqrt", "float", _g(lambda g, o, a: g / (o * 2))),
+    ("cbrt", "cbrt", "float", _g(lambda g, o, a: g / (o * o * 3))),
+    ("reciprocal", "reciprocal", "float", _g(lambda g, o, a: -g * o * o)),
+    ("exp", "exp", "float", _g(lambda g, o, a: g * o)),
+    ("expm1", "expm1", "float", _g(lambda g, o, a: g * (o + 1))),
+    ("log", "log", "float", _g(lambda g, o, a: g / a)),
+    ("log2", "log2", "float", _g(lambda g, o, a: g / (a * LN2))),
+    ("log10", "log10", "float", _g(lambda g, o, a: g / (a * LN10))),
+    ("log1p", "log1p", "float", _g(lambda g, o, a: g / (a + 1))),
+    ("sin", "sin", "float", _g(lambda g, o, a: g * _np().cos(a))),
+    ("cos", "cos", "float", _g(lambda g, o, a: -g * _np().sin(a))),
+    ("tan", "tan", "float", _g(lambda g, o, a: g * (o * o + 1))),
+    ("arcsin", "arcsin", "float", _g(lambda g, o, a: g / _np().sqrt(1 - a * a))),
+    ("arccos", "arccos", "float", _g(lambda g, o, a: -g / _np().sqrt(1 - a * a))),
+    ("arctan", "arctan", "float", _g(lambda g, o, a: g / (a * a + 1))),
+    ("sinh", "sinh", "float", _g(lambda g, o, a: g * _np().cosh(a))),
+    ("cosh", "cosh", "float", _g(lambda g, o, a: g * _np().sinh(a))),
+    ("tanh", "tanh", "float", _g(lambda g, o, a: g * (1 - o * o))),
+    ("arcsinh", "arcsinh", "float", _g(lambda g, o, a: g / _np().sqrt(a * a + 1))),
+    ("arccosh", "arccosh", "float", _g(lambda g, o, a: g / _np().sqrt(a * a - 1))),
+    ("arctanh", "arctanh", "float", _g(lambda g, o, a: g / (1 - a * a))),
+    ("degrees", "degrees", "float", _g(lambda g, o, a: g * (180.0 / math.pi))),
+    ("radians", "radians", "float", _g(lambda g, o, a: g * (math.pi / 180.0))),
+    ("floor", "floor", "same", None),
+    ("ceil", "ceil", "same", None),
+    ("trunc", "trunc", "same", None),
+    ("rint", "rint", "same", None),
+    ("fix", "fix", "same", None),
+    ("isnan", "isnan", "bool", None),
+    ("isinf", "isinf", "bool", None),
+    ("isfinite", "isfinite", "bool", None),
+    ("isposinf", "isposinf", "bool", None),
+    ("isneginf", "isneginf", "bool", None),
+    ("signbit", "signbit", "bool", None),
+    ("logical_not", "logical_not", "bool", None),
+    ("bitwise_not", "bitwise_not", "same", None),
+]
+for _name, _npname, _kind, _grad in _UNARY:
+    _def_unary(_name, _npname, _kind, _grad)
+
+
+def _binary_infer(name: str, kind: str) -> Callable[..., Any]:
+    def infer(a: Any, b: Any, **_: Any) -> tuple[tuple[int, ...], Any]:
+        sa, da = _sd(a)
+        sb, db = _sd(b)
+        shape = sa if sa == sb else broadcast(name, sa, sb)
+        if kind == "bool":
+            result_dtype(name, da, db)
+            return shape, bool_
+        dt = result_dtype(name, da, db)
+        if kind == "float" and dt.kind in "biu":
+            dt = float32
+        elif kind == "float" and dt == float64 and getattr(a, "dtype", None) != float64 \
+                and getattr(b, "dtype", None) != float64:
+            dt = float32
+        elif kind == "int" and dt.kind not in "biu":
+            raise TypeError(f"{name}: only integer and boolean dtypes are supported, "
+                            f"got {da} and {db}")
+        return shape, dt
+    return infer
+
+
+def _def_binary(name: str, npname: str, kind: str, grad: Callable[..., Any] | None) -> None:
+    def kernel(xp: Any, a: Any, b: Any, _f: str = npname) -> Any:
+        return getattr(xp, _f)(a, b)   # the runner casts to the inferred dtype if needed
+    register(name, kernel, _binary_infer(name, kind), grad)
+
+
+def _gb(fa: Callable[..., Any] | None, fb: Callable[..., Any] | None) -> Callable[..., Any]:
+    """Gradient of a broadcasting binary op from the unbroadcast partials."""
+    def grad(g: Any, out: Any, a: Any, b: Any, **_: Any) -> tuple[Any, Any]:
+        ga = gb = None
+        if fa is not None and hasattr(a, "shape"):
+            ga = unbroadcast(fa(g, out, a, b), a.shape)
+        if fb is not None and hasattr(b, "shape"):
+            gb = unbroadcast(fb(g, out, a, b), b.shape)
+        return ga, gb
+    return grad
+
+
+def _pow_grad_b(g: Any, o: Any, a: Any, b: Any) -> Any:
+    np = _np()
+    return g * o * np.log(np.where(a > 0, a, 1))
+
+
+_BINARY = [
+    ("add", "add", "same", _gb(lambda g, o, a, b: g, lambda g, o, a, b: g)),
+    ("subtract", "subtract", "same", _gb(lambda g, o, a, b: g, lambda g, o, a, b: -g)),
+    ("multiply", "multiply", "same", _gb(lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)),
+    ("true_divide", "true_divide", "float",
+     _gb(lambda g, o, a, b: g / b, lambda g, o, a, b: -g * o / b)),
+    ("floor_divide", "floor_divide", "same", None),
+    ("mod", "mod", "same", _gb(lambda g, o, a, b: g, lambda g, o, a, b: -g * _np().floor_divide(a, b))),
+    ("fmod", "fmod", "same", None),
+    ("power", "power", "same",
+     _gb(lambda g, o, a, b: g * b * a ** (b - 1), _pow_grad_b)),
+    ("maximum", "maximum", "same",
+     _gb(lambda g, o, a, b: g * (a >= b), lambda g, o, a, b: g * (a < b))),
+    ("minimum", "minimum", "same",
+     _gb(lambda g, o, a, b: g * (a <= b), lambda g, o, a, b: g * (a > b))),
+    ("fmax", "fmax", "same", None),
+    ("fmin", "fmin", "same", None),
+    ("arctan2", "arctan2", "float",
+     _gb(lambda g, o, a, b: g * b / (a * a + b * b), lambda g, o, a, b: -g * a / (a * a + b * b))),
+    ("hypot", "hypot", "float", _gb(lambda g, o, a, b: g * a / o, lambda g, o, a, b: g * b / o)),
+    ("copysign", "copysign", "float", None),
+    ("ldexp", "ldexp", "float", None),
+    ("lcm", "lcm", "int", None),
+    ("gcd", "gcd", "int", None),
+    ("bitwise_and", "bitwise_and", "int", None),
+    ("bitwise_or", "bitwise_or", "int", None),
+    ("bitwise_xor", "bitwise_xor", "int", None),
+    ("left_shift", "left_shift", "int", None),
+    ("right_shift", "right_shift", "int", None),
+    ("equal", "equal", "bool", None),
+    ("not_equal", "not_equal", "bool", None),
+    ("less", "less", "bool", None),
+    ("less_equal", "less_equal", "bool", None),
+    ("greater", "greater", "bool", None),
+    ("greater_equal", "greater_equal", "bool", None),
+    ("logical_and", "logical_and", "bool", None),
+    ("logical_or", "logical_or", "bool", None),
+    ("logical_xor", "logical_xor", "bool", None),
+]
+for _name, _npname, _kind, _grad in _BINARY:
+    _def_binary(_name, _npname, _kind, _grad)
+
+BINARY_NAMES = frozenset(n for n, *_ in _BINARY)
+UNARY_NAMES = frozenset(n for n, *_ in _UNARY)
+
+
+# ----------------------------------------------------------------------------- reductions
+def _reduce_infer(name: str, out_kind: str = "same") -> Callable[..., Any]:
+    def infer(a: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None,
+              ddof: int = 0, **_: Any) -> tuple[tuple[int, ...], Any]:
+        nd = len(a.shape)
+        axes = norm_axes(axis, nd, name)
+        for ax in axes:
+            if a.shape[ax] == 0 and name in ("max", "min", "argmax", "argmin"):
+                raise ShapeError(f"{name}: zero-size array to reduction operation along "
+                                 f"axis {ax}, which has no identity")
+        if keepdims:
+            shape = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
+        else:
+            shape = tuple(s for i, s in enumerate(a.shape) if i not in axes)
+        dt = a.dtype
+        if dtype is not None:
+            dt = _onp.dtype(dtype)
+        elif out_kind == "float":
+            dt = mx_float(dt) if dt.kind == "f" else float32
+        elif out_kind == "sum" and dt.kind in "bi":
+            dt = int64
+        elif out_kind == "sum" and dt.kind == "u":
+            dt = _onp.dtype(_onp.uint64)
+        elif out_kind == "bool":
+            dt = bool_
+        elif out_kind == "index":
+            dt = int64
+        return shape, dt
+    return infer
+
+
+def _expand_g(g: Any, a: Any, axis: Any, keepdims: bool) -> Any:
+    """Reshape a reduction's gradient so it broadcasts against the input."""
+    if not keepdims:
+        axes = norm_axes(axis, len(a.shape), "grad")
+        shape = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
+        g = g.reshape(shape)
+    return g
+
+
+def _count(a: Any, axis: Any) -> int:
+    axes = norm_axes(axis, len(a.shape), "grad")
+    n = 1
+    for ax in axes:
+        n *= a.shape[ax]
+    return n
+
+
+def _sum_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
+    return (_np().broadcast_to(_expand_g(g, a, axis, keepdims), a.shape),)
+
+
+def _mean_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
+    return (_np().broadcast_to(_expand_g(g, a, axis, keepdims) / _count(a, axis), a.shape),)
+
+
+def _prod_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
+    return (_expand_g(g, a, axis, keepdims) * _expand_g(out, a, axis, keepdims) / a,)
+
+
+def _minmax_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
+    o = _expand_g(out, a, axis, keepdims)
+    mask = a == o
+    return (_expand_g(g, a, axis, keepdims) * mask / mask.sum(axis=axis, keepdims=True),)
+
+
+def _var_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False,
+              ddof: int = 0, **_: Any):
+    n = _count(a, axis) - ddof
+    m = a.mean(axis=axis, keepdims=True)
+    return (_expand_g(g, a, axis, keepdims) * (a - m) * (2.0 / n),)
+
+
+def _std_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False,
+              ddof: int = 0, **_: Any):
+    n = _count(a, axis) - ddof
+    m = a.mean(axis=axis, keepdims=True)
+    return (_expand_g(g, a, axis, keepdims) * (a - m) / (_expand_g(out, a, axis, keepdims) * n),)
+
+
+def _k_reduce(fname: str) -> Callable[..., Any]:
+    def k(xp: Any, a: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None,
+          **kw: Any) -> Any:
+        if isinstance(axis, list):
+            axis = tuple(axis)
+        if dtype is not None:
+            kw["dtype"] = dtype
+        return getattr(xp, fname)(a, axis=axis, keepdims=keepdims, **kw)
+    return k
+
+
+for _name, _kind, _grad in [("sum", "sum", _sum_grad), ("mean", "float", _mean_grad),
+                            ("prod", "sum", _prod_grad), ("max", "same", _minmax_grad),
+                            ("min", "same", _minmax_grad), ("all", "bool", None),
+                            ("any", "bool", None), ("var", "float", _var_grad),
+                            ("std", "float", _std_grad), ("nansum", "sum", None),
+                            ("nanmean", "float", None)]:
+    register(_name, _k_reduce(_name), _reduce_infer(_name, _kind), _grad)
+
+
+def _k_arg(fname: str) -> Callable[..., Any]:
+    def k(xp: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return getattr(xp, fname)(a, axis=axis, keepdims=keepdims)
+    return k
+
+
+def _arg_infer(name: str) -> Callable[..., Any]:
+    base = _reduce_infer(name, "index")
+
+    def infer(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        if axis is not None and not isinstance(axis, (int, _onp.integer)):
+            raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
+        if a.size == 0 if hasattr(a, "size") else False:
+            raise ShapeError(f"{name}: attempt to get {name} of an empty sequence")
+        return base(a, axis=axis, keepdims=keepdims)
+    return infer
+
+
+register("argmax", _k_arg("argmax"), _arg_infer("argmax"))
+register("argmin", _k_arg("argmin"), _arg_infer("argmin"))
+
+
+def _cumsum_infer(a: Any, axis: Any = None, dtype: Any = None) -> Any:
+    dt = _onp.dtype(dtype) if dtype is not None else (int64 if a.dtype.kind in "bi" else a.dtype)
+    if axis is None:
+        n = 1
+        for s in a.shape:
+            n *= s
+        return (n,), dt
+    norm_axis(axis, len(a.shape), "cumsum")
+    return a.shape, dt
+
+
+def _cumsum_grad(g: Any, out: Any, a: Any, axis: Any = None, dtype: Any = None):
+    np = _np()
+    if axis is None:
+        r = np.flip(np.cumsum(np.flip(g, 0), axis=0), 0)
+        return (r.reshape(a.shape),)
+    return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
+
+
+register("cumsum", lambda xp, a, axis=None, dtype=None: xp.cumsum(a, axis=axis, dtype=dtype),
+         _cumsum_infer, _cumsum_grad)
+
+
+# ----------------------------------------------------------------------------- linalg
+def _matmul_shape(name: str, sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, ...]:
+    if len(sa) == 0 or len(sb) == 0:
+        raise ShapeError(f"{name}: input operand does not have enough dimensions "
+                         f"(shapes {sa} and {sb}; use multiply for scalars)")
+    a2 = sa if len(sa) > 1 else (1,) + sa
+    b2 = sb if len(sb) > 1 else sb + (1,)
+    if a2[-1] != b2[-2]:
+        raise ShapeError(f"{name}: shapes {sa} and {sb} not aligned: {a2[-1]} (dim {len(sa) - 1}) "
+                         f"!= {b2[-2]} (dim {max(len(sb) - 2, 0)})")
+    batch = broadcast(name, a2[:-2], b2[:-2])
+    shape = batch + (a2[-2], b2[-1])
+    if len(sa) == 1:
+        shape = shape[:-2] + shape[-1:]
+    if len(sb) == 1:
+        shape = shape[:-1]
+    return shape
+
+
+def _matmul_infer(a: Any, b: Any) -> Any:
+    return _matmul_shape("matmul", a.shape, b.shape), result_dtype("matmul", a.dtype, b.dtype)
+
+
+def _matmul_grad(g: Any, out: Any, a: Any, b: Any):
+    np = _np()
+    sa, sb = a.shape, b.shape
+    a2 = a if len(sa) > 1 else a.reshape((1,) + sa)
+    b2 = b if len(sb) > 1 else b.reshape(sb + (1,))
+    g2 = g
+    if len(sa) == 1:
+        g2 = np.expand_dims(g2, -2)
+    if len(sb) == 1:
+        g2 = np.expand_dims(g2, -1)
+    ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
+    gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
+    ga = unbroadcast(ga, a2.shape).reshape(sa)
+    gb = unbroadcast(gb, b2.shape).reshape(sb)
+    return ga, gb
+
+
+register("matmul", lambda xp, a, b: xp.matmul(a, b), _matmul_infer, _matmul_grad)
+
+
+def _dot_infer(a: Any, b: Any) -> Any:
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    dt = result_dtype("dot", a.dtype, b.dtype)
+    if not sa or not sb:
+        return (sb if not sa else sa), dt
+    if len(sb) == 1:
+        if sa[-1] != sb[0]:
+            raise ShapeError(f"dot: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {len(sa) - 1}) "
+                             f"!= {sb[0]} (dim 0)")
+        return sa[:-1], dt
+    if sa[-1] != sb[-2]:
+        raise ShapeError(f"dot: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {len(sa) - 1}) "
+                         f"!= {sb[-2]} (dim {len(sb) - 2})")
+    return sa[:-1] + sb[:-2] + sb[-1:], dt
+
+
+def _dot_grad(g: Any, out: Any, a: Any, b: Any):
+    np = _np()
+    sa, sb = a.shape, b.shape
+    if not sa or not sb:
+        if not sa:
+            return (g * b).sum(), g * a
+        return g * b, (g * a).sum()
+    if len(sa) <= 2 and len(sb) <= 2:
+        return _matmul_grad(g, out, a, b)
+    # general N-d dot: contract the last axis of a with the second-to-last of b
+    na, nb = len(sa), len(sb)
+    # out axes: a[:-1] (na-1 axes), b[:-2] + b[-1] (nb-1 axes)
+    b_axes_out = list(range(na - 1, na - 1 + nb - 1))
+    ga = np.tensordot(g, np.moveaxis(b, -2, -1), axes=(b_axes_out, list(range(nb - 1))))
+    gb = np.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1))))
+    gb = np.moveaxis(gb, 0, -2)
+    return ga, gb
+
+
+register("dot", lambda xp, a, b: xp.dot(a, b), _dot_infer, _dot_grad)
+
+
+def _tensordot_axes(sa: tuple[int, ...], sb: tuple[int, ...], axes: Any) -> tuple[list[int], list[int]]:
+    if isinstance(axes, (int, _onp.integer)):
+        n = int(axes)
+        if n > len(sa) or n > len(sb):
+            raise ShapeError(f"tensordot: axes={n} exceeds the dimensions of {sa} or {sb}")
+        return list(range(len(sa) - n, len(sa))), list(range(n))
+    xa, xb = axes
+    xa = [xa] if isinstance(xa, (int, _onp.integer)) else list(xa)
+    xb = [xb] if isinstance(xb, (int, _onp.integer)) else list(xb)
+    if len(xa) != len(xb):
+        raise ShapeError(f"tensordot: axes lists {xa} and {xb} differ in length")
+    return ([norm_axis(x, len(sa), "tensordot") for x in xa],
+            [norm_axis(x, len(sb), "tensordot") for x in xb])
+
+
+def _tensordot_infer(a: Any, b: Any, axes: Any = 2) -> Any:
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    xa, xb = _tensordot_axes(sa, sb, axes)
+    for i, j in zip(xa, xb):
+        if sa[i] != sb[j]:
+            raise ShapeError(f"tensordot: shape-mismatch for sum: {sa} axis {i} ({sa[i]}) != "
+                             f"{sb} axis {j} ({sb[j]})")
+    shape = tuple(s for i, s in enumerate(sa) if i not in xa) + \
+        tuple(s for j, s in enumerate(sb) if j not in xb)
+    return shape, result_dtype("tensordot", a.dtype, b.dtype)
+
+
+def _tensordot_grad(g: Any, out: Any, a: Any, b: Any, axes: Any = 2):
+    np = _np()
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    xa, xb = _tensordot_axes(sa, sb, axes)
+    fa = [i for i in range(len(sa)) if i not in xa]
+    fb = [j for j in range(len(sb)) if j not in xb]
+    nfa = len(fa)
+    # ga[free_a..., xa...] = sum over free_b of g * b
+    ga = np.tensordot(g, b, axes=(list(range(nfa, nfa + len(fb))), fb))
+    perm_a = fa + xa
+    ga = np.transpose(ga, tuple(_onp.argsort(perm_a)))
+    gb = np.tensordot(a, g, axes=(fa, list(range(nfa))))
+    perm_b = xb + fb
+    gb = np.transpose(gb, tuple(_onp.argsort(perm_b)))
+    return ga, gb
+
+
+register("tensordot", lambda xp, a, b, axes=2: xp.tensordot(a, b, axes=axes),
+         _tensordot_infer, _tensordot_grad)
+
+
+def _einsum_parse(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str]:
+    s = subscripts.replace(" ", "")
+    if "." in s:
+        raise NotImplementedError("einsum: ellipsis ('...') is not supported yet")
+    if "->" in s:
+        ins, outs = s.split("->")
+    else:
+        ins = s
+        counts: dict[str, int] = {}
+        for c in ins.replace(",", ""):
+            counts[c] = counts.get(c, 0) + 1
+        outs = "".join(sorted(c for c, n in counts.items() if n == 1))
+    terms = ins.split(",")
+    if len(terms) != len(shapes):
+        raise ShapeError(f"einsum: {len(terms)} operand subscripts for {len(shapes)} operands")
+    return terms, outs
+
+
+def _einsum_infer(subscripts: str, *ops: Any) -> Any:
+    shapes = [tuple(o.shape) for o in ops]
+    terms, outs = _einsum_parse(subscripts, shapes)
+    sizes: dict[str, int] = {}
+    for t, sh in zip(terms, shapes):
+        if len(t) != len(sh):
+            raise ShapeError(f"einsum: operand subscripts '{t}' do not match shape {sh}")
+        for c, n in zip(t, sh):
+            if c in sizes and sizes[c] != n and 1 not in (n, sizes[c]):
+                raise ShapeError(f"einsum: size of label '{c}' differs: {sizes[c]} != {n}")
+            sizes[c] = max(sizes.get(c, n), n)
+    for c in outs:
+        if c not in sizes:
+            raise ShapeError(f"einsum: output label '{c}' does not appear in the inputs")
+    return tuple(sizes[c] for c in outs), result_dtype("einsum", *[o.dtype for o in ops])
+
+
+def _einsum_grad(g: Any, out: Any, subscripts: str, *ops: Any):
+    np = _np()
+    terms, outs = _einsum_parse(subscripts, [tuple(o.shape) for o in ops])
+    grads: list[Any] = [None]
+    for i, (t, op) in enumerate(zip(terms, ops)):
+        if len(set(t)) != len(t):
+            raise NotImplementedError("einsum gradient with a repeated label in one operand")
+        others = [(tt, o) for j, (tt, o) in enumerate(zip(terms, ops)) if j != i]
+        avail = set(outs).union(*[set(tt) for tt, _ in others]) if others else set(outs)
+        keep = "".join(c for c in t if c in avail)
+        spec = ",".join([outs] + [tt for tt, _ in others]) + "->" + keep
+        gi = np.einsum(spec, g, *[o for _, o in others])
+        if keep != t:
+            shape = tuple(op.shape[t.index(c)] if c in keep else 1 for c in t)
+            perm = [keep.index(c) for c in t if c in keep]
+            gi = np.transpose(gi, tuple(perm)) if perm != sorted(perm) else gi
+            gi = np.broadcast_to(gi.reshape(shape), op.shape)
+        grads.append(gi)
+    return tuple(grads)
+
+
+register("einsum", lambda xp, subscripts, *ops: xp.einsum(subscripts, *ops),
+         _einsum_infer, _einsum_grad)
+
+
+def _norm_infer(a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    if ord not in (None, 2, "fro", 1, _onp.inf, -_onp.inf, "nuc") and not isinstance(ord, (int, float)):
+        raise ValueError(f"norm: unsupported ord {ord!r}")
+    shape, _ = _reduce_infer("norm", "float")(a, axis=axis, keepdims=keepdims)
+    dt = a.dtype if a.dtype.kind == "f" else float32
+    return shape, dt
+
+
+def _norm_grad(g: Any, out: Any, a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False):
+    if ord not in (None, 2, "fro"):
+        raise NotImplementedError(f"norm gradient for ord={ord!r}")
+    return (_expand_g(g, a, axis, keepdims) * a / _expand_g(out, a, axis, keepdims),)
+
+
+def _k_norm(xp: Any, a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    if ord is None and axis is None:
+        return xp.sqrt(xp.sum(a * a) if not keepdims else xp.sum(a * a, keepdims=True))
+    return xp.linalg.norm(a, ord=ord, axis=axis, keepdims=keepdims)
+
+
+register("norm", _k_norm, _norm_infer, _norm_grad)
+
+
+# ----------------------------------------------------------------------------- shape ops
+def reshape_shape(shape: tuple[int, ...], newshape: Any, name: str = "reshape") -> tuple[int, ...]:
+    if isinstance(newshape, (int, _onp.integer)):
+        newshape = (int(newshape),)
+    newshape = tuple(int(s) for s in newshape)
+    size = 1
+    for s in shape:
+        size *= s
+    unknown = [i for i, s in enumerate(newshape) if s == -1]
+    if len(unknown) > 1:
+        raise ShapeError(f"{name}: can only specify one unknown dimension (-1), got {newshape}")
+    if any(s < -1 for s in newshape):
+        raise ShapeError(f"{name}: negative dimensions other than -1 are not allowed: {newshape}")
+    known = 1
+    for s in newshape:
+        if s != -1:
+            known *= s
+    if unknown:
+        if known == 0 or size % known:
+            raise ShapeError(f"{name}: cannot reshape array of size {size} (shape {shape}) "
+                             f"into shape {newshape}")
+        newshape = tuple(size // known if s == -1 else s for s in newshape)
+    elif known != size:
+        raise ShapeError(f"{name}: cannot reshape array of size {size} (shape {shape}) "
+                         f"into shape {newshape}")
+    return newshape
+
+
+register("reshape", lambda xp, a, newshape: xp.reshape(a, newshape),
+         lambda a, newshape: (reshape_shape(tuple(a.shape), newshape), a.dtype),
+         lambda g, out, a, newshape: (g.reshape(a.shape),), kind="view")
+
+
+def _transpose_axes(nd: int, axes: Any) -> tuple[int, ...]:
+    if axes is None or axes == ():
+        return tuple(range(nd))[::-1]
+    axes = tuple(norm_axis(x, nd, "transpose") for x in axes)
+    if sorted(axes) != list(range(nd)):
+        raise ShapeError(f"transpose: axes {axes} don't match array of dimension {nd}")
+    return axes
+
+
+register("transpose", lambda xp, a, axes=None: xp.transpose(a, _transpose_axes(a.ndim, axes)),
+         lambda a, axes=None: (tuple(a.shape[i] for i in _transpose_axes(len(a.shape), axes)),
+                               a.dtype),
+         lambda g, out, a, axes=None: (g.transpose(tuple(_onp.argsort(
+             _transpose_axes(len(a.shape), axes)))),), kind="view")
+
+
+def _swap_infer(a: Any, axis1: int, axis2: int) -> Any:
+    i = norm_axis(axis1, len(a.shape), "swapaxes")
+    j = norm_axis(axis2, len(a.shape), "swapaxes")
+    s = list(a.shape)
+    s[i], s[j] = s[j], s[i]
+    return tuple(s), a.dtype
+
+
+register("swapaxes", lambda xp, a, axis1, axis2: xp.swapaxes(a, axis1, axis2), _swap_infer,
+         lambda g, out, a, axis1, axis2: (_np().swapaxes(g, axis1, axis2),), kind="view")
+
+
+def _moveaxis_infer(a: Any, source: Any, destination: Any) -> Any:
+    return tuple(_onp.moveaxis(_onp.empty(a.shape, dtype=[]), source, destination).shape), a.dtype
+
+
+register("moveaxis", lambda xp, a, source, destination: xp.moveaxis(a, source, destination),
+         _moveaxis_infer,
+         lambda g, out, a, source, destination: (_np().moveaxis(g, destination, source),),
+         kind="view")
+
+
+def _expand_infer(a: Any, axis: Any) -> Any:
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    nd = len(a.shape) + len(axes)
+    axes = [norm_axis(x, nd, "expand_dims") for x in axes]
+    it = iter(a.shape)
+    return tuple(1 if i in axes else next(it) for i in range(nd)), a.dtype
+
+
+register("expand_dims", lambda xp, a, axis: xp.expand_dims(a, axis), _expand_infer,
+         lambda g, out, a, axis: (g.reshape(a.shape),), kind="view")
+
+
+def _squeeze_infer(a: Any, axis: Any = None) -> Any:
+    if axis is None:
+        return tuple(s for s in a.shape if s != 1), a.dtype
+    axes = norm_axes(axis, len(a.shape), "squeeze")
+    for ax in axes:
+        if a.shape[ax] != 1:
+            raise ShapeError(f"squeeze: cannot select an axis to squeeze out which has size "
+                             f"not equal to one (axis {ax} of shape {tuple(a.shape)})")
+    return tuple(s for i, s in enumerate(a.shape) if i not in axes), a.dtype
+
+
+register("squeeze", lambda xp, a, axis=None: xp.squeeze(a, axis=axis), _squeeze_infer,
+         lambda g, out, a, axis=None: (g.reshape(a.shape),), kind="view")
+
+
+def _bcast_infer(a: Any, shape: Any) -> Any:
+    shape = (int(shape),) if isinstance(shape, (int, _onp.integer)) else tuple(int(s) for s in shape)
+    try:
+        r = _onp.broadcast_shapes(tuple(a.shape), shape)
+    except ValueError:
+        r = None
+    if r != shape:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {tuple(a.shape)} to {shape}")
+    return shape, a.dtype
+
+
+register("broadcast_to", lambda xp, a, shape: xp.broadcast_to(a, shape), _bcast_infer,
+         lambda g, out, a, shape: (unbroadcast(g, a.shape),), kind="view")
+
+
+def _flip_infer(a: Any, axis: Any = None) -> Any:
+    norm_axes(axis, len(a.shape), "flip")
+    return a.shape, a.dtype
+
+
+register("flip", lambda xp, a, axis=None: xp.flip(a, axis=axis), _flip_infer,
+         lambda g, out, a, axis=None: (_np().flip(g, axis=axis),), kind="view")
+
+
+def _concat_infer(seq: Any, axis: Any = 0) -> Any:
+    if not seq:
+        raise ShapeError("concatenate: need at least one array to concatenate")
+    if axis is None:
+        n = sum(_size(x.shape) for x in seq)
+        return (n,), result_dtype("concatenate", *[x.dtype for x in seq])
+    s0 = tuple(seq[0].shape)
+    if not s0:
+        raise ShapeError("concatenate: zero-dimensional arrays cannot be concatenated")
+    ax = norm_axis(axis, len(s0), "concatenate")
+    total = 0
+    for i, x in enumerate(seq):
+        s = tuple(x.shape)
+        if len(s) != len(s0) or any(a != b for j, (a, b) in enumerate(zip(s, s0)) if j != ax):
+            raise ShapeError(f"concatenate: all the input array dimensions except for the "
+                             f"concatenation axis must match exactly, but array 0 has shape {s0} "
+                             f"and array {i} has shape {s} (axis {ax})")
+        total += s[ax]
+    shape = s0[:ax] + (total,) + s0[ax + 1:]
+    return shape, result_dtype("concatenate", *[x.dtype for x in seq])
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _concat_grad(g: Any, out: Any, seq: Any, axis: Any = 0):
+    np = _np()
+    if axis is None:
+        sizes = [_size(x.shape) for x in seq]
+        parts = np.split(g, list(_onp.cumsum(sizes)[:-1]))
+        return ([p.reshape(x.shape) for p, x in zip(parts, seq)],)
+    ax = norm_axis(axis, len(seq[0].shape), "concatenate")
+    idx = list(_onp.cumsum([x.shape[ax] for x in seq])[:-1])
+    return (np.split(g, idx, axis=ax),)
+
+
+register("concatenate", lambda xp, seq, axis=0: xp.concatenate(seq, axis=axis), _concat_infer,
+         _concat_grad)
+
+
+def _stack_infer(seq: Any, axis: int = 0) -> Any:
+    if not seq:
+        raise ShapeError("stack: need at least one array to stack")
+    s0 = tuple(seq[0].shape)
+    for i, x in enumerate(seq):
+        if tuple(x.shape) != s0:
+            raise ShapeError(f"stack: all input arrays must have the same shape, but array 0 "
+                             f"has shape {s0} and array {i} has shape {tuple(x.shape)}")
+    ax = norm_axis(axis, len(s0) + 1, "stack")
+    return s0[:ax] + (len(seq),) + s0[ax:], result_dtype("stack", *[x.dtype for x in seq])
+
+
+def _stack_grad(g: Any, out: Any, seq: Any, axis: int = 0):
+    np = _np()
+    ax = norm_axis(axis, len(seq[0].shape) + 1, "stack")
+    return ([np.squeeze(p, axis=ax) for p in np.split(g, len(seq), axis=ax)],)
+
+
+register("stack", lambda xp, seq, axis=0: xp.stack(seq, axis=axis), _stack_infer, _stack_grad)
+
+
+def _split_points(n: int, ios: Any, name: str) -> list[int]:
+    if isinstance(ios, (int, _onp.integer)):
+        k = int(ios)
+        if k <= 0 or n % k:
+            raise ShapeError(f"{name}: array split does not result in an equal division "
+                             f"({n} into {k})")
+        return [n // k * i for i in range(1, k)]
+    return [int(i) for i in ios]
+
+
+def _split_infer(a: Any, indices_or_sections: Any, axis: int = 0) -> Any:
+    ax = norm_axis(axis, len(a.shape), "split")
+    n = a.shape[ax]
+    pts = [0] + _split_points(n, indices_or_sections, "split") + [n]
+    out = []
+    for lo, hi in zip(pts[:-1], pts[1:]):
+        lo2, hi2 = min(max(lo, 0), n), min(max(hi, 0), n)
+        s = list(a.shape)
+        s[ax] = max(hi2 - lo2, 0)
+        out.append((tuple(s), a.dtype))
+    return out
+
+
+def _split_grad(g: Any, out: Any, a: Any, indices_or_sections: Any, axis: int = 0):
+    np = _np()
+    parts = [gi if gi is not None else np.zeros(o.shape, dtype=o.dtype, ctx=o.device)
+             for gi, o in zip(g, out)]
+    return (np.concatenate(parts, axis=axis),)
+
+
+register("split", lambda xp, a, indices_or_sections, axis=0:
+         xp.split(a, indices_or_sections, axis=axis), _split_infer, _split_grad, nout=-1)
+
+
+def _tile_infer(a: Any, reps: Any) -> Any:
+    reps = (int(reps),) if isinstance(reps, (int, _onp.integer)) else tuple(int(r) for r in reps)
+    shape = tuple(a.shape)
+    n = max(len(shape), len(reps))
+    shape = (1,) * (n - len(shape)) + shape
+    reps = (1,) * (n - len(reps)) + reps
+    return tuple(s * r for s, r in zip(shape, reps)), a.dtype
+
+
+def _tile_grad(g: Any, out: Any, a: Any, reps: Any):
+    reps = (int(reps),) if isinstance(reps, (int, _onp.integer)) else tuple(int(r) for r in reps)
+    shape = tuple(a.shape)
+    n = max(len(shape), len(reps))
+    shape1 = (1,) * (n - len(shape)) + shape
+    reps = (1,) * (n - len(reps)) + reps
+    inter: list[int] = []
+    for r, s in zip(reps, shape1):
+        inter += [r, s]
+    r = g.reshape(tuple(inter)).sum(axis=tuple(range(0, 2 * n, 2)))
+    return (r.reshape(a.shape),)
+
+
+register("tile", lambda xp, a, reps: xp.tile(a, reps), _tile_infer, _tile_grad)
+
+
+def _repeat_infer(a: Any, repeats: Any, axis: Any = None) -> Any:
+    if not isinstance(repeats, (int, _onp.integer)):
+        raise TypeError("repeat: only an int number of repeats is supported")
+    if axis is None:
+        return (_size(a.shape) * int(repeats),), a.dtype
+    ax = norm_axis(axis, len(a.shape), "repeat")
+    s = list(a.shape)
+    s[ax] *= int(repeats)
+    return tuple(s), a.dtype
+
+
+def _repeat_grad(g: Any, out: Any, a: Any, repeats: Any, axis: Any = None):
+    if axis is None:
+        return (g.reshape((-1, int(repeats))).sum(axis=1).reshape(a.shape),)
+    ax = norm_axis(axis, len(a.shape), "repeat")
+    s = list(a.shape)
+    s.insert(ax + 1, int(repeats))
+    return (g.reshape(tuple(s)).sum(axis=ax + 1),)
+
+
+register("repeat", lambda xp, a, repeats, axis=None: xp.repeat(a, repeats, axis=axis),
+         _repeat_infer, _repeat_grad)
+
+
+# ----------------------------------------------------------------------------- indexing
+def _key_meta(key: Any) -> Any:
+    """An index key with NDArrays replaced by zero index arrays of the same shape."""
+    if isinstance(key, tuple):
+        return tuple(_key_meta(k) for k in key)
+    if hasattr(key, "shape") and hasattr(key, "dtype") and not isinstance(key, _onp.ndarray):
+        if key.dtype == bool_:
+            raise NotImplementedError("boolean mask keys are resolved by the caller")
+        return _onp.zeros(key.shape, dtype=_onp.intp)
+    return key
+
+
+def getitem_infer(a: Any, key: Any) -> Any:
+    dummy = _onp.broadcast_to(_onp.zeros((), dtype=a.dtype), tuple(a.shape))
+    try:
+        r = dummy[_key_meta(key)]
+    except IndexError as e:
+        raise IndexError(f"getitem: {e} (index {key!r}, shape {tuple(a.shape)})") from None
+    return tuple(r.shape), a.dtype
+
+
+def _unwrap_key(key: Any) -> Any:
+    return key
+
+
+def _getitem_grad(g: Any, out: Any, a: Any, key: Any):
+    from .ndarray import NDArray, apply_op
+
+    np = _np()
+    z = np.zeros(a.shape, dtype=g.dtype, ctx=g.device)
+    return (apply_op(OPS["_scatter_add"], (z, key, g)),)
+
+
+def _k_getitem(xp: Any, a: Any, key: Any) -> Any:
+    return a[key]
+
+
+register("getitem", _k_getitem, getitem_infer, _getitem_grad, kind="view")
+
+
+def _k_scatter_add(xp: Any, z: Any, key: Any, g: Any) -> Any:
+    z = z.copy()
+    xp.add.at(z, key, g)
+    return z
+
+
+register("_scatter_add", _k_scatter_add, lambda z, key, g: (tuple(z.shape), z.dtype))
+
+
+def _where_infer(cond: Any, x: Any, y: Any) -> Any:
+    sc, _ = _sd(cond)
+    sx, dx = _sd(x)
+    sy, dy = _sd(y)
+    return broadcast("where", sc, sx, sy), result_dtype("where", dx, dy)
+
+
+def _where_grad(g: Any, out: Any, cond: Any, x: Any, y: Any):
+    np = _np()
+    gx = unbroadcast(np.where(cond, g, 0), x.shape) if hasattr(x, "shape") else None
+    gy = unbroadcast(np.where(cond, 0, g), y.shape) if hasattr(y, "shape") else None
+    return None, gx, gy
+
+
+register("where", lambda xp, c, x, y: xp.where(c, x, y), _where_infer, _where_grad)
+
+
+def _clip_infer(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    if a_min is None and a_max is None:
+        raise ValueError("clip: one of a_min and a_max must be given")
+    return a.shape, a.dtype
+
+
+def _clip_grad(g: Any, out: Any, a: Any, a_min: Any = None, a_max: Any = None):
+    m = g
+    if a_min is not None:
+        m = m * (a >= a_min)
+    if a_max is not None:
+        m = m * (a <= a_max)
+    return (m,)
+
+
+register("clip", lambda xp, a, a_min=None, a_max=None: xp.clip(a, a_min, a_max), _clip_infer,
+         _clip_grad)
+
+
+def _astype_infer(a: Any, dtype: Any) -> Any:
+    return a.shape, _onp.dtype(dtype)
+
+
+register("astype", lambda xp, a, dtype: a.astype(dtype, copy=True), _astype_infer,
+         lambda g, out, a, dtype: (g.astype(a.dtype),))
+register("copy", lambda xp, a: a.copy(), lambda a: (a.shape, a.dtype),
+         lambda g, out, a: (g,))
+register("round", lambda xp, a, decimals=0: xp.round(a, decimals),
+         lambda a, decimals=0: (a.shape, a.dtype))
+register("nan_to_num", lambda xp, a, nan=0.0, posinf=None, neginf=None:
+         xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf),
+         lambda a, **_: (a.shape, a.dtype))
+
+
+# ----------------------------------------------------------------------------- npx (nn)
+def _softmax_k(xp: Any, a: Any, axis: int = -1, temperature: Any = None) -> Any:
+    if temperature is not None and temperature != 1.0:
+        a = a / temperature
+    e = xp.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_k(xp: Any, a: Any, axis: int = -1, temperature: Any = None) -> Any:
+    if temperature is not None and temperature != 1.0:
+        a = a / temperature
+    s = a - a.max(axis=axis, keepdims=True)
+    return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+
+
+def _sm_infer(name: str) -> Callable[..., Any]:
+    def infer(a: Any, axis: int = -1, temperature: Any = None) -> Any:
+        norm_axis(axis, len(a.shape), name)
+        return a.shape, (a.dtype if a.dtype.kind == "f" else float32)
+    return infer
+
+
+def _softmax_grad(g: Any, out: Any, a: Any, axis: int = -1, temperature: Any = None):
+    r = out * (g - (g * out).sum(axis=axis, keepdims=True))
+    return (r / temperature if temperature not in (None, 1.0) else r,)
+
+
+def _log_softmax_grad(g: Any, out: Any, a: Any, axis: int = -1, temperature: Any = None):
+    np = _np()
+    r = g - np.exp(out) * g.sum(axis=axis, keepdims=True)
+    return (r / temperature if temperature not in (None, 1.0) else r,)
+
+
+register("softmax", _softmax_k, _sm_infer("softmax"), _softmax_grad)
+register("log_softmax", _log_softmax_k, _sm_infer("log_softmax"), _log_softmax_grad)
+
+
+def _relu_k(xp: Any, a: Any) -> Any:
+    return xp.maximum(a, 0)
+
+
+register("relu", _relu_k, lambda a: (a.shape, a.dtype), lambda g, out, a: (g * (a > 0),))
+
+
+def _sigmoid_k(xp: Any, a: Any) -> Any:
+    if a.dtype.kind in "biu":
+        a = a.astype(xp.float32)
+    return 1 / (1 + xp.exp(-a))
+
+
+register("sigmoid", _sigmoid_k, _unary_infer("float"), lambda g, out, a: (g * out * (1 - out),))
+
+
+def _softrelu_k(xp: Any, a: Any) -> Any:
+    return xp.logaddexp(a, 0)
+
+
+register("softrelu", _softrelu_k, _unary_infer("float"),
+         lambda g, out, a: (g * (1 - _np().exp(-out)),))
+
+
+def _leaky_k(xp: Any, a: Any, slope: float = 0.25) -> Any:
+    return xp.where(a > 0, a, a * slope)
+
+
+register("leaky_relu", _leaky_k, lambda a, slope=0.25: (a.shape, a.dtype),
+         lambda g, out, a, slope=0.25: (_np().where(a > 0, g, g * slope),))
+
+
+def _one_hot_k(xp: Any, idx: Any, depth: int, on_value: float = 1.0, off_value: float = 0.0,
+               dtype: Any = "float32") -> Any:
+    idx = idx.astype(xp.int64)
+    out = xp.full(idx.shape + (depth,), off_value, dtype=dtype)
+    valid = (idx >= 0) & (idx < depth)
+    xp.put_along_axis(out, xp.where(valid, idx, 0)[..., None],
+                      xp.where(valid, on_value, off_value)[..., None].astype(dtype), axis=-1)
+    return out
+
+
+register("one_hot", _one_hot_k,
+         lambda idx, depth, on_value=1.0, off_value=0.0, dtype="float32":
+         (tuple(idx.shape) + (int(depth),), _onp.dtype(dtype)))
+
+
+def _pick_k(xp: Any, data: Any, index: Any, axis: int = -1, keepdims: bool = False,
+            mode: str = "clip") -> Any:
+    ax = axis % data.ndim
+    n = data.shape[ax]
+    idx = index.astype(xp.int64)
+    idx = xp.clip(idx, 0, n - 1) if mode == "clip" else idx % n
+    idx = xp.expand_dims(idx, ax)
+    r = xp.take_along_axis(data, idx, axis=ax)
+    return r if keepdims else xp.squeeze(r, axis=ax)
+
+
+def _pick_infer(data: Any, index: Any, axis: int = -1, keepdims: bool = False,
+                mode: str = "clip") -> Any:
+    ax = norm_axis(axis, len(data.shape), "pick")
+    expect = tuple(s for i, s in enumerate(data.shape) if i != ax)
+    ishape = tuple(index.shape)
+    if ishape != expect and ishape != tuple(1 if i == ax else s for i, s in enumerate(data.shape)):
+        raise ShapeError(f"pick: index shape {ishape} does not match data shape "
+                         f"{tuple(data.shape)} without axis {ax} ({expect})")
+    if mode not in ("clip", "wrap"):
+        raise ValueError(f"pick: mode must be 'clip' or 'wrap', got {mode!r}")
+    shape = tuple(1 if i == ax else s for i, s in enumerate(data.shape)) if keepdims else expect
+    return shape, data.dtype
+
+
+def _pick_grad(g: Any, out: Any, data: Any, index: Any, axis: int = -1, keepdims: bool = False,
+               mode: str = "clip"):
+    np = _np()
+    ax = norm_axis(axis, len(data.shape), "pick")
+    oh = np.one_hot(index.reshape(tuple(s for i, s in enumerate(data.shape) if i != ax)),
+                    data.shape[ax], dtype=g.dtype)
+    oh = np.moveaxis(oh, -1, ax)
+    gg = g if keepdims else np.expand_dims(g, ax)
+    return oh * gg, None
+
+
+register("pick", _pick_k, _pick_infer, _pick_grad)
+
+
+def _dropout_k(xp: Any, a: Any, mask: Any) -> Any:
+    return a * mask
+
+
+register("_mask_mul", _dropout_k, lambda a, mask: (a.shape, a.dtype),
+         lambda g, out, a, mask: (g * mask, None))
+
+
+# ----------------------------------------------------------------------------- creation
+def _shape_arg(shape: Any, name: str) -> tuple[int, ...]:
+    if isinstance(shape, (int, _onp.integer)):
+        shape = (int(shape),)
+    try:
+        shape = tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{name}: shape must be an int or a tuple of ints, got {shape!r}") from None
+    if any(s < 0 for s in shape):
+        raise ShapeError(f"{name}: negative dimensions are not allowed: {shape}")
+    return shape
+
+
+register("full", lambda xp, shape, fill_value, dtype: xp.full(shape, fill_value, dtype=dtype),
+         lambda shape, fill_value, dtype: (_shape_arg(shape, "full"), _onp.dtype(dtype)),
+         kind="creation")
+register("zeros", lambda xp, shape, dtype: xp.zeros(shape, dtype=dtype),
+         lambda shape, dtype: (_shape_arg(shape, "zeros"), _onp.dtype(dtype)), kind="creation")
+register("empty", lambda xp, shape, dtype: xp.empty(shape, dtype=dtype),
+         lambda shape, dtype: (_shape_arg(shape, "empty"), _onp.dtype(dtype)), kind="creation")
+
+
+def _arange_infer(start: Any, stop: Any, step: Any, dtype: Any) -> Any:
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    n = max(0, math.ceil((stop - start) / step))
+    return (n,), _onp.dtype(dtype)
+
+
+register("arange", lambda xp, start, stop, step, dtype: xp.arange(start, stop, step).astype(dtype),
+         _arange_infer, kind="creation")
+
+
+def _linspace_infer(start: Any, stop: Any, num: int, endpoint: bool, dtype: Any) -> Any:
+    if num < 0:
+        raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
+    return (int(num),), _onp.dtype(dtype)
+
+
+register("linspace", lambda xp, start, stop, num, endpoint, dtype:
+         xp.linspace(start, stop, num, endpoint=endpoint).astype(dtype), _linspace_infer,
+         kind="creation")
+register("eye", lambda xp, N, M, k, dtype: xp.eye(N, M, k, dtype=dtype),
+         lambda N, M, k, dtype: ((int(N), int(M if M is not None else N)), _onp.dtype(dtype)),
+         kind="creation")

@@ -1,0 +1,161 @@
+"""Array creation (see NumPy's "Array creation routines").  Defaults to float32, as
+MXNet's np does; ``ctx=``/``device=`` place the array."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _onp
+
+from ..device.transfer import transfer
+from ..device import Device
+from ..ndarray.ndarray import NDArray, apply_op, from_buffer
+from ..ndarray.ops import OPS
+from ._util import default_dtype, device_of
+
+__all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
+           "identity", "zeros_like", "ones_like", "full_like", "empty_like", "copy",
+           "ascontiguousarray"]
+
+
+def _host_buffer(obj: Any, dtype: Any) -> _onp.ndarray:
+    if isinstance(obj, NDArray):
+        buf = obj.asnumpy()
+        return buf if dtype is None else buf.astype(dtype)
+    if isinstance(obj, _onp.ndarray):
+        return _onp.array(obj, dtype=dtype, copy=True)
+    buf = _onp.array(obj, dtype=dtype)
+    if dtype is None and buf.dtype.kind in "fiu" and not isinstance(obj, _onp.generic):
+        buf = buf.astype(_onp.float32)   # MXNet: Python data defaults to float32
+    if buf.dtype == object:
+        raise TypeError(f"array: cannot make an array from {type(obj).__name__} {obj!r}")
+    return buf
+
+
+def array(object: Any, dtype: Any = None, ctx: Any = None, device: Any = None,
+          copy: bool = True) -> NDArray:
+    """See numpy.array.  Python lists give float32 unless *dtype* says otherwise (as in
+    MXNet); NumPy arrays keep their dtype.  The copy from host memory is synchronous."""
+    dev = device_of(ctx, device)
+    if isinstance(object, NDArray):
+        out = object.astype(dtype) if dtype is not None and _onp.dtype(dtype) != object.dtype \
+            else (object.copy() if copy else object)
+        return out if out.device is dev else out.copyto(dev)
+    buf = _host_buffer(object, dtype)
+    if dev.is_gpu:
+        buf = transfer(buf, Device("cpu", 0), dev)
+    return from_buffer(buf, dev)
+
+
+def asarray(a: Any, dtype: Any = None, ctx: Any = None, device: Any = None) -> NDArray:
+    """See numpy.asarray: no copy when *a* is already an array of that dtype and device."""
+    if isinstance(a, NDArray) and (dtype is None or _onp.dtype(dtype) == a.dtype) \
+            and (ctx is None and device is None or device_of(ctx, device) is a.device):
+        return a
+    return array(a, dtype=dtype, ctx=ctx, device=device, copy=False)
+
+
+def _create(name: str, params: dict, ctx: Any, device: Any) -> NDArray:
+    return apply_op(OPS[name], (), params, device_of(ctx, device))
+
+
+def zeros(shape: Any, dtype: Any = None, order: str = "C", ctx: Any = None,
+          device: Any = None) -> NDArray:
+    """See numpy.zeros (float32 by default)."""
+    return _create("zeros", {"shape": shape, "dtype": default_dtype(dtype)}, ctx, device)
+
+
+def ones(shape: Any, dtype: Any = None, order: str = "C", ctx: Any = None,
+         device: Any = None) -> NDArray:
+    """See numpy.ones (float32 by default)."""
+    return full(shape, 1, dtype=dtype, ctx=ctx, device=device)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", ctx: Any = None,
+         device: Any = None) -> NDArray:
+    """See numpy.full.  The dtype defaults to float32, or to the fill value's for an
+    NDArray / bool fill."""
+    if isinstance(fill_value, NDArray):
+        from .manipulation import broadcast_to
+
+        v = fill_value if dtype is None else fill_value.astype(dtype)
+        return broadcast_to(v, shape).copy()
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = _onp.bool_
+    return _create("full", {"shape": shape, "fill_value": fill_value,
+                            "dtype": default_dtype(dtype)}, ctx, device)
+
+
+def empty(shape: Any, dtype: Any = None, order: str = "C", ctx: Any = None,
+          device: Any = None) -> NDArray:
+    """See numpy.empty (float32 by default; contents are arbitrary)."""
+    return _create("empty", {"shape": shape, "dtype": default_dtype(dtype)}, ctx, device)
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, ctx: Any = None,
+           device: Any = None) -> NDArray:
+    """See numpy.arange.  float32 by default, as in MXNet."""
+    if stop is None:
+        start, stop = 0, start
+    return _create("arange", {"start": start, "stop": stop, "step": step,
+                              "dtype": default_dtype(dtype)}, ctx, device)
+
+
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
+             dtype: Any = None, axis: int = 0, ctx: Any = None, device: Any = None) -> Any:
+    """See numpy.linspace (float32 by default)."""
+    out = _create("linspace", {"start": start, "stop": stop, "num": int(num),
+                               "endpoint": bool(endpoint), "dtype": default_dtype(dtype)},
+                  ctx, device)
+    if retstep:
+        div = (num - 1) if endpoint else num
+        return out, (stop - start) / div if div > 0 else float("nan")
+    return out
+
+
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None, ctx: Any = None,
+        device: Any = None) -> NDArray:
+    """See numpy.eye (float32 by default)."""
+    return _create("eye", {"N": N, "M": M, "k": k, "dtype": default_dtype(dtype)}, ctx, device)
+
+
+def identity(n: int, dtype: Any = None, ctx: Any = None, device: Any = None) -> NDArray:
+    """See numpy.identity."""
+    return eye(n, dtype=dtype, ctx=ctx, device=device)
+
+
+def _like_dev(a: Any, ctx: Any, device: Any) -> Any:
+    if ctx is None and device is None and isinstance(a, NDArray):
+        return a.device
+    return device_of(ctx, device)
+
+
+def zeros_like(a: Any, dtype: Any = None, ctx: Any = None, device: Any = None) -> NDArray:
+    """See numpy.zeros_like."""
+    return zeros(a.shape, dtype=dtype or a.dtype, device=_like_dev(a, ctx, device))
+
+
+def ones_like(a: Any, dtype: Any = None, ctx: Any = None, device: Any = None) -> NDArray:
+    """See numpy.ones_like."""
+    return ones(a.shape, dtype=dtype or a.dtype, device=_like_dev(a, ctx, device))
+
+
+def full_like(a: Any, fill_value: Any, dtype: Any = None, ctx: Any = None,
+              device: Any = None) -> NDArray:
+    """See numpy.full_like."""
+    return full(a.shape, fill_value, dtype=dtype or a.dtype, device=_like_dev(a, ctx, device))
+
+
+def empty_like(a: Any, dtype: Any = None, ctx: Any = None, device: Any = None) -> NDArray:
+    """See numpy.empty_like."""
+    return empty(a.shape, dtype=dtype or a.dtype, device=_like_dev(a, ctx, device))
+
+
+def copy(a: Any) -> NDArray:
+    """See numpy.copy."""
+    from ._util import as_nd
+
+    return apply_op(OPS["copy"], (as_nd(a),))
+
+
+def ascontiguousarray(a: Any, dtype: Any = None) -> NDArray:
+    return asarray(a, dtype=dtype)

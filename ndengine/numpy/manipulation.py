@@ -1,0 +1,435 @@
+"""Shape manipulation, joining/splitting, indexing (see NumPy's "Array manipulation
+routines" and "Indexing routines").
+
+Data-dependent ops block (they must see values to know their output's shape):
+``nonzero``, ``unique``, ``argwhere``, ``flatnonzero``, one-argument ``where``, and
+indexing or assignment with a boolean-mask array (``x[mask]``).
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as _onp
+
+from .. import engine as _engine
+from ..ndarray import ndarray as _nd
+from ..ndarray.ndarray import NDArray, _check_inplace_autograd, _mismatch, apply_op, from_buffer
+from ..ndarray.ops import OPS, ShapeError, _fmt, getitem_infer, reshape_shape
+from ._util import as_nd
+
+__all__ = ["reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze",
+           "concatenate", "concat", "stack", "vstack", "hstack", "dstack", "column_stack",
+           "split", "array_split", "hsplit", "vsplit", "broadcast_to", "broadcast_arrays", "tile",
+           "repeat", "flip", "fliplr", "flipud", "ravel", "atleast_1d", "atleast_2d",
+           "atleast_3d", "nonzero", "unique", "argwhere", "flatnonzero", "take", "roll",
+           "rot90", "shape", "size", "ndim"]
+
+
+def reshape(a: Any, newshape: Any, order: str = "C", **kwargs: Any) -> NDArray:
+    """See numpy.reshape (-1 infers one dimension)."""
+    if "shape" in kwargs:
+        newshape = kwargs.pop("shape")
+    if order != "C":
+        raise NotImplementedError("reshape: only order='C' is supported")
+    a = as_nd(a)
+    if isinstance(newshape, (int, _onp.integer)):
+        newshape = (int(newshape),)
+    newshape = tuple(newshape)
+    if newshape == a.shape:
+        return apply_op(OPS["reshape"], (a,), {"newshape": newshape})
+    return apply_op(OPS["reshape"], (a,), {"newshape": newshape})
+
+
+def transpose(a: Any, axes: Any = None) -> NDArray:
+    """See numpy.transpose."""
+    return apply_op(OPS["transpose"], (as_nd(a),),
+                    {"axes": tuple(axes) if axes is not None else None})
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> NDArray:
+    """See numpy.swapaxes."""
+    return apply_op(OPS["swapaxes"], (as_nd(a),), {"axis1": axis1, "axis2": axis2})
+
+
+def moveaxis(a: Any, source: Any, destination: Any) -> NDArray:
+    """See numpy.moveaxis."""
+    return apply_op(OPS["moveaxis"], (as_nd(a),), {"source": source, "destination": destination})
+
+
+def expand_dims(a: Any, axis: Any) -> NDArray:
+    """See numpy.expand_dims."""
+    return apply_op(OPS["expand_dims"], (as_nd(a),),
+                    {"axis": tuple(axis) if isinstance(axis, list) else axis})
+
+
+def squeeze(a: Any, axis: Any = None) -> NDArray:
+    """See numpy.squeeze."""
+    return apply_op(OPS["squeeze"], (as_nd(a),),
+                    {"axis": tuple(axis) if isinstance(axis, list) else axis})
+
+
+def _seq(arrays: Any) -> list[NDArray]:
+    arrays = list(arrays)
+    dev = next((a.device for a in arrays if isinstance(a, NDArray)), None)
+    return [as_nd(a, dev) for a in arrays]
+
+
+def concatenate(seq: Any, axis: Any = 0, out: Any = None) -> NDArray:
+    """See numpy.concatenate."""
+    r = apply_op(OPS["concatenate"], (_seq(seq),), {"axis": axis})
+    if out is not None:
+        out[...] = r
+        return out
+    return r
+
+
+concat = concatenate
+
+
+def stack(arrays: Any, axis: int = 0, out: Any = None) -> NDArray:
+    """See numpy.stack."""
+    return apply_op(OPS["stack"], (_seq(arrays),), {"axis": axis})
+
+
+def vstack(tup: Any) -> NDArray:
+    return concatenate([atleast_2d(a) for a in _seq(tup)], axis=0)
+
+
+def hstack(tup: Any) -> NDArray:
+    arrs = [atleast_1d(a) for a in _seq(tup)]
+    return concatenate(arrs, axis=0 if arrs[0].ndim == 1 else 1)
+
+
+def dstack(tup: Any) -> NDArray:
+    return concatenate([atleast_3d(a) for a in _seq(tup)], axis=2)
+
+
+def column_stack(tup: Any) -> NDArray:
+    arrs = [a if a.ndim >= 2 else a.reshape((-1, 1)) for a in _seq(tup)]
+    return concatenate(arrs, axis=1)
+
+
+def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[NDArray]:
+    """See numpy.split: a list of arrays."""
+    ios = indices_or_sections
+    if not isinstance(ios, (int, _onp.integer)):
+        ios = tuple(int(i) for i in ios)
+    return apply_op(OPS["split"], (as_nd(ary),), {"indices_or_sections": ios, "axis": axis})
+
+
+def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[NDArray]:
+    """See numpy.array_split (sections need not divide the axis equally)."""
+    a = as_nd(ary)
+    if isinstance(indices_or_sections, (int, _onp.integer)):
+        n = a.shape[axis]
+        k = int(indices_or_sections)
+        each, extra = divmod(n, k)
+        sizes = [each + 1] * extra + [each] * (k - extra)
+        pts = list(_onp.cumsum(sizes)[:-1])
+        return split(a, pts, axis=axis)
+    return split(a, indices_or_sections, axis=axis)
+
+
+def hsplit(ary: Any, ios: Any) -> list[NDArray]:
+    a = as_nd(ary)
+    return split(a, ios, axis=1 if a.ndim > 1 else 0)
+
+
+def vsplit(ary: Any, ios: Any) -> list[NDArray]:
+    return split(ary, ios, axis=0)
+
+
+def broadcast_to(array: Any, shape: Any) -> NDArray:
+    """See numpy.broadcast_to (the result is an independent value, not a view)."""
+    shape = (int(shape),) if isinstance(shape, (int, _onp.integer)) else tuple(shape)
+    return apply_op(OPS["broadcast_to"], (as_nd(array),), {"shape": shape})
+
+
+def broadcast_arrays(*args: Any) -> list[NDArray]:
+    arrs = _seq(args)
+    shape = tuple(_onp.broadcast_shapes(*[a.shape for a in arrs]))
+    return [broadcast_to(a, shape) for a in arrs]
+
+
+def tile(A: Any, reps: Any) -> NDArray:
+    """See numpy.tile."""
+    return apply_op(OPS["tile"], (as_nd(A),),
+                    {"reps": tuple(reps) if isinstance(reps, list) else reps})
+
+
+def repeat(a: Any, repeats: int, axis: Any = None) -> NDArray:
+    """See numpy.repeat (an int number of repeats)."""
+    return apply_op(OPS["repeat"], (as_nd(a),), {"repeats": repeats, "axis": axis})
+
+
+def flip(m: Any, axis: Any = None) -> NDArray:
+    """See numpy.flip."""
+    return apply_op(OPS["flip"], (as_nd(m),),
+                    {"axis": tuple(axis) if isinstance(axis, list) else axis})
+
+
+def fliplr(m: Any) -> NDArray:
+    return flip(m, 1)
+
+
+def flipud(m: Any) -> NDArray:
+    return flip(m, 0)
+
+
+def ravel(a: Any, order: str = "C") -> NDArray:
+    """See numpy.ravel."""
+    return reshape(a, (-1,))
+
+
+def atleast_1d(*arys: Any) -> Any:
+    r = [a if a.ndim >= 1 else a.reshape((1,)) for a in _seq(arys)]
+    return r[0] if len(r) == 1 else r
+
+
+def atleast_2d(*arys: Any) -> Any:
+    r = [a if a.ndim >= 2 else a.reshape((1,) * (2 - a.ndim) + a.shape) for a in _seq(arys)]
+    return r[0] if len(r) == 1 else r
+
+
+def atleast_3d(*arys: Any) -> Any:
+    out = []
+    for a in _seq(arys):
+        if a.ndim == 0:
+            a = a.reshape((1, 1, 1))
+        elif a.ndim == 1:
+            a = a.reshape((1, a.shape[0], 1))
+        elif a.ndim == 2:
+            a = a.reshape(a.shape + (1,))
+        out.append(a)
+    return out[0] if len(out) == 1 else out
+
+
+def shape(a: Any) -> tuple[int, ...]:
+    return as_nd(a).shape
+
+
+def size(a: Any, axis: Any = None) -> int:
+    a = as_nd(a)
+    return a.size if axis is None else a.shape[axis]
+
+
+def ndim(a: Any) -> int:
+    return as_nd(a).ndim
+
+
+# --- data-dependent (blocking) --------------------------------------------------------
+def nonzero(a: Any) -> tuple[NDArray, ...]:
+    """See numpy.nonzero.  Blocks: the result's shape depends on the values."""
+    a = as_nd(a)
+    return tuple(from_buffer(i.astype(_onp.int64), a.device) for i in _onp.nonzero(a.asnumpy()))
+
+
+def flatnonzero(a: Any) -> NDArray:
+    a = as_nd(a)
+    return from_buffer(_onp.flatnonzero(a.asnumpy()).astype(_onp.int64), a.device)
+
+
+def argwhere(a: Any) -> NDArray:
+    """See numpy.argwhere.  Blocks."""
+    a = as_nd(a)
+    return from_buffer(_onp.argwhere(a.asnumpy()).astype(_onp.int64), a.device)
+
+
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: Any = None) -> Any:
+    """See numpy.unique.  Blocks."""
+    a = as_nd(ar)
+    r = _onp.unique(a.asnumpy(), return_index=return_index, return_inverse=return_inverse,
+                    return_counts=return_counts, axis=axis)
+    if isinstance(r, tuple):
+        return tuple(from_buffer(x, a.device) for x in r)
+    return from_buffer(r, a.device)
+
+
+def take(a: Any, indices: Any, axis: Any = None, mode: str = "raise") -> NDArray:
+    """See numpy.take (composite of indexing)."""
+    a = as_nd(a)
+    idx = as_nd(indices, a.device) if not isinstance(indices, (int, _onp.integer)) else indices
+    if isinstance(idx, NDArray) and idx.dtype.kind == "f":
+        idx = idx.astype("int64")
+    if mode == "clip" and isinstance(idx, NDArray):
+        n = a.size if axis is None else a.shape[axis]
+        from .math import clip
+
+        idx = clip(idx, 0, n - 1)
+    elif mode == "wrap" and isinstance(idx, NDArray):
+        n = a.size if axis is None else a.shape[axis]
+        idx = idx % n
+    if axis is None:
+        return ravel(a)[idx]
+    key = (slice(None),) * (axis % a.ndim) + (idx,)
+    return a[key]
+
+
+def roll(a: Any, shift: int, axis: Any = None) -> NDArray:
+    a = as_nd(a)
+    if axis is None:
+        return roll(ravel(a), shift, 0).reshape(a.shape)
+    n = a.shape[axis]
+    if n == 0:
+        return a.copy()
+    s = shift % n
+    if s == 0:
+        return a.copy()
+    idx = [slice(None)] * a.ndim
+    idx[axis] = slice(n - s, None)
+    first = a[tuple(idx)]
+    idx[axis] = slice(0, n - s)
+    return concatenate([first, a[tuple(idx)]], axis=axis)
+
+
+def rot90(m: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> NDArray:
+    m = as_nd(m)
+    k %= 4
+    if k == 0:
+        return m.copy()
+    if k == 2:
+        return flip(flip(m, axes[0]), axes[1])
+    perm = list(range(m.ndim))
+    perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
+    if k == 1:
+        return transpose(flip(m, axes[1]), perm)
+    return flip(transpose(m, perm), axes[1])
+
+
+# --- indexing -------------------------------------------------------------------------
+def _key_arrays(key: Any, out: list[NDArray]) -> Any:
+    """Collect NDArrays in *key*; resolve boolean masks (blocking)."""
+    if isinstance(key, tuple):
+        return tuple(_key_arrays(k, out) for k in key)
+    if isinstance(key, NDArray):
+        if key.dtype == _onp.bool_:
+            return key.asnumpy()          # data-dependent: blocks
+        if key.dtype.kind not in "iu":
+            raise IndexError(f"getitem: arrays used as indices must be of integer (or boolean) "
+                             f"type, got {key.dtype}")
+        out.append(key)
+        return key
+    if isinstance(key, list):
+        arr = _onp.asarray(key)
+        if arr.dtype == object:
+            raise IndexError(f"getitem: unsupported index {key!r}")
+        return arr
+    return key
+
+
+def _unwrap_key(key: Any) -> Any:
+    if isinstance(key, tuple):
+        return tuple(_unwrap_key(k) for k in key)
+    if isinstance(key, NDArray):
+        return key._data
+    return key
+
+
+def _hashable_key(key: Any) -> Any:
+    if isinstance(key, tuple):
+        return tuple(_hashable_key(k) for k in key)
+    if isinstance(key, slice):
+        return ("slice", key.start, key.stop, key.step)
+    if isinstance(key, NDArray):
+        return ("nd", key.shape, key.dtype)
+    if isinstance(key, _onp.ndarray):
+        raise TypeError
+    if key is None or key is Ellipsis or isinstance(key, (int, _onp.integer)):
+        return key
+    raise TypeError
+
+
+_GETITEM = OPS["getitem"]
+_getitem_cache: dict[Any, Any] = {}
+
+
+def _run_getitem(out: NDArray, a: NDArray, key: Any) -> None:
+    buf = a._data
+    r = buf[_unwrap_key(key)]
+    if r.__class__ is not _onp.ndarray:
+        r = _onp.asarray(r)
+    elif r.base is not None:
+        a._shared = True       # out views a's buffer: a must copy before writing in place
+    out._data = r
+
+
+def getitem(a: NDArray, key: Any) -> NDArray:
+    """``a[key]``: basic and integer-array indexing are asynchronous; a boolean mask
+    blocks.  The result is an independent value (writing it never changes *a*)."""
+    arrays: list[NDArray] = []
+    key = _key_arrays(key, arrays)
+    for k in arrays:
+        if k.device is not a.device:
+            _mismatch(_GETITEM, [a, k])
+    try:
+        ck = (a.shape, a.dtype, _hashable_key(key))
+        r = _getitem_cache.get(ck)
+    except TypeError:
+        ck = None
+        r = None
+    if r is None:
+        r = _nd._infer(_GETITEM, None, (a, key), {}, a.device)
+        if ck is not None:
+            if len(_getitem_cache) > 8192:
+                _getitem_cache.clear()
+            _getitem_cache[ck] = r
+    out = _nd._new(r[0], r[1], a.device)
+    if a.device.is_gpu:
+        _engine.push(_nd._partial(_nd._run_n, _GETITEM.kernel, a.device.xp, [out], (a, key), {}),
+                     [a._var] + [k._var for k in arrays], (out._var,), a.device, 0, "getitem")
+    else:
+        _engine.push(_nd._partial(_run_getitem, out, a, key),
+                     [a._var] + [k._var for k in arrays], (out._var,), a.device, 0, "getitem")
+    if _nd._TAPE.recording:
+        _nd._tape.record(_GETITEM, (a, key), out, {})
+    return out
+
+
+def _run_setitem(a: NDArray, key: Any, v: Any, vnd: bool) -> None:
+    buf = a._data
+    if a._shared or buf.base is not None or not buf.flags.writeable:
+        buf = buf.copy()
+        a._data = buf
+        a._shared = False
+    buf[_unwrap_key(key)] = v._data if vnd else v
+
+
+def setitem(a: NDArray, key: Any, value: Any) -> None:
+    """``a[key] = value``: a write of a's var, ordered after every earlier read of a."""
+    _check_inplace_autograd(a, "setitem")
+    arrays: list[NDArray] = []
+    key = _key_arrays(key, arrays)
+    vnd = isinstance(value, NDArray)
+    if not vnd and not isinstance(value, (int, float, bool, complex, _onp.generic)):
+        value = as_nd(value, a.device)
+        vnd = True
+    if vnd:
+        if value.device is not a.device:
+            _mismatch(_GETITEM, [a, value])
+        target, _ = getitem_infer(a, key) if not _has_mask(key) else (None, None)
+        if target is not None:
+            try:
+                _onp.broadcast_shapes(tuple(value.shape), tuple(target))
+                ok = len(value.shape) <= len(target) or all(
+                    s == 1 for s in value.shape[:len(value.shape) - len(target)])
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ShapeError(f"setitem: could not broadcast input array from shape "
+                                 f"{tuple(value.shape)} into shape {tuple(target)} "
+                                 f"(target {_fmt((a,))}, index {key!r}; on {a.device})")
+        reads = [a._var, value._var] + [k._var for k in arrays]
+    else:
+        if not _has_mask(key):
+            getitem_infer(a, key)
+        reads = [a._var] + [k._var for k in arrays]
+    _engine.push(_nd._partial(_run_setitem, a, key, value, vnd), reads, (a._var,), a.device, 0,
+                 "setitem")
+
+
+def _has_mask(key: Any) -> bool:
+    if isinstance(key, tuple):
+        return builtins.any(_has_mask(k) for k in key)
+    return isinstance(key, _onp.ndarray) and key.dtype == _onp.bool_

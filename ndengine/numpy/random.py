@@ -1,0 +1,279 @@
+"""Random sampling (see NumPy's "Random sampling"), float32 by default.
+
+Each device has one generator, held behind an engine var that every random op on that
+device writes.  Random ops on a device therefore run in push order, so for a given seed
+the results are identical under any schedule, any worker count and either engine.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as _onp
+
+from .. import engine as _engine
+from ..device import Device
+from ..engine.var import Var
+from ..ndarray import ndarray as _nd
+from ..ndarray.ndarray import NDArray
+from ..ndarray.ops import OPS, ShapeError, _shape_arg
+from ._util import as_nd, default_dtype, device_of
+
+__all__ = ["seed", "normal", "uniform", "randint", "choice", "shuffle", "permutation", "rand",
+           "randn", "exponential", "gamma", "beta", "binomial", "bernoulli", "multinomial",
+           "random", "random_sample", "poisson", "laplace", "logistic", "gumbel", "lognormal"]
+
+
+class _DeviceRNG:
+    __slots__ = ("gen", "var")
+
+    def __init__(self, seed_value: Any) -> None:
+        self.gen = _onp.random.Generator(_onp.random.PCG64(seed_value))
+        self.var = Var("rng")
+
+
+_rngs: dict[Device, _DeviceRNG] = {}
+_rng_lock = threading.Lock()
+_seed_value: Any = None
+
+
+def _rng(dev: Device) -> _DeviceRNG:
+    r = _rngs.get(dev)
+    if r is None:
+        with _rng_lock:
+            r = _rngs.get(dev)
+            if r is None:
+                base = _seed_value
+                s = None if base is None else [int(base), dev.device_typeid, dev.device_id]
+                r = _rngs[dev] = _DeviceRNG(s)
+    return r
+
+
+def seed(seed: int | None = None, ctx: Any = "all", device: Any = None) -> None:
+    """Seed the generator of every device (``ctx='all'``) or of one device.
+
+    Ordered like any op: random ops pushed before it use the old state."""
+    global _seed_value
+    if seed is not None and (not isinstance(seed, (int, _onp.integer)) or seed < 0):
+        raise ValueError(f"seed: must be a non-negative int, got {seed!r}")
+    target = device if device is not None else ctx
+    devs: list[Device]
+    if target == "all" or target is None:
+        _seed_value = seed
+        devs = list(_rngs)
+    else:
+        devs = [device_of(target)]
+    for dev in devs:
+        r = _rng(dev)
+        s = None if seed is None else [int(seed), dev.device_typeid, dev.device_id]
+
+        def reseed(r: _DeviceRNG = r, s: Any = s) -> None:
+            r.gen = _onp.random.Generator(_onp.random.PCG64(s))
+        _engine.push(reseed, (), (r.var,), dev, 0, "random.seed")
+
+
+def _size(size: Any) -> tuple[int, ...]:
+    if size is None:
+        return ()
+    return _shape_arg(size, "random")
+
+
+def _run_sample(r: _DeviceRNG, out: NDArray, sampler: Callable[..., Any], args: tuple) -> None:
+    vals = [a._data if a.__class__ is NDArray else a for a in args]
+    x = sampler(r.gen, *vals)
+    x = _onp.asarray(x)
+    if x.dtype != out._dtype:
+        x = x.astype(out._dtype)
+    if x.shape != out._shape:
+        x = _onp.broadcast_to(x, out._shape).copy()
+    if out._device.is_gpu:
+        from ..device.transfer import transfer
+
+        x = transfer(x, Device("cpu", 0), out._device)
+    out._data = x
+
+
+def _sample(name: str, sampler: Callable[..., Any], shape: tuple[int, ...], dtype: Any,
+            dev: Device, args: tuple = ()) -> NDArray:
+    arrays = [a for a in args if a.__class__ is NDArray]
+    for a in arrays:
+        if a.device is not dev:
+            raise ValueError(f"random.{name}: parameter array on {a.device}, sampling on {dev}")
+    r = _rng(dev)
+    out = _nd._new(shape, _onp.dtype(dtype), dev)
+    _engine.push(_nd._partial(_run_sample, r, out, sampler, args), [a._var for a in arrays],
+                 (r.var, out._var), dev, 0, f"random.{name}")
+    return out
+
+
+def _param_shape(size: Any, *params: Any) -> tuple[int, ...]:
+    if size is not None:
+        return _size(size)
+    shapes = [p.shape for p in params if isinstance(p, NDArray)]
+    return tuple(_onp.broadcast_shapes(*shapes)) if shapes else ()
+
+
+def _params(dev: Device, *ps: Any) -> tuple:
+    return tuple(p if not isinstance(p, (list, tuple, _onp.ndarray)) else as_nd(p, dev)
+                 for p in ps)
+
+
+def normal(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None,
+           ctx: Any = None, device: Any = None, out: Any = None) -> NDArray:
+    """See numpy.random.normal (float32 by default)."""
+    dev = device_of(ctx, device)
+    loc, scale = _params(dev, loc, scale)
+    shape = _param_shape(size, loc, scale)
+    dt = default_dtype(dtype)
+    if not isinstance(scale, NDArray) and scale < 0:
+        raise ValueError(f"random.normal: scale must be non-negative, got {scale}")
+    return _sample("normal", lambda g, m, s: g.normal(m, s, size=shape), shape, dt, dev,
+                   (loc, scale))
+
+
+def uniform(low: Any = 0.0, high: Any = 1.0, size: Any = None, dtype: Any = None,
+            ctx: Any = None, device: Any = None, out: Any = None) -> NDArray:
+    """See numpy.random.uniform (float32 by default)."""
+    dev = device_of(ctx, device)
+    low, high = _params(dev, low, high)
+    shape = _param_shape(size, low, high)
+    return _sample("uniform", lambda g, lo, hi: g.uniform(lo, hi, size=shape), shape,
+                   default_dtype(dtype), dev, (low, high))
+
+
+def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = None,
+            ctx: Any = None, device: Any = None, out: Any = None) -> NDArray:
+    """See numpy.random.randint (int64 by default)."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"random.randint: low >= high ({low} >= {high})")
+    dev = device_of(ctx, device)
+    shape = _size(size)
+    dt = _onp.dtype(dtype) if dtype is not None else _onp.dtype(_onp.int64)
+    return _sample("randint", lambda g: g.integers(low, high, size=shape), shape, dt, dev)
+
+
+def rand(*size: int, **kwargs: Any) -> NDArray:
+    return uniform(0.0, 1.0, size=size or None, **kwargs)
+
+
+def randn(*size: int, **kwargs: Any) -> NDArray:
+    return normal(0.0, 1.0, size=size or None, **kwargs)
+
+
+def random(size: Any = None, ctx: Any = None, device: Any = None) -> NDArray:
+    return uniform(0.0, 1.0, size=size, ctx=ctx, device=device)
+
+
+random_sample = random
+
+
+def _simple(name: str, fn: Callable[..., Any], nparams: int) -> Callable[..., NDArray]:
+    def f(*params: Any, size: Any = None, dtype: Any = None, ctx: Any = None,
+          device: Any = None, **kw: Any) -> NDArray:
+        if len(params) > nparams:
+            size = params[nparams]
+            params = params[:nparams]
+        dev = device_of(ctx, device)
+        ps = _params(dev, *params)
+        shape = _param_shape(size, *ps)
+        return _sample(name, lambda g, *v: fn(g, *v, size=shape), shape, default_dtype(dtype),
+                       dev, ps)
+    f.__name__ = name
+    f.__doc__ = f"See numpy.random.{name} (float32 by default)."
+    return f
+
+
+exponential = _simple("exponential", lambda g, scale=1.0, size=None: g.exponential(scale, size), 1)
+gamma = _simple("gamma", lambda g, shape=1.0, scale=1.0, size=None: g.gamma(shape, scale, size), 2)
+beta = _simple("beta", lambda g, a, b, size=None: g.beta(a, b, size), 2)
+poisson = _simple("poisson", lambda g, lam=1.0, size=None: g.poisson(lam, size), 1)
+laplace = _simple("laplace", lambda g, loc=0.0, scale=1.0, size=None: g.laplace(loc, scale, size), 2)
+logistic = _simple("logistic", lambda g, loc=0.0, scale=1.0, size=None: g.logistic(loc, scale, size), 2)
+gumbel = _simple("gumbel", lambda g, loc=0.0, scale=1.0, size=None: g.gumbel(loc, scale, size), 2)
+lognormal = _simple("lognormal", lambda g, mean=0.0, sigma=1.0, size=None: g.lognormal(mean, sigma, size), 2)
+
+
+def binomial(n: int, p: float, size: Any = None, dtype: Any = None, ctx: Any = None,
+             device: Any = None) -> NDArray:
+    dev = device_of(ctx, device)
+    shape = _size(size)
+    return _sample("binomial", lambda g: g.binomial(n, p, size=shape), shape,
+                   default_dtype(dtype), dev)
+
+
+def bernoulli(prob: float = 0.5, size: Any = None, dtype: Any = None, ctx: Any = None,
+              device: Any = None) -> NDArray:
+    dev = device_of(ctx, device)
+    shape = _size(size)
+    return _sample("bernoulli", lambda g: g.random(size=shape) < prob, shape,
+                   default_dtype(dtype), dev)
+
+
+def multinomial(n: int, pvals: Any, size: Any = None, ctx: Any = None,
+                device: Any = None) -> NDArray:
+    dev = device_of(ctx, device)
+    pv = _onp.asarray(pvals.asnumpy() if isinstance(pvals, NDArray) else pvals, dtype=float)
+    shape = _size(size) + (len(pv),)
+    return _sample("multinomial", lambda g: g.multinomial(n, pv, size=_size(size) or None),
+                   shape, _onp.int64, dev)
+
+
+def choice(a: Any, size: Any = None, replace: bool = True, p: Any = None, ctx: Any = None,
+           device: Any = None) -> NDArray:
+    """See numpy.random.choice."""
+    dev = device_of(ctx, device)
+    shape = _size(size)
+    if isinstance(a, (int, _onp.integer)):
+        if a <= 0:
+            raise ValueError("random.choice: a must be a positive integer")
+        n = int(a)
+        dt = _onp.dtype(_onp.int64)
+        args: tuple = ()
+        if not replace and _onp.prod(shape, dtype=int) > n:
+            raise ValueError("random.choice: cannot take a larger sample than population "
+                             "when replace=False")
+        pp = None if p is None else (p.asnumpy() if isinstance(p, NDArray) else _onp.asarray(p))
+        return _sample("choice", lambda g: g.choice(n, size=shape, replace=replace, p=pp),
+                       shape, dt, dev, args)
+    arr = as_nd(a, dev)
+    if arr.ndim != 1:
+        raise ShapeError(f"random.choice: a must be 1-dimensional, got shape {arr.shape}")
+    pp = None if p is None else (p.asnumpy() if isinstance(p, NDArray) else _onp.asarray(p))
+    return _sample("choice", lambda g, v: g.choice(v, size=shape, replace=replace, p=pp),
+                   shape, arr.dtype, dev, (arr,))
+
+
+def _run_shuffle(r: _DeviceRNG, x: NDArray) -> None:
+    buf = x._data
+    if x._shared or buf.base is not None or not buf.flags.writeable:
+        buf = buf.copy()
+        x._data = buf
+        x._shared = False
+    r.gen.shuffle(buf)
+
+
+def shuffle(x: NDArray) -> None:
+    """See numpy.random.shuffle: shuffles *x* in place along its first axis (a write of
+    x's var and of the device generator)."""
+    if not isinstance(x, NDArray):
+        raise TypeError(f"random.shuffle: expected an ndengine array, got {type(x).__name__}")
+    r = _rng(x.device)
+    _engine.push(_nd._partial(_run_shuffle, r, x), (x._var,), (r.var, x._var), x.device, 0,
+                 "random.shuffle")
+
+
+def permutation(x: Any, ctx: Any = None, device: Any = None) -> NDArray:
+    """See numpy.random.permutation."""
+    if isinstance(x, (int, _onp.integer)):
+        dev = device_of(ctx, device)
+        n = int(x)
+        return _sample("permutation", lambda g: g.permutation(n), (n,), _onp.int64, dev)
+    arr = as_nd(x)
+    y = arr.copy()
+    shuffle(y)
+    return y
+
+
+_unused = OPS
