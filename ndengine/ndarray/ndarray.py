@@ -525,6 +525,32 @@ class NDArray:
     def __deepcopy__(self, memo: Any) -> "NDArray":
         return self.copy()
 
+    # -- devices -----------------------------------------------------------------------
+    def copyto(self, other: Any) -> "NDArray":
+        """Copy to a device (a new array there) or into another array (its var is
+        written).  Runs on the copy workers, so it overlaps computation."""
+        if isinstance(other, Device):
+            return copy_to_device(self, other)
+        if other.__class__ is NDArray:
+            if other._shape != self._shape:
+                raise ShapeError(f"copyto: shape {self._shape} does not match the target's "
+                                 f"{other._shape}")
+            _engine.push(_partial(_run_copy_into, self, other), (self._var,), (other._var,),
+                         other._device, 0, "copyto", True, other.nbytes)
+            return other
+        raise TypeError(f"copyto: expected a Device or an NDArray, got {type(other).__name__}")
+
+    def as_in_ctx(self, ctx: Device) -> "NDArray":
+        """This array on *ctx*: itself if it is already there, else a copy."""
+        if ctx is self._device:
+            return self
+        return copy_to_device(self, ctx)
+
+    as_in_context = as_in_ctx
+
+    def to_device(self, device: Device, stream: Any = None) -> "NDArray":
+        return self.as_in_ctx(device)
+
     # -- arithmetic ------------------------------------------------------------------
     def __add__(self, o: Any) -> "NDArray":
         return _binary(_ADD, self, o)
@@ -703,6 +729,39 @@ _ADD = OPS["add"]
 _SUB = OPS["subtract"]
 _MUL = OPS["multiply"]
 _DIV = OPS["true_divide"]
+
+
+def _run_copy(src: NDArray, out: NDArray) -> None:
+    out._data = transfer(src._data, src._device, out._device)
+
+
+def _run_copy_into(src: NDArray, dst: NDArray) -> None:
+    buf = transfer(src._data, src._device, dst._device)
+    if buf.dtype != dst._dtype:
+        buf = buf.astype(dst._dtype)
+    dst._data = buf
+    dst._shared = False
+
+
+def copy_to_device(src: NDArray, device: Device, non_blocking: bool = True) -> NDArray:
+    """A copy of *src* on *device*, made by a copy op on *device*'s copy workers (it
+    reads src's var and writes the new array's).  Recorded by autograd."""
+    if not isinstance(device, Device):
+        raise TypeError(f"copyto: expected a Device such as cpu(1), got {device!r}")
+    out = _new(src._shape, src._dtype, device)
+    _engine.push(_partial(_run_copy, src, out), (src._var,), (out._var,), device, 0, "copyto",
+                 True, out.nbytes)
+    if _TAPE.recording:
+        _tape.record(_COPY_OP, (src,), out, {"device": device})
+    return out
+
+
+def _copy_grad(g: Any, out: Any, a: Any, device: Any = None) -> tuple[Any]:
+    return (copy_to_device(g, a._device),)
+
+
+_COPY_OP = OpDef("copyto", lambda xp, a, device=None: a, lambda a, device=None: (a.shape, a.dtype),
+                 _copy_grad, kind="copy")
 
 
 def _as_nd(x: Any, like: NDArray) -> NDArray:
