@@ -24,12 +24,13 @@ from ..device import Device
 from . import bulk as _bulk
 from .hooks import HOOKS
 from .naive import NaiveEngine
-from .threaded import ThreadedEngine
+from .threaded import ThreadedEngine, format_site, push_site, site_location
 from .var import Op, Var
 
 __all__ = ["new_var", "push", "wait_for_var", "wait_to_write", "wait_all", "delete_var",
            "bulk", "statistics", "set_engine", "get_engine", "set_bound", "Var", "Op",
-           "HOOKS", "ThreadedEngine", "NaiveEngine"]
+           "HOOKS", "ThreadedEngine", "NaiveEngine", "push_site", "site_location",
+           "format_site"]
 
 _KINDS = {"threaded": ThreadedEngine, "naive": NaiveEngine}
 

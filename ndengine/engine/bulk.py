@@ -29,6 +29,10 @@ class _State(threading.local):
 
 
 STATE = _State()
+# Threads inside a bulk block, process-wide: the engine's hot path reads this plain
+# module attribute and looks at the thread-local STATE only when it is non-zero.
+ACTIVE = [0]
+_active_lock = threading.Lock()
 
 
 def _fuse(ops: list[Op]) -> Op:
@@ -89,9 +93,13 @@ def bulk(size: int, engine_getter: Any = None) -> Iterator[None]:
     prev_size = STATE.size
     STATE.depth += 1
     STATE.size = size
+    with _active_lock:
+        ACTIVE[0] += 1
     try:
         yield
     finally:
+        with _active_lock:
+            ACTIVE[0] -= 1
         STATE.depth -= 1
         STATE.size = prev_size
         if engine_getter is not None:

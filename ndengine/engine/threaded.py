@@ -7,15 +7,22 @@ Design notes
   lock is never held while an op's callable runs, so completion dispatches outside it.
 * Each device gets a compute pool and a copy pool (``push(..., copy=True)``), created
   on first use, each with its own worker threads; so copies overlap computation.
-* A pool's ready queue is a heap ordered by ``(-priority, push order)``: higher
-  priority first, FIFO among equals.  Priorities only order *ready* ops; they never
-  reorder the ops of one var.
-* Idle workers park on a private lock; a push that makes an op ready wakes one.
+* A pool's ready queue: a FIFO deque for priority-0 ops (nearly all) and a heap ordered
+  by ``(-priority, push order)`` for the others; positive priorities run before the
+  FIFO, negative ones after it.  Priorities only order *ready* ops; they never reorder
+  the ops of one var.
+* A push takes no lock: the op joins a lock-free inbox (a deque, appended in push
+  order) and a parked worker of its device is woken.  Whoever takes the lock next — a
+  worker between two ops, or a front-end thread at a sync point — registers the inbox
+  in order.  So the front end never blocks on the engine lock while issuing work, which
+  under the GIL would otherwise convoy it with the workers (a context switch per op).
+* Idle workers park on a private lock; a push or a completion that readies an op on
+  their device wakes one.
 * A waiting thread helps instead of sleeping: if the op it waits for (or, failing
   that, the op holding one of its vars, or the oldest ready op of its device) is ready
   but not started, it claims and runs it itself.  Synchronous-style code then runs
   every op in the calling thread, with no thread hand-off at all.  Claimed ops stay in
-  the heap and are skipped when popped (lazy deletion).
+  the ready queue and are skipped when popped (lazy deletion).
 * Errors: an op that raises stores an :class:`OpError` on every var it writes; an op
   that reads (or read-writes) a poisoned var is skipped and poisons its writes with the
   same error.  A sync point on a var raises its error once; ``wait_all`` raises the
@@ -33,6 +40,7 @@ import sys
 import threading
 import time
 from _thread import allocate_lock
+from collections import deque
 from typing import Any, Callable, Iterable
 
 from ..base import EngineInternalError, OpError, env_int
@@ -41,6 +49,7 @@ from . import bulk as _bulk
 from .hooks import HOOKS
 
 _BULK = _bulk.STATE
+_BULK_ACTIVE = _bulk.ACTIVE
 from .state import normalize, on_complete, on_push
 from .var import DONE, PENDING, READY, RUNNING, Op, Var
 
@@ -52,20 +61,49 @@ _heappop = heapq.heappop
 _perf = time.perf_counter
 
 
-def _push_site() -> tuple[str, int] | None:
-    """File and line of the first caller outside the ndengine package."""
-    f = sys._getframe(2)
-    while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
+_getframe = sys._getframe
+_internal_code: dict[int, bool] = {}   # id(code object) -> defined inside ndengine?
+
+
+def push_site(depth: int = 2) -> tuple[Any, int] | None:
+    """``(code, lasti)`` of the first frame outside the ndengine package, starting
+    *depth* frames up (0 is this function, 1 its caller...).  Cheap: no line number is
+    computed (:func:`format_site` does that when needed).  Callers that know how deep
+    the user's frame is pass that depth, since each frame walked past costs a frame
+    object."""
+    try:
+        f = _getframe(depth)
+    except ValueError:          # a shallower stack than expected
+        f = _getframe(1)
+    while f is not None:
+        c = f.f_code
+        internal = _internal_code.get(id(c))
+        if internal is None:
+            internal = _internal_code[id(c)] = c.co_filename.startswith(_PKG_DIR)
+        if not internal:
+            return (c, f.f_lasti)
         f = f.f_back
-    if f is None:
-        return None
-    return (f.f_code.co_filename, f.f_lineno)
+    return None
 
 
-def format_site(site: tuple[str, int] | None) -> str:
+def site_location(site: Any) -> tuple[str, int] | None:
+    """``(filename, line)`` of a push site."""
     if site is None:
+        return None
+    code, lasti = site
+    line = code.co_firstlineno
+    for start, end, ln in code.co_lines():
+        if start <= lasti < end and ln is not None:
+            line = ln
+            break
+    return (code.co_filename, line)
+
+
+def format_site(site: Any) -> str:
+    loc = site_location(site)
+    if loc is None:
         return "<unknown>"
-    return f"{site[0]}:{site[1]}"
+    return f"{loc[0]}:{loc[1]}"
 
 
 def _noop() -> None:
@@ -90,13 +128,14 @@ def _bad_wait(fname: str, var: Any) -> None:
 class Pool:
     """The ready queue and worker threads of one device (compute or copy)."""
 
-    __slots__ = ("device", "is_copy", "heap", "idle", "threads", "nworkers", "busy",
+    __slots__ = ("device", "is_copy", "fifo", "heap", "idle", "threads", "nworkers", "busy",
                  "pending", "nbytes", "pushed", "throttled", "label")
 
     def __init__(self, device: Device, is_copy: bool) -> None:
         self.device = device
         self.is_copy = is_copy
-        self.heap: list[tuple[int, int, Op]] = []
+        self.fifo: deque[Op] = deque()                # ready, priority 0
+        self.heap: list[tuple[int, int, Op]] = []     # ready, other priorities
         self.idle: list[Any] = []          # parked workers' wake locks
         self.threads: list[threading.Thread] = []
         self.nworkers = device.num_copy_workers if is_copy else device.num_workers
@@ -108,7 +147,48 @@ class Pool:
         self.label = f"{device}/copy" if is_copy else str(device)
 
     def ready_count(self) -> int:
-        return sum(1 for _, _, op in self.heap if op.state == READY)
+        return (sum(1 for op in self.fifo if op.state == READY)
+                + sum(1 for _, _, op in self.heap if op.state == READY))
+
+    def take(self) -> Op | None:
+        """Lock held: remove and return the next READY op (dropping claimed ones)."""
+        heap = self.heap
+        fifo = self.fifo
+        while True:
+            if heap and (heap[0][0] < 0 or not fifo):
+                op = _heappop(heap)[2]
+            elif fifo:
+                op = fifo.popleft()
+            else:
+                return None
+            if op.state == READY:
+                return op
+
+    def peek(self) -> Op | None:
+        """Lock held: the next READY op, left in place (claimed ones are dropped)."""
+        heap = self.heap
+        fifo = self.fifo
+        while True:
+            if heap and (heap[0][0] < 0 or not fifo):
+                op = heap[0][2]
+                if op.state == READY:
+                    return op
+                _heappop(heap)
+            elif fifo:
+                op = fifo[0]
+                if op.state == READY:
+                    return op
+                fifo.popleft()
+            else:
+                return None
+
+    def forget(self, op: Op) -> None:
+        """Lock held: *op* was claimed by a waiting thread; drop it if it is at the front."""
+        if op.priority == 0:
+            if self.fifo and self.fifo[0] is op:
+                self.fifo.popleft()
+        elif self.heap and self.heap[0][2] is op:
+            _heappop(self.heap)
 
 
 class ThreadedEngine:
@@ -116,6 +196,7 @@ class ThreadedEngine:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._inbox: deque[Op] = deque()   # pushed, not yet registered (lock-free)
         self._pools: dict[Device, Pool] = {}
         self._copy_pools: dict[Device, Pool] = {}
         self._devices_ok: set[Device] = set()
@@ -149,12 +230,18 @@ class ThreadedEngine:
     # ------------------------------------------------------------------ push
     def push(self, fn: Callable[[], Any], reads: Iterable[Var] = (), writes: Iterable[Var] = (),
              device: Device | None = None, priority: int = 0, name: str | None = None,
-             copy: bool = False, nbytes: int = 0, info: Any = None) -> Op:
+             copy: bool = False, nbytes: int = 0, info: Any = None,
+             site: Any = None) -> Op:
         """Schedule ``fn()`` after every earlier op that writes one of *reads* or
-        touches one of *writes*.  Returns at once."""
+        touches one of *writes*.  Returns at once.  *site* is where the op was pushed
+        from (see :func:`push_site`); taken here when not given."""
         if not callable(fn):
             raise TypeError(f"push: fn must be callable, got {type(fn).__name__}")
-        reads, writes, rw = normalize(reads, writes)
+        if (writes.__class__ is tuple and len(writes) == 1 and reads.__class__ is tuple
+                and (not reads or (len(reads) == 1 and reads[0] is not writes[0]))):
+            rw = ()          # the common case: nothing to deduplicate
+        else:
+            reads, writes, rw = normalize(reads, writes)
         for v in reads:
             if v.__class__ is not Var or v.deleted:
                 _bad_vars("reads", reads)
@@ -169,9 +256,11 @@ class ThreadedEngine:
             raise TypeError(f"push: priority must be an int, got {priority!r}")
         op = Op(fn, reads, writes, rw, device, priority,
                 name or getattr(fn, "__name__", "op"), copy, nbytes, info)
-        if self.track_push_site:
-            op.pushed_at = _push_site()
-        if _BULK.depth:
+        if site is not None:
+            op.pushed_at = site
+        elif self.track_push_site:
+            op.pushed_at = push_site(2)
+        if _BULK_ACTIVE[0] and _BULK.depth:
             return _bulk.add(self, op)
         return self._push_op(op)
 
@@ -182,32 +271,50 @@ class ThreadedEngine:
         self._devices_ok.add(device)
 
     def _push_op(self, op: Op) -> Op:
-        lock = self._lock
-        lock.acquire()
-        try:
-            pool = (self._copy_pools if op.copy else self._pools).get(op.device)
-            if pool is None:
-                pool = self._new_pool(op.device, op.copy)
+        """Hand *op* to the engine without taking the lock: it joins the inbox, which the
+        next thread to take the lock (a worker, or a waiting front end) registers in
+        push order.  A parked worker of the op's device is woken."""
+        dev = op.device
+        pool = (self._copy_pools if op.copy else self._pools).get(dev)
+        if pool is None:
+            with self._lock:
+                pool = (self._copy_pools if op.copy else self._pools).get(dev)
+                if pool is None:
+                    pool = self._new_pool(dev, op.copy)
+        op.pool = pool
+        if HOOKS.active:
+            op.t_push = _perf()
+            HOOKS.push(op)
+        inbox = self._inbox
+        inbox.append(op)
+        idle = pool.idle
+        if idle:
+            try:
+                w = idle.pop()
+            except IndexError:
+                pass
+            else:
+                w.release()
+        if pool.pending + len(inbox) > self.max_pending_ops or pool.nbytes > self.max_pending_bytes:
+            self._throttle(pool)
+        return op
+
+    def _drain_locked(self) -> None:
+        """Lock held: register the inbox's ops, in push order (see :func:`.state.on_push`)."""
+        inbox = self._inbox
+        popleft = inbox.popleft
+        while inbox:
+            op = popleft()
             self._seq += 1
             op.seq = self._seq
-            op.pool = pool
+            pool = op.pool
             self._pending += 1
             pool.pending += 1
             pool.pushed += 1
             if op.nbytes:
                 pool.nbytes += op.nbytes
-            if HOOKS.active:
-                op.t_push = _perf()
             if on_push(op):
                 self._enqueue(op, pool)
-            over = pool.pending > self.max_pending_ops or pool.nbytes > self.max_pending_bytes
-        finally:
-            lock.release()
-        if HOOKS.active:
-            HOOKS.push(op)
-        if over:
-            self._throttle(pool)
-        return op
 
     def _new_pool(self, device: Device, is_copy: bool) -> Pool:
         pool = Pool(device, is_copy)
@@ -225,7 +332,10 @@ class ThreadedEngine:
     def _enqueue(self, op: Op, pool: Pool) -> None:
         """Lock held: *op* is ready; queue it and wake a parked worker."""
         op.state = READY
-        _heappush(pool.heap, (-op.priority, op.seq, op))
+        if op.priority == 0:
+            pool.fifo.append(op)
+        else:
+            _heappush(pool.heap, (-op.priority, op.seq, op))
         if pool.idle:
             pool.idle.pop().release()
 
@@ -240,24 +350,47 @@ class ThreadedEngine:
         wake.acquire()
         lock = self._lock
         heap = pool.heap
+        fifo = pool.fifo
+        inbox = self._inbox
+        done: Op | None = None        # ran, to be completed in the next locked section
+        err: BaseException | None = None
+        skipped = False
         while True:
             try:
                 lock.acquire()
-                op = None
-                while heap:
-                    cand = _heappop(heap)[2]
-                    if cand.state == READY:
-                        op = cand
-                        op.state = RUNNING
-                        pool.busy += 1
-                        break
-                if op is None:
+                if done is not None:
+                    # completing the last op and taking the next share one lock section:
+                    # half the lock traffic, so fewer convoys with the front end's GIL
+                    d, done = done, None
+                    self._complete_locked(d, err, skipped)
+                if inbox:
+                    self._drain_locked()
+                if fifo and not heap:          # the common case, inlined
+                    op = fifo.popleft()
+                    if op.state != READY:
+                        op = pool.take()
+                else:
+                    op = pool.take()
+                if op is not None:
+                    op.state = RUNNING
+                    pool.busy += 1
+                else:
+                    # park; but a push that raced in after the drain above may have seen
+                    # no idle worker, so look at the inbox once more after listing us
                     pool.idle.append(wake)
+                    if inbox:
+                        try:
+                            pool.idle.remove(wake)
+                        except ValueError:
+                            pass   # already popped and released: the next park returns
+                        lock.release()
+                        continue
                     lock.release()
                     wake.acquire()
                     continue
                 lock.release()
-                self._execute(op)
+                err, skipped = self._run(op)
+                done = op
             except BaseException as e:  # the worker never dies
                 if lock.locked():
                     try:
@@ -273,15 +406,23 @@ class ThreadedEngine:
         op.state = RUNNING
         pool = op.pool
         pool.busy += 1
-        heap = pool.heap
-        if heap and heap[0][2] is op:
-            _heappop(heap)
+        pool.forget(op)
         return True
 
     def _execute(self, op: Op) -> None:
-        """Run a claimed op (in any thread), then complete it."""
+        """Run a claimed op in this thread, then complete it."""
+        err, skipped = self._run(op)
+        lock = self._lock
+        lock.acquire()
+        try:
+            self._complete_locked(op, err, skipped)
+        finally:
+            lock.release()
+
+    def _run(self, op: Op) -> tuple[BaseException | None, bool]:
+        """Call a claimed op's callable, unless one of its inputs is poisoned.
+        Returns ``(error, skipped)``."""
         err: BaseException | None = None
-        skipped = False
         for v in op.reads:
             if v.exc is not None:
                 err = v.exc
@@ -291,6 +432,7 @@ class ThreadedEngine:
                 if v.exc is not None:
                     err = v.exc
                     break
+        skipped = err is not None
         hooks = HOOKS.active
         if hooks:
             op.t_start = _perf()
@@ -302,52 +444,46 @@ class ThreadedEngine:
             except BaseException as e:
                 sub = getattr(e, "_ndengine_op", None) or op   # the failing op of a bulk
                 err = OpError(sub.name, format_site(sub.pushed_at), e)
-        else:
-            skipped = True
         if hooks:
             op.t_end = _perf()
             HOOKS.end(op, err)
-        self._complete(op, err, skipped)
+        return err, skipped
 
-    def _complete(self, op: Op, err: BaseException | None, skipped: bool = False) -> None:
+    def _complete_locked(self, op: Op, err: BaseException | None, skipped: bool) -> None:
+        """Lock held: release *op*'s vars, queue what became ready, wake waiters."""
+        if err is None:
+            for v in op.writes:
+                if v.exc is not None:
+                    v.exc = None
+        else:
+            for v in op.writes:
+                v.exc = err
+            if not skipped:     # a skipped op passes on an error already counted
+                self._errors[id(err)] = err
         ready: list[Op] = []
-        lock = self._lock
-        lock.acquire()
-        try:
-            if err is None:
-                for v in op.writes:
-                    if v.exc is not None:
-                        v.exc = None
-            else:
-                for v in op.writes:
-                    v.exc = err
-                if not skipped:     # a skipped op passes on an error already counted
-                    self._errors[id(err)] = err
-            on_complete(op, ready)
-            op.state = DONE
-            op.fn = None        # drop closures (and the buffers they hold) at once
-            pool = op.pool
-            pool.busy -= 1
-            pool.pending -= 1
-            if op.nbytes:
-                pool.nbytes -= op.nbytes
-            self._pending -= 1
-            for nxt in ready:
-                self._enqueue(nxt, nxt.pool)
-            if op.waiters:
-                for w in op.waiters:
-                    w.release()
-                op.waiters = None
-            if self._throttle_waiters:
-                for w in self._throttle_waiters:
-                    w.release()
-                self._throttle_waiters = []
-            if self._all_done and self._pending == 0:
-                for w in self._all_done:
-                    w.release()
-                self._all_done = []
-        finally:
-            lock.release()
+        on_complete(op, ready)
+        op.state = DONE
+        op.fn = None        # drop closures (and the buffers they hold) at once
+        pool = op.pool
+        pool.busy -= 1
+        pool.pending -= 1
+        if op.nbytes:
+            pool.nbytes -= op.nbytes
+        self._pending -= 1
+        for nxt in ready:
+            self._enqueue(nxt, nxt.pool)
+        if op.waiters:
+            for w in op.waiters:
+                w.release()
+            op.waiters = None
+        if self._throttle_waiters:
+            for w in self._throttle_waiters:
+                w.release()
+            self._throttle_waiters = []
+        if self._all_done and self._pending == 0:
+            for w in self._all_done:
+                w.release()
+            self._all_done = []
 
     # ------------------------------------------------------------------ waiting
     def _ready_blocker(self, op: Op, depth: int = 0) -> Op | None:
@@ -364,17 +500,16 @@ class ThreadedEngine:
                     if found is not None:
                         return found
         # blocked by readers (not tracked individually): help the device's oldest ready op
-        heap = op.pool.heap
-        while heap and heap[0][2].state != READY:
-            _heappop(heap)
-        if heap and op.device.inline_ok:
-            return heap[0][2]
+        if op.device.inline_ok:
+            return op.pool.peek()
         return None
 
     def _wait_op(self, op: Op) -> None:
         lock = self._lock
         while True:
             lock.acquire()
+            if self._inbox:
+                self._drain_locked()
             state = op.state
             if state == DONE:
                 lock.release()
@@ -383,9 +518,7 @@ class ThreadedEngine:
                 op.state = RUNNING     # claim it (see _claim)
                 pool = op.pool
                 pool.busy += 1
-                heap = pool.heap
-                if heap and heap[0][2] is op:
-                    _heappop(heap)
+                pool.forget(op)
                 lock.release()
                 self._execute(op)
                 return
@@ -416,8 +549,11 @@ class ThreadedEngine:
         raise the var's stored error, once."""
         if var.__class__ is not Var or var.deleted:
             _bad_wait("wait_for_var", var)
-        if _BULK.depth:
+        if _BULK_ACTIVE[0] and _BULK.depth:
             _bulk.flush(self)
+        if self._inbox:
+            with self._lock:
+                self._drain_locked()
         op = var.last_write
         if op is not None:
             self._wait_op(op)
@@ -428,8 +564,11 @@ class ThreadedEngine:
         """Block until every read and write pushed to *var* so far is done."""
         if var.__class__ is not Var or var.deleted:
             _bad_wait("wait_to_write", var)
-        if _BULK.depth:
+        if _BULK_ACTIVE[0] and _BULK.depth:
             _bulk.flush(self)
+        if self._inbox:
+            with self._lock:
+                self._drain_locked()
         if not var.idle:
             barrier = Op(_noop, (), (var,), (), current_device(), 0, "wait_to_write")
             self._push_op(barrier)
@@ -450,11 +589,13 @@ class ThreadedEngine:
     def drain(self) -> None:
         """Block until nothing is pending, helping with ready work; raise nothing
         (errors stay pending)."""
-        if _BULK.depth:
+        if _BULK_ACTIVE[0] and _BULK.depth:
             _bulk.flush(self)
         lock = self._lock
         while True:
             lock.acquire()
+            if self._inbox:
+                self._drain_locked()
             if self._pending == 0:
                 lock.release()
                 return
@@ -462,11 +603,8 @@ class ThreadedEngine:
             for pool in self._all_pools():
                 if not (pool.device.inline_ok or self._inline_all):
                     continue
-                heap = pool.heap
-                while heap and heap[0][2].state != READY:
-                    _heappop(heap)
-                if heap:
-                    target = heap[0][2]
+                target = pool.peek()
+                if target is not None:
                     break
             if target is not None and self._claim(target):
                 lock.release()
@@ -486,17 +624,16 @@ class ThreadedEngine:
         counted = False
         while True:
             lock.acquire()
+            if self._inbox:
+                self._drain_locked()
             if pool.pending <= self.max_pending_ops and pool.nbytes <= self.max_pending_bytes:
                 lock.release()
                 return
             if not counted:
                 pool.throttled += 1
                 counted = True
-            heap = pool.heap
-            while heap and heap[0][2].state != READY:
-                _heappop(heap)
-            if heap and pool.device.inline_ok:
-                target = heap[0][2]
+            target = pool.peek() if pool.device.inline_ok else None
+            if target is not None:
                 if self._claim(target):
                     lock.release()
                     self._execute(target)
@@ -517,6 +654,8 @@ class ThreadedEngine:
     # ------------------------------------------------------------------ introspection
     def statistics(self) -> dict[str, Any]:
         with self._lock:
+            if self._inbox:
+                self._drain_locked()
             devices = {}
             for pool in self._all_pools():
                 devices[pool.label] = {

@@ -59,6 +59,10 @@ class Var:
 
 
 class Op:
+    """One pushed callable.  ``pushed_at`` is ``(code, lasti)`` of the caller (see
+    ``threaded.site_location``); ``t_push``/``t_start``/``t_end``/``thread`` are set only
+    while engine hooks are active (read them with ``getattr(op, name, None)``)."""
+
     __slots__ = ("fn", "reads", "writes", "rw", "device", "priority", "name", "copy",
                  "wait", "state", "seq", "waiters", "pushed_at", "pool",
                  "t_push", "t_start", "t_end", "thread", "info", "nbytes")
@@ -77,15 +81,11 @@ class Op:
         self.copy = copy
         self.nbytes = nbytes        # bytes of outputs this op produces (backpressure)
         self.info = info            # free-form dict the array layers may attach (profiler)
-        self.wait = 0
         self.state = PENDING
-        self.seq = 0
         self.waiters: list[Any] | None = None
         self.pushed_at: Any = None
-        self.pool: Any = None
-        self.t_push = self.t_start = self.t_end = 0.0
-        self.thread: Any = None
 
     def __repr__(self) -> str:
-        return (f"<Op {self.name} #{self.seq} {STATE_NAMES[self.state]} on {self.device} "
-                f"reads={len(self.reads)} writes={len(self.writes)} wait={self.wait}>")
+        return (f"<Op {self.name} #{getattr(self, 'seq', '?')} {STATE_NAMES[self.state]} "
+                f"on {self.device} reads={len(self.reads)} writes={len(self.writes)} "
+                f"wait={getattr(self, 'wait', '?')}>")

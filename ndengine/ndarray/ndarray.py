@@ -28,6 +28,7 @@ from .. import engine as _engine
 from ..base import MXNetError
 from ..device import Device, current_device
 from ..device.transfer import to_host, transfer
+from ..engine.threaded import push_site as _push_site
 from ..engine.var import Var
 from . import tape as _tape
 from .ops import OPS, OpDef, ShapeError, _fmt, float32
@@ -47,6 +48,18 @@ _NP = _onp
 
 class DeviceMismatchError(MXNetError, ValueError):
     """Operands of one op live on different devices."""
+
+
+def _site() -> Any:
+    """Where the user pushed the op: 3 frames up from the dispatch function that calls
+    this (dispatch <- operator method or np function <- user), walking further if that
+    frame is still inside ndengine.  Disabled with NDENGINE_PUSH_SITE=0."""
+    if _TRACK_SITE:
+        return _push_site(4)
+    return None
+
+
+_TRACK_SITE = __import__("os").environ.get("NDENGINE_PUSH_SITE", "1") != "0"
 
 
 def _xp(device: Device) -> Any:
@@ -91,6 +104,34 @@ def _run_as(kernel: Any, xp: Any, out: "NDArray", a: "NDArray", b: Any) -> None:
 
 def _run_sa(kernel: Any, xp: Any, out: "NDArray", a: Any, b: "NDArray") -> None:
     r = kernel(xp, a, b._data)
+    if r.__class__ is not _ndarray or r.dtype is not out._dtype:
+        r = _fix(r, out)
+    out._data = r
+
+
+def _run_np_u(fn: Any, out: "NDArray", a: "NDArray") -> None:
+    r = fn(a._data)
+    if r.__class__ is not _ndarray or r.dtype is not out._dtype:
+        r = _fix(r, out)
+    out._data = r
+
+
+def _run_np_aa(fn: Any, out: "NDArray", a: "NDArray", b: "NDArray") -> None:
+    r = fn(a._data, b._data)
+    if r.__class__ is not _ndarray or r.dtype is not out._dtype:
+        r = _fix(r, out)
+    out._data = r
+
+
+def _run_np_as(fn: Any, out: "NDArray", a: "NDArray", b: Any) -> None:
+    r = fn(a._data, b)
+    if r.__class__ is not _ndarray or r.dtype is not out._dtype:
+        r = _fix(r, out)
+    out._data = r
+
+
+def _run_np_sa(fn: Any, out: "NDArray", a: Any, b: "NDArray") -> None:
+    r = fn(a, b._data)
     if r.__class__ is not _ndarray or r.dtype is not out._dtype:
         r = _fix(r, out)
     out._data = r
@@ -244,8 +285,13 @@ def _unary(opdef: OpDef, a: "NDArray", params: dict | None = None) -> "NDArray":
         r = _infer(opdef, key, (a,), {}, a._device)
     dev = a._device
     out = _new(r[0], r[1], dev)
-    _engine.push(_partial(_run_u, opdef.kernel, _xp(dev), out, a, {}), (a._var,),
-                 (out._var,), dev, 0, opdef.name)
+    fn = opdef.np_fn
+    if fn is not None and dev.device_type != "gpu" and a._dtype.kind == "f":
+        job = _partial(_run_np_u, fn, out, a)
+    else:
+        job = _partial(_run_u, opdef.kernel, _xp(dev), out, a, {})
+    _engine.push(job, (a._var,), (out._var,), dev, 0, opdef.name, False, 0, None,
+                     _site())
     if _TAPE.recording:
         _tape.record(opdef, (a,), out, {})
     return out
@@ -264,8 +310,12 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         if r is None:
             r = _infer(opdef, key, (a, b), {}, dev)
         out = _new(r[0], r[1], dev)
-        _engine.push(_partial(_run_aa, opdef.kernel, _xp(dev), out, a, b),
-                     (a._var, b._var), (out._var,), dev, 0, opdef.name)
+        if dev.device_type != "gpu":
+            job = _partial(_run_np_aa, opdef.np_fn, out, a, b)
+        else:
+            job = _partial(_run_aa, opdef.kernel, dev.xp, out, a, b)
+        _engine.push(job, (a._var, b._var), (out._var,), dev, 0, opdef.name, False, 0,
+                     None, _site())
     elif ca is NDArray:
         if cb not in _SCALARS:
             return _binary(opdef, a, _coerce(b, a._device))
@@ -275,8 +325,12 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         if r is None:
             r = _infer(opdef, key, (a, b), {}, dev)
         out = _new(r[0], r[1], dev)
-        _engine.push(_partial(_run_as, opdef.kernel, _xp(dev), out, a, b), (a._var,),
-                     (out._var,), dev, 0, opdef.name)
+        if dev.device_type != "gpu":
+            job = _partial(_run_np_as, opdef.np_fn, out, a, b)
+        else:
+            job = _partial(_run_as, opdef.kernel, dev.xp, out, a, b)
+        _engine.push(job, (a._var,), (out._var,), dev, 0, opdef.name, False, 0, None,
+                     _site())
     else:
         if ca not in _SCALARS:
             return _binary(opdef, _coerce(a, b._device), b)
@@ -286,8 +340,12 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         if r is None:
             r = _infer(opdef, key, (a, b), {}, dev)
         out = _new(r[0], r[1], dev)
-        _engine.push(_partial(_run_sa, opdef.kernel, _xp(dev), out, a, b), (b._var,),
-                     (out._var,), dev, 0, opdef.name)
+        if dev.device_type != "gpu":
+            job = _partial(_run_np_sa, opdef.np_fn, out, a, b)
+        else:
+            job = _partial(_run_sa, opdef.kernel, dev.xp, out, a, b)
+        _engine.push(job, (b._var,), (out._var,), dev, 0, opdef.name, False, 0, None,
+                     _site())
     if _TAPE.recording:
         _tape.record(opdef, (a, b), out, {})
     return out

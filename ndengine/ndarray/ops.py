@@ -35,7 +35,7 @@ class ShapeError(ValueError):
 
 
 class OpDef:
-    __slots__ = ("name", "kernel", "infer", "grad", "cache", "kind", "nout", "inplace")
+    __slots__ = ("name", "kernel", "infer", "grad", "cache", "kind", "nout", "np_fn")
 
     def __init__(self, name: str, kernel: Callable[..., Any], infer: Callable[..., Any],
                  grad: Callable[..., Any] | None = None, kind: str = "compute",
@@ -47,6 +47,9 @@ class OpDef:
         self.cache: dict[Any, Any] = {}
         self.kind = kind        # compute | copy | random | creation (profiler colours)
         self.nout = nout
+        # For elementwise ops whose kernel is just ``xp.<name>(*buffers)``: the NumPy
+        # function itself, which the CPU fast path calls without the kernel's frame.
+        self.np_fn: Callable[..., Any] | None = None
 
     def __repr__(self) -> str:
         return f"<OpDef {self.name}>"
@@ -172,8 +175,8 @@ def _def_unary(name: str, npname: str, kind: str, grad: Callable[..., Any] | Non
     else:
         def kernel(xp: Any, a: Any, _f: Any = npname) -> Any:
             return getattr(xp, _f)(a)
-    del fn
-    register(name, kernel, _unary_infer(kind), grad)
+    op = register(name, kernel, _unary_infer(kind), grad)
+    op.np_fn = fn   # valid for float inputs (kind 'float' casts ints first)
 
 
 def _g(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -257,7 +260,8 @@ def _binary_infer(name: str, kind: str) -> Callable[..., Any]:
 def _def_binary(name: str, npname: str, kind: str, grad: Callable[..., Any] | None) -> None:
     def kernel(xp: Any, a: Any, b: Any, _f: str = npname) -> Any:
         return getattr(xp, _f)(a, b)   # the runner casts to the inferred dtype if needed
-    register(name, kernel, _binary_infer(name, kind), grad)
+    op = register(name, kernel, _binary_infer(name, kind), grad)
+    op.np_fn = getattr(_onp, npname)
 
 
 def _gb(fa: Callable[..., Any] | None, fb: Callable[..., Any] | None) -> Callable[..., Any]:
