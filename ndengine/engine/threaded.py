@@ -505,9 +505,18 @@ class ThreadedEngine:
         return None
 
     def _wait_op(self, op: Op) -> None:
+        self._lock.acquire()
+        self._wait_op_locked(op)
+
+    def _wait_op_locked(self, op: Op) -> None:
+        """Called with the lock held; returns without it once *op* is done."""
         lock = self._lock
+        first = True
         while True:
-            lock.acquire()
+            if first:
+                first = False
+            else:
+                lock.acquire()
             if self._inbox:
                 self._drain_locked()
             state = op.state
@@ -551,12 +560,15 @@ class ThreadedEngine:
             _bad_wait("wait_for_var", var)
         if _BULK_ACTIVE[0] and _BULK.depth:
             _bulk.flush(self)
-        if self._inbox:
-            with self._lock:
+        if self._inbox or var.last_write is not None:
+            self._lock.acquire()
+            if self._inbox:
                 self._drain_locked()
-        op = var.last_write
-        if op is not None:
-            self._wait_op(op)
+            op = var.last_write
+            if op is None:
+                self._lock.release()
+            else:
+                self._wait_op_locked(op)
         if var.exc is not None:
             self._raise_var_error(var)
 

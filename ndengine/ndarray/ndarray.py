@@ -326,7 +326,7 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
             r = _infer(opdef, key, (a, b), {}, dev)
         out = _new(r[0], r[1], dev)
         if dev.device_type != "gpu":
-            job = _partial(_run_np_as, opdef.np_fn, out, a, b)
+            job = _partial(_run_np_as, opdef.np_fn, out, a, _scalar(b, cb, r[1], a._dtype))
         else:
             job = _partial(_run_as, opdef.kernel, dev.xp, out, a, b)
         _engine.push(job, (a._var,), (out._var,), dev, 0, opdef.name, False, 0, None,
@@ -341,7 +341,7 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
             r = _infer(opdef, key, (a, b), {}, dev)
         out = _new(r[0], r[1], dev)
         if dev.device_type != "gpu":
-            job = _partial(_run_np_sa, opdef.np_fn, out, a, b)
+            job = _partial(_run_np_sa, opdef.np_fn, out, _scalar(a, ca, r[1], b._dtype), b)
         else:
             job = _partial(_run_sa, opdef.kernel, dev.xp, out, a, b)
         _engine.push(job, (b._var,), (out._var,), dev, 0, opdef.name, False, 0, None,
@@ -349,6 +349,31 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
     if _TAPE.recording:
         _tape.record(opdef, (a, b), out, {})
     return out
+
+
+_scalar_cache: dict[Any, Any] = {}
+
+
+def _scalar(v: Any, cls: type, out_dtype: Any, arr_dtype: Any) -> Any:
+    """A Python scalar operand as a read-only 0-d array of the array's dtype, when that
+    is also the result's dtype (NumPy then skips its scalar conversion: half the cost
+    of a tiny ufunc).  Cached per value; other cases keep the scalar as it is."""
+    if out_dtype is not arr_dtype or cls is bool or cls is complex:
+        return v
+    key = (cls, v, arr_dtype)
+    z = _scalar_cache.get(key)
+    if z is None:
+        try:
+            z = _NP.array(v, dtype=arr_dtype)
+        except (OverflowError, ValueError):
+            return v          # let the kernel raise NumPy's own error
+        if cls is float and z.item() != v and v == v:
+            return v          # not exactly representable: keep NumPy's scalar rules
+        z.flags.writeable = False
+        if len(_scalar_cache) > 1024:
+            _scalar_cache.clear()
+        _scalar_cache[key] = z
+    return z
 
 
 def _coerce(x: Any, device: Device) -> "NDArray":
