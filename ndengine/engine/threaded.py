@@ -129,7 +129,8 @@ class Pool:
     """The ready queue and worker threads of one device (compute or copy)."""
 
     __slots__ = ("device", "is_copy", "fifo", "heap", "idle", "threads", "nworkers", "busy",
-                 "pending", "nbytes", "pushed", "throttled", "label")
+                 "pending", "nbytes", "pushed", "throttled", "label", "order", "window",
+                 "held", "window_blocked")
 
     def __init__(self, device: Device, is_copy: bool) -> None:
         self.device = device
@@ -145,6 +146,29 @@ class Pool:
         self.pushed = 0
         self.throttled = 0                 # pushes that had to wait for the bound
         self.label = f"{device}/copy" if is_copy else str(device)
+        self.order: deque[Op] = deque()    # registered ops in push order (done ones lag)
+        self.window = 0                    # run-ahead window (set by the engine)
+        self.held = 0                      # times a worker left an op for the window
+        self.window_blocked = False        # a worker parked with ready ops beyond it
+
+    def oldest_seq(self) -> int:
+        """Lock held: push order of this pool's oldest unfinished op."""
+        order = self.order
+        while order and order[0].state == DONE:
+            order.popleft()
+        return order[0].seq if order else 0
+
+    def take_within_window(self) -> Op | None:
+        """Lock held: the next READY op, if it is within the run-ahead window."""
+        op = self.peek()
+        if op is None:
+            return None
+        if op.seq - self.oldest_seq() >= self.window:
+            self.held += 1
+            self.window_blocked = True
+            return None
+        self.forget(op)
+        return op
 
     def ready_count(self) -> int:
         return (sum(1 for op in self.fifo if op.state == READY)
@@ -208,6 +232,10 @@ class ThreadedEngine:
         self._shutdown = False
         self._worker_threads: set[int] = set()
         self.max_pending_ops = env_int("NDENGINE_MAX_PENDING_OPS", default=100_000)
+        # Workers start an op only if it was pushed at most this many ops after the
+        # oldest unfinished op of its pool: independent producers (the next batches'
+        # random inputs, say) cannot run far ahead of their consumers and fill memory.
+        self.run_ahead = env_int("NDENGINE_RUN_AHEAD", default=256)
         self.max_pending_bytes = _default_byte_bound()
         self.track_push_site = os.environ.get("NDENGINE_PUSH_SITE", "1") != "0"
         self._inline_all = False
@@ -308,6 +336,7 @@ class ThreadedEngine:
             self._seq += 1
             op.seq = self._seq
             pool = op.pool
+            pool.order.append(op)
             self._pending += 1
             pool.pending += 1
             pool.pushed += 1
@@ -318,6 +347,7 @@ class ThreadedEngine:
 
     def _new_pool(self, device: Device, is_copy: bool) -> Pool:
         pool = Pool(device, is_copy)
+        pool.window = self.run_ahead
         (self._copy_pools if is_copy else self._pools)[device] = pool
         self._start_workers(pool)
         return pool
@@ -349,8 +379,6 @@ class ThreadedEngine:
         wake = allocate_lock()
         wake.acquire()
         lock = self._lock
-        heap = pool.heap
-        fifo = pool.fifo
         inbox = self._inbox
         done: Op | None = None        # ran, to be completed in the next locked section
         err: BaseException | None = None
@@ -365,12 +393,7 @@ class ThreadedEngine:
                     self._complete_locked(d, err, skipped)
                 if inbox:
                     self._drain_locked()
-                if fifo and not heap:          # the common case, inlined
-                    op = fifo.popleft()
-                    if op.state != READY:
-                        op = pool.take()
-                else:
-                    op = pool.take()
+                op = pool.take_within_window()
                 if op is not None:
                     op.state = RUNNING
                     pool.busy += 1
@@ -476,6 +499,9 @@ class ThreadedEngine:
             for w in op.waiters:
                 w.release()
             op.waiters = None
+        if pool.window_blocked and pool.idle:
+            pool.window_blocked = False   # the window may have moved: a parked worker looks
+            pool.idle.pop().release()
         if self._throttle_waiters:
             for w in self._throttle_waiters:
                 w.release()
@@ -681,6 +707,7 @@ class ThreadedEngine:
                     "pushed": pool.pushed,
                     "completed": pool.pushed - pool.pending,
                     "throttled_pushes": pool.throttled,
+                    "held_for_run_ahead": pool.held,
                     "copy": pool.is_copy,
                 }
             pushed = sum(p.pushed for p in self._all_pools())
@@ -692,6 +719,7 @@ class ThreadedEngine:
                 "errors_pending": len(self._errors),
                 "max_pending_ops": self.max_pending_ops,
                 "max_pending_bytes": self.max_pending_bytes,
+                "run_ahead": self.run_ahead,
                 "devices": devices,
             }
 

@@ -62,7 +62,9 @@ issubdtype = _onp.issubdtype
 def _install_methods() -> None:
     """Give NDArray the NumPy method API (defined once, in this namespace)."""
     from . import creation as C
-    from . import linalg as L
+    import sys
+
+    L = sys.modules[__name__ + ".linalg"]   # the module (the name `linalg` is np.linalg)
     from . import manipulation as M
     from . import math as MA
     from . import reduction as R
