@@ -19,6 +19,32 @@ from .context import Context, Device, cpu, cpu_pinned, current_context, current_
 from .ndarray.ndarray import NDArray
 
 
+def memory_info(device: Device | None = None) -> dict:
+    """Memory of *device* (default cpu(0)), in bytes: ``allocated`` (held by its buffer
+    pool), ``pooled`` (free, kept for reuse), ``in_use`` (handed out to arrays),
+    ``in_flight`` (outputs of ops pushed but not yet run) and the backpressure bound."""
+    from .device.storage import storage_of
+
+    dev = device or cpu(0)
+    info = storage_of(dev).info()
+    stats = engine.statistics()
+    pool = stats["devices"].get(str(dev), {})
+    info["in_flight"] = pool.get("pending_bytes", 0)
+    info["pending_ops"] = pool.get("pending", 0)
+    info["max_pending_bytes"] = stats["max_pending_bytes"]
+    info["max_pending_ops"] = stats["max_pending_ops"]
+    return info
+
+
+def empty_cache(device: Device | None = None) -> int:
+    """Return the pooled (free) buffers of *device* (default: every device) to the
+    allocator; returns the bytes released."""
+    from .device import storage as _st
+
+    devs = [device] if device is not None else list(_st._storages)
+    return sum(_st.storage_of(d).empty_cache() for d in devs)
+
+
 def waitall() -> None:
     """Wait for all pushed work to finish (``mxnet.nd.waitall``)."""
     engine.wait_all()
@@ -45,4 +71,4 @@ def __getattr__(name: str):
 
 __all__ = ["base", "engine", "np", "npx", "numpy", "MXNetError", "Context", "Device", "cpu",
            "cpu_pinned", "gpu", "current_context", "current_device", "num_gpus", "waitall",
-           "alias_as_mxnet", "NDArray", "__version__"]
+           "alias_as_mxnet", "NDArray", "memory_info", "empty_cache", "__version__"]

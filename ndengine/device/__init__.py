@@ -4,3 +4,7 @@ from .device import Device, DeviceError, cpu, cpu_pinned, current_device, gpu, n
 Context = Device
 
 __all__ = ["Device", "Context", "DeviceError", "cpu", "cpu_pinned", "gpu", "current_device", "num_gpus"]
+
+from .storage import Storage, storage_of  # noqa: E402
+
+__all__ += ["Storage", "storage_of"]

@@ -27,6 +27,8 @@ import numpy as _onp
 from .. import engine as _engine
 from ..base import MXNetError
 from ..device import Device, current_device
+from ..device.storage import POOL_MIN as _POOL_MIN
+from ..device.storage import storage_of as _storage_of
 from ..device.transfer import to_host, transfer
 from ..engine.threaded import push_site as _push_site
 from ..engine.var import Var
@@ -60,6 +62,13 @@ def _site() -> Any:
 
 
 _TRACK_SITE = __import__("os").environ.get("NDENGINE_PUSH_SITE", "1") != "0"
+
+
+def _site_n() -> Any:
+    """The push site for apply_op (one frame deeper than the fast paths' callers)."""
+    if _TRACK_SITE:
+        return _push_site(3)
+    return None
 
 
 def _xp(device: Device) -> Any:
@@ -137,6 +146,32 @@ def _run_np_sa(fn: Any, out: "NDArray", a: Any, b: "NDArray") -> None:
     out._data = r
 
 
+# Pooled variants for large outputs: the ufunc writes into a buffer of the output
+# device's Storage (see ndengine.device.storage) instead of a fresh allocation.
+def _run_np_u_pool(fn: Any, out: "NDArray", a: "NDArray", st: Any) -> None:
+    buf = st.alloc(out._shape, out._dtype)
+    fn(a._data, out=buf)
+    out._data = buf
+
+
+def _run_np_aa_pool(fn: Any, out: "NDArray", a: "NDArray", b: "NDArray", st: Any) -> None:
+    buf = st.alloc(out._shape, out._dtype)
+    fn(a._data, b._data, out=buf)
+    out._data = buf
+
+
+def _run_np_as_pool(fn: Any, out: "NDArray", a: "NDArray", b: Any, st: Any) -> None:
+    buf = st.alloc(out._shape, out._dtype)
+    fn(a._data, b, out=buf)
+    out._data = buf
+
+
+def _run_np_sa_pool(fn: Any, out: "NDArray", a: Any, b: "NDArray", st: Any) -> None:
+    buf = st.alloc(out._shape, out._dtype)
+    fn(a, b._data, out=buf)
+    out._data = buf
+
+
 def _unwrap(x: Any) -> Any:
     if x.__class__ is NDArray:
         return x._data
@@ -191,6 +226,13 @@ def _infer(opdef: OpDef, key: Any, args: tuple, params: dict, device: Device) ->
         if not msg.startswith(opdef.name):
             msg = f"{opdef.name}: {msg}"
         raise type(e)(f"{msg} (inputs: {_fmt(args)}; on {device})") from None
+    if opdef.nout == 1:
+        shape = tuple(r[0])
+        dtype = _NP.dtype(r[1])
+        n = dtype.itemsize
+        for d in shape:
+            n *= d
+        r = (shape, dtype, n)      # cached with the output's size in bytes
     if key is not None:
         if len(opdef.cache) > 4096:
             opdef.cache.clear()
@@ -260,11 +302,16 @@ def apply_op(opdef: OpDef, args: tuple, params: dict | None = None,
     if r is None:
         r = _infer(opdef, key, args, params, dev)
     multi = opdef.nout != 1
-    outs = [_new(tuple(s), d, dev) for s, d in r] if multi else [_new(tuple(r[0]), r[1], dev)]
+    if multi:
+        outs = [_new(tuple(s), _NP.dtype(d), dev) for s, d in r]
+        nb = sum(o.nbytes for o in outs)
+    else:
+        outs = [_new(r[0], r[1], dev)]
+        nb = r[2]
     xp = _xp(dev)
     _engine.push(_partial(_run_n, opdef.kernel, xp, outs, args, params),
                  [x._var for x in arrays], [o._var for o in outs], dev, 0, opdef.name,
-                 False, sum(o.nbytes for o in outs))
+                 False, nb, None, _site_n())
     if _TAPE.recording:
         _tape.record(opdef, args, outs if multi else outs[0], params)
     return outs if multi else outs[0]
@@ -286,11 +333,15 @@ def _unary(opdef: OpDef, a: "NDArray", params: dict | None = None) -> "NDArray":
     dev = a._device
     out = _new(r[0], r[1], dev)
     fn = opdef.np_fn
+    nb = r[2]
     if fn is not None and dev.device_type != "gpu" and a._dtype.kind == "f":
-        job = _partial(_run_np_u, fn, out, a)
+        if nb >= _POOL_MIN:
+            job = _partial(_run_np_u_pool, fn, out, a, _storage_of(dev))
+        else:
+            job = _partial(_run_np_u, fn, out, a)
     else:
         job = _partial(_run_u, opdef.kernel, _xp(dev), out, a, {})
-    _engine.push(job, (a._var,), (out._var,), dev, 0, opdef.name, False, 0, None,
+    _engine.push(job, (a._var,), (out._var,), dev, 0, opdef.name, False, nb, None,
                      _site())
     if _TAPE.recording:
         _tape.record(opdef, (a,), out, {})
@@ -310,11 +361,14 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         if r is None:
             r = _infer(opdef, key, (a, b), {}, dev)
         out = _new(r[0], r[1], dev)
-        if dev.device_type != "gpu":
-            job = _partial(_run_np_aa, opdef.np_fn, out, a, b)
-        else:
+        nb = r[2]
+        if dev.device_type == "gpu":
             job = _partial(_run_aa, opdef.kernel, dev.xp, out, a, b)
-        _engine.push(job, (a._var, b._var), (out._var,), dev, 0, opdef.name, False, 0,
+        elif nb >= _POOL_MIN:
+            job = _partial(_run_np_aa_pool, opdef.np_fn, out, a, b, _storage_of(dev))
+        else:
+            job = _partial(_run_np_aa, opdef.np_fn, out, a, b)
+        _engine.push(job, (a._var, b._var), (out._var,), dev, 0, opdef.name, False, nb,
                      None, _site())
     elif ca is NDArray:
         if cb not in _SCALARS:
@@ -325,11 +379,15 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         if r is None:
             r = _infer(opdef, key, (a, b), {}, dev)
         out = _new(r[0], r[1], dev)
-        if dev.device_type != "gpu":
-            job = _partial(_run_np_as, opdef.np_fn, out, a, _scalar(b, cb, r[1], a._dtype))
-        else:
+        nb = r[2]
+        if dev.device_type == "gpu":
             job = _partial(_run_as, opdef.kernel, dev.xp, out, a, b)
-        _engine.push(job, (a._var,), (out._var,), dev, 0, opdef.name, False, 0, None,
+        elif nb >= _POOL_MIN:
+            job = _partial(_run_np_as_pool, opdef.np_fn, out, a,
+                           _scalar(b, cb, r[1], a._dtype), _storage_of(dev))
+        else:
+            job = _partial(_run_np_as, opdef.np_fn, out, a, _scalar(b, cb, r[1], a._dtype))
+        _engine.push(job, (a._var,), (out._var,), dev, 0, opdef.name, False, nb, None,
                      _site())
     else:
         if ca not in _SCALARS:
@@ -340,11 +398,15 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         if r is None:
             r = _infer(opdef, key, (a, b), {}, dev)
         out = _new(r[0], r[1], dev)
-        if dev.device_type != "gpu":
-            job = _partial(_run_np_sa, opdef.np_fn, out, _scalar(a, ca, r[1], b._dtype), b)
-        else:
+        nb = r[2]
+        if dev.device_type == "gpu":
             job = _partial(_run_sa, opdef.kernel, dev.xp, out, a, b)
-        _engine.push(job, (b._var,), (out._var,), dev, 0, opdef.name, False, 0, None,
+        elif nb >= _POOL_MIN:
+            job = _partial(_run_np_sa_pool, opdef.np_fn, out, _scalar(a, ca, r[1], b._dtype), b,
+                           _storage_of(dev))
+        else:
+            job = _partial(_run_np_sa, opdef.np_fn, out, _scalar(a, ca, r[1], b._dtype), b)
+        _engine.push(job, (b._var,), (out._var,), dev, 0, opdef.name, False, nb, None,
                      _site())
     if _TAPE.recording:
         _tape.record(opdef, (a, b), out, {})
@@ -420,7 +482,7 @@ def _inplace(opdef: OpDef, a: "NDArray", b: Any) -> "NDArray":
     bnd = b.__class__ is NDArray
     if bnd and b._device is not a._device:
         _mismatch(opdef, [a, b])
-    shape, dtype = _infer(opdef, None, (a, b), {}, a._device)
+    shape, dtype = _infer(opdef, None, (a, b), {}, a._device)[:2]
     if tuple(shape) != a._shape:
         raise ShapeError(f"{opdef.name} (in place): result shape {tuple(shape)} does not match "
                          f"the left operand {a._shape} (inputs: {_fmt((a, b))}; on {a._device})")

@@ -1,0 +1,157 @@
+"""Pooled storage per device: large buffers are reused instead of returned to the OS.
+
+Kernels of large outputs (see ``POOL_MIN``) write into a buffer taken from the output
+device's :class:`Storage` (``out=`` of the NumPy/CuPy function) rather than having
+NumPy allocate a fresh one.  Buffers are grouped by size class (powers of two) and
+handed out as a view of a pooled *slab*.
+
+When is a slab free again?  When nothing but the pool refers to it: no array handle,
+no view of it, and no pending op (ops hold the arrays they read and write until they
+finish, and the engine drops them at completion).  So a slab cannot be reused while a
+reader is pending — freeing is ordered after every use exactly as a write scheduled on
+the buffer's var would be — and there is no per-array finalizer on the hot path: the
+pool finds free slabs by their reference count when it needs one (``_reclaim``).
+
+``Storage.info()`` reports bytes allocated (held by the pool: in use + pooled), pooled
+(free, ready for reuse) and in use; the engine adds bytes in flight (outputs of ops
+not yet run).  ``empty_cache()`` returns pooled slabs to the allocator.  An optional
+per-device limit (``NDENGINE_MEMORY_LIMIT`` bytes, or ``set_limit``) makes allocations
+beyond it fail with ``MemoryError`` — inside an op that is an error on the op's
+outputs, raised at the next sync point, and the engine keeps running.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from ..base import env_int
+
+__all__ = ["Storage", "POOL_MIN", "storage_of"]
+
+POOL_MIN = env_int("NDENGINE_POOL_MIN_BYTES", default=256 << 10)
+_getrefcount = sys.getrefcount
+
+
+def _size_class(nbytes: int) -> int:
+    return 1 << (nbytes - 1).bit_length()
+
+
+class Storage:
+    """The buffer pool of one device."""
+
+    def __init__(self, device: Any) -> None:
+        self.device = device
+        self._lock = threading.Lock()
+        self._free: dict[int, list[Any]] = {}     # size class -> free slabs
+        self._used: dict[int, list[Any]] = {}     # size class -> handed-out slabs
+        self.allocated = 0                         # bytes of all slabs the pool holds
+        self.pooled = 0                            # bytes of free slabs
+        self.hits = 0
+        self.misses = 0
+        self.limit = env_int("NDENGINE_MEMORY_LIMIT", default=0) or None
+
+    def set_limit(self, nbytes: int | None) -> None:
+        """Fail allocations that would take the pool beyond *nbytes* (None: no limit)."""
+        if nbytes is not None and nbytes <= 0:
+            raise ValueError(f"set_limit: limit must be positive or None, got {nbytes}")
+        self.limit = nbytes
+
+    def _reclaim(self, cls: int) -> Any:
+        """Lock held: a handed-out slab of class *cls* nobody refers to any more."""
+        used = self._used.get(cls)
+        if not used:
+            return None
+        for i in range(len(used)):
+            slab = used[i]
+            # references: the list, the local variable, getrefcount's argument
+            if _getrefcount(slab) <= 3:
+                used[i] = used[-1]
+                used.pop()
+                return slab
+        return None
+
+    def _reclaim_all(self) -> None:
+        """Lock held: move every unreferenced handed-out slab to the free lists."""
+        for cls, used in self._used.items():
+            keep = []
+            for slab in used:
+                if _getrefcount(slab) <= 3:
+                    self._free.setdefault(cls, []).append(slab)
+                    self.pooled += cls
+                else:
+                    keep.append(slab)
+            used[:] = keep
+
+    def alloc(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        """An uninitialised array of *shape*/*dtype* backed by a pooled slab."""
+        xp = self.device.xp
+        itemsize = dtype.itemsize
+        n = itemsize
+        for s in shape:
+            n *= s
+        cls = _size_class(max(n, 1))
+        with self._lock:
+            free = self._free.get(cls)
+            if free:
+                slab = free.pop()
+                self.pooled -= cls
+                self.hits += 1
+            else:
+                slab = self._reclaim(cls)
+                if slab is not None:
+                    self.hits += 1
+                else:
+                    if self.limit is not None and self.allocated + cls > self.limit:
+                        self._reclaim_all()
+                        self._release_free()
+                        if self.allocated + cls > self.limit:
+                            raise MemoryError(
+                                f"{self.device}: allocating {n} bytes would exceed the "
+                                f"memory limit ({self.allocated} of {self.limit} bytes held)")
+                    slab = xp.empty(cls, dtype=xp.uint8)
+                    self.allocated += cls
+                    self.misses += 1
+            self._used.setdefault(cls, []).append(slab)
+        return slab[:n].view(dtype).reshape(shape)
+
+    def _release_free(self) -> None:
+        for cls, free in self._free.items():
+            self.allocated -= cls * len(free)
+            self.pooled -= cls * len(free)
+            free.clear()
+
+    def empty_cache(self) -> int:
+        """Return every pooled (free) slab to the allocator; returns the bytes freed."""
+        with self._lock:
+            self._reclaim_all()
+            before = self.allocated
+            self._release_free()
+            return before - self.allocated
+
+    def info(self) -> dict[str, int]:
+        with self._lock:
+            self._reclaim_all()
+            return {
+                "allocated": self.allocated,
+                "pooled": self.pooled,
+                "in_use": self.allocated - self.pooled,
+                "hits": self.hits,
+                "misses": self.misses,
+                "limit": self.limit or 0,
+            }
+
+
+_storages: dict[Any, Storage] = {}
+_storages_lock = threading.Lock()
+
+
+def storage_of(device: Any) -> Storage:
+    """The Storage of *device* (created on first use)."""
+    st = _storages.get(device)
+    if st is None:
+        with _storages_lock:
+            st = _storages.get(device)
+            if st is None:
+                st = _storages[device] = Storage(device)
+    return st
