@@ -8,3 +8,7 @@ __all__ = ["Device", "Context", "DeviceError", "cpu", "cpu_pinned", "gpu", "curr
 from .storage import Storage, storage_of  # noqa: E402
 
 __all__ += ["Storage", "storage_of"]
+
+from .cpu_backend import blas_info, blas_threads, set_blas_threads  # noqa: E402
+
+__all__ += ["blas_info", "blas_threads", "set_blas_threads"]

@@ -6,6 +6,14 @@ CPUs, CuPy for GPUs), how many worker and copy threads the engine should give it
 a per-thread set-up hook (BLAS thread budget, CUDA stream).  The engine owns the
 threads; the device says how they are configured.  ``Device`` doubles as MXNet's
 ``Context``: ``with cpu(1): ...`` makes it the default device in that block.
+
+What differs between device types lives in a *backend* (``device.backend``):
+:mod:`.cpu_backend` (NumPy, the BLAS thread budget, allocator settings) and :mod:`.gpu_backend` (CuPy,
+one stream per worker, pinned staging buffers).  Everything else — the completion rule
+(:mod:`.streams`), the copy paths (:mod:`.transfer`), storage — is shared, so the CPU
+tests exercise it.  Several CPU devices ``cpu(0), cpu(1), ...`` each get their own
+workers and stand in for several GPUs; the BLAS budget keeps them from oversubscribing
+the cores they share.
 """
 from __future__ import annotations
 
@@ -119,14 +127,44 @@ class Device:
         """
         return self.device_type != "gpu"
 
+    @property
+    def backend(self) -> Any:
+        """What differs per device type: :data:`.cpu_backend.BACKEND` or :data:`.gpu_backend.BACKEND`."""
+        if self.device_type == "gpu":
+            from . import gpu_backend as _gpu
+
+            return _gpu.BACKEND
+        from . import cpu_backend as _cpu
+
+        return _cpu.BACKEND
+
+    @property
+    def needs_finish(self) -> bool:
+        """Must the engine call :meth:`finish_op` after each op's callable?  (GPU: its
+        kernels were only queued on the worker's stream.)"""
+        return self.device_type == "gpu"
+
     def worker_init(self, worker_index: int, is_copy: bool) -> None:
-        """Called once in each engine worker thread of this device, before any op."""
+        """Called once in each engine worker thread of this device, before any op:
+        CPU — the BLAS thread budget and allocator settings (:mod:`.cpu_backend`); GPU — the
+        current device and a stream of the worker's own (:mod:`.gpu_backend`)."""
+        self.backend.worker_init(self, worker_index, is_copy)
+
+    def finish_op(self) -> None:
+        """Wait until the kernels the op that just ran in this thread queued are done
+        (an event on this thread's stream; see :mod:`.streams`).  No-op on a CPU."""
+        self.backend.finish_op(self)
+
+    def synchronize(self) -> None:
+        """Wait for all work queued on this device by any stream (not the engine's
+        pending ops: use ``waitall`` for those)."""
+        self.backend.synchronize(self)
 
     @property
     def xp(self):
         """The array module of this device's kernels."""
         if self.device_type == "gpu":
-            from . import gpu as _gpu
+            from . import gpu_backend as _gpu
 
             return _gpu.cupy_module()
         import numpy
@@ -146,6 +184,9 @@ class Device:
 
     def empty_cache(self) -> None:
         """Return pooled memory of this device (see ``ndengine.memory_info``)."""
+        from .storage import storage_of
+
+        storage_of(self).empty_cache()
 
 
 _default_device = Device("cpu", 0)
@@ -175,6 +216,6 @@ def gpu(device_id: int = 0) -> Device:
 
 
 def num_gpus() -> int:
-    from . import gpu as _gpu
+    from . import gpu_backend as _gpu
 
     return _gpu.num_gpus()

@@ -122,12 +122,16 @@ class Storage:
             free.clear()
 
     def empty_cache(self) -> int:
-        """Return every pooled (free) slab to the allocator; returns the bytes freed."""
+        """Return every pooled (free) slab to the allocator, and have the allocator give
+        free memory back (CPU: ``malloc_trim``; GPU: CuPy's pools); returns the bytes
+        freed from this pool."""
         with self._lock:
             self._reclaim_all()
             before = self.allocated
             self._release_free()
-            return before - self.allocated
+            freed = before - self.allocated
+        self.device.backend.empty_cache(self.device)
+        return freed
 
     def info(self) -> dict[str, int]:
         with self._lock:
