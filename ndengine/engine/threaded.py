@@ -59,6 +59,10 @@ _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _heappush = heapq.heappush
 _heappop = heapq.heappop
 _perf = time.perf_counter
+# Pushes whose outputs are at least this large are registered at once (under the lock)
+# rather than through the lock-free inbox, so the byte bound sees them exactly; smaller
+# ones may lag in the inbox until the next lock holder drains it.
+_LOCKED_PUSH_BYTES = 64 << 10
 
 
 _getframe = sys._getframe
@@ -130,7 +134,7 @@ class Pool:
 
     __slots__ = ("device", "is_copy", "fifo", "heap", "idle", "threads", "nworkers", "busy",
                  "pending", "nbytes", "pushed", "throttled", "label", "order", "window",
-                 "held", "window_blocked")
+                 "window_bytes", "started_bytes", "held", "window_blocked")
 
     def __init__(self, device: Device, is_copy: bool) -> None:
         self.device = device
@@ -147,27 +151,57 @@ class Pool:
         self.throttled = 0                 # pushes that had to wait for the bound
         self.label = f"{device}/copy" if is_copy else str(device)
         self.order: deque[Op] = deque()    # registered ops in push order (done ones lag)
-        self.window = 0                    # run-ahead window (set by the engine)
+        self.window = 0                    # run-ahead window in ops (set by the engine)
+        self.window_bytes = 0              # ... and in output bytes (set by the engine)
+        self.started_bytes = 0             # output bytes of started ops still in `order`
         self.held = 0                      # times a worker left an op for the window
         self.window_blocked = False        # a worker parked with ready ops beyond it
 
-    def oldest_seq(self) -> int:
-        """Lock held: push order of this pool's oldest unfinished op."""
+    def oldest(self) -> Op | None:
+        """Lock held: this pool's oldest unfinished op (done ones are dropped here)."""
         order = self.order
         while order and order[0].state == DONE:
-            order.popleft()
-        return order[0].seq if order else 0
+            self.started_bytes -= order.popleft().nbytes
+        return order[0] if order else None
 
-    def take_within_window(self) -> Op | None:
-        """Lock held: the next READY op, if it is within the run-ahead window."""
+    def start(self, op: Op) -> None:
+        """Lock held: *op* (READY) is about to run in some thread."""
+        op.state = RUNNING
+        self.busy += 1
+        self.started_bytes += op.nbytes
+
+    def peek_within_window(self) -> Op | None:
+        """Lock held: the next READY op, if it is within the run-ahead window.
+
+        Ops become ready out of push order, so the queue's head may lie beyond the
+        window while the op everything waits for sits behind it.  The pool's oldest
+        unfinished op is therefore always allowed: all ops pushed before it on this
+        pool are done, so if it is not READY it waits only on other pools (whose own
+        oldest ops are allowed in turn) or is running.  That keeps the window free of
+        deadlock: the globally oldest unfinished op can always run."""
         op = self.peek()
         if op is None:
             return None
-        if op.seq - self.oldest_seq() >= self.window:
-            self.held += 1
-            self.window_blocked = True
-            return None
-        self.forget(op)
+        oldest = self.oldest()
+        if oldest is None or op is oldest:
+            return op
+        if op.seq - oldest.seq < self.window:
+            # bytes of outputs of ops started ahead of the oldest one (its own excluded);
+            # one op may always run ahead, however large, so big independent ops still
+            # run in parallel
+            ahead = self.started_bytes - (oldest.nbytes if oldest.state == RUNNING else 0)
+            if ahead <= 0 or ahead + op.nbytes <= self.window_bytes:
+                return op
+        if oldest.state == READY:
+            return oldest
+        self.held += 1
+        self.window_blocked = True
+        return None
+
+    def take_within_window(self) -> Op | None:
+        op = self.peek_within_window()
+        if op is not None:
+            self.forget(op)
         return op
 
     def ready_count(self) -> int:
@@ -236,6 +270,9 @@ class ThreadedEngine:
         # oldest unfinished op of its pool: independent producers (the next batches'
         # random inputs, say) cannot run far ahead of their consumers and fill memory.
         self.run_ahead = env_int("NDENGINE_RUN_AHEAD", default=256)
+        # ... and only while the outputs of the ops started ahead of that oldest op
+        # total at most this many bytes (one op may always run ahead).
+        self.run_ahead_bytes = env_int("NDENGINE_RUN_AHEAD_BYTES", default=16 << 20)
         self.max_pending_bytes = _default_byte_bound()
         self.track_push_site = os.environ.get("NDENGINE_PUSH_SITE", "1") != "0"
         self._inline_all = False
@@ -323,7 +360,17 @@ class ThreadedEngine:
                 pass
             else:
                 w.release()
-        if pool.pending + len(inbox) > self.max_pending_ops or pool.nbytes > self.max_pending_bytes:
+        if op.nbytes >= _LOCKED_PUSH_BYTES:
+            # A large output: register it now, so the byte bound counts it exactly
+            # (an op of this size costs far more to run than one lock section).
+            lock = self._lock
+            lock.acquire()
+            self._drain_locked()
+            over = pool.nbytes > self.max_pending_bytes or pool.pending > self.max_pending_ops
+            lock.release()
+            if over:
+                self._throttle(pool)
+        elif pool.pending + len(inbox) > self.max_pending_ops or pool.nbytes > self.max_pending_bytes:
             self._throttle(pool)
         return op
 
@@ -348,6 +395,7 @@ class ThreadedEngine:
     def _new_pool(self, device: Device, is_copy: bool) -> Pool:
         pool = Pool(device, is_copy)
         pool.window = self.run_ahead
+        pool.window_bytes = self.run_ahead_bytes
         (self._copy_pools if is_copy else self._pools)[device] = pool
         self._start_workers(pool)
         return pool
@@ -395,8 +443,7 @@ class ThreadedEngine:
                     self._drain_locked()
                 op = pool.take_within_window()
                 if op is not None:
-                    op.state = RUNNING
-                    pool.busy += 1
+                    pool.start(op)
                 else:
                     # park; but a push that raced in after the drain above may have seen
                     # no idle worker, so look at the inbox once more after listing us
@@ -426,9 +473,8 @@ class ThreadedEngine:
         """Lock held: take a READY op to run in this thread."""
         if op.state != READY:
             return False
-        op.state = RUNNING
         pool = op.pool
-        pool.busy += 1
+        pool.start(op)
         pool.forget(op)
         return True
 
@@ -527,7 +573,7 @@ class ThreadedEngine:
                         return found
         # blocked by readers (not tracked individually): help the device's oldest ready op
         if op.device.inline_ok:
-            return op.pool.peek()
+            return op.pool.peek_within_window()
         return None
 
     def _wait_op(self, op: Op) -> None:
@@ -550,9 +596,8 @@ class ThreadedEngine:
                 lock.release()
                 return
             if state == READY and (self._inline_all or op.device.inline_ok):
-                op.state = RUNNING     # claim it (see _claim)
-                pool = op.pool
-                pool.busy += 1
+                pool = op.pool         # claim it (see _claim)
+                pool.start(op)
                 pool.forget(op)
                 lock.release()
                 self._execute(op)
@@ -641,7 +686,7 @@ class ThreadedEngine:
             for pool in self._all_pools():
                 if not (pool.device.inline_ok or self._inline_all):
                     continue
-                target = pool.peek()
+                target = pool.peek_within_window()
                 if target is not None:
                     break
             if target is not None and self._claim(target):
@@ -670,7 +715,7 @@ class ThreadedEngine:
             if not counted:
                 pool.throttled += 1
                 counted = True
-            target = pool.peek() if pool.device.inline_ok else None
+            target = pool.peek_within_window() if pool.device.inline_ok else None
             if target is not None:
                 if self._claim(target):
                     lock.release()
@@ -720,6 +765,7 @@ class ThreadedEngine:
                 "max_pending_ops": self.max_pending_ops,
                 "max_pending_bytes": self.max_pending_bytes,
                 "run_ahead": self.run_ahead,
+                "run_ahead_bytes": self.run_ahead_bytes,
                 "devices": devices,
             }
 
