@@ -30,7 +30,7 @@ from ndengine import d2l  # noqa: E402
 npx.set_np()
 
 SIZES = {   # matrix side, y = x + 1 repeats, training: batches, batch size
-    "small": dict(n=200, loops=1000, batches=6, batch_size=64),
+    "small": dict(n=400, loops=1000, batches=6, batch_size=64),
     "default": dict(n=1000, loops=10000, batches=30, batch_size=256),
     "full": dict(n=1000, loops=10000, batches=150, batch_size=1024),
 }
@@ -46,11 +46,13 @@ def asynchrony_via_backend(rep: Report, n: int) -> None:
         for _ in range(10):
             a = np.random.normal(size=(n, n))
             b = np.dot(a, a)
+    pending = ndengine.engine.statistics()["pending"]
     with d2l.Benchmark("  (backend finishing the pushed work: npx.waitall())") as rest:
         npx.waitall()
     issued, backlog = rep.seconds("mxnet.np"), rest.elapsed
-    rep.explain(f"'mxnet.np' only issued 20 ops: {ms(issued)} in the front end, while the "
-                f"backend needed {ms(backlog)} more to compute them")
+    rep.explain(f"'mxnet.np' only issued 20 ops: {ms(issued)} in the front end, after which "
+                f"{pending} were still pending; the backend needed {ms(backlog)} more to "
+                "compute them")
     with rep.benchmark("Done"):
         for _ in range(10):
             a = np.random.normal(size=(n, n))
@@ -62,7 +64,8 @@ def asynchrony_via_backend(rep: Report, n: int) -> None:
     equal = bool(numpy.allclose(b.asnumpy(), numpy.dot(a.asnumpy(), a.asnumpy()),
                                 rtol=1e-4, atol=1e-3))
     rep.explain(f"np.dot's result equals numpy.dot on the same matrix: {equal}")
-    rep.facts.update(issue_s=issued, backlog_s=backlog, matmul_equal_numpy=equal)
+    rep.facts.update(issue_s=issued, backlog_s=backlog, pending_after_issue=pending,
+                     matmul_equal_numpy=equal)
 
 
 def dependency_graph(rep: Report) -> None:
