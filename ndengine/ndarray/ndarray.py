@@ -870,6 +870,7 @@ class NDArray:
         return func(*conv(args), **{k: conv(v) for k, v in kwargs.items()})
 
 
+_tape.install_methods(NDArray)   # attach_grad, grad, backward, detach, grad_req
 _ADD = OPS["add"]
 _SUB = OPS["subtract"]
 _MUL = OPS["multiply"]
