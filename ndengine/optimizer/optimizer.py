@@ -1,0 +1,276 @@
+"""The Optimizer base class, its registry and the Updater (``mxnet.optimizer``).
+
+An optimizer turns ``(index, weight, grad, state)`` into an update of *weight*.  The
+updates themselves are fused engine ops (:mod:`ndengine.ndarray.optim_ops`): each reads
+the gradient's var and writes the weight's and the states' vars, so ``update`` only
+pushes work and returns.  Learning rates, weight decays and update counts are plain
+Python numbers kept here, as in MXNet.
+"""
+from __future__ import annotations
+
+import pickle
+import warnings
+from typing import Any
+
+import numpy as _onp
+
+__all__ = ["Optimizer", "Updater", "get_updater", "create", "register"]
+
+
+class Optimizer:
+    """Base class of optimizers (``mxnet.optimizer.Optimizer``).
+
+    ``rescale_grad`` multiplies gradients (the Trainer sets it to 1/batch_size);
+    ``clip_gradient`` clips the rescaled gradient to [-c, c]; ``wd`` is the L2 weight
+    decay; the learning rate is ``learning_rate`` (default 0.01) unless an
+    ``lr_scheduler`` (a callable of the update count) gives it.  Per-parameter
+    ``lr_mult``/``wd_mult`` come from ``param_dict`` (Gluon Parameters) or
+    ``set_lr_mult``/``set_wd_mult``.
+    """
+
+    opt_registry: dict[str, type] = {}
+
+    def __init__(self, rescale_grad: float = 1.0, param_idx2name: dict | None = None,
+                 wd: float = 0.0, clip_gradient: float | None = None,
+                 learning_rate: float | None = None, lr_scheduler: Any = None, sym: Any = None,
+                 begin_num_update: int = 0, multi_precision: bool = False,
+                 param_dict: dict | None = None) -> None:
+        self.rescale_grad = rescale_grad
+        self.lr_scheduler = lr_scheduler
+        if lr_scheduler is None and learning_rate is None:
+            learning_rate = 0.01
+        self.lr = learning_rate
+        if lr_scheduler is not None and learning_rate is not None:
+            if getattr(lr_scheduler, "base_lr", learning_rate) != learning_rate:
+                warnings.warn("learning rate from ``lr_scheduler`` has been overwritten by "
+                              "``learning_rate`` in optimizer.")
+            if hasattr(lr_scheduler, "base_lr"):
+                lr_scheduler.base_lr = learning_rate
+        self.wd = wd
+        self.begin_num_update = begin_num_update
+        self.num_update = begin_num_update
+        self._all_index_update_counts: dict[int, dict] = {0: {}}
+        self._index_update_count = self._all_index_update_counts[0]
+        self.clip_gradient = clip_gradient
+        self.multi_precision = multi_precision
+        self.aggregate_num = 0
+        if param_idx2name is None:
+            param_idx2name = {}
+        if not isinstance(param_idx2name, dict):
+            raise TypeError("param_idx2name should be a dict of param indexes to names")
+        self.idx2name = dict(param_idx2name)
+        self.param_dict = param_dict if param_dict else {}
+        self.lr_mult: dict = {}
+        self.wd_mult: dict = {}
+        self.set_lr_mult({})
+        self.set_wd_mult({})
+
+    # -- registry ----------------------------------------------------------------
+    @staticmethod
+    def register(klass: type) -> type:
+        """Register an optimizer class under its lower-case name."""
+        if not isinstance(klass, type):
+            raise TypeError(f"register: expected a class, got {klass!r}")
+        name = klass.__name__.lower()
+        if name in Optimizer.opt_registry and Optimizer.opt_registry[name] is not klass:
+            warnings.warn(f"New optimizer {klass.__module__}.{klass.__name__} is overriding "
+                          f"existing optimizer {name}")
+        Optimizer.opt_registry[name] = klass
+        return klass
+
+    @staticmethod
+    def create_optimizer(name: str, **kwargs: Any) -> "Optimizer":
+        """An optimizer from its registered name (case-insensitive)."""
+        klass = Optimizer.opt_registry.get(str(name).lower())
+        if klass is None:
+            raise ValueError(f"Cannot find optimizer {name!r}; registered: "
+                             f"{sorted(Optimizer.opt_registry)}")
+        return klass(**kwargs)
+
+    # -- learning rate -----------------------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        if self.lr_scheduler is not None:
+            return self.lr_scheduler(self.num_update)
+        return self.lr
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Set the learning rate (not allowed when an lr_scheduler drives it)."""
+        if self.lr_scheduler is not None:
+            raise UserWarning("LRScheduler of the optimizer has already been defined. Note "
+                              "that set_learning_rate can mutate the value of the learning "
+                              "rate of the optimizer only when the LRScheduler of the "
+                              "optimizer is undefined.")
+        self.lr = lr
+
+    def set_lr_mult(self, args_lr_mult: dict) -> None:
+        self.lr_mult = dict(args_lr_mult)
+
+    def set_wd_mult(self, args_wd_mult: dict) -> None:
+        """As MXNet: with names known, parameters not ending in _weight/_gamma get wd 0."""
+        self.wd_mult = {}
+        for n in self.idx2name.values():
+            if not (n.endswith("_weight") or n.endswith("_gamma")):
+                self.wd_mult[n] = 0.0
+        self.wd_mult.update(args_wd_mult)
+
+    def _set_current_context(self, device_id: int) -> None:
+        if device_id not in self._all_index_update_counts:
+            self._all_index_update_counts[device_id] = {}
+        self._index_update_count = self._all_index_update_counts[device_id]
+
+    def _update_count(self, index: Any) -> None:
+        for idx in index if isinstance(index, (list, tuple)) else [index]:
+            if idx not in self._index_update_count:
+                self._index_update_count[idx] = self.begin_num_update
+            self._index_update_count[idx] += 1
+            self.num_update = max(self._index_update_count[idx], self.num_update)
+
+    def _get_lrs(self, indices: list) -> list[float]:
+        lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
+        lrs = [lr for _ in indices]
+        for i, index in enumerate(indices):
+            if index in self.param_dict:
+                lrs[i] *= self.param_dict[index].lr_mult
+            elif index in self.lr_mult:
+                lrs[i] *= self.lr_mult[index]
+            elif index in self.idx2name:
+                lrs[i] *= self.lr_mult.get(self.idx2name[index], 1.0)
+        return lrs
+
+    def _get_lr(self, index: Any) -> float:
+        return self._get_lrs([index])[0]
+
+    def _get_wds(self, indices: list) -> list[float]:
+        wds = [self.wd for _ in indices]
+        for i, index in enumerate(indices):
+            if index in self.param_dict:
+                wds[i] *= self.param_dict[index].wd_mult
+            elif index in self.wd_mult:
+                wds[i] *= self.wd_mult[index]
+            elif index in self.idx2name:
+                wds[i] *= self.wd_mult.get(self.idx2name[index], 1.0)
+        return wds
+
+    def _get_wd(self, index: Any) -> float:
+        return self._get_wds([index])[0]
+
+    @property
+    def _clip(self) -> float:
+        """clip_gradient as the kernels take it (-1: no clipping)."""
+        c = self.clip_gradient
+        return -1.0 if c is None or c <= 0 else float(c)
+
+    # -- states and updates ------------------------------------------------------
+    def create_state(self, index: Any, weight: Any) -> Any:
+        """Auxiliary state for *weight* (None when the optimizer keeps none)."""
+        return None
+
+    def create_state_multi_precision(self, index: Any, weight: Any) -> Any:
+        """As create_state; with multi_precision and float16 weights, a float32 master
+        copy is kept as well: ``(master, state)``."""
+        if self.multi_precision and weight.dtype == _onp.float16:
+            master = weight.astype(_onp.float32)
+            return (master,) + (self.create_state(index, master),)
+        if weight.dtype == _onp.float16:
+            warnings.warn("Accumulating with float16 in optimizer can lead to poor accuracy "
+                          "or slow convergence. Consider using multi_precision=True")
+        return self.create_state(index, weight)
+
+    def update(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
+        """Push the update of *weight* by *grad* (asynchronous)."""
+        raise NotImplementedError(f"{type(self).__name__}.update")
+
+    def update_multi_precision(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
+        if isinstance(index, (list, tuple)):
+            for i, w, g, s in zip(index, weight, grad, state):
+                self.update_multi_precision(i, w, g, s)
+            return
+        if self.multi_precision and weight.dtype == _onp.float16:
+            master, inner = state
+            self.update(index, master, grad.astype(_onp.float32), inner)
+            weight[...] = master.astype(weight.dtype)
+        else:
+            self.update(index, weight, grad, state)
+
+    def _zeros_like(self, weight: Any) -> Any:
+        from .. import numpy as np
+
+        return np.zeros(weight.shape, dtype=weight.dtype, device=weight.device)
+
+    def __getstate__(self) -> dict:
+        ret = self.__dict__.copy()
+        ret["param_dict"] = {}      # Parameters are set again by the Trainer
+        return ret
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__ = state
+        self.param_dict = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(learning_rate={self.learning_rate}, wd={self.wd})"
+
+
+def register(klass: type) -> type:
+    """Register an optimizer class (``mx.optimizer.register``)."""
+    return Optimizer.register(klass)
+
+
+def create(name: Any, **kwargs: Any) -> Optimizer:
+    """An optimizer from a name (``'sgd'``) or an instance (``mx.optimizer.create``)."""
+    if isinstance(name, Optimizer):
+        if kwargs:
+            raise ValueError("create: an Optimizer instance takes no extra arguments")
+        return name
+    return Optimizer.create_optimizer(name, **kwargs)
+
+
+class Updater:
+    """Keeps one optimizer's states per parameter index and applies updates
+    (``mxnet.optimizer.Updater``).  ``updater(index, grad, weight)``."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        self.optimizer = optimizer
+        self.states: dict = {}
+        self.states_synced: dict = {}
+
+    def __call__(self, index: Any, grad: Any, weight: Any) -> None:
+        if not isinstance(index, (list, tuple)):
+            indices, grads, weights = [index], [grad], [weight]
+        else:
+            indices, grads, weights = list(index), list(grad), list(weight)
+        if weights:
+            self.optimizer._set_current_context(weights[0].device.device_id)
+        for i, idx in enumerate(indices):
+            if idx not in self.states:
+                self.states[idx] = self.optimizer.create_state_multi_precision(idx, weights[i])
+                self.states_synced[idx] = True
+            elif not self.states_synced[idx]:
+                self.states[idx] = self.sync_state_context(self.states[idx], weights[i].device)
+                self.states_synced[idx] = True
+        for idx, w, g in zip(indices, weights, grads):
+            self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
+
+    def sync_state_context(self, state: Any, device: Any) -> Any:
+        if isinstance(state, (list, tuple)):
+            return type(state)(self.sync_state_context(s, device) for s in state)
+        if state is None:
+            return None
+        return state.as_in_ctx(device)
+
+    def set_states(self, states: bytes) -> None:
+        """Restore states pickled by get_states (optionally with the optimizer)."""
+        loaded = pickle.loads(states)
+        if isinstance(loaded, tuple) and len(loaded) == 2:
+            self.states, self.optimizer = loaded
+        else:
+            self.states = loaded
+        self.states_synced = dict.fromkeys(self.states.keys(), False)
+
+    def get_states(self, dump_optimizer: bool = False) -> bytes:
+        """Pickle the states (a sync point: their values are read)."""
+        return pickle.dumps((self.states, self.optimizer) if dump_optimizer else self.states)
+
+
+def get_updater(optimizer: Optimizer) -> Updater:
+    return Updater(optimizer)
