@@ -11,6 +11,8 @@ machine's cores, which the output says.  Sizes follow ``NDENGINE_EXAMPLE_SCALE``
 """
 from __future__ import annotations
 
+import os
+
 import numpy
 
 from _common import Report, cli, ms, scale_from_env
@@ -31,6 +33,11 @@ SIZES = {   # matrix sides and dot products per run()
 }
 
 
+def cores() -> int:
+    """CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def overlap_note(rep: Report, parts: list[str], together: str) -> float:
     """Explain *together* against the sum of *parts*; returns sum / together."""
     total = sum(rep.seconds(p) for p in parts)
@@ -39,8 +46,8 @@ def overlap_note(rep: Report, parts: list[str], together: str) -> float:
     rep.explain(f"'{together}' took {ms(both)} against {ms(total)} for "
                 f"{' + '.join(repr(p) for p in parts)} ({gain:.2f}x)")
     if d2l.cpu_stand_ins() and gain < 1.2:
-        rep.explain(f"little gain here: the stand-in devices share {ndengine.device.cpu_backend.cores()} "
-                    "core(s), which one device's workers already keep busy; on separate "
+        rep.explain(f"little gain here: the stand-in devices share {cores()} core(s),"
+                    " which one device's workers already keep busy; on separate "
                     "devices the two runs overlap (the timeline picture shows the schedule)")
     return gain
 
