@@ -33,7 +33,7 @@ from ..device.transfer import to_host, transfer
 from ..engine.threaded import push_site as _push_site
 from ..engine.var import Var
 from . import tape as _tape
-from .ops import OPS, OpDef, ShapeError, _fmt, float32
+from .ops import OPS, DTypeError, OpDef, OpIndexError, ShapeError, _fmt, float32
 
 __all__ = ["NDArray", "invoke", "from_buffer", "apply_op", "DeviceMismatchError"]
 
@@ -225,7 +225,8 @@ def _infer(opdef: OpDef, key: Any, args: tuple, params: dict, device: Device) ->
         msg = str(e)
         if not msg.startswith(opdef.name):
             msg = f"{opdef.name}: {msg}"
-        raise type(e)(f"{msg} (inputs: {_fmt(args)}; on {device})") from None
+        where = f"inputs: {_fmt(args)}; on {device}" if args else f"on {device}"
+        raise _call_error(e)(f"{msg} ({where})") from None
     if opdef.nout == 1:
         shape = tuple(r[0])
         dtype = _NP.dtype(r[1])
@@ -238,6 +239,18 @@ def _infer(opdef: OpDef, key: Any, args: tuple, params: dict, device: Device) ->
             opdef.cache.clear()
         opdef.cache[key] = r
     return r
+
+
+def _call_error(e: BaseException) -> type:
+    """The error class raised at the call site for a failed shape/dtype rule: an
+    MXNetError that is also the builtin kind (ValueError, TypeError, IndexError)."""
+    if isinstance(e, MXNetError):
+        return type(e)
+    if isinstance(e, IndexError):
+        return OpIndexError
+    if isinstance(e, TypeError):
+        return DTypeError
+    return ShapeError
 
 
 def _mismatch(opdef: OpDef, arrays: list["NDArray"]) -> None:
@@ -439,19 +452,22 @@ def _scalar(v: Any, cls: type, out_dtype: Any, arr_dtype: Any) -> Any:
 
 
 def _coerce(x: Any, device: Device) -> "NDArray":
-    """A non-NDArray operand (NumPy array, list, NumPy scalar) as an NDArray."""
+    """A non-NDArray operand as an NDArray, by ``np.array``'s rules: NumPy arrays and
+    scalars keep their dtype (and are copied); Python data (lists, numbers, bools)
+    becomes float32, MXNet's default."""
     if x.__class__ is NDArray:
         return x
-    if isinstance(x, _onp.generic):
-        return from_buffer(_NP.asarray(x), device)
-    try:
-        buf = _NP.asarray(x)
-    except Exception as e:
-        raise TypeError(f"unsupported operand type {type(x).__name__}") from e
+    if isinstance(x, (_onp.generic, _ndarray)):
+        buf = _NP.array(x, copy=True)
+    else:
+        try:
+            buf = _NP.asarray(x)
+        except Exception as e:
+            raise TypeError(f"unsupported operand type {type(x).__name__}") from e
+        if buf.dtype.kind in "biuf" and buf.dtype != float32:
+            buf = buf.astype(float32)
     if buf.dtype == object:
         raise TypeError(f"unsupported operand type {type(x).__name__}")
-    if buf.dtype == _NP.float64 and not isinstance(x, _ndarray):
-        buf = buf.astype(float32)
     if device.is_gpu:
         buf = transfer(buf, _DEFAULT_DEVICE, device)
     return from_buffer(buf, device)

@@ -22,7 +22,9 @@ from typing import Any, Callable
 
 import numpy as _onp
 
-__all__ = ["OpDef", "OPS", "ShapeError", "register"]
+from ..base import MXNetError
+
+__all__ = ["OpDef", "OPS", "ShapeError", "DTypeError", "OpIndexError", "register"]
 
 float32 = _onp.dtype(_onp.float32)
 float64 = _onp.dtype(_onp.float64)
@@ -30,8 +32,16 @@ int64 = _onp.dtype(_onp.int64)
 bool_ = _onp.dtype(_onp.bool_)
 
 
-class ShapeError(ValueError):
-    """Raised at call time when shapes or dtypes do not fit an op."""
+class ShapeError(MXNetError, ValueError):
+    """Raised at call time when the shapes (or other argument values) do not fit an op."""
+
+
+class DTypeError(MXNetError, TypeError):
+    """Raised at call time when the dtypes (or argument types) do not fit an op."""
+
+
+class OpIndexError(MXNetError, IndexError):
+    """Raised at call time for an index that does not fit the array."""
 
 
 class OpDef:
@@ -68,7 +78,11 @@ def register(name: str, kernel: Callable[..., Any], infer: Callable[..., Any],
 
 # ----------------------------------------------------------------------------- helpers
 def _sd(x: Any) -> tuple[tuple[int, ...], Any]:
-    """(shape, dtype) of an array argument, or ((), weak scalar) for a Python scalar."""
+    """(shape, dtype) of an array argument, or ((), weak scalar) for a Python or NumPy
+    scalar: scalars are weak, as in MXNet (``float32_array + numpy.float64(1)`` stays
+    float32), where NumPy 2 treats NumPy scalars as strong."""
+    if isinstance(x, _onp.generic):
+        return (), x.item()
     shape = getattr(x, "shape", None)
     if shape is None:
         return (), x
@@ -85,6 +99,11 @@ def _fmt(args: tuple[Any, ...]) -> str:
         else:
             parts.append(repr(a))
     return ", ".join(parts)
+
+
+def _dname(d: Any) -> str:
+    """A dtype, or a scalar operand's type, for error messages."""
+    return str(d) if isinstance(d, _onp.dtype) else f"{type(d).__name__} scalar"
 
 
 def norm_axis(axis: int, ndim: int, opname: str) -> int:
@@ -107,11 +126,6 @@ def norm_axes(axis: Any, ndim: int, opname: str) -> tuple[int, ...]:
     return (norm_axis(axis, ndim, opname),)
 
 
-def mx_float(dt: Any) -> Any:
-    """MXNet's np defaults to float32: int/bool inputs of float functions give float32."""
-    return float32 if dt == float64 else dt
-
-
 def broadcast(opname: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     try:
         return tuple(_onp.broadcast_shapes(*shapes))
@@ -122,10 +136,21 @@ def broadcast(opname: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def result_dtype(opname: str, *items: Any) -> Any:
+    """NumPy's promotion of *items* (dtypes of array operands, or Python scalars, which
+    are weak), except that the result is float64 only when an array operand is float64:
+    MXNet's default float type is float32, so ``int32 + 1.5``, ``float32 * int32`` and
+    ``where(c, 1.0, 0.0)`` give float32 where NumPy gives float64."""
     try:
-        return _onp.result_type(*items)
-    except TypeError as e:
-        raise TypeError(f"{opname}: unsupported dtypes {items}: {e}") from None
+        dt = _onp.result_type(*items)
+    except (TypeError, ValueError) as e:
+        names = ", ".join(str(i) for i in items)
+        raise DTypeError(f"{opname}: unsupported dtypes ({names}): {e}") from None
+    if dt == float64:
+        for i in items:
+            if isinstance(i, _onp.dtype) and i == float64:
+                return dt
+        return float32
+    return dt
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
@@ -159,7 +184,9 @@ def _unary_infer(kind: str) -> Callable[..., Any]:
         if kind == "bool":
             return a.shape, bool_
         if kind == "noboolean" and dt == bool_:
-            raise TypeError(f"operation not supported for boolean arrays ({dt})")
+            raise DTypeError(f"operation not supported for boolean arrays ({dt})")
+        if kind == "int" and dt.kind not in "biu":
+            raise DTypeError(f"only integer and boolean dtypes are supported, got {dt}")
         return a.shape, dt
     return infer
 
@@ -197,7 +224,7 @@ _UNARY = [
     ("square", "square", "same", _g(lambda g, o, a: g * a * 2)),
     ("sqrt", "sqrt", "float", _g(lambda g, o, a: g / (o * 2))),
     ("cbrt", "cbrt", "float", _g(lambda g, o, a: g / (o * o * 3))),
-    ("reciprocal", "reciprocal", "float", _g(lambda g, o, a: -g * o * o)),
+    ("reciprocal", "reciprocal", "noboolean", _g(lambda g, o, a: -g * o * o)),
     ("exp", "exp", "float", _g(lambda g, o, a: g * o)),
     ("expm1", "expm1", "float", _g(lambda g, o, a: g * (o + 1))),
     ("log", "log", "float", _g(lambda g, o, a: g / a)),
@@ -221,7 +248,7 @@ _UNARY = [
     ("floor", "floor", "same", None),
     ("ceil", "ceil", "same", None),
     ("trunc", "trunc", "same", None),
-    ("rint", "rint", "same", None),
+    ("rint", "rint", "float", None),
     ("fix", "fix", "same", None),
     ("isnan", "isnan", "bool", None),
     ("isinf", "isinf", "bool", None),
@@ -230,7 +257,7 @@ _UNARY = [
     ("isneginf", "isneginf", "bool", None),
     ("signbit", "signbit", "bool", None),
     ("logical_not", "logical_not", "bool", None),
-    ("bitwise_not", "bitwise_not", "same", None),
+    ("bitwise_not", "bitwise_not", "int", None),
 ]
 for _name, _npname, _kind, _grad in _UNARY:
     _def_unary(_name, _npname, _kind, _grad)
@@ -247,12 +274,9 @@ def _binary_infer(name: str, kind: str) -> Callable[..., Any]:
         dt = result_dtype(name, da, db)
         if kind == "float" and dt.kind in "biu":
             dt = float32
-        elif kind == "float" and dt == float64 and getattr(a, "dtype", None) != float64 \
-                and getattr(b, "dtype", None) != float64:
-            dt = float32
         elif kind == "int" and dt.kind not in "biu":
-            raise TypeError(f"{name}: only integer and boolean dtypes are supported, "
-                            f"got {da} and {db}")
+            raise DTypeError(f"{name}: only integer and boolean dtypes are supported, "
+                             f"got {_dname(da)} and {_dname(db)}")
         return shape, dt
     return infer
 
@@ -345,11 +369,9 @@ def _reduce_infer(name: str, out_kind: str = "same") -> Callable[..., Any]:
         if dtype is not None:
             dt = _onp.dtype(dtype)
         elif out_kind == "float":
-            dt = mx_float(dt) if dt.kind == "f" else float32
-        elif out_kind == "sum" and dt.kind in "bi":
-            dt = int64
-        elif out_kind == "sum" and dt.kind == "u":
-            dt = _onp.dtype(_onp.uint64)
+            dt = dt if dt.kind == "f" else float32
+        elif out_kind == "sum" and dt.kind == "b":
+            dt = int64              # integer sums keep their dtype, as in MXNet
         elif out_kind == "bool":
             dt = bool_
         elif out_kind == "index":
@@ -450,7 +472,7 @@ register("argmin", _k_arg("argmin"), _arg_infer("argmin"))
 
 
 def _cumsum_infer(a: Any, axis: Any = None, dtype: Any = None) -> Any:
-    dt = _onp.dtype(dtype) if dtype is not None else (int64 if a.dtype.kind in "bi" else a.dtype)
+    dt = _onp.dtype(dtype) if dtype is not None else (int64 if a.dtype.kind == "b" else a.dtype)
     if axis is None:
         n = 1
         for s in a.shape:
@@ -1191,8 +1213,9 @@ def _shape_arg(shape: Any, name: str) -> tuple[int, ...]:
         shape = (int(shape),)
     try:
         shape = tuple(int(s) for s in shape)
-    except TypeError:
-        raise TypeError(f"{name}: shape must be an int or a tuple of ints, got {shape!r}") from None
+    except (TypeError, ValueError):
+        raise DTypeError(f"{name}: shape must be an int or a tuple of ints, got {shape!r}") \
+            from None
     if any(s < 0 for s in shape):
         raise ShapeError(f"{name}: negative dimensions are not allowed: {shape}")
     return shape

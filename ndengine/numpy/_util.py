@@ -18,9 +18,15 @@ def device_of(ctx: Any = None, device: Any = None) -> Device:
         return current_device()
     if isinstance(d, str):
         name, _, rest = d.partition("(")
-        return Device(name, int(rest.rstrip(")") or 0))
+        try:
+            d = Device(name.strip(), int(rest.rstrip(")") or 0))
+        except ValueError:
+            raise TypeError(f"ctx/device: cannot parse {d!r} (expected 'cpu(0)', 'gpu(1)'...)") \
+                from None
     if not isinstance(d, Device):
         raise TypeError(f"ctx/device must be a Device such as cpu(0), got {d!r}")
+    if d.device_type == "gpu":
+        d.check_available()       # fail at the call, naming the device
     return d
 
 

@@ -9,7 +9,7 @@ import numpy as _onp
 from ..device.transfer import transfer
 from ..device import Device
 from ..ndarray.ndarray import NDArray, apply_op, from_buffer
-from ..ndarray.ops import OPS
+from ..ndarray.ops import OPS, DTypeError, ShapeError
 from ._util import default_dtype, device_of
 
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
@@ -23,12 +23,33 @@ def _host_buffer(obj: Any, dtype: Any) -> _onp.ndarray:
         return buf if dtype is None else buf.astype(dtype)
     if isinstance(obj, _onp.ndarray):
         return _onp.array(obj, dtype=dtype, copy=True)
-    buf = _onp.array(obj, dtype=dtype)
-    if dtype is None and buf.dtype.kind in "fiu" and not isinstance(obj, _onp.generic):
-        buf = buf.astype(_onp.float32)   # MXNet: Python data defaults to float32
+    if isinstance(obj, _onp.generic):
+        return _onp.array(obj, dtype=dtype)
+    if dtype is None and isinstance(obj, (list, tuple)) and _has_ndarray(obj):
+        obj = _host_nested(obj)
+    try:
+        buf = _onp.array(obj, dtype=dtype)
+    except (ValueError, TypeError) as e:
+        raise ShapeError(f"array: cannot make an array from {type(obj).__name__}: {e}") from None
     if buf.dtype == object:
-        raise TypeError(f"array: cannot make an array from {type(obj).__name__} {obj!r}")
+        raise DTypeError(f"array: cannot make an array from {type(obj).__name__} {obj!r}")
+    if dtype is None and buf.dtype.kind in "biuf" and buf.dtype != _onp.float32:
+        buf = buf.astype(_onp.float32)   # MXNet: Python data defaults to float32
     return buf
+
+
+def _has_ndarray(obj: Any) -> bool:
+    return any(isinstance(x, NDArray) or (isinstance(x, (list, tuple)) and _has_ndarray(x))
+               for x in obj)
+
+
+def _host_nested(obj: Any) -> Any:
+    """Nested lists holding NDArrays, with their values (blocks on those arrays)."""
+    if isinstance(obj, NDArray):
+        return obj.asnumpy()
+    if isinstance(obj, (list, tuple)):
+        return [_host_nested(x) for x in obj]
+    return obj
 
 
 def array(object: Any, dtype: Any = None, ctx: Any = None, device: Any = None,

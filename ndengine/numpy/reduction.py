@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..ndarray.ndarray import NDArray, apply_op
-from ..ndarray.ops import OPS
+from ..ndarray.ops import OPS, ShapeError
 from ._util import as_nd
+from .manipulation import broadcast_to
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "all", "any", "std", "var",
            "argmax", "argmin", "cumsum", "nansum", "nanmean", "average", "count_nonzero"]
@@ -72,7 +73,16 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
         r = mean(a, axis=axis)
         return (r, a.size / r.size) if returned else r
     w = as_nd(weights, a.device)
-    s = sum(w, axis=axis)
+    if w.shape != a.shape:
+        if axis is None or not isinstance(axis, int) or w.ndim != 1 \
+                or w.shape[0] != a.shape[axis]:
+            raise ShapeError(f"average: weights of shape {w.shape} differ from the array's "
+                             f"{a.shape}; 1-D weights need an int axis of that length "
+                             f"(axis={axis!r}; on {a.device})")
+        bshape = [1] * a.ndim
+        bshape[axis] = w.shape[0]
+        w = w.reshape(tuple(bshape))
+    s = sum(broadcast_to(w, a.shape), axis=axis)
     r = sum(a * w, axis=axis) / s
     return (r, s) if returned else r
 
