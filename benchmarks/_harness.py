@@ -8,6 +8,12 @@ Every benchmark module in this folder:
   ``run_all.py`` collects.  A row is ``{"benchmark", "case", "impl", "seconds", ...}``
   (``impl``: ``ndengine``, ``numpy``, ``mxnet``, ``torch``...; extra keys such as
   ``peak_rss_mb`` or ``us_per_op`` are welcome), times being medians of several runs;
+  ``config`` names the variant when one impl has several rows for a case;
+* states the issue's goal, where it has one, on the row it applies to: ``goal`` (a
+  short text for the table, e.g. ``"<= 1.2x numpy"``) and either ``goal_met`` (a bool
+  the module judged) or ``goal_ratio``: ``run_all.py`` then judges the row's own
+  ``ratio`` if it has one, else ``seconds / seconds of impl goal_vs (default numpy) for
+  the same case``, against ``<= goal_ratio``, and writes met / not met in RESULTS.md;
 * measures peers (real MXNet 1.9.1, PyTorch CPU) by running a snippet with the peer's
   own Python (:func:`run_peer`), skipping them with a note when they are not set up.
 
