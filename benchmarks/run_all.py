@@ -126,6 +126,29 @@ def table(name: str, rows: list[dict]) -> list[str]:
     return lines + [""]
 
 
+def goals_summary(by_module: dict[str, list[dict]]) -> list[str]:
+    """One line per row that states a goal: the summary the top-level README quotes."""
+    lines = []
+    for rows in by_module.values():
+        mx_base = baseline(rows, "mxnet")
+        for r in rows:
+            if not r.get("goal"):
+                continue
+            met = goal_met(r, rows)
+            got = r.get("ratio")
+            if not isinstance(got, (int, float)):
+                got = ratio(r, baseline(rows, r.get("goal_vs", "numpy")))
+            lines.append(f"| {r['benchmark']} | {r['case']}" +
+                         (f" [{r['config']}]" if r.get("config") else "") +
+                         f" | {r['goal']} | {_num(got, '.2f')} | {_num(ratio(r, mx_base), '.2f')} | "
+                         f"{'–' if met is None else ('met' if met else '**not met**')} |")
+    if not lines:
+        return []
+    return ["## Goals at a glance", "",
+            "| benchmark | case | goal | measured ratio | vs MXNet | |",
+            "|---|---|---|---:|---:|---|", *lines, ""]
+
+
 def machine() -> str:
     import numpy
 
@@ -149,6 +172,7 @@ def results_markdown(by_module: dict[str, list[dict]], errors: dict[str, str],
              "Seconds are medians of several runs (see each module); *vs NumPy* and *vs MXNet* "
              "divide a row's seconds by NumPy's / real MXNet 1.9.1's for the same case "
              "(below 1 is faster). Goals are the issues' targets, judged on this run.", ""]
+    lines += goals_summary(by_module)
     if plot:
         lines += [f"![seconds per benchmark, with ratios]({plot.name})", ""]
     for name, rows in by_module.items():

@@ -2,8 +2,9 @@
 
 Runs each example in its own process (a fresh engine each), then writes to ``out/``:
 ``results.md`` (every benchmark label of the chapters with its time, and the checks
-against NumPy), ``results.json``, and — when ndengine's profiler is there — a timeline
-of the "Automatic Parallelism" workload (``timeline_auto_parallel.png``).
+against NumPy), ``results.json``, and — with ndengine's profiler — a timeline of the
+"Automatic Parallelism" workload (``timeline_auto_parallel.png``, drawn by
+``make_timeline.py`` from the Chrome trace ``auto_parallel.trace.json``).
 
     python examples/run_all.py [--scale small|default|full] [--out DIR]
 """
@@ -54,7 +55,8 @@ def make_timeline(out: Path, scale: str | None) -> Path | None:
         return None
     png = out / "timeline_auto_parallel.png"
     print("\n===== make_timeline.py =====", flush=True)
-    cmd = [sys.executable, str(TIMELINE), "--out", str(png)]
+    cmd = [sys.executable, str(TIMELINE), "--out", str(png),
+           "--trace", str(out / "auto_parallel.trace.json")]
     if scale:
         cmd += ["--scale", scale]
     proc = subprocess.run(cmd, cwd=ROOT, env=_env())
@@ -81,7 +83,10 @@ def results_markdown(reports: list[dict], timeline: Path | None, seconds: float)
             lines += ["", "Facts: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in numbers.items())]
         lines.append("")
     if timeline:
-        lines += ["## Timeline", "", f"![timeline]({timeline.name})", ""]
+        lines += ["## Timeline of the auto-parallelism workload", "",
+                  f"![timeline]({timeline.name})", "",
+                  "The Chrome trace behind it: `auto_parallel.trace.json` (open it in "
+                  "https://ui.perfetto.dev or chrome://tracing).", ""]
     return "\n".join(lines)
 
 
