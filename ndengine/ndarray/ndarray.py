@@ -187,11 +187,25 @@ def _run_n(kernel: Any, xp: Any, outs: list["NDArray"], args: tuple, params: dic
         if r.__class__ is not _ndarray or r.dtype is not out._dtype:
             r = _fix(r, out)
         out._data = r
+        if r.base is not None:
+            _mark_shared(args)
     else:
         for out, x in zip(outs, r):
             if x.__class__ is not _ndarray or x.dtype is not out._dtype:
                 x = _fix(x, out)
             out._data = x
+            if x.base is not None:
+                _mark_shared(args)
+
+
+def _mark_shared(args: tuple) -> None:
+    """An output may view an input's buffer (reshape, transpose, split...): the inputs
+    must copy before their next in-place write, so the output keeps its values."""
+    for a in args:
+        if a.__class__ is NDArray:
+            a._shared = True
+        elif a.__class__ is list or a.__class__ is tuple:
+            _mark_shared(a)
 
 
 # ----------------------------------------------------------------------------- creation

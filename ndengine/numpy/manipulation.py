@@ -15,7 +15,8 @@ import numpy as _onp
 from .. import engine as _engine
 from ..ndarray import ndarray as _nd
 from ..ndarray.ndarray import NDArray, _check_inplace_autograd, _mismatch, apply_op, from_buffer
-from ..ndarray.ops import OPS, ShapeError, _fmt, getitem_infer, reshape_shape
+from ..ndarray.ops import (OPS, DTypeError, OpDef, OpIndexError, ShapeError, _fmt,
+                           getitem_infer, reshape_shape)
 from ._util import as_nd
 
 __all__ = ["reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze",
@@ -115,7 +116,13 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[NDArray]:
     ios = indices_or_sections
     if not isinstance(ios, (int, _onp.integer)):
         ios = tuple(int(i) for i in ios)
-    return apply_op(OPS["split"], (as_nd(ary),), {"indices_or_sections": ios, "axis": axis})
+    a = as_nd(ary)
+    if ios == 1 or ios == ():
+        # one piece: the multi-output op would hand back a list of one; copy instead
+        _nd._infer(OPS["split"], None, (a,), {"indices_or_sections": ios, "axis": axis},
+                   a.device)
+        return [a.copy()]
+    return apply_op(OPS["split"], (a,), {"indices_or_sections": ios, "axis": axis})
 
 
 def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[NDArray]:
@@ -299,22 +306,30 @@ def rot90(m: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> NDArray:
 
 
 # --- indexing -------------------------------------------------------------------------
-def _key_arrays(key: Any, out: list[NDArray]) -> Any:
-    """Collect NDArrays in *key*; resolve boolean masks (blocking)."""
+def _key_arrays(key: Any, out: list[NDArray], resolve_masks: bool = True) -> Any:
+    """Collect the NDArrays of index *key* into *out*.  Boolean-mask NDArrays are
+    resolved to host masks (blocking: the result's shape depends on their values)
+    unless *resolve_masks* is False, when they are collected like integer arrays."""
     if isinstance(key, tuple):
-        return tuple(_key_arrays(k, out) for k in key)
+        return tuple(_key_arrays(k, out, resolve_masks) for k in key)
     if isinstance(key, NDArray):
         if key.dtype == _onp.bool_:
-            return key.asnumpy()          # data-dependent: blocks
+            if resolve_masks:
+                return key.asnumpy()          # data-dependent: blocks
+            out.append(key)
+            return key
         if key.dtype.kind not in "iu":
-            raise IndexError(f"getitem: arrays used as indices must be of integer (or boolean) "
-                             f"type, got {key.dtype}")
+            raise OpIndexError(f"getitem: arrays used as indices must be of integer (or "
+                               f"boolean) type, got {key.dtype} (on {key.device})")
         out.append(key)
         return key
     if isinstance(key, list):
-        arr = _onp.asarray(key)
-        if arr.dtype == object:
-            raise IndexError(f"getitem: unsupported index {key!r}")
+        try:
+            arr = _onp.asarray(key)
+        except ValueError:
+            arr = _onp.asarray(key, dtype=object)
+        if arr.dtype == object or arr.dtype.kind not in "biu":
+            raise OpIndexError(f"getitem: unsupported index {key!r}")
         return arr
     return key
 
@@ -397,39 +412,57 @@ def _run_setitem(a: NDArray, key: Any, v: Any, vnd: bool) -> None:
 
 
 def setitem(a: NDArray, key: Any, value: Any) -> None:
-    """``a[key] = value``: a write of a's var, ordered after every earlier read of a."""
+    """``a[key] = value``: a write of a's var, ordered after every earlier read of a.
+
+    Never blocks, except for a boolean-mask NDArray key with an array value (whether the
+    value fits depends on how many elements the mask selects)."""
     _check_inplace_autograd(a, "setitem")
-    arrays: list[NDArray] = []
-    key = _key_arrays(key, arrays)
     vnd = isinstance(value, NDArray)
     if not vnd and not isinstance(value, (int, float, bool, complex, _onp.generic)):
         value = as_nd(value, a.device)
         vnd = True
+    arrays: list[NDArray] = []
+    key = _key_arrays(key, arrays, resolve_masks=vnd)
+    for k in arrays:
+        if k.device is not a.device:
+            _mismatch(_SETITEM, [a, k])
+    nd_mask = builtins.any(k.dtype == _onp.bool_ for k in arrays)
+    target = None if nd_mask else _target_shape(a, key)
     if vnd:
         if value.device is not a.device:
-            _mismatch(_GETITEM, [a, value])
-        target, _ = getitem_infer(a, key) if not _has_mask(key) else (None, None)
-        if target is not None:
-            try:
-                _onp.broadcast_shapes(tuple(value.shape), tuple(target))
-                ok = len(value.shape) <= len(target) or all(
-                    s == 1 for s in value.shape[:len(value.shape) - len(target)])
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ShapeError(f"setitem: could not broadcast input array from shape "
-                                 f"{tuple(value.shape)} into shape {tuple(target)} "
-                                 f"(target {_fmt((a,))}, index {key!r}; on {a.device})")
+            _mismatch(_SETITEM, [a, value])
+        if target is not None and not _fits(tuple(value.shape), target):
+            raise ShapeError(f"setitem: could not broadcast input array from shape "
+                             f"{tuple(value.shape)} into shape {target} "
+                             f"(target {_fmt((a,))}, index {key!r}; on {a.device})")
+        if value.dtype.kind == "c" and a.dtype.kind != "c":
+            raise DTypeError(f"setitem: cannot assign {value.dtype} values to a {a.dtype} "
+                             f"array (on {a.device})")
         reads = [a._var, value._var] + [k._var for k in arrays]
     else:
-        if not _has_mask(key):
-            getitem_infer(a, key)
         reads = [a._var] + [k._var for k in arrays]
     _engine.push(_nd._partial(_run_setitem, a, key, value, vnd), reads, (a._var,), a.device, 0,
                  "setitem")
 
 
-def _has_mask(key: Any) -> bool:
-    if isinstance(key, tuple):
-        return builtins.any(_has_mask(k) for k in key)
-    return isinstance(key, _onp.ndarray) and key.dtype == _onp.bool_
+_SETITEM = OpDef("setitem", lambda xp, *a: None, lambda *a: ((), None))
+
+
+def _target_shape(a: NDArray, key: Any) -> tuple[int, ...] | None:
+    """The shape ``a[key]`` selects (None for a host boolean mask, which NumPy checks);
+    a bad index fails here, at the call, naming the array and its device."""
+    try:
+        return tuple(getitem_infer(a, key)[0])
+    except (IndexError, TypeError, ValueError) as e:
+        msg = str(e).replace("getitem:", "setitem:", 1)
+        raise OpIndexError(f"{msg} (on {a.device})") from None
+
+
+def _fits(vshape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """NumPy's assignment rule: *vshape* broadcasts to *target* (extra leading 1s ok)."""
+    while len(vshape) > len(target) and vshape[0] == 1:
+        vshape = vshape[1:]
+    try:
+        return tuple(_onp.broadcast_shapes(vshape, target)) == target
+    except ValueError:
+        return False
