@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as _onp
 
 from ..base import MXNetError
+from .tape import needs as _needs
 
 __all__ = ["OpDef", "OPS", "ShapeError", "DTypeError", "OpIndexError", "register"]
 
@@ -206,6 +207,13 @@ def _def_unary(name: str, npname: str, kind: str, grad: Callable[..., Any] | Non
     op.np_fn = fn   # valid for float inputs (kind 'float' casts ints first)
 
 
+def _zero_grad(g: Any, out: Any, *args: Any, **_: Any) -> tuple[Any, ...]:
+    """Gradient of a piecewise-constant op: zeros for each array argument."""
+    np = _np()
+    return tuple(np.zeros(a.shape, dtype=g.dtype, ctx=g.device) if hasattr(a, "_var") else None
+                 for a in args)
+
+
 def _g(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Adapt a one-input gradient ``fn(g, out, a)`` to the table's signature."""
     def grad(g: Any, out: Any, a: Any, **_: Any) -> tuple[Any]:
@@ -220,7 +228,7 @@ _UNARY = [
     ("negative", "negative", "noboolean", _g(lambda g, o, a: -g)),
     ("positive", "positive", "same", _g(lambda g, o, a: g)),
     ("absolute", "absolute", "same", _g(lambda g, o, a: g * _np().sign(a))),
-    ("sign", "sign", "noboolean", None),
+    ("sign", "sign", "noboolean", _zero_grad),
     ("square", "square", "same", _g(lambda g, o, a: g * a * 2)),
     ("sqrt", "sqrt", "float", _g(lambda g, o, a: g / (o * 2))),
     ("cbrt", "cbrt", "float", _g(lambda g, o, a: g / (o * o * 3))),
@@ -245,11 +253,11 @@ _UNARY = [
     ("arctanh", "arctanh", "float", _g(lambda g, o, a: g / (1 - a * a))),
     ("degrees", "degrees", "float", _g(lambda g, o, a: g * (180.0 / math.pi))),
     ("radians", "radians", "float", _g(lambda g, o, a: g * (math.pi / 180.0))),
-    ("floor", "floor", "same", None),
-    ("ceil", "ceil", "same", None),
-    ("trunc", "trunc", "same", None),
-    ("rint", "rint", "float", None),
-    ("fix", "fix", "same", None),
+    ("floor", "floor", "same", _zero_grad),
+    ("ceil", "ceil", "same", _zero_grad),
+    ("trunc", "trunc", "same", _zero_grad),
+    ("rint", "rint", "float", _zero_grad),
+    ("fix", "fix", "same", _zero_grad),
     ("isnan", "isnan", "bool", None),
     ("isinf", "isinf", "bool", None),
     ("isfinite", "isfinite", "bool", None),
@@ -292,9 +300,9 @@ def _gb(fa: Callable[..., Any] | None, fb: Callable[..., Any] | None) -> Callabl
     """Gradient of a broadcasting binary op from the unbroadcast partials."""
     def grad(g: Any, out: Any, a: Any, b: Any, **_: Any) -> tuple[Any, Any]:
         ga = gb = None
-        if fa is not None and hasattr(a, "shape"):
+        if fa is not None and hasattr(a, "_var") and _needs(0):
             ga = unbroadcast(fa(g, out, a, b), a.shape)
-        if fb is not None and hasattr(b, "shape"):
+        if fb is not None and hasattr(b, "_var") and _needs(1):
             gb = unbroadcast(fb(g, out, a, b), b.shape)
         return ga, gb
     return grad
@@ -305,28 +313,43 @@ def _pow_grad_b(g: Any, o: Any, a: Any, b: Any) -> Any:
     return g * o * np.log(np.where(a > 0, a, 1))
 
 
+def _fmax_mask(a: Any, b: Any) -> Any:
+    """Where fmax picks *a* (a >= b, or b is NaN)."""
+    np = _np()
+    return np.logical_or(a >= b, np.isnan(b))
+
+
+def _fmin_mask(a: Any, b: Any) -> Any:
+    np = _np()
+    return np.logical_or(a <= b, np.isnan(b))
+
+
 _BINARY = [
     ("add", "add", "same", _gb(lambda g, o, a, b: g, lambda g, o, a, b: g)),
     ("subtract", "subtract", "same", _gb(lambda g, o, a, b: g, lambda g, o, a, b: -g)),
     ("multiply", "multiply", "same", _gb(lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)),
     ("true_divide", "true_divide", "float",
      _gb(lambda g, o, a, b: g / b, lambda g, o, a, b: -g * o / b)),
-    ("floor_divide", "floor_divide", "same", None),
+    ("floor_divide", "floor_divide", "same", _zero_grad),
     ("mod", "mod", "same", _gb(lambda g, o, a, b: g, lambda g, o, a, b: -g * _np().floor_divide(a, b))),
-    ("fmod", "fmod", "same", None),
+    ("fmod", "fmod", "same",
+     _gb(lambda g, o, a, b: g, lambda g, o, a, b: -g * _np().trunc(a / b))),
     ("power", "power", "same",
      _gb(lambda g, o, a, b: g * b * a ** (b - 1), _pow_grad_b)),
     ("maximum", "maximum", "same",
      _gb(lambda g, o, a, b: g * (a >= b), lambda g, o, a, b: g * (a < b))),
     ("minimum", "minimum", "same",
      _gb(lambda g, o, a, b: g * (a <= b), lambda g, o, a, b: g * (a > b))),
-    ("fmax", "fmax", "same", None),
-    ("fmin", "fmin", "same", None),
+    ("fmax", "fmax", "same", _gb(lambda g, o, a, b: g * _fmax_mask(a, b),
+                                 lambda g, o, a, b: g * _np().logical_not(_fmax_mask(a, b)))),
+    ("fmin", "fmin", "same", _gb(lambda g, o, a, b: g * _fmin_mask(a, b),
+                                 lambda g, o, a, b: g * _np().logical_not(_fmin_mask(a, b)))),
     ("arctan2", "arctan2", "float",
      _gb(lambda g, o, a, b: g * b / (a * a + b * b), lambda g, o, a, b: -g * a / (a * a + b * b))),
     ("hypot", "hypot", "float", _gb(lambda g, o, a, b: g * a / o, lambda g, o, a, b: g * b / o)),
-    ("copysign", "copysign", "float", None),
-    ("ldexp", "ldexp", "float", None),
+    ("copysign", "copysign", "float",
+     _gb(lambda g, o, a, b: g * _np().sign(a) * _np().sign(o), None)),
+    ("ldexp", "ldexp", "float", _gb(lambda g, o, a, b: g * (2.0 ** b), None)),
     ("lcm", "lcm", "int", None),
     ("gcd", "gcd", "int", None),
     ("bitwise_and", "bitwise_and", "int", None),
@@ -429,6 +452,18 @@ def _std_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False
     return (_expand_g(g, a, axis, keepdims) * (a - m) / (_expand_g(out, a, axis, keepdims) * n),)
 
 
+def _nansum_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
+    np = _np()
+    return (np.where(np.isnan(a), 0, _expand_g(g, a, axis, keepdims)),)
+
+
+def _nanmean_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
+    np = _np()
+    nan = np.isnan(a)
+    n = np.logical_not(nan).sum(axis=axis, keepdims=True)
+    return (np.where(nan, 0, _expand_g(g, a, axis, keepdims) / n),)
+
+
 def _k_reduce(fname: str) -> Callable[..., Any]:
     def k(xp: Any, a: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None,
           **kw: Any) -> Any:
@@ -444,8 +479,8 @@ for _name, _kind, _grad in [("sum", "sum", _sum_grad), ("mean", "float", _mean_g
                             ("prod", "sum", _prod_grad), ("max", "same", _minmax_grad),
                             ("min", "same", _minmax_grad), ("all", "bool", None),
                             ("any", "bool", None), ("var", "float", _var_grad),
-                            ("std", "float", _std_grad), ("nansum", "sum", None),
-                            ("nanmean", "float", None)]:
+                            ("std", "float", _std_grad), ("nansum", "sum", _nansum_grad),
+                            ("nanmean", "float", _nanmean_grad)]:
     register(_name, _k_reduce(_name), _reduce_infer(_name, _kind), _grad)
 
 
@@ -523,14 +558,15 @@ def _matmul_grad(g: Any, out: Any, a: Any, b: Any):
     a2 = a if len(sa) > 1 else a.reshape((1,) + sa)
     b2 = b if len(sb) > 1 else b.reshape(sb + (1,))
     g2 = g
-    if len(sa) == 1:
-        g2 = np.expand_dims(g2, -2)
     if len(sb) == 1:
         g2 = np.expand_dims(g2, -1)
-    ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
-    gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
-    ga = unbroadcast(ga, a2.shape).reshape(sa)
-    gb = unbroadcast(gb, b2.shape).reshape(sb)
+    if len(sa) == 1:
+        g2 = np.expand_dims(g2, -2)
+    ga = gb = None
+    if _needs(0):
+        ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(sa)
+    if _needs(1):
+        gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(sb)
     return ga, gb
 
 
@@ -566,9 +602,12 @@ def _dot_grad(g: Any, out: Any, a: Any, b: Any):
     na, nb = len(sa), len(sb)
     # out axes: a[:-1] (na-1 axes), b[:-2] + b[-1] (nb-1 axes)
     b_axes_out = list(range(na - 1, na - 1 + nb - 1))
-    ga = np.tensordot(g, np.moveaxis(b, -2, -1), axes=(b_axes_out, list(range(nb - 1))))
-    gb = np.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1))))
-    gb = np.moveaxis(gb, 0, -2)
+    ga = gb = None
+    if _needs(0):
+        ga = np.tensordot(g, np.moveaxis(b, -2, -1), axes=(b_axes_out, list(range(nb - 1))))
+    if _needs(1):
+        gb = np.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1))))
+        gb = np.moveaxis(gb, 0, -2)
     return ga, gb
 
 
@@ -609,13 +648,16 @@ def _tensordot_grad(g: Any, out: Any, a: Any, b: Any, axes: Any = 2):
     fa = [i for i in range(len(sa)) if i not in xa]
     fb = [j for j in range(len(sb)) if j not in xb]
     nfa = len(fa)
-    # ga[free_a..., xa...] = sum over free_b of g * b
-    ga = np.tensordot(g, b, axes=(list(range(nfa, nfa + len(fb))), fb))
-    perm_a = fa + xa
-    ga = np.transpose(ga, tuple(_onp.argsort(perm_a)))
-    gb = np.tensordot(a, g, axes=(fa, list(range(nfa))))
-    perm_b = xb + fb
-    gb = np.transpose(gb, tuple(_onp.argsort(perm_b)))
+    ga = gb = None
+    if _needs(0):
+        # ga[free_a..., xa...] = sum over free_b of g * b
+        ga = np.tensordot(g, b, axes=(list(range(nfa, nfa + len(fb))), fb))
+        perm_a = fa + [xa[xb.index(j)] for j in sorted(xb)]
+        ga = np.transpose(ga, tuple(int(i) for i in _onp.argsort(perm_a)))
+    if _needs(1):
+        gb = np.tensordot(a, g, axes=(fa, list(range(nfa))))
+        perm_b = [xb[xa.index(i)] for i in sorted(xa)] + fb
+        gb = np.transpose(gb, tuple(int(i) for i in _onp.argsort(perm_b)))
     return ga, gb
 
 
@@ -661,21 +703,27 @@ def _einsum_infer(subscripts: str, *ops: Any) -> Any:
 def _einsum_grad(g: Any, out: Any, subscripts: str, *ops: Any):
     np = _np()
     terms, outs = _einsum_parse(subscripts, [tuple(o.shape) for o in ops])
+    sizes: dict[str, int] = {}
+    for t, op in zip(terms, ops):
+        for c, n in zip(t, op.shape):
+            sizes[c] = max(sizes.get(c, n), n)
     grads: list[Any] = [None]
     for i, (t, op) in enumerate(zip(terms, ops)):
+        if not _needs(i + 1):
+            grads.append(None)
+            continue
         if len(set(t)) != len(t):
-            raise NotImplementedError("einsum gradient with a repeated label in one operand")
+            raise NotImplementedError(f"einsum: no gradient for a repeated label in one "
+                                      f"operand ('{t}' in '{subscripts}')")
         others = [(tt, o) for j, (tt, o) in enumerate(zip(terms, ops)) if j != i]
         avail = set(outs).union(*[set(tt) for tt, _ in others]) if others else set(outs)
-        keep = "".join(c for c in t if c in avail)
+        keep = "".join(c for c in t if c in avail)     # labels the gradient can carry
         spec = ",".join([outs] + [tt for tt, _ in others]) + "->" + keep
         gi = np.einsum(spec, g, *[o for _, o in others])
-        if keep != t:
-            shape = tuple(op.shape[t.index(c)] if c in keep else 1 for c in t)
-            perm = [keep.index(c) for c in t if c in keep]
-            gi = np.transpose(gi, tuple(perm)) if perm != sorted(perm) else gi
-            gi = np.broadcast_to(gi.reshape(shape), op.shape)
-        grads.append(gi)
+        if keep != t:        # labels summed away in the forward: broadcast back
+            gi = gi.reshape(tuple(sizes[c] if c in keep else 1 for c in t))
+            gi = np.broadcast_to(gi, tuple(sizes[c] for c in t))
+        grads.append(unbroadcast(gi, tuple(op.shape)))   # size-1 labels broadcast
     return tuple(grads)
 
 
@@ -692,9 +740,24 @@ def _norm_infer(a: Any, ord: Any = None, axis: Any = None, keepdims: bool = Fals
 
 
 def _norm_grad(g: Any, out: Any, a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False):
-    if ord not in (None, 2, "fro"):
-        raise NotImplementedError(f"norm gradient for ord={ord!r}")
-    return (_expand_g(g, a, axis, keepdims) * a / _expand_g(out, a, axis, keepdims),)
+    np = _np()
+    nd = len(a.shape)
+    axes = norm_axes(axis, nd, "norm")
+    vector = len(axes) == 1
+    ge = _expand_g(g, a, axis, keepdims)
+    oe = _expand_g(out, a, axis, keepdims)
+    if ord is None or ord == "fro" or (vector and ord == 2):
+        return (ge * a / oe,)               # the 2-norm of the flattened axes
+    if not vector:
+        raise NotImplementedError(f"norm: no gradient for the matrix norm ord={ord!r} "
+                                  f"(shape {tuple(a.shape)}, axis {axis!r})")
+    if ord in (_onp.inf, -_onp.inf):        # ties share the gradient
+        mask = np.absolute(a) == oe
+        return (ge * np.sign(a) * mask / mask.sum(axis=axes, keepdims=True),)
+    if ord == 0:
+        return (np.zeros(a.shape, dtype=g.dtype, ctx=g.device),)
+    p = float(ord)
+    return (ge * np.sign(a) * (np.absolute(a) / oe) ** (p - 1),)
 
 
 def _k_norm(xp: Any, a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
@@ -1001,12 +1064,47 @@ def _unwrap_key(key: Any) -> Any:
     return key
 
 
-def _getitem_grad(g: Any, out: Any, a: Any, key: Any):
-    from .ndarray import NDArray, apply_op
+class _Slot:
+    """Stands for the i-th index array of a key template (see _backward_getitem)."""
 
-    np = _np()
-    z = np.zeros(a.shape, dtype=g.dtype, ctx=g.device)
-    return (apply_op(OPS["_scatter_add"], (z, key, g)),)
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+
+def _key_template(key: Any, arrays: list[Any]) -> Any:
+    """*key* with its index NDArrays moved to *arrays* (replaced by slots)."""
+    if isinstance(key, tuple):
+        return tuple(_key_template(k, arrays) for k in key)
+    if hasattr(key, "_var"):
+        arrays.append(key)
+        return _Slot(len(arrays) - 1)
+    return key
+
+
+def _key_fill(tmpl: Any, arrays: list[Any]) -> Any:
+    if isinstance(tmpl, tuple):
+        return tuple(_key_fill(k, arrays) for k in tmpl)
+    if isinstance(tmpl, _Slot):
+        return arrays[tmpl.i]
+    return tmpl
+
+
+def _key_is_basic(tmpl: Any) -> bool:
+    """No index arrays (so no index repeats: assignment is enough)."""
+    ks = tmpl if isinstance(tmpl, tuple) else (tmpl,)
+    return all(k is None or k is Ellipsis or isinstance(k, (slice, int, _onp.integer))
+               for k in ks)
+
+
+def _getitem_grad(g: Any, out: Any, a: Any, key: Any):
+    from .ndarray import apply_op
+
+    arrays: list[Any] = []
+    tmpl = _key_template(key, arrays)
+    return (apply_op(OPS["_backward_getitem"], (g, arrays),
+                     {"key": tmpl, "shape": tuple(a.shape)}), None)
 
 
 def _k_getitem(xp: Any, a: Any, key: Any) -> Any:
@@ -1016,13 +1114,22 @@ def _k_getitem(xp: Any, a: Any, key: Any) -> Any:
 register("getitem", _k_getitem, getitem_infer, _getitem_grad, kind="view")
 
 
-def _k_scatter_add(xp: Any, z: Any, key: Any, g: Any) -> Any:
-    z = z.copy()
-    xp.add.at(z, key, g)
+def _k_backward_getitem(xp: Any, g: Any, arrays: list[Any], key: Any, shape: Any) -> Any:
+    """Scatter-add *g* into zeros of *shape* at *key* (repeated indices add up)."""
+    z = xp.zeros(shape, dtype=g.dtype)
+    if _key_is_basic(key):
+        z[key] = g
+    else:
+        xp.add.at(z, _key_fill(key, arrays), g)
     return z
 
 
-register("_scatter_add", _k_scatter_add, lambda z, key, g: (tuple(z.shape), z.dtype))
+def _backward_getitem_grad(gg: Any, out: Any, g: Any, arrays: Any, key: Any, shape: Any):
+    return (gg[_key_fill(key, arrays)], None)
+
+
+register("_backward_getitem", _k_backward_getitem,
+         lambda g, arrays, key, shape: (tuple(shape), g.dtype), _backward_getitem_grad)
 
 
 def _where_infer(cond: Any, x: Any, y: Any) -> Any:
@@ -1034,8 +1141,10 @@ def _where_infer(cond: Any, x: Any, y: Any) -> Any:
 
 def _where_grad(g: Any, out: Any, cond: Any, x: Any, y: Any):
     np = _np()
-    gx = unbroadcast(np.where(cond, g, 0), x.shape) if hasattr(x, "shape") else None
-    gy = unbroadcast(np.where(cond, 0, g), y.shape) if hasattr(y, "shape") else None
+    gx = unbroadcast(np.where(cond, g, 0), x.shape) \
+        if hasattr(x, "_var") and _needs(1) else None
+    gy = unbroadcast(np.where(cond, 0, g), y.shape) \
+        if hasattr(y, "_var") and _needs(2) else None
     return None, gx, gy
 
 
@@ -1074,6 +1183,8 @@ register("round", lambda xp, a, decimals=0: xp.round(a, decimals),
 register("nan_to_num", lambda xp, a, nan=0.0, posinf=None, neginf=None:
          xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf),
          lambda a, **_: (a.shape, a.dtype))
+OPS["round"].grad = _zero_grad
+OPS["nan_to_num"].grad = lambda g, out, a, **_: (_np().where(_np().isfinite(a), g, 0),)
 
 
 # ----------------------------------------------------------------------------- npx (nn)
@@ -1187,11 +1298,16 @@ def _pick_infer(data: Any, index: Any, axis: int = -1, keepdims: bool = False,
 
 def _pick_grad(g: Any, out: Any, data: Any, index: Any, axis: int = -1, keepdims: bool = False,
                mode: str = "clip"):
+    from .. import npx
+
     np = _np()
     ax = norm_axis(axis, len(data.shape), "pick")
-    oh = np.one_hot(index.reshape(tuple(s for i, s in enumerate(data.shape) if i != ax)),
-                    data.shape[ax], dtype=g.dtype)
-    oh = np.moveaxis(oh, -1, ax)
+    n = data.shape[ax]
+    idx = index.reshape(tuple(s for i, s in enumerate(data.shape) if i != ax))
+    if idx.dtype.kind not in "iu":
+        idx = idx.astype("int64")
+    idx = np.clip(idx, 0, n - 1) if mode == "clip" else np.mod(idx, n)
+    oh = np.moveaxis(npx.one_hot(idx, n, dtype=g.dtype), -1, ax)
     gg = g if keepdims else np.expand_dims(g, ax)
     return oh * gg, None
 
