@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as _onp
 
-from ..ndarray.ndarray import NDArray, apply_op, from_buffer
-from ..ndarray.ops import OPS
+from ..ndarray.ndarray import NDArray, apply_op
+from ..ndarray.ops import OPS, ShapeError
 from ._util import as_nd
 
 __all__ = ["dot", "matmul", "tensordot", "einsum", "outer", "inner", "vdot", "kron", "trace",
@@ -80,13 +80,17 @@ def kron(a: Any, b: Any) -> NDArray:
 
 
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> NDArray:
+    """See numpy.trace (composite: sum of the masked diagonal)."""
     a = as_nd(a)
-    n = min(a.shape[axis1], a.shape[axis2])
     from .creation import eye
+    from .manipulation import moveaxis
 
-    mask = eye(a.shape[axis1], a.shape[axis2], k=offset, dtype=a.dtype, device=a.device)
-    del n
-    return (a * mask).sum(axis=(axis1, axis2))
+    if a.ndim < 2:
+        raise ShapeError(f"trace: needs at least 2 dimensions, got shape {a.shape} "
+                         f"(on {a.device})")
+    a = moveaxis(a, (axis1, axis2), (-2, -1))
+    mask = eye(a.shape[-2], a.shape[-1], k=offset, dtype=a.dtype, device=a.device)
+    return (a * mask).sum(axis=(-2, -1))
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> NDArray:
@@ -96,23 +100,74 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> N
                                                "keepdims": keepdims})
 
 
-def _blocking(name: str) -> Any:
-    fn = getattr(_onp.linalg, name)
+def _lin(name: str, *arrays: Any, **params: Any) -> Any:
+    if len(arrays) == 2:
+        arrays = _pair(*arrays)
+    else:
+        arrays = tuple(as_nd(a) for a in arrays)
+    r = apply_op(OPS[name], arrays, params)
+    return tuple(r) if isinstance(r, list) else r
 
-    def f(*args: Any, **kwargs: Any) -> Any:
-        arrs = [as_nd(a) for a in args]
-        dev = arrs[0].device if arrs else None
-        r = fn(*[a.asnumpy() for a in arrs], **kwargs)
-        if isinstance(r, tuple):
-            return tuple(from_buffer(_onp.asarray(x), dev) for x in r)
-        return from_buffer(_onp.asarray(r), dev)
-    f.__name__ = name
-    f.__doc__ = f"See numpy.linalg.{name}.  Blocks (computed on the host; no gradient)."
-    return f
+
+def inv(a: Any) -> NDArray:
+    """See numpy.linalg.inv.  Asynchronous: a singular matrix fails at the next sync
+    point of the result (no gradient)."""
+    return _lin("inv", a)
+
+
+def det(a: Any) -> NDArray:
+    """See numpy.linalg.det (no gradient)."""
+    return _lin("det", a)
+
+
+def slogdet(a: Any) -> tuple[NDArray, NDArray]:
+    """See numpy.linalg.slogdet: (sign, logabsdet)."""
+    return _lin("slogdet", a)
+
+
+def solve(a: Any, b: Any) -> NDArray:
+    """See numpy.linalg.solve (b a vector only when 1-D, as in NumPy 2)."""
+    return _lin("solve", a, b)
+
+
+def cholesky(a: Any) -> NDArray:
+    """See numpy.linalg.cholesky (fails at the next sync point if not positive definite)."""
+    return _lin("cholesky", a)
+
+
+def pinv(a: Any) -> NDArray:
+    """See numpy.linalg.pinv."""
+    return _lin("pinv", a)
+
+
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
+    """See numpy.linalg.svd: (u, s, vh), or s alone with compute_uv=False."""
+    if not compute_uv:
+        return _lin("svdvals", a)
+    return _lin("svd", a, full_matrices=bool(full_matrices))
+
+
+def qr(a: Any, mode: str = "reduced") -> tuple[NDArray, NDArray]:
+    """See numpy.linalg.qr ('reduced' or 'complete')."""
+    return _lin("qr", a, mode=mode)
+
+
+def eigh(a: Any, UPLO: str = "L") -> tuple[NDArray, NDArray]:
+    """See numpy.linalg.eigh: (eigenvalues, eigenvectors)."""
+    return _lin("eigh", a, UPLO=UPLO)
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> NDArray:
+    """See numpy.linalg.eigvalsh."""
+    return _lin("eigvalsh", a, UPLO=UPLO)
+
+
+def matrix_rank(a: Any) -> NDArray:
+    """See numpy.linalg.matrix_rank (int64)."""
+    return _lin("matrix_rank", a)
 
 
 linalg = types.SimpleNamespace(
-    norm=norm, inv=_blocking("inv"), det=_blocking("det"), solve=_blocking("solve"),
-    svd=_blocking("svd"), eigh=_blocking("eigh"), qr=_blocking("qr"),
-    cholesky=_blocking("cholesky"), pinv=_blocking("pinv"), slogdet=_blocking("slogdet"),
-    matrix_rank=_blocking("matrix_rank"))
+    norm=norm, inv=inv, det=det, slogdet=slogdet, solve=solve, cholesky=cholesky, pinv=pinv,
+    svd=svd, qr=qr, eigh=eigh, eigvalsh=eigvalsh, matrix_rank=matrix_rank)
+linalg.__doc__ = "``np.linalg``: see numpy.linalg.  Every function is asynchronous."
