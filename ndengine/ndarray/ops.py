@@ -734,6 +734,13 @@ register("einsum", lambda xp, subscripts, *ops: xp.einsum(subscripts, *ops),
 def _norm_infer(a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     if ord not in (None, 2, "fro", 1, _onp.inf, -_onp.inf, "nuc") and not isinstance(ord, (int, float)):
         raise ValueError(f"norm: unsupported ord {ord!r}")
+    nd = len(a.shape)
+    naxes = nd if axis is None else (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    if naxes > 2 and ord is not None:
+        raise ShapeError(f"norm: improper number of dimensions to norm (ord={ord!r} over "
+                         f"{naxes} axes of shape {tuple(a.shape)})")
+    if isinstance(ord, str) and naxes != 2:
+        raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
     shape, _ = _reduce_infer("norm", "float")(a, axis=axis, keepdims=keepdims)
     dt = a.dtype if a.dtype.kind == "f" else float32
     return shape, dt
@@ -767,6 +774,118 @@ def _k_norm(xp: Any, a: Any, ord: Any = None, axis: Any = None, keepdims: bool =
 
 
 register("norm", _k_norm, _norm_infer, _norm_grad)
+
+
+# np.linalg decompositions and solvers: shapes follow from the operands' shapes, so
+# these are ordinary asynchronous ops (a singular matrix fails at the next sync point).
+def _lapack(kernel: Callable[..., Any]) -> Callable[..., Any]:
+    """Hook for a BLAS/LAPACK thread policy around these kernels (none yet)."""
+    return kernel
+
+
+def _lin_float(name: str, *dts: Any) -> Any:
+    dt = result_dtype(name, *dts)
+    if dt.kind == "c":
+        return dt
+    return dt if dt.kind == "f" else float32
+
+
+def _square(name: str, a: Any) -> tuple[int, ...]:
+    s = tuple(a.shape)
+    if len(s) < 2:
+        raise ShapeError(f"linalg.{name}: {len(s)}-dimensional array given; the array must be "
+                         f"at least two-dimensional (shape {s})")
+    if s[-1] != s[-2]:
+        raise ShapeError(f"linalg.{name}: last 2 dimensions of the array must be square, "
+                         f"got shape {s}")
+    return s
+
+
+def _at_least_2d(name: str, a: Any) -> tuple[int, ...]:
+    s = tuple(a.shape)
+    if len(s) < 2:
+        raise ShapeError(f"linalg.{name}: {len(s)}-dimensional array given; the array must be "
+                         f"at least two-dimensional (shape {s})")
+    return s
+
+
+def _solve_infer(a: Any, b: Any) -> Any:
+    sa = _square("solve", a)
+    sb = tuple(b.shape)
+    n = sa[-1]
+    if len(sb) == 1:
+        if sb[0] != n:
+            raise ShapeError(f"linalg.solve: shapes {sa} and {sb} do not fit: {n} != {sb[0]}")
+        return sa[:-1], _lin_float("solve", a.dtype, b.dtype)
+    if len(sb) < 2 or sb[-2] != n:
+        raise ShapeError(f"linalg.solve: shapes {sa} and {sb} do not fit: b needs {n} rows")
+    batch = broadcast("linalg.solve", sa[:-2], sb[:-2])
+    return batch + sb[-2:], _lin_float("solve", a.dtype, b.dtype)
+
+
+def _svd_infer(a: Any, full_matrices: bool = True) -> Any:
+    s = _at_least_2d("svd", a)
+    m, n = s[-2], s[-1]
+    k = min(m, n)
+    dt = _lin_float("svd", a.dtype)
+    u = s[:-2] + ((m, m) if full_matrices else (m, k))
+    vh = s[:-2] + ((n, n) if full_matrices else (k, n))
+    return [(u, dt), (s[:-2] + (k,), dt), (vh, dt)]
+
+
+def _k_svd(xp: Any, a: Any, full_matrices: bool = True) -> Any:
+    return tuple(xp.linalg.svd(_as_float(xp, a), full_matrices=full_matrices))
+
+
+def _svdvals_infer(a: Any) -> Any:
+    s = _at_least_2d("svd", a)
+    return s[:-2] + (min(s[-2], s[-1]),), _lin_float("svd", a.dtype)
+
+
+def _qr_infer(a: Any, mode: str = "reduced") -> Any:
+    s = _at_least_2d("qr", a)
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"linalg.qr: mode must be 'reduced' or 'complete', got {mode!r}")
+    m, n = s[-2], s[-1]
+    k = min(m, n) if mode == "reduced" else m
+    dt = _lin_float("qr", a.dtype)
+    return [(s[:-2] + (m, k), dt), (s[:-2] + (k, n), dt)]
+
+
+def _eigh_infer(a: Any, UPLO: str = "L") -> Any:
+    s = _square("eigh", a)
+    dt = _lin_float("eigh", a.dtype)
+    return [(s[:-1], dt), (s, dt)]
+
+
+def _as_float(xp: Any, a: Any) -> Any:
+    return a if a.dtype.kind in "fc" else a.astype(xp.float32)
+
+
+register("inv", _lapack(lambda xp, a: xp.linalg.inv(_as_float(xp, a))),
+         lambda a: (_square("inv", a), _lin_float("inv", a.dtype)))
+register("det", _lapack(lambda xp, a: xp.linalg.det(_as_float(xp, a))),
+         lambda a: (_square("det", a)[:-2], _lin_float("det", a.dtype)))
+register("slogdet", _lapack(lambda xp, a: tuple(xp.linalg.slogdet(_as_float(xp, a)))),
+         lambda a: [(_square("slogdet", a)[:-2], _lin_float("slogdet", a.dtype))] * 2, nout=-1)
+register("solve", _lapack(lambda xp, a, b: xp.linalg.solve(_as_float(xp, a), _as_float(xp, b))),
+         _solve_infer)
+register("cholesky", _lapack(lambda xp, a: xp.linalg.cholesky(_as_float(xp, a))),
+         lambda a: (_square("cholesky", a), _lin_float("cholesky", a.dtype)))
+register("pinv", _lapack(lambda xp, a: xp.linalg.pinv(_as_float(xp, a))),
+         lambda a: ((_at_least_2d("pinv", a)[:-2] + (a.shape[-1], a.shape[-2])),
+                    _lin_float("pinv", a.dtype)))
+register("svd", _lapack(_k_svd), _svd_infer, nout=-1)
+register("svdvals", _lapack(lambda xp, a: xp.linalg.svd(_as_float(xp, a), compute_uv=False)),
+         _svdvals_infer)
+register("qr", _lapack(lambda xp, a, mode="reduced": tuple(xp.linalg.qr(_as_float(xp, a), mode=mode))),
+         _qr_infer, nout=-1)
+register("eigh", _lapack(lambda xp, a, UPLO="L": tuple(xp.linalg.eigh(_as_float(xp, a), UPLO=UPLO))),
+         _eigh_infer, nout=-1)
+register("eigvalsh", _lapack(lambda xp, a, UPLO="L": xp.linalg.eigvalsh(_as_float(xp, a), UPLO=UPLO)),
+         lambda a, UPLO="L": (_square("eigvalsh", a)[:-1], _lin_float("eigvalsh", a.dtype)))
+register("matrix_rank", _lapack(lambda xp, a: xp.asarray(xp.linalg.matrix_rank(a), dtype=xp.int64)),
+         lambda a: (tuple(a.shape)[:-2], int64))
 
 
 # ----------------------------------------------------------------------------- shape ops
