@@ -1,0 +1,28 @@
+"""``mxnet.gluon``: Parameter, Block/HybridBlock, nn layers, losses, Trainer, data.
+
+Everything here pushes work to the engine and returns: a forward pass, a loss, the
+backward pass (``ndengine.autograd``) and ``trainer.step`` block only when a value is
+read (``asnumpy``, ``item``, ``print``, ``wait_to_read``).  ``hybridize()`` is accepted
+and records nothing (see :mod:`.block`).  Parameter files are ``.npz`` archives.
+"""
+import importlib as _importlib
+
+from . import data, loss, nn
+from .block import Block, HybridBlock, SymbolBlock
+from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict
+from .trainer import Trainer
+
+__all__ = ["Block", "HybridBlock", "SymbolBlock", "Parameter", "ParameterDict", "Constant",
+           "DeferredInitializationError", "Trainer", "nn", "loss", "data", "utils"]
+
+
+def __getattr__(name: str):
+    if name in ("utils", "rnn", "model_zoo", "contrib"):
+        try:
+            mod = _importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            raise AttributeError(f"module 'ndengine.gluon' has no attribute {name!r} ({e})") \
+                from None
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module 'ndengine.gluon' has no attribute {name!r}")

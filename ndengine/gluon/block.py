@@ -1,0 +1,507 @@
+"""Block and HybridBlock (``mxnet.gluon.Block`` / ``HybridBlock``, MXNet 1.x naming).
+
+A Block owns Parameters and child Blocks, both registered by attribute assignment
+(``self.dense = nn.Dense(10)``) or ``register_child``.  Calling a block runs its
+``forward``; every op in it is pushed to the engine, so the call returns before any
+value is computed.
+
+Names follow MXNet 1.x: a block created outside any ``name_scope`` gets a global
+prefix ``dense0_``, ``dense1_``...; inside ``with parent.name_scope():`` it gets the
+parent's prefix plus a counter local to the parent (``sequential0_dense0_``).
+Parameter names are ``prefix + 'weight'`` etc., and ``collect_params(select)`` filters
+them with a regular expression.
+
+``hybridize()`` is accepted for compatibility and records nothing: ndengine has no
+symbolic graph to cache or fuse, so a hybridized block runs exactly as before (op by
+op, asynchronously).  ``HybridBlock.forward`` calls ``hybrid_forward(F, x, *args,
+**params)`` with ``F`` a namespace offering ``F.np``, ``F.npx`` and the npx/np
+functions by name.
+
+Parameter files (``save_parameters`` / ``load_parameters``) are NumPy ``.npz``
+archives — not MXNet's binary ``.params`` format — keyed by the structural names MXNet
+uses (``'0.weight'``, ``'dense0.bias'``...), whatever the file's extension.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+from collections import OrderedDict
+from typing import Any, Callable
+
+import numpy as _onp
+
+from .. import npx as _npx
+from .. import numpy as _np
+from .parameter import DeferredInitializationError, Parameter, ParameterDict
+
+__all__ = ["Block", "HybridBlock", "SymbolBlock", "save_arrays", "load_arrays", "HookHandle"]
+
+
+# ----------------------------------------------------------------------------- naming
+class _NameCounter(threading.local):
+    """Global per-hint counters for blocks created outside any name_scope."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def get(self, hint: str) -> str:
+        n = self.counts.get(hint, 0)
+        self.counts[hint] = n + 1
+        return f"{hint}{n}"
+
+
+_NAMES = _NameCounter()
+
+
+class _BlockScope:
+    """The scope of ``with block.name_scope():``: children created inside get the
+    block's prefix and a counter local to it."""
+
+    _current = threading.local()
+
+    def __init__(self, block: "Block") -> None:
+        self._block = block
+        self._counter: dict[str, int] = {}
+        self._old_scope: Any = None
+
+    @staticmethod
+    def create(prefix: str | None, params: ParameterDict | None,
+               hint: str) -> tuple[str, ParameterDict]:
+        current = getattr(_BlockScope._current, "value", None)
+        if current is None:
+            if prefix is None:
+                prefix = _NAMES.get(hint) + "_"
+            params = ParameterDict(prefix) if params is None else ParameterDict(params.prefix,
+                                                                               params)
+            return prefix, params
+        if prefix is None:
+            count = current._counter.get(hint, 0)
+            prefix = f"{hint}{count}_"
+            current._counter[hint] = count + 1
+        if params is None:
+            parent = current._block.params
+            params = ParameterDict(parent.prefix + prefix, parent._shared)
+        else:
+            params = ParameterDict(params.prefix, params)
+        return current._block.prefix + prefix, params
+
+    def __enter__(self) -> "_BlockScope":
+        if self._block._empty_prefix:
+            return self
+        self._old_scope = getattr(_BlockScope._current, "value", None)
+        _BlockScope._current.value = self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._block._empty_prefix:
+            return
+        _BlockScope._current.value = self._old_scope
+
+
+def _indent(s: str, num_spaces: int) -> str:
+    lines = s.split("\n")
+    return "\n".join([lines[0]] + [" " * num_spaces + ln for ln in lines[1:]])
+
+
+class HookHandle:
+    """Returned by ``register_forward_hook``; ``detach()`` removes the hook."""
+
+    _next_id = [0]
+
+    def __init__(self) -> None:
+        self._hooks: Any = None
+        self._id: int | None = None
+
+    def attach(self, hooks: "OrderedDict[int, Callable]", hook: Callable) -> None:
+        if self._hooks is not None:
+            raise RuntimeError("The same handle cannot be attached twice")
+        self._id = HookHandle._next_id[0]
+        HookHandle._next_id[0] += 1
+        hooks[self._id] = hook
+        self._hooks = hooks
+
+    def detach(self) -> None:
+        if self._hooks is not None and self._id in self._hooks:
+            del self._hooks[self._id]
+        self._hooks = None
+
+    def __enter__(self) -> "HookHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.detach()
+
+
+# ----------------------------------------------------------------------------- files
+def save_arrays(filename: str, arrays: dict[str, Any]) -> None:
+    """Write name -> array to *filename* as an uncompressed ``.npz`` archive (a sync
+    point: the values are read).  The name is used as given (no ``.npz`` appended)."""
+    host = {k: v.asnumpy() if hasattr(v, "asnumpy") else _onp.asarray(v)
+            for k, v in arrays.items()}
+    with open(filename, "wb") as f:
+        _onp.savez(f, **host)
+
+
+def load_arrays(filename: str) -> dict[str, Any]:
+    """Read a file written by :func:`save_arrays` as name -> NDArray on cpu(0)."""
+    try:
+        with _onp.load(filename, allow_pickle=False) as z:
+            return {k: _np.array(z[k], dtype=z[k].dtype) for k in z.files}
+    except (ValueError, OSError) as e:
+        raise ValueError(f"load_parameters: {filename!r} is not a parameter file written by "
+                         f"ndengine (an .npz archive): {e}") from None
+
+
+# ----------------------------------------------------------------------------- F
+class _FNamespace:
+    """What ``hybrid_forward`` receives as ``F``: ``F.np``, ``F.npx``, and any npx or
+    np function by name (``F.relu``, ``F.dot``)."""
+
+    np = _np
+
+    def __init__(self) -> None:
+        from .nn import _ops
+
+        self.npx = _ops.NpxView()
+
+    def __getattr__(self, name: str) -> Any:
+        for ns in (self.npx, _np):
+            fn = getattr(ns, name, None)
+            if fn is not None:
+                return fn
+        raise AttributeError(f"F has no function {name!r} (ndengine.npx / ndengine.np)")
+
+
+_F: list[_FNamespace] = []
+
+
+def _get_F() -> _FNamespace:
+    if not _F:
+        _F.append(_FNamespace())
+    return _F[0]
+
+
+# ----------------------------------------------------------------------------- Block
+class Block:
+    """Base class of all layers and models (``mxnet.gluon.Block``).
+
+    Subclasses create parameters and children in ``__init__`` (inside
+    ``with self.name_scope():`` for nested names) and override ``forward``."""
+
+    def __init__(self, prefix: str | None = None, params: ParameterDict | None = None) -> None:
+        self._empty_prefix = prefix == ""
+        self._prefix, self._params = _BlockScope.create(prefix, params, self._alias())
+        self._name = self._prefix[:-1] if self._prefix.endswith("_") else self._prefix
+        self._scope = _BlockScope(self)
+        self._children: "OrderedDict[str, Block]" = OrderedDict()
+        self._reg_params: dict[str, Parameter] = {}
+        self._forward_hooks: "OrderedDict[int, Callable]" = OrderedDict()
+        self._forward_pre_hooks: "OrderedDict[int, Callable]" = OrderedDict()
+
+    def __repr__(self) -> str:
+        modstr = "\n".join(f"  ({key}): {_indent(repr(block), 2)}"
+                           for key, block in self.__dict__.items() if isinstance(block, Block))
+        return f"{type(self).__name__}(\n{modstr}\n)"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Attributes holding a Block or a Parameter register it."""
+        existing = self.__dict__.get(name)
+        if isinstance(existing, (Parameter, Block)) and not isinstance(value, type(existing)):
+            raise TypeError(f"Changing attribute type for {name} from {type(existing)} to "
+                            f"{type(value)} is not allowed.")
+        if isinstance(value, Block):
+            self.register_child(value, name)
+        elif isinstance(value, Parameter):
+            if name in self._reg_params and self._reg_params[name] is not value:
+                raise ValueError(f"Overriding Parameter attribute {name} is not allowed. If "
+                                 f"you want to share parameters between blocks, please set "
+                                 f"'params' at Block construction instead.")
+            self._reg_params[name] = value
+        super().__setattr__(name, value)
+
+    def _alias(self) -> str:
+        return type(self).__name__.lower()
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def name_scope(self) -> _BlockScope:
+        """``with self.name_scope():`` — children created inside are named under this
+        block's prefix."""
+        return self._scope
+
+    @property
+    def params(self) -> ParameterDict:
+        """This block's own parameters (not its children's)."""
+        return self._params
+
+    def collect_params(self, select: str | None = None) -> ParameterDict:
+        """This block's and all descendants' parameters, optionally only those whose
+        name matches the regular expression *select* (``'.*weight|.*bias'``)."""
+        self._check_container_with_block()
+        ret = ParameterDict(self._params.prefix)
+        if not select:
+            ret.update(self.params)
+        else:
+            pattern = re.compile(select)
+            ret.update({n: v for n, v in self.params.items() if pattern.match(n)})
+        for cld in self._children.values():
+            ret.update(cld.collect_params(select=select))
+        return ret
+
+    def _check_container_with_block(self) -> None:
+        children = set(map(id, self._children.values()))
+
+        def hidden(data: Any) -> bool:
+            if isinstance(data, (list, tuple)):
+                return any(hidden(x) for x in data)
+            if isinstance(data, dict):
+                return any(hidden(x) for x in data.values())
+            return isinstance(data, Block) and id(data) not in children
+        for k, v in self.__dict__.items():
+            if isinstance(v, (list, tuple, dict)) and not (k.startswith("__") or k == "_children"):
+                if hidden(v):
+                    warnings.warn(f'"{type(self).__name__}.{k}" is an unregistered container '
+                                  f"with Blocks. Note that Blocks inside the list, tuple or dict "
+                                  f"will not be registered automatically. Make sure to register "
+                                  f"them using register_child() or switching to "
+                                  f"nn.Sequential/nn.HybridSequential instead.", stacklevel=3)
+
+    def _collect_params_with_prefix(self, prefix: str = "") -> dict[str, Parameter]:
+        if prefix:
+            prefix += "."
+        ret = {prefix + key: val for key, val in self._reg_params.items()}
+        for name, child in self._children.items():
+            ret.update(child._collect_params_with_prefix(prefix + name))
+        return ret
+
+    # -- files -------------------------------------------------------------------------
+    def save_parameters(self, filename: str, deduplicate: bool = False) -> None:
+        """Save the parameter values under structural names (``'0.weight'``) to an
+        ``.npz`` archive at *filename* (a sync point: values are read)."""
+        params = self._collect_params_with_prefix()
+        if deduplicate:
+            seen: dict[int, str] = {}
+            for k, v in params.items():
+                seen.setdefault(id(v), k)
+            keep = set(seen.values())
+            params = {k: v for k, v in params.items() if k in keep}
+        save_arrays(filename, {k: v._reduce() for k, v in params.items()})
+
+    def save_params(self, filename: str) -> None:
+        warnings.warn("save_params is deprecated. Please use save_parameters.")
+        self.collect_params().save(filename, strip_prefix=self.prefix)
+
+    def load_parameters(self, filename: str, ctx: Any = None, allow_missing: bool = False,
+                        ignore_extra: bool = False, cast_dtype: bool = False,
+                        dtype_source: str = "current") -> None:
+        """Load values written by ``save_parameters`` (or ``collect_params().save``)."""
+        loaded = load_arrays(filename)
+        params = self._collect_params_with_prefix()
+        if not loaded and not params:
+            return
+        if loaded and not any("." in k for k in loaded):
+            # names saved by ParameterDict.save, relative to this block's prefix
+            self.collect_params().load(filename, ctx, allow_missing, ignore_extra, self.prefix,
+                                       cast_dtype=cast_dtype, dtype_source=dtype_source)
+            return
+        if not allow_missing:
+            names_of: dict[int, list[str]] = {}
+            for k, v in params.items():
+                names_of.setdefault(id(v), []).append(k)
+            for name, p in params.items():
+                if not any(n in loaded for n in names_of[id(p)]):
+                    raise ValueError(f"Parameter {name!r} is missing in file {filename!r}, which "
+                                     f"contains parameters: {sorted(loaded)}. Set "
+                                     f"allow_missing=True to ignore missing parameters.")
+        for name, arr in loaded.items():
+            if name not in params:
+                if not ignore_extra:
+                    raise ValueError(f"Parameter {name!r} loaded from file {filename!r} is not "
+                                     f"present in this Block, which contains parameters "
+                                     f"{sorted(params)}. Set ignore_extra=True to ignore.")
+                continue
+            params[name]._load_init(arr, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
+
+    def load_params(self, filename: str, ctx: Any = None, allow_missing: bool = False,
+                    ignore_extra: bool = False) -> None:
+        warnings.warn("load_params is deprecated. Please use load_parameters.")
+        self.load_parameters(filename, ctx, allow_missing, ignore_extra)
+
+    # -- structure ---------------------------------------------------------------------
+    def register_child(self, block: "Block", name: str | None = None) -> None:
+        """Register *block* as a child (attribute assignment does this)."""
+        if name is None:
+            name = str(len(self._children))
+        self._children[name] = block
+
+    def register_forward_pre_hook(self, hook: Callable) -> HookHandle:
+        """``hook(block, inputs)`` runs before each forward."""
+        handle = HookHandle()
+        handle.attach(self._forward_pre_hooks, hook)
+        return handle
+
+    def register_forward_hook(self, hook: Callable) -> HookHandle:
+        """``hook(block, inputs, outputs)`` runs after each forward."""
+        handle = HookHandle()
+        handle.attach(self._forward_hooks, hook)
+        return handle
+
+    def apply(self, fn: Callable[["Block"], Any]) -> "Block":
+        """Call ``fn(block)`` on every descendant, then on this block."""
+        for cld in self._children.values():
+            cld.apply(fn)
+        fn(self)
+        return self
+
+    def initialize(self, init: Any = None, ctx: Any = None, verbose: bool = False,
+                   force_reinit: bool = False) -> None:
+        """Initialize all parameters (``collect_params().initialize``): *init* is the
+        default initializer (``Uniform(0.07)``) for parameters without their own;
+        *ctx* a device or a list of devices (one copy each)."""
+        self.collect_params().initialize(init, ctx, verbose, force_reinit)
+
+    def hybridize(self, active: bool = True, **kwargs: Any) -> None:
+        """Accepted for compatibility; records nothing (see the module notes)."""
+        for cld in self._children.values():
+            cld.hybridize(active, **kwargs)
+
+    def cast(self, dtype: Any) -> None:
+        """Cast every parameter (and gradient) to *dtype*."""
+        for child in self._children.values():
+            child.cast(dtype)
+        for p in self.params.values():
+            p.cast(dtype)
+
+    def zero_grad(self) -> None:
+        """Set all gradients to 0 (``collect_params().zero_grad()``)."""
+        self.collect_params().zero_grad()
+
+    def reset_ctx(self, ctx: Any) -> None:
+        self.collect_params().reset_ctx(ctx)
+
+    def __call__(self, *args: Any) -> Any:
+        if not self._forward_pre_hooks and not self._forward_hooks:
+            return self.forward(*args)
+        for hook in list(self._forward_pre_hooks.values()):
+            hook(self, args)
+        out = self.forward(*args)
+        for hook in list(self._forward_hooks.values()):
+            hook(self, args, out)
+        return out
+
+    def forward(self, *args: Any) -> Any:
+        """Override to define the computation."""
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def summary(self, *inputs: Any) -> None:
+        """Print each block's output shape and parameter count (runs a forward pass)."""
+        rows: list[tuple[str, str, int]] = []
+        handles = []
+
+        def hook(block: Block, _: Any, out: Any) -> None:
+            shape = getattr(out, "shape", None)
+            n = sum(int(_onp.prod(p.shape)) for p in block._reg_params.values()
+                    if p.shape is not None and all(s > 0 for s in p.shape))
+            rows.append((f"{type(block).__name__}-{len(rows) + 1}", str(shape), n))
+
+        self.apply(lambda b: handles.append(b.register_forward_hook(hook)))
+        try:
+            self(*inputs)
+        finally:
+            for h in handles:
+                h.detach()
+        print(f"{'Layer (type)':>30} {'Output Shape':>24} {'Param #':>12}")
+        for name, shape, n in rows:
+            print(f"{name:>30} {shape:>24} {n:>12}")
+        total = sum(int(_onp.prod(p.shape)) for p in self.collect_params().values())
+        print(f"Parameters in forward computation graph: {total}")
+
+
+class HybridBlock(Block):
+    """A Block whose computation is written as ``hybrid_forward(F, x, *args, **params)``
+    (``mxnet.gluon.HybridBlock``).  ``hybridize()`` is accepted and records nothing.
+
+    Before the first forward, parameters with unknown dimensions are given their
+    shapes by :meth:`infer_shape` (overridden by layers such as Dense)."""
+
+    def __init__(self, prefix: str | None = None, params: ParameterDict | None = None) -> None:
+        super().__init__(prefix=prefix, params=params)
+        self._active = False
+        self._flags: dict[str, Any] = {}
+
+    def hybridize(self, active: bool = True, backend: Any = None, clear: bool = True,
+                  static_alloc: bool = False, static_shape: bool = False,
+                  **kwargs: Any) -> None:
+        """Accepted; does nothing (no symbolic graph to build in ndengine)."""
+        self._active = active
+        self._flags = dict(static_alloc=static_alloc, static_shape=static_shape, **kwargs)
+        super().hybridize(active, **kwargs)
+
+    def infer_shape(self, *args: Any) -> None:
+        """Fill in unknown parameter dimensions from the inputs.  Layers with deferred
+        shapes override this; the default can only complain."""
+        unknown = [p.name for p in self._reg_params.values()
+                   if p._data is None and p._deferred_init and p.shape is not None
+                   and any(s <= 0 for s in p.shape)]
+        if unknown:
+            raise DeferredInitializationError(
+                f"{type(self).__name__}: cannot infer the shapes of {unknown} from the "
+                f"inputs (ndengine has no symbolic shape inference); give the parameters "
+                f"full shapes, or override infer_shape(self, *args) to set them")
+
+    def _finish_deferred(self, args: tuple) -> None:
+        pending = [p for p in self._reg_params.values()
+                   if p._data is None and p._deferred_init]
+        if pending:
+            self.infer_shape(*args)
+            for p in pending:
+                p._finish_deferred_init()
+
+    def forward(self, x: Any, *args: Any) -> Any:
+        """Call ``hybrid_forward(F, x, *args, **params)`` with the parameters' values on
+        x's device (finishing deferred initialization first)."""
+        reg = self._reg_params
+        if not reg:
+            return self.hybrid_forward(_get_F(), x, *args)
+        for p in reg.values():
+            if p._data is None:
+                self._finish_deferred((x,) + args)
+                break
+        ctx = getattr(x, "device", None)
+        params = {}
+        for name, p in reg.items():
+            d = p._data
+            if d is not None and len(d) == 1 and d[0]._device is ctx:
+                params[name] = d[0]
+            else:
+                params[name] = p.data(ctx)
+        return self.hybrid_forward(_get_F(), x, *args, **params)
+
+    def hybrid_forward(self, F: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """Override to define the computation (F: ndengine's np/npx namespace)."""
+        raise NotImplementedError(f"{type(self).__name__}.hybrid_forward")
+
+    def export(self, path: str, epoch: int = 0, remove_amp_cast: bool = True) -> None:
+        raise NotImplementedError("HybridBlock.export: ndengine has no symbolic graphs; use "
+                                  "save_parameters")
+
+    def optimize_for(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("HybridBlock.optimize_for: ndengine has no graph backends")
+
+
+class SymbolBlock(HybridBlock):
+    """Not supported: ndengine has no symbolic graphs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("SymbolBlock: ndengine has no symbolic graphs")
+
+    @staticmethod
+    def imports(*args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("SymbolBlock.imports: ndengine has no symbolic graphs")

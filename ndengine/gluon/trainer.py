@@ -1,0 +1,233 @@
+"""Trainer (``mxnet.gluon.Trainer``): applies an optimizer to a set of Parameters.
+
+``step(batch_size)`` sets the optimizer's ``rescale_grad`` to ``1/batch_size``, sums
+each parameter's gradients across its devices (when it lives on several), then pushes
+one fused update op per parameter and device.  Nothing blocks: the updates run after
+the backward ops that produce the gradients, and the next forward pass waits for them
+through the engine's read/write ordering.
+
+Multi-device: with parameters on ``[cpu(0), cpu(1)]`` each device keeps a copy; the
+gradients are summed with ``ndengine.kvstore`` (``kvstore='device'``) when that module
+is available, otherwise by copies and adds pushed directly (same result); every copy is
+then updated with the summed gradient by its own updater, so the copies stay equal.
+
+Differences from MXNet: updates always happen on the devices (``update_on_kvstore`` is
+accepted, and only False is honoured; the results are the same), and
+``ignore_stale_grad`` is accepted but stale gradients are not detected (ndengine's
+autograd keeps no per-array "fresh gradient" flag).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .. import optimizer as opt
+from .parameter import Parameter, ParameterDict
+
+__all__ = ["Trainer"]
+
+
+def _kvstore_module() -> Any:
+    try:
+        return importlib.import_module("ndengine.kvstore")
+    except ImportError:
+        return None
+
+
+class _DirectReduce:
+    """Sums gradients across devices with pushed copies and adds; the same calls as a
+    KVStore's init/pushpull, used when ndengine.kvstore is not available."""
+
+    type = "device"
+
+    def init(self, key: Any, value: Any) -> None:
+        return None
+
+    def pushpull(self, key: Any, value: list, out: list | None = None, priority: int = 0) -> None:
+        out = value if out is None else out
+        total = value[0]
+        for v in value[1:]:
+            total = total + v.copyto(total.device)
+        for o in out:
+            total.copyto(o)
+
+
+class Trainer:
+    """Applies an optimizer to Parameters (``mxnet.gluon.Trainer``).
+
+    *params*: a ParameterDict (``net.collect_params()``), a dict or a list of
+    Parameters.  *optimizer*: a name ('sgd', 'adam', 'adagrad', 'rmsprop') with
+    *optimizer_params* (``{'learning_rate': 0.1, 'momentum': 0.9, 'wd': 1e-4}``), or an
+    Optimizer instance."""
+
+    def __init__(self, params: Any, optimizer: Any, optimizer_params: dict | None = None,
+                 kvstore: Any = "device", compression_params: Any = None,
+                 update_on_kvstore: bool | None = None) -> None:
+        if isinstance(params, (dict, ParameterDict)):
+            params = list(params.values())
+        if not isinstance(params, (list, tuple)):
+            raise ValueError(f"First argument must be a list or dict of Parameters, got "
+                             f"{type(params).__name__}.")
+        self._params: list[Parameter] = []
+        self._param2idx: dict[str, int] = {}
+        seen: set[int] = set()
+        for i, param in enumerate(params):
+            if not isinstance(param, Parameter):
+                raise ValueError(f"First argument must be a list or dict of Parameters, got "
+                                 f"list of {type(param).__name__}.")
+            if id(param) in seen:
+                raise ValueError(f"Parameter {param.name!r} is listed twice")
+            seen.add(id(param))
+            self._param2idx[param.name] = i
+            self._params.append(param)
+            param._set_trainer(self)
+        if compression_params is not None:
+            raise NotImplementedError("Trainer: gradient compression is not supported")
+        self._contexts = self._check_contexts()
+        self._init_optimizer(optimizer, optimizer_params or {})
+        self._scale = self._optimizer.rescale_grad
+        self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
+        self._kvstore: Any = None
+        self._kv_initialized = False
+        self._params_to_init: list[Parameter] = list(self._params)
+        self._update_on_kvstore = False
+
+    def _check_contexts(self) -> list:
+        contexts = None
+        for param in self._params:
+            ctx = list(param.list_ctx())
+            if contexts is not None and contexts != ctx:
+                raise ValueError(f"All Parameters must be initialized on the same set of "
+                                 f"contexts, but Parameter {param.name!r} is initialized on "
+                                 f"{ctx} while previous Parameters are initialized on "
+                                 f"{contexts}.")
+            contexts = ctx
+        return contexts or []
+
+    def _init_optimizer(self, optimizer: Any, optimizer_params: dict) -> None:
+        param_dict = {i: param for i, param in enumerate(self._params)}
+        if isinstance(optimizer, opt.Optimizer):
+            if optimizer_params:
+                raise ValueError("optimizer_params must be None if optimizer is an instance "
+                                 "of Optimizer instead of str")
+            self._optimizer = optimizer
+            self._optimizer.param_dict = param_dict
+        else:
+            self._optimizer = opt.create(optimizer, param_dict=param_dict, **optimizer_params)
+        self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts]
+
+    # -- kvstore ---------------------------------------------------------------------
+    def _init_kvstore(self) -> None:
+        kv = self._kvstore_params["kvstore"]
+        if self._kvstore_params["update_on_kvstore"]:
+            raise NotImplementedError("Trainer: update_on_kvstore=True is not supported; "
+                                      "updates run on each device (same results)")
+        store = None
+        if len(self._contexts) > 1 and kv:
+            if isinstance(kv, str):
+                mod = _kvstore_module()
+                store = mod.create(kv) if mod is not None else _DirectReduce()
+            else:
+                store = kv
+        self._kvstore = store
+        self._kv_initialized = True
+
+    def _init_params(self) -> None:
+        """Register initialized parameters with the kvstore (deferred ones wait)."""
+        pending = []
+        for param in self._params_to_init:
+            if param._data is None:
+                pending.append(param)
+            elif self._kvstore is not None and param.grad_req != "null":
+                self._kvstore.init(self._param2idx[param.name], param.list_grad()[0])
+        self._params_to_init = pending
+
+    def _prepare(self) -> None:
+        if not self._kv_initialized:
+            self._init_kvstore()
+        if self._params_to_init:
+            self._init_params()
+
+    # -- learning rate -----------------------------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        return self._optimizer.learning_rate
+
+    @property
+    def optimizer(self) -> opt.Optimizer:
+        return self._optimizer
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Set the optimizer's learning rate."""
+        self._optimizer.set_learning_rate(lr)
+
+    # -- steps -------------------------------------------------------------------------
+    def step(self, batch_size: int, ignore_stale_grad: bool = False) -> None:
+        """One update of every parameter: gradients are scaled by 1/batch_size, summed
+        across devices, and the optimizer's update ops are pushed (returns at once)."""
+        self._check_batch_size(batch_size)
+        self._optimizer.rescale_grad = self._scale / batch_size
+        self._prepare()
+        self._allreduce_grads()
+        self._update(ignore_stale_grad)
+
+    def allreduce_grads(self) -> None:
+        """Sum each parameter's gradients across its devices (for a manual
+        ``allreduce_grads(); ...; update(batch_size)``)."""
+        self._prepare()
+        self._allreduce_grads()
+
+    def update(self, batch_size: int, ignore_stale_grad: bool = False) -> None:
+        """The update half of ``step`` (after ``allreduce_grads``)."""
+        self._check_batch_size(batch_size)
+        self._prepare()
+        self._optimizer.rescale_grad = self._scale / batch_size
+        self._update(ignore_stale_grad)
+
+    @staticmethod
+    def _check_batch_size(batch_size: Any) -> None:
+        if not isinstance(batch_size, (int, float)) or batch_size <= 0:
+            raise ValueError(f"Trainer.step: batch_size must be a positive number, got "
+                             f"{batch_size!r}")
+
+    def _allreduce_grads(self) -> None:
+        if self._kvstore is None:
+            return
+        for i, param in enumerate(self._params):
+            if param.grad_req != "null" and param._data is not None:
+                grads = param.list_grad()
+                self._kvstore.pushpull(i, grads, out=grads, priority=-i)
+
+    def _update(self, ignore_stale_grad: bool = False) -> None:
+        updates: list[list] = [[] for _ in self._updaters]
+        for i, param in enumerate(self._params):
+            if param.grad_req == "null":
+                continue
+            if param._data is None:
+                raise RuntimeError(f"Trainer.step: Parameter {param.name!r} has not been "
+                                   f"initialized (run a forward pass first when its "
+                                   f"initialization is deferred)")
+            for upd, arr in zip(updates, param._data):
+                upd.append((i, arr.grad, arr))
+        for updater, upd in zip(self._updaters, updates):
+            if upd:
+                idx, grads, weights = zip(*upd)
+                updater(list(idx), list(grads), list(weights))
+
+    # -- states ------------------------------------------------------------------------
+    def save_states(self, fname: str) -> None:
+        """Save the optimizer and its states (momentum...) to *fname* (a sync point)."""
+        self._prepare()
+        with open(fname, "wb") as f:
+            f.write(self._updaters[0].get_states(dump_optimizer=True))
+
+    def load_states(self, fname: str) -> None:
+        """Load states saved by :meth:`save_states` onto every device."""
+        self._prepare()
+        with open(fname, "rb") as f:
+            states = f.read()
+        for updater in self._updaters:
+            updater.set_states(states)
+            updater.optimizer = self._updaters[0].optimizer
+        self._optimizer = self._updaters[0].optimizer
+        self._optimizer.param_dict = {i: p for i, p in enumerate(self._params)}
