@@ -1,4 +1,7 @@
 """Devices: the array module, worker configuration and memory of each device."""
+from .blas import load_numpy as _load_numpy
+
+_load_numpy()   # first, so OpenBLAS starts with ndengine's spin timeout (see .blas)
 from .device import Device, DeviceError, cpu, cpu_pinned, current_device, gpu, num_gpus
 
 Context = Device
@@ -9,6 +12,6 @@ from .storage import Storage, storage_of  # noqa: E402
 
 __all__ += ["Storage", "storage_of"]
 
-from .cpu_backend import blas_info, blas_threads, set_blas_threads  # noqa: E402
+from .blas import BLAS, blas_info, blas_threads, set_blas_threads  # noqa: E402
 
-__all__ += ["blas_info", "blas_threads", "set_blas_threads"]
+__all__ += ["BLAS", "blas_info", "blas_threads", "set_blas_threads"]

@@ -530,6 +530,21 @@ register("cumsum", lambda xp, a, axis=None, dtype=None: xp.cumsum(a, axis=axis, 
 
 
 # ----------------------------------------------------------------------------- linalg
+def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
+    """A BLAS-heavy kernel: on a CPU it runs inside the BLAS thread policy (a lone
+    product gets every core, concurrent ones share them; see ndengine.device.blas)."""
+    from ..device.blas import BLAS
+
+    def run(xp: Any, *args: Any, **params: Any) -> Any:
+        if xp is _onp:
+            with BLAS:
+                return kernel(xp, *args, **params)
+        return kernel(xp, *args, **params)
+
+    run.__name__ = getattr(kernel, "__name__", "blas_kernel")
+    return run
+
+
 def _matmul_shape(name: str, sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, ...]:
     if len(sa) == 0 or len(sb) == 0:
         raise ShapeError(f"{name}: input operand does not have enough dimensions "
@@ -570,7 +585,7 @@ def _matmul_grad(g: Any, out: Any, a: Any, b: Any):
     return ga, gb
 
 
-register("matmul", lambda xp, a, b: xp.matmul(a, b), _matmul_infer, _matmul_grad)
+register("matmul", _blas(lambda xp, a, b: xp.matmul(a, b)), _matmul_infer, _matmul_grad)
 
 
 def _dot_infer(a: Any, b: Any) -> Any:
@@ -611,7 +626,7 @@ def _dot_grad(g: Any, out: Any, a: Any, b: Any):
     return ga, gb
 
 
-register("dot", lambda xp, a, b: xp.dot(a, b), _dot_infer, _dot_grad)
+register("dot", _blas(lambda xp, a, b: xp.dot(a, b)), _dot_infer, _dot_grad)
 
 
 def _tensordot_axes(sa: tuple[int, ...], sb: tuple[int, ...], axes: Any) -> tuple[list[int], list[int]]:
@@ -661,7 +676,7 @@ def _tensordot_grad(g: Any, out: Any, a: Any, b: Any, axes: Any = 2):
     return ga, gb
 
 
-register("tensordot", lambda xp, a, b, axes=2: xp.tensordot(a, b, axes=axes),
+register("tensordot", _blas(lambda xp, a, b, axes=2: xp.tensordot(a, b, axes=axes)),
          _tensordot_infer, _tensordot_grad)
 
 
@@ -727,7 +742,7 @@ def _einsum_grad(g: Any, out: Any, subscripts: str, *ops: Any):
     return tuple(grads)
 
 
-register("einsum", lambda xp, subscripts, *ops: xp.einsum(subscripts, *ops),
+register("einsum", _blas(lambda xp, subscripts, *ops: xp.einsum(subscripts, *ops)),
          _einsum_infer, _einsum_grad)
 
 
@@ -773,14 +788,14 @@ def _k_norm(xp: Any, a: Any, ord: Any = None, axis: Any = None, keepdims: bool =
     return xp.linalg.norm(a, ord=ord, axis=axis, keepdims=keepdims)
 
 
-register("norm", _k_norm, _norm_infer, _norm_grad)
+register("norm", _blas(_k_norm), _norm_infer, _norm_grad)
 
 
 # np.linalg decompositions and solvers: shapes follow from the operands' shapes, so
 # these are ordinary asynchronous ops (a singular matrix fails at the next sync point).
 def _lapack(kernel: Callable[..., Any]) -> Callable[..., Any]:
-    """Hook for a BLAS/LAPACK thread policy around these kernels (none yet)."""
-    return kernel
+    """LAPACK kernels run inside the BLAS thread policy too (see _blas)."""
+    return _blas(kernel)
 
 
 def _lin_float(name: str, *dts: Any) -> Any:
