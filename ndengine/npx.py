@@ -175,3 +175,23 @@ def gpu_memory_info(device_id: int = 0) -> tuple[int, int]:
     with cupy.cuda.Device(device_id):
         free, total = cupy.cuda.runtime.memGetInfo()
     return free, total
+
+
+class _NpxRandom:
+    """``npx.random``: seed and bernoulli (see ``np.random``)."""
+
+    @staticmethod
+    def seed(seed: int, ctx: Any = "all") -> None:
+        from .numpy import random
+
+        random.seed(seed, ctx)
+
+    @staticmethod
+    def bernoulli(prob: Any = 0.5, size: Any = None, dtype: Any = None, ctx: Any = None,
+                  device: Any = None) -> NDArray:
+        from .numpy import random
+
+        return random.bernoulli(prob, size=size, dtype=dtype, ctx=ctx, device=device)
+
+
+random = _NpxRandom()

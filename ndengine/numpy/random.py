@@ -15,7 +15,7 @@ from .. import engine as _engine
 from ..device import Device
 from ..engine.var import Var
 from ..ndarray import ndarray as _nd
-from ..ndarray.ndarray import NDArray
+from ..ndarray.ndarray import DeviceMismatchError, NDArray
 from ..ndarray.ops import OPS, ShapeError, _shape_arg
 from ._util import as_nd, default_dtype, device_of
 
@@ -98,7 +98,8 @@ def _sample(name: str, sampler: Callable[..., Any], shape: tuple[int, ...], dtyp
     arrays = [a for a in args if a.__class__ is NDArray]
     for a in arrays:
         if a.device is not dev:
-            raise ValueError(f"random.{name}: parameter array on {a.device}, sampling on {dev}")
+            raise DeviceMismatchError(f"random.{name}: parameter array {a.shape} is on "
+                                      f"{a.device}, sampling on {dev}")
     r = _rng(dev)
     out = _nd._new(shape, _onp.dtype(dtype), dev)
     _engine.push(_nd._partial(_run_sample, r, out, sampler, args), [a._var for a in arrays],
@@ -213,36 +214,56 @@ def bernoulli(prob: float = 0.5, size: Any = None, dtype: Any = None, ctx: Any =
 
 def multinomial(n: int, pvals: Any, size: Any = None, ctx: Any = None,
                 device: Any = None) -> NDArray:
-    dev = device_of(ctx, device)
-    pv = _onp.asarray(pvals.asnumpy() if isinstance(pvals, NDArray) else pvals, dtype=float)
-    shape = _size(size) + (len(pv),)
-    return _sample("multinomial", lambda g: g.multinomial(n, pv, size=_size(size) or None),
-                   shape, _onp.int64, dev)
+    """See numpy.random.multinomial (int64).  An NDArray *pvals* is read by the op."""
+    dev = pvals.device if isinstance(pvals, NDArray) else device_of(ctx, device)
+    pv = as_nd(pvals, dev)
+    if pv.ndim != 1:
+        raise ShapeError(f"random.multinomial: pvals must be 1-D, got shape {pv.shape}")
+    shape = _size(size) + pv.shape
+
+    def sampler(g: Any, p: Any) -> Any:
+        p = _onp.asarray(p, dtype=_onp.float64)
+        return g.multinomial(n, p / p.sum(), size=_size(size) or None)
+    return _sample("multinomial", sampler, shape, _onp.int64, dev, (pv,))
 
 
 def choice(a: Any, size: Any = None, replace: bool = True, p: Any = None, ctx: Any = None,
            device: Any = None) -> NDArray:
-    """See numpy.random.choice."""
+    """See numpy.random.choice (int64 for an int *a*).  Never blocks: an NDArray *a* or
+    *p* is read by the sampling op."""
     dev = device_of(ctx, device)
+    if isinstance(a, NDArray):
+        dev = a.device
     shape = _size(size)
+    count = int(_onp.prod(shape, dtype=_onp.int64))
+    pp = None if p is None else as_nd(p, dev)
     if isinstance(a, (int, _onp.integer)):
         if a <= 0:
-            raise ValueError("random.choice: a must be a positive integer")
-        n = int(a)
-        dt = _onp.dtype(_onp.int64)
-        args: tuple = ()
-        if not replace and _onp.prod(shape, dtype=int) > n:
-            raise ValueError("random.choice: cannot take a larger sample than population "
-                             "when replace=False")
-        pp = None if p is None else (p.asnumpy() if isinstance(p, NDArray) else _onp.asarray(p))
-        return _sample("choice", lambda g: g.choice(n, size=shape, replace=replace, p=pp),
-                       shape, dt, dev, args)
-    arr = as_nd(a, dev)
-    if arr.ndim != 1:
-        raise ShapeError(f"random.choice: a must be 1-dimensional, got shape {arr.shape}")
-    pp = None if p is None else (p.asnumpy() if isinstance(p, NDArray) else _onp.asarray(p))
-    return _sample("choice", lambda g, v: g.choice(v, size=shape, replace=replace, p=pp),
-                   shape, arr.dtype, dev, (arr,))
+            raise ValueError(f"random.choice: a must be a positive integer, got {a}")
+        n, dt, args = int(a), _onp.dtype(_onp.int64), ()
+    else:
+        arr = as_nd(a, dev)
+        if arr.ndim != 1:
+            raise ShapeError(f"random.choice: a must be 1-dimensional, got shape {arr.shape} "
+                             f"(on {dev})")
+        n, dt, args = arr.shape[0], arr.dtype, (arr,)
+        if n == 0 and count:
+            raise ValueError("random.choice: a cannot be empty unless no samples are taken")
+    if pp is not None and pp.shape != (n,):
+        raise ShapeError(f"random.choice: p has shape {pp.shape}, a has {n} elements "
+                         f"(on {dev})")
+    if not replace and count > n:
+        raise ValueError(f"random.choice: cannot take a larger sample ({count}) than the "
+                         f"population ({n}) when replace=False")
+
+    def sampler(g: Any, *vals: Any) -> Any:
+        pv = vals[-1] if pp is not None else None
+        if pv is not None:
+            pv = _onp.asarray(pv, dtype=_onp.float64)
+            pv = pv / pv.sum()
+        src = vals[0] if args else n
+        return g.choice(src, size=shape, replace=replace, p=pv)
+    return _sample("choice", sampler, shape, dt, dev, args + ((pp,) if pp is not None else ()))
 
 
 def _run_shuffle(r: _DeviceRNG, x: NDArray) -> None:
