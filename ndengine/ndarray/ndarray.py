@@ -540,6 +540,26 @@ _INPLACE_KERNELS = {n: _ik(n) for n in ("add", "subtract", "multiply", "true_div
                                          "right_shift")}
 
 
+def _np_repr(buf: Any) -> str:
+    """NumPy's repr, as NumPy < 2.2 wrote it (no ``shape=`` for summarized arrays),
+    which is what MXNet 1.9 shows."""
+    if _LEGACY_REPR is None:
+        return repr(buf)
+    with _onp.printoptions(legacy=_LEGACY_REPR):
+        return repr(buf)
+
+
+def _legacy_repr_mode() -> Any:
+    try:
+        with _onp.printoptions(legacy="2.1"):
+            return "2.1"
+    except (ValueError, TypeError):
+        return None
+
+
+_LEGACY_REPR = _legacy_repr_mode()
+
+
 # ----------------------------------------------------------------------------- the class
 def _op(name: str) -> OpDef:
     return OPS[name]
@@ -632,20 +652,36 @@ class NDArray:
         return to_host(_sync_read(self), self._device).tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> _onp.ndarray:
+        """NumPy functions accept NDArrays (blocks).  A copy unless ``copy=False``, which
+        gives a read-only view of the current buffer."""
+        if copy is False:
+            _engine.wait_for_var(self._var)
+            buf = to_host(self._data, self._device)
+            if dtype is not None and _NP.dtype(dtype) != buf.dtype:
+                raise ValueError("__array__: a dtype conversion needs a copy (copy=False)")
+            view = buf.view()
+            view.flags.writeable = False
+            return view
         buf = self.asnumpy()
         return buf if dtype is None else buf.astype(dtype, copy=False)
 
+    def _scalar_value(self, kind: str) -> Any:
+        if self.size != 1:
+            raise TypeError(f"only size-1 arrays can be converted to Python scalars "
+                            f"({kind}() of shape {self._shape})")
+        return self.item()
+
     def __bool__(self) -> bool:
         if self.size != 1:
-            raise ValueError("The truth value of an array with more than one element is "
-                             "ambiguous. Use a.any() or a.all()")
+            what = "an empty array" if self.size == 0 else "an array with more than one element"
+            raise ValueError(f"The truth value of {what} is ambiguous. Use a.any() or a.all()")
         return bool(self.item())
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar_value("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar_value("int"))
 
     def __index__(self) -> int:
         if self._dtype.kind not in "biu":
@@ -653,7 +689,7 @@ class NDArray:
         return int(self.item())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar_value("complex"))
 
     def __len__(self) -> int:
         if not self._shape:
@@ -661,25 +697,32 @@ class NDArray:
         return self._shape[0]
 
     def __iter__(self):
+        """Rows ``self[0], self[1], ...``, each pushed as it is asked for (no wait)."""
         if not self._shape:
             raise TypeError("iteration over a 0-d array")
         for i in range(self._shape[0]):
             yield self[i]
 
     def __repr__(self) -> str:
+        """MXNet's format: NumPy's repr without ``dtype=float32`` (the default), with the
+        dtype of other non-bool arrays, and ``ctx=`` when not on cpu(0).  Blocks."""
         buf = to_host(_sync_read(self), self._device)
-        body = _onp.array2string(buf, separator=", ", prefix="array(")
-        extra = ""
-        if self._dtype != float32 and self._dtype != _onp.bool_:
-            extra += f", dtype={self._dtype}"
+        text = _np_repr(buf)
+        if "dtype=" in text:
+            if self._dtype == float32:
+                text = text[:text.rindex(",")] + ")"
+        elif self._dtype != float32 and self._dtype != _onp.bool_:
+            text = text[:-1] + f", dtype={self._dtype})"
         if self._device is not _DEFAULT_DEVICE:
-            extra += f", ctx={self._device}"
-        return f"array({body}{extra})"
+            text = text[:-1] + f", ctx={self._device})"
+        return text
 
     def __str__(self) -> str:
+        """``str`` of the values (what ``print`` shows), with `` @device`` when not on
+        cpu(0) (MXNet's format).  Blocks."""
         buf = to_host(_sync_read(self), self._device)
         s = str(buf)
-        if self._device is not _DEFAULT_DEVICE:
+        if self._device is not _DEFAULT_DEVICE and self._shape:
             s += f" @{self._device}"
         return s
 
