@@ -53,13 +53,13 @@ def waitall() -> None:
 numpy = np
 context = _importlib.import_module(".context", __name__)
 
-_LAZY = {"autograd", "gluon", "init", "initializer", "optimizer", "kvstore", "profiler", "d2l",
-         "util", "random"}
+_LAZY = {"autograd", "gluon", "init", "initializer", "optimizer", "kvstore", "kv", "profiler",
+         "d2l", "util", "random"}
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        target = {"initializer": "init"}.get(name, name)
+        target = {"initializer": "init", "kv": "kvstore"}.get(name, name)
         try:
             mod = _importlib.import_module(f".{target}", __name__)
         except ModuleNotFoundError as e:

@@ -745,29 +745,38 @@ class NDArray:
 
     # -- devices -----------------------------------------------------------------------
     def copyto(self, other: Any) -> "NDArray":
-        """Copy to a device (a new array there) or into another array (its var is
-        written).  Runs on the copy workers, so it overlaps computation."""
+        """See mxnet ``NDArray.copyto``: a copy on a device (a new array there), or into
+        another array (whose values are replaced; shapes must match, the dtype is
+        cast).  A copy op on the destination's copy workers: returns at once, and
+        overlaps the computation of other arrays."""
         if isinstance(other, Device):
             return copy_to_device(self, other)
         if other.__class__ is NDArray:
-            if other._shape != self._shape:
-                raise ShapeError(f"copyto: shape {self._shape} does not match the target's "
-                                 f"{other._shape}")
-            _engine.push(_partial(_run_copy_into, self, other), (self._var,), (other._var,),
-                         other._device, 0, "copyto", True, other.nbytes)
-            return other
-        raise TypeError(f"copyto: expected a Device or an NDArray, got {type(other).__name__}")
+            return copy_into(self, other)
+        raise TypeError(f"copyto: expected a Device such as cpu(1) or an NDArray, got "
+                        f"{type(other).__name__} (copying {self._shape} {self._dtype} "
+                        f"from {self._device})")
 
     def as_in_ctx(self, ctx: Device) -> "NDArray":
-        """This array on *ctx*: itself if it is already there, else a copy."""
+        """See mxnet ``as_in_ctx``: this array on *ctx*, itself if it is already there,
+        else an asynchronous copy (see :meth:`copyto`)."""
         if ctx is self._device:
             return self
+        if not isinstance(ctx, Device):
+            raise TypeError(f"as_in_ctx: expected a Device such as cpu(1), got {ctx!r}")
         return copy_to_device(self, ctx)
 
     as_in_context = as_in_ctx
 
-    def to_device(self, device: Device, stream: Any = None) -> "NDArray":
-        return self.as_in_ctx(device)
+    def to_device(self, device: Device, /, *, stream: Any = None) -> "NDArray":
+        """See the array API's ``to_device`` (as :meth:`as_in_ctx`).  *stream* is
+        accepted and not used: copies run on the destination's copy workers, each on
+        its own stream (see ndengine.device.streams)."""
+        if device is self._device:
+            return self
+        if not isinstance(device, Device):
+            raise TypeError(f"to_device: expected a Device such as cpu(1), got {device!r}")
+        return copy_to_device(self, device)
 
     # -- arithmetic ------------------------------------------------------------------
     def __add__(self, o: Any) -> "NDArray":
@@ -962,17 +971,32 @@ def _run_copy_into(src: NDArray, dst: NDArray) -> None:
     dst._shared = False
 
 
-def copy_to_device(src: NDArray, device: Device, non_blocking: bool = True) -> NDArray:
+def copy_to_device(src: NDArray, device: Device, non_blocking: bool = True,
+                   priority: int = 0) -> NDArray:
     """A copy of *src* on *device*, made by a copy op on *device*'s copy workers (it
-    reads src's var and writes the new array's).  Recorded by autograd."""
+    reads src's var and writes the new array's).  Recorded by autograd.  With
+    ``non_blocking=False`` it returns once the copy is done."""
     if not isinstance(device, Device):
         raise TypeError(f"copyto: expected a Device such as cpu(1), got {device!r}")
     out = _new(src._shape, src._dtype, device)
-    _engine.push(_partial(_run_copy, src, out), (src._var,), (out._var,), device, 0, "copyto",
-                 True, out.nbytes)
+    _engine.push(_partial(_run_copy, src, out), (src._var,), (out._var,), device, priority,
+                 "copyto", True, out.nbytes)
     if _TAPE.recording:
         _tape.record(_COPY_OP, (src,), out, {"device": device})
+    if not non_blocking:
+        _engine.wait_for_var(out._var)
     return out
+
+
+def copy_into(src: NDArray, dst: NDArray, priority: int = 0) -> NDArray:
+    """Replace *dst*'s values with *src*'s (cast to dst's dtype): a copy op on *dst*'s
+    device's copy workers that reads src's var and writes dst's.  Not recorded."""
+    if dst._shape != src._shape:
+        raise ShapeError(f"copyto: shape {src._shape} (on {src._device}) does not match the "
+                         f"target's {dst._shape} (on {dst._device})")
+    _engine.push(_partial(_run_copy_into, src, dst), (src._var,), (dst._var,), dst._device,
+                 priority, "copyto", True, dst.nbytes)
+    return dst
 
 
 def _copy_grad(g: Any, out: Any, a: Any, device: Any = None) -> tuple[Any]:
