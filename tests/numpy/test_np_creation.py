@@ -7,7 +7,7 @@ import pytest
 import ndengine
 from ndengine import np as mnp
 
-from conftest import assert_same, data, oracle
+from np_oracle import assert_same, data, oracle
 
 F32 = onp.dtype("float32")
 

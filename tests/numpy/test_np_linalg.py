@@ -9,7 +9,7 @@ import pytest
 import ndengine
 from ndengine import np as mnp
 
-from conftest import data, oracle, with_inputs
+from np_oracle import data, oracle, with_inputs
 
 PAIRS = [((3, 4), (4, 5)), ((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)), ((2, 3, 4), (4, 5)),
          ((2, 3, 4), (2, 4, 5)), ((1, 3, 4), (5, 4, 2)), ((), (3,)), ((3, 4), ())]

@@ -7,7 +7,7 @@ import pytest
 import ndengine
 from ndengine import np as mnp
 
-from conftest import assert_same, data, oracle
+from np_oracle import assert_same, data, oracle
 
 X = (2, 3, 4)
 

@@ -10,7 +10,7 @@ import ndengine
 from ndengine import np as mnp
 from ndengine.ndarray.ops import BINARY_NAMES, UNARY_NAMES
 
-from conftest import assert_same, data, oracle, with_inputs
+from np_oracle import assert_same, data, oracle, with_inputs
 
 DTYPES = ["float32", "float64", "int32", "int64", "bool", "float16", "uint8"]
 

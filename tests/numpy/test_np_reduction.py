@@ -7,7 +7,7 @@ import pytest
 import ndengine
 from ndengine import np as mnp
 
-from conftest import data, mx_dtype, oracle, with_inputs
+from np_oracle import data, mx_dtype, oracle, with_inputs
 
 
 def keep_int_rule(np_dtype, inputs):
