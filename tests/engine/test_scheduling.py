@@ -1,0 +1,150 @@
+"""Priorities among ready ops, and the waiting thread that helps (one worker, blocked)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+TIMEOUT = 20
+
+
+class Blocker:
+    """An op that holds the only worker until released."""
+
+    def __init__(self, eng) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.var = eng.new_var("blocker")
+        eng.push(self.run, writes=[self.var], name="blocker")
+        assert self.started.wait(TIMEOUT), "the worker never started the blocker"
+
+    def run(self) -> None:
+        self.thread = threading.current_thread()
+        self.started.set()
+        assert self.release.wait(TIMEOUT)
+
+
+class Recorder:
+    def __init__(self, expected: int) -> None:
+        self.order: list = []
+        self.threads: list = []
+        self.lock = threading.Lock()
+        self.expected = expected
+        self.all_ran = threading.Event()
+
+    def op(self, label):
+        def fn() -> None:
+            with self.lock:
+                self.order.append(label)
+                self.threads.append(threading.current_thread())
+                if len(self.order) == self.expected:
+                    self.all_ran.set()
+        return fn
+
+
+@pytest.fixture
+def one_worker(make_engine):
+    return make_engine("threaded", workers=1)
+
+
+@pytest.mark.timeout(60)
+def test_higher_priority_runs_first_among_ready_ops(one_worker):
+    eng = one_worker
+    priorities = [0, 3, -1, 5, 0, -2, 3, 1, 0, -1, 7, 2]
+    rec = Recorder(len(priorities))
+    blocker = Blocker(eng)
+    for i, p in enumerate(priorities):
+        eng.push(rec.op(i), writes=[eng.new_var()], priority=p, name=f"p{p}")
+    stats = eng.statistics()["devices"]["cpu(0)"]
+    assert stats["running"] == 1 and stats["ready"] == len(priorities)
+    assert stats["pending"] == len(priorities) + 1 and stats["busy_workers"] == 1
+    blocker.release.set()
+    assert rec.all_ran.wait(TIMEOUT)         # not an engine sync point: nobody helps
+    eng.wait_all()
+    expected = sorted(range(len(priorities)), key=lambda i: -priorities[i])  # stable
+    assert rec.order == expected
+    assert set(rec.threads) == {blocker.thread}
+
+
+@pytest.mark.timeout(60)
+def test_priorities_never_reorder_the_ops_of_one_var(one_worker):
+    eng = one_worker
+    v = eng.new_var("v")
+    plan = [("w", -3), ("r", 5), ("r", 0), ("w", 4), ("w", -1), ("r", 9), ("w", 7), ("r", -5)]
+    rec = Recorder(len(plan))
+    blocker = Blocker(eng)
+    for i, (kind, p) in enumerate(plan):
+        if kind == "w":
+            eng.push(rec.op(i), writes=[v], priority=p)
+        else:
+            eng.push(rec.op(i), reads=[v], writes=[eng.new_var()], priority=p)
+    blocker.release.set()
+    assert rec.all_ran.wait(TIMEOUT)
+    eng.wait_all()
+    assert rec.order == list(range(len(plan)))
+
+
+@pytest.mark.timeout(60)
+def test_waiting_thread_runs_a_ready_op_itself(one_worker):
+    eng = one_worker
+    blocker = Blocker(eng)
+    rec = Recorder(1)
+    y = eng.new_var("y")
+    eng.push(rec.op("y"), writes=[y])
+    eng.wait_for_var(y)                      # the only worker is busy: we must help
+    assert rec.order == ["y"]
+    assert rec.threads == [threading.current_thread()]
+    blocker.release.set()
+    eng.wait_all()
+
+
+@pytest.mark.timeout(60)
+def test_waiting_thread_runs_the_chain_its_var_waits_on(one_worker):
+    eng = one_worker
+    blocker = Blocker(eng)
+    rec = Recorder(4)
+    a, b, c, d = (eng.new_var(n) for n in "abcd")
+    eng.push(rec.op("a"), writes=[a])
+    eng.push(rec.op("b"), reads=[a], writes=[b])
+    eng.push(rec.op("c"), reads=[a, b], writes=[c])
+    eng.push(rec.op("d"), reads=[c], writes=[d])
+    eng.wait_for_var(d)
+    assert rec.order == ["a", "b", "c", "d"]
+    assert set(rec.threads) == {threading.current_thread()}
+    assert not blocker.release.is_set()      # all of it ran while the worker was held
+    blocker.release.set()
+    eng.wait_all()
+
+
+@pytest.mark.timeout(60)
+def test_waiting_thread_helps_past_granted_reads(one_worker):
+    eng = one_worker
+    blocker = Blocker(eng)
+    rec = Recorder(3)
+    v, w = eng.new_var("v"), eng.new_var("w")
+    eng.push(rec.op("r1"), reads=[v], writes=[eng.new_var()])
+    eng.push(rec.op("r2"), reads=[v], writes=[eng.new_var()])
+    eng.push(rec.op("w"), writes=[v, w])       # waits for both reads
+    eng.wait_for_var(w)
+    assert sorted(rec.order[:2]) == ["r1", "r2"] and rec.order[2] == "w"
+    assert set(rec.threads) == {threading.current_thread()}
+    blocker.release.set()
+    eng.wait_all()
+
+
+@pytest.mark.timeout(60)
+def test_wait_all_helps_too(one_worker):
+    eng = one_worker
+    blocker = Blocker(eng)
+    rec = Recorder(20)
+    vs = [eng.new_var() for _ in range(4)]
+    for i in range(20):
+        eng.push(rec.op(i), reads=[vs[i % 4]], writes=[vs[(i + 1) % 4]])
+    # the worker is released only once all 20 ran: wait_all must run them itself
+    releaser = threading.Thread(target=lambda: rec.all_ran.wait(TIMEOUT) and blocker.release.set())
+    releaser.start()
+    eng.wait_all()
+    releaser.join()
+    assert rec.order == list(range(20))
+    assert set(rec.threads) == {threading.current_thread()}
