@@ -567,7 +567,18 @@ def _op(name: str) -> OpDef:
 
 def _sync_read(a: "NDArray") -> Any:
     _engine.wait_for_var(a._var)
-    return a._data
+    buf = a._data
+    if buf is None:
+        _no_value(a)
+    return buf
+
+
+def _no_value(a: "NDArray") -> None:
+    """A sync point found no value: the op that computes *a* failed (its error, raised
+    once, surfaced at an earlier sync point of *a* or of another array it wrote)."""
+    raise MXNetError(f"array of shape {a._shape} {a._dtype} on {a._device} has no value: "
+                     f"the op that computes it failed (its error was raised at an earlier "
+                     f"sync point)")
 
 
 class NDArray:
@@ -629,6 +640,8 @@ class NDArray:
     def wait_to_read(self) -> "NDArray":
         """Block until every write pushed to this array is done (``NDArray.wait_to_read``)."""
         _engine.wait_for_var(self._var)
+        if self._data is None:
+            _no_value(self)
         return self
 
     def wait_to_write(self) -> "NDArray":
@@ -638,8 +651,7 @@ class NDArray:
 
     def asnumpy(self) -> _onp.ndarray:
         """A NumPy copy of the values (blocks until they are computed)."""
-        _engine.wait_for_var(self._var)
-        return _onp.array(to_host(self._data, self._device), copy=True)
+        return _onp.array(to_host(_sync_read(self), self._device), copy=True)
 
     def item(self, *args: Any) -> Any:
         """The value as a Python scalar (blocks)."""
@@ -655,8 +667,7 @@ class NDArray:
         """NumPy functions accept NDArrays (blocks).  A copy unless ``copy=False``, which
         gives a read-only view of the current buffer."""
         if copy is False:
-            _engine.wait_for_var(self._var)
-            buf = to_host(self._data, self._device)
+            buf = to_host(_sync_read(self), self._device)
             if dtype is not None and _NP.dtype(dtype) != buf.dtype:
                 raise ValueError("__array__: a dtype conversion needs a copy (copy=False)")
             view = buf.view()
