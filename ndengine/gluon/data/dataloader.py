@@ -77,7 +77,30 @@ def default_batchify_fn(data: list) -> Any:
 default_mp_batchify_fn = default_batchify_fn
 
 
-def _gather_batch(dataset: ArrayDataset, indices: list) -> Any:
+def _fast_batches(bs: BatchSampler) -> Iterator[Any]:
+    """BatchSampler's batches (same order, same last-batch rules, same use of NumPy's
+    global generator) as int64 arrays."""
+    sampler = bs._sampler
+    if type(sampler) is RandomSampler:
+        order = _onp.arange(sampler._length)
+        _onp.random.shuffle(order)
+    else:
+        order = _onp.arange(sampler._start, sampler._start + sampler._length)
+    if bs._prev:
+        order = _onp.concatenate([_onp.asarray(bs._prev, dtype=order.dtype), order])
+        bs._prev = []
+    n, size = len(order), bs._batch_size
+    full = n - n % size
+    for start in range(0, full, size):
+        yield order[start:start + size]
+    if full < n:
+        if bs._last_batch == "keep":
+            yield order[full:]
+        elif bs._last_batch == "rollover":
+            bs._prev = order[full:].tolist()
+
+
+def _gather_batch(dataset: ArrayDataset, indices: Any) -> Any:
     idx = _onp.asarray(indices, dtype=_onp.int64)
     outs = [apply_op(_GATHER, (src,), {"indices": idx}) for src in dataset._data]
     return outs[0] if len(outs) == 1 else outs
@@ -122,14 +145,23 @@ class DataLoader:
         self._gather = (not self._custom_batchify and isinstance(dataset, ArrayDataset)
                         and dataset._gatherable())
 
-    def _make_batch(self, indices: list) -> Any:
+    def _make_batch(self, indices: Any) -> Any:
         if self._gather:
             return _gather_batch(self._dataset, indices)
         return self._batchify_fn([self._dataset[i] for i in indices])
 
+    def _index_batches(self) -> Iterator[Any]:
+        """The batch sampler's batches; for the built-in samplers in gather mode, as
+        slices of one index array (no Python work per sample)."""
+        bs = self._batch_sampler
+        if self._gather and type(bs) is BatchSampler and \
+                type(bs._sampler) in (SequentialSampler, RandomSampler):
+            return _fast_batches(bs)
+        return iter(bs)
+
     def __iter__(self) -> Iterator[Any]:
         pending: deque = deque()
-        for indices in self._batch_sampler:
+        for indices in self._index_batches():
             pending.append(self._make_batch(indices))
             if len(pending) > self._prefetch:
                 yield pending.popleft()
