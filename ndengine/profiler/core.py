@@ -123,11 +123,11 @@ class Profiler:
             self._sync_recorder()
 
     def trace(self) -> dict[str, Any]:
-        records, counters, user = self.rec.snapshot()
+        records, user = self.rec.snapshot()
         from ..engine import get_engine
 
         t0 = self.t0 if self.t0 is not None else time.perf_counter()
-        return build_trace(records, counters, user, t0, spans=True, api=self.rec.api,
+        return build_trace(records, user, t0, api=self.rec.api,
                            memory=self.rec.memory,
                            other={"engine": get_engine().kind, "source": "ndengine.profiler"})
 
@@ -149,9 +149,7 @@ class Profiler:
 
     def dumps(self, reset: bool = False, format: str = "table", sort_by: str = "total",
               ascending: bool = False) -> str:
-        with self.rec.lock:
-            stats = {k: list(v) for k, v in self.rec.stats.items()}
-        text = format_stats(stats, format, sort_by, ascending)
+        text = format_stats(self.rec.fold_stats(), format, sort_by, ascending)
         if reset:
             self.rec.reset_stats()
         return text

@@ -18,7 +18,7 @@ import subprocess
 from typing import Any, Iterable
 
 from .kinds import KIND_COLORS, op_kind
-from .recorder import DATA, OpRecord, Recorder
+from .recorder import DATA, OpRecord, Recorder, describe
 
 __all__ = ["DepGraph", "graph_of_arrays", "graph_of_last_ops"]
 
@@ -157,6 +157,7 @@ def graph_of_arrays(rec: Recorder, arrays: Iterable[Any], names: dict[Any, str])
         me = g.add_op(r)
         for i, (ref, prod, meta) in enumerate(r.inputs):
             v = ref()
+            meta = describe(meta)
             if v is not None and v in names:            # a named array: an input leaf
                 g.add_edge(g.add_array(f"v{id(v)}", names[v], meta), me)
             elif prod in by_id:
@@ -182,9 +183,9 @@ def graph_of_last_ops(rec: Recorder, n: int, names: dict[Any, str]) -> DepGraph:
         for ref, _, meta in r.inputs:
             v = ref()
             if v is not None and v in names:
-                g.add_edge(g.add_array(f"v{id(v)}", names[v], meta), me)
+                g.add_edge(g.add_array(f"v{id(v)}", names[v], describe(meta)), me)
         for ref, meta in r.outputs:
             v = ref()
             if v is not None and v in names:
-                g.add_edge(me, g.add_array(f"v{id(v)}", names[v], meta))
+                g.add_edge(me, g.add_array(f"v{id(v)}", names[v], describe(meta)))
     return g

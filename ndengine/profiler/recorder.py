@@ -18,13 +18,18 @@ Design notes
   (``t_push``/``t_start``/``t_end``, ``perf_counter`` seconds) and thread name.  Ops
   the front end ran itself (while waiting: it helps) are told apart by the thread name:
   engine workers are named ``ndengine-<device>...``.
-* Everything mutable is guarded by one lock, taken only while the profiler records.
+* ``on_push`` takes the recorder's lock; ``on_end`` takes none (a worker holding a lock
+  the front end waits for, while it waits for the GIL, would convoy them).
 """
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
+from collections import deque
 from typing import Any
+
+import numpy as _onp
 
 from ..engine.hooks import HOOKS
 
@@ -59,10 +64,10 @@ class OpRecord:
         self.thread: str | None = None
         self.error: str | None = None
         self.deps: list[tuple[int, str]] = []
-        # (weakref to the var, producer id or 0, "shape dtype" or None) per read var
-        self.inputs: list[tuple[Any, int, str | None]] = []
-        # (weakref to the var, "shape dtype" or None) per written var
-        self.outputs: list[tuple[Any, str | None]] = []
+        # (weakref to the var, producer id or 0, (shape, dtype) or None) per read var
+        self.inputs: list[tuple[Any, int, Any]] = []
+        # (weakref to the var, (shape, dtype) or None) per written var
+        self.outputs: list[tuple[Any, Any]] = []
         self.consts: list[Any] = []
 
     @property
@@ -77,55 +82,69 @@ class OpRecord:
         return f"<OpRecord #{self.id} {self.full_name} on {self.device}>"
 
 
-def _is_array(x: Any) -> bool:
-    return hasattr(x, "_var") and hasattr(x, "_shape") and hasattr(x, "_dtype")
+_NDArray: Any = None
+_ndarray = _onp.ndarray
+_SCALARS = (int, float, bool, complex)
 
 
-def _scan(args: Any, arrays: list[Any], consts: list[Any], depth: int) -> None:
-    """Collect the NDArrays (and scalar operands) among a partial's arguments."""
+def _scan(args: Any, arrays: dict[int, Any], consts: list[Any], depth: int) -> None:
+    """Collect the NDArrays (``id(var) -> (shape, dtype)``) and the scalar operands among
+    a partial's arguments (lists and tuples are searched two levels deep)."""
     for a in args:
         c = a.__class__
-        if c is int or c is float or c is bool or c is complex:
+        if c is _NDArray:
+            arrays[id(a._var)] = (a._shape, a._dtype)
+        elif c in _SCALARS:
             consts.append(a)
         elif c is list or c is tuple:
             if depth < 2:
                 _scan(a, arrays, consts, depth + 1)
-        elif _is_array(a):
-            arrays.append(a)
-        elif getattr(a, "shape", None) == () and hasattr(a, "item"):
-            try:                       # a 0-d NumPy scalar operand
-                consts.append(a.item())
-            except Exception:
-                pass
+        elif c is _ndarray and a.ndim == 0:      # a 0-d scalar operand
+            consts.append(a.item())
 
 
-def describe(shape: Any, dtype: Any) -> str:
-    return f"{tuple(shape)} {dtype}"
+@functools.lru_cache(maxsize=4096)
+def describe(meta: Any) -> str | None:
+    """``"(1, 2) float32"`` from ``(shape, dtype)``."""
+    return None if meta is None else f"{tuple(meta[0])} {meta[1]}"
 
 
-def array_info(op: Any) -> tuple[dict[int, str], list[Any]]:
-    """``({id(var): "shape dtype"}, scalar operands)`` of the arrays in *op*'s callable."""
+def array_info(op: Any) -> tuple[dict[int, Any], list[Any]]:
+    """``({id(var): (shape, dtype)}, scalar operands)`` of the arrays in *op*'s callable
+    (a ``functools.partial`` over NDArrays, for ops the array layers push)."""
+    global _NDArray
     args = getattr(op.fn, "args", None)
     if not args:
         return {}, []
-    arrays: list[Any] = []
+    if _NDArray is None:
+        from ..ndarray.ndarray import NDArray   # read-only: shapes and dtypes, no waiting
+        _NDArray = NDArray
+    arrays: dict[int, Any] = {}
     consts: list[Any] = []
     _scan(args, arrays, consts, 0)
-    return {id(a._var): describe(a._shape, a._dtype) for a in arrays}, consts
+    return arrays, consts
 
 
 class _VarState:
-    """Per var: the last op (id) that wrote it and the ids of its readers in flight."""
+    """Per var: the last op (id) that wrote it and the ids of its readers in flight.
+    ``ref`` tells a live entry from one left by a dead var whose id was reused."""
 
-    __slots__ = ("writer", "readers")
+    __slots__ = ("ref", "writer", "readers")
 
-    def __init__(self) -> None:
+    def __init__(self, ref: Any) -> None:
+        self.ref = ref
         self.writer = 0
         self.readers: set[int] = set()
 
 
 class Recorder:
-    """Subscribes to the engine hooks and keeps an :class:`OpRecord` per op."""
+    """Subscribes to the engine hooks and keeps an :class:`OpRecord` per op.
+
+    ``on_push`` takes :attr:`lock` (ids, var states and the record list change
+    together); ``on_end`` takes no lock: it fills in the record and appends it to
+    :attr:`ended` (atomic operations under the GIL), so a worker never holds a lock the
+    front end may need.  Counters of ops in flight and the aggregate stats are computed
+    from the records when asked for."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -135,11 +154,10 @@ class Recorder:
         self.records: list[OpRecord] = []       # in push order
         self.by_id: dict[int, OpRecord] = {}
         self.live: dict[Any, OpRecord] = {}     # engine op -> record, until it ends
-        self.vars: "weakref.WeakKeyDictionary[Any, _VarState]" = weakref.WeakKeyDictionary()
+        self.vars: dict[int, _VarState] = {}    # id(var) -> state (see _var_state)
+        self._purge_at = 4096
         self.next_id = 1
-        # (t, device, ops in flight, bytes in flight), appended at push and at end
-        self.counters: list[tuple[float, Any, int, int]] = []
-        self.inflight: dict[Any, list[int]] = {}
+        self.ended: deque[OpRecord] = deque()   # ended, not yet in the stats
         self.user_events: list[dict[str, Any]] = []   # markers, tasks, counters...
         self.stats: dict[str, list[float]] = {}       # name -> [count, total, min, max] (s)
         self.api = True          # record push markers (profile_api)
@@ -159,10 +177,9 @@ class Recorder:
     def stop(self) -> None:
         with self.lock:
             self.recording = False
-            if self.live:
-                self.stopping = True     # the last on_end unsubscribes
-                return
-            self._unsubscribe_locked()
+            self.stopping = True        # before looking at live: see on_end
+            if not self.live:
+                self._unsubscribe_locked()
 
     def _unsubscribe_locked(self) -> None:
         self.stopping = False
@@ -171,19 +188,36 @@ class Recorder:
             HOOKS.unsubscribe(self)
 
     def clear_finished(self) -> None:
-        """Forget finished ops, counters and user events (after a final dump)."""
+        """Forget finished ops and user events (a new session)."""
         with self.lock:
             self.records = [r for r in self.records if r.t_end is None]
             self.by_id = {r.id: r for r in self.records}
-            self.counters = []
             self.user_events = []
 
+    def fold_stats(self) -> dict[str, list[float]]:
+        """Add the ops ended since the last call to the aggregate stats; return them."""
+        with self.lock:
+            ended = self.ended
+            stats = self.stats
+            while ended:
+                rec = ended.popleft()
+                dt = rec.t_end - rec.t_start
+                s = stats.get(rec.full_name)
+                if s is None:
+                    stats[rec.full_name] = [1, dt, dt, dt]
+                else:
+                    s[0] += 1
+                    s[1] += dt
+                    if dt < s[2]:
+                        s[2] = dt
+                    if dt > s[3]:
+                        s[3] = dt
+            return {k: list(v) for k, v in stats.items()}
+
     def reset_stats(self) -> None:
+        self.fold_stats()
         with self.lock:
             self.stats = {}
-
-    def current_scope(self) -> str:
-        return getattr(self.scopes, "name", "")
 
     # ------------------------------------------------------------------ hooks
     def on_push(self, op: Any) -> None:
@@ -203,97 +237,81 @@ class Recorder:
             self.records.append(rec)
             self.by_id[oid] = rec
             self.live[op] = rec
-            dev = op.device
-            n = self.inflight.get(dev)
-            if n is None:
-                n = self.inflight[dev] = [0, 0]
-            n[0] += 1
-            n[1] += op.nbytes
-            self.counters.append((rec.t_push, dev, n[0], n[1]))
 
-    def _link_locked(self, rec: OpRecord, op: Any, shapes: dict[int, str]) -> None:
+    def _var_state(self, v: Any) -> _VarState:
+        """Lock held: the state of var *v*, created (or renewed, if *v*'s id belonged
+        to a var that died) as needed.  Dead vars' entries are purged now and then."""
+        tracked = self.vars
+        st = tracked.get(id(v))
+        if st is None or st.ref() is not v:
+            if len(tracked) >= self._purge_at:
+                for k in [k for k, s in tracked.items() if s.ref() is None]:
+                    del tracked[k]
+                self._purge_at = max(4096, 2 * len(tracked))
+            st = tracked[id(v)] = _VarState(weakref.ref(v))
+        return st
+
+    def _link_locked(self, rec: OpRecord, op: Any, shapes: dict[int, Any]) -> None:
         """Lock held: find *rec*'s dependencies and note it as reader/writer of its vars."""
         deps = rec.deps
-        tracked = self.vars
         oid = rec.id
         for v in op.reads:
-            st = tracked.get(v)
-            if st is None:
-                st = tracked[v] = _VarState()
+            st = self._var_state(v)
             if st.writer:
                 deps.append((st.writer, DATA))
-            rec.inputs.append((weakref.ref(v), st.writer, shapes.get(id(v))))
+            rec.inputs.append((st.ref, st.writer, shapes.get(id(v))))
             st.readers.add(oid)
         rw = op.rw
         for v in op.writes:
-            st = tracked.get(v)
-            if st is None:
-                st = tracked[v] = _VarState()
+            st = self._var_state(v)
             if v in rw:                       # read and written: an input too
                 if st.writer:
                     deps.append((st.writer, DATA))
-                rec.inputs.append((weakref.ref(v), st.writer, shapes.get(id(v))))
+                rec.inputs.append((st.ref, st.writer, shapes.get(id(v))))
             elif st.writer:
                 deps.append((st.writer, WAW))
-            for r in st.readers:
+            for r in tuple(st.readers):     # a copy: on_end discards without the lock
                 if r != oid:
                     deps.append((r, WAR))
             st.readers = set()
             st.writer = oid
-            rec.outputs.append((weakref.ref(v), shapes.get(id(v))))
+            rec.outputs.append((st.ref, shapes.get(id(v))))
 
     def on_end(self, op: Any, error: BaseException | None) -> None:
         rec = self.live.get(op)
         if rec is None:
             return
-        rec.t_start = getattr(op, "t_start", None)
-        rec.t_end = getattr(op, "t_end", None) or rec.t_start
+        t_start = getattr(op, "t_start", None)
+        t_end = getattr(op, "t_end", None)
+        if t_start is None or t_end is None:      # hooks came on while it was running
+            t_start = t_end = rec.t_push
+        rec.t_start = t_start
         rec.thread = getattr(op, "thread", None)
-        if rec.t_start is None:             # hooks came on while it was running
-            rec.t_start = rec.t_end = rec.t_push
         if error is not None:
             rec.error = f"{type(error).__name__}: {error}"[:300]
-        with self.lock:
-            self.live.pop(op, None)
-            tracked = self.vars
-            for v in op.reads:
-                st = tracked.get(v)
-                if st is not None:
-                    st.readers.discard(rec.id)
-            dev = op.device
-            n = self.inflight[dev]
-            n[0] -= 1
-            n[1] -= op.nbytes
-            self.counters.append((rec.t_end, dev, n[0], n[1]))
-            self._add_stat_locked(rec)
-            if self.stopping and not self.live:
-                self._unsubscribe_locked()
-
-    def _add_stat_locked(self, rec: OpRecord) -> None:
-        dt = rec.t_end - rec.t_start
-        s = self.stats.get(rec.full_name)
-        if s is None:
-            self.stats[rec.full_name] = [1, dt, dt, dt]
-        else:
-            s[0] += 1
-            s[1] += dt
-            if dt < s[2]:
-                s[2] = dt
-            if dt > s[3]:
-                s[3] = dt
+        tracked = self.vars
+        for v in op.reads:
+            st = tracked.get(id(v))
+            if st is not None:
+                st.readers.discard(rec.id)
+        rec.t_end = t_end                          # last: marks the record finished
+        self.ended.append(rec)
+        del self.live[op]
+        if self.stopping and not self.live:
+            with self.lock:
+                if self.stopping and not self.live:
+                    self._unsubscribe_locked()
 
     # ------------------------------------------------------------------ queries
     def writer_of(self, var: Any) -> int:
         """Id of the last recorded op that wrote *var* (0 if none)."""
         with self.lock:
-            st = self.vars.get(var)
-            return st.writer if st is not None else 0
+            st = self.vars.get(id(var))
+            return st.writer if st is not None and st.ref() is var else 0
 
-    def snapshot(self) -> tuple[list[OpRecord], list[tuple[float, Any, int, int]],
-                                list[dict[str, Any]]]:
+    def snapshot(self) -> tuple[list[OpRecord], list[dict[str, Any]]]:
         with self.lock:
-            return list(self.records), list(self.counters), list(self.user_events)
+            return list(self.records), list(self.user_events)
 
     def add_user_event(self, event: dict[str, Any]) -> None:
-        with self.lock:
-            self.user_events.append(event)
+        self.user_events.append(event)

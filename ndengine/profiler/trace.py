@@ -14,7 +14,7 @@ import re
 from typing import Any, Iterable
 
 from .kinds import op_kind
-from .recorder import OpRecord
+from .recorder import OpRecord, describe
 
 __all__ = ["build_trace", "FRONT_END", "lane_label"]
 
@@ -97,8 +97,8 @@ def _span_args(r: OpRecord, kind: str, sites: dict[Any, str | None]) -> dict[str
         "id": r.id,
         "device": str(r.device),
         "kind": kind,
-        "inputs": [s for _, _, s in r.inputs if s is not None],
-        "outputs": [s for _, s in r.outputs if s is not None],
+        "inputs": [describe(m) for _, _, m in r.inputs if m is not None],
+        "outputs": [describe(m) for _, m in r.outputs if m is not None],
         "push_to_start_us": round((r.t_start - r.t_push) * 1e6, 3),
         "pushed_by": r.push_thread,
     }
@@ -123,16 +123,16 @@ def _span_args(r: OpRecord, kind: str, sites: dict[Any, str | None]) -> dict[str
     return args
 
 
-def build_trace(records: list[OpRecord], counters: list[tuple[float, Any, int, int]],
-                user_events: list[dict[str, Any]], t0: float, *, spans: bool = True,
+def build_trace(records: list[OpRecord], user_events: list[dict[str, Any]], t0: float, *,
                 api: bool = True, memory: bool = True,
                 other: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The Chrome trace (a dict with ``traceEvents``) of the finished *records*."""
+    """The Chrome trace (a dict with ``traceEvents``) of the finished *records* (the
+    counters count the unfinished ones too)."""
     def us(t: float) -> float:
         return round((t - t0) * 1e6, 3)
 
-    done = [r for r in records if r.t_end is not None] if spans else []
-    lanes = _Lanes([str(r.device) for r in done] + [str(c[1]) for c in counters])
+    done = [r for r in records if r.t_end is not None]
+    lanes = _Lanes([str(r.device) for r in records])
     events: list[dict[str, Any]] = []
     where: dict[int, tuple[int, int, float, float]] = {}   # id -> pid, tid, ts, end
     sites: dict[Any, str | None] = {}
@@ -151,11 +151,10 @@ def build_trace(records: list[OpRecord], counters: list[tuple[float, Any, int, i
                            "ts": us(r.t_push), "pid": ppid, "tid": ptid,
                            "args": {"id": r.id}})
     events.extend(_flows(done, where))
-    events.extend(_counters(counters, lanes, us, memory))
+    events.extend(_counters(records, lanes, us, memory))
     events.extend(_user_events(user_events, lanes, us))
     events.sort(key=lambda e: e["ts"])
-    meta = {"ndengine_ops": len(done), "ndengine_unfinished": len(records) - len(done)
-            if spans else 0}
+    meta = {"ndengine_ops": len(done), "ndengine_unfinished": len(records) - len(done)}
     meta.update(other or {})
     return {"traceEvents": lanes.metadata() + events, "displayTimeUnit": "ms",
             "otherData": meta}
@@ -188,11 +187,25 @@ def _flows(done: list[OpRecord], where: dict[int, tuple[int, int, float, float]]
     return out
 
 
-def _counters(counters: list[tuple[float, Any, int, int]], lanes: _Lanes, us: Any,
-              memory: bool) -> list[dict[str, Any]]:
+def _counters(records: list[OpRecord], lanes: _Lanes, us: Any, memory: bool
+              ) -> list[dict[str, Any]]:
+    """Ops and output bytes in flight (pushed, not finished) per device, at every push
+    and every end."""
+    steps: list[tuple[float, int, str, int, int]] = []
+    for r in records:
+        dev = str(r.device)
+        steps.append((r.t_push, 1, dev, 1, r.nbytes))
+        if r.t_end is not None:
+            steps.append((max(r.t_end, r.t_push), 0, dev, -1, -r.nbytes))
+    steps.sort(key=lambda s: (s[0], s[1]))
+    level: dict[str, list[int]] = {}
     out: list[dict[str, Any]] = []
-    for t, dev, n, nbytes in counters:
-        pid = lanes.process(str(dev))
+    for t, _, dev, dn, db in steps:
+        cur = level.setdefault(dev, [0, 0])
+        cur[0] += dn
+        cur[1] += db
+        n, nbytes = cur
+        pid = lanes.process(dev)
         ts = us(t)
         out.append({"name": "ops in flight", "ph": "C", "ts": ts, "pid": pid, "tid": 0,
                     "args": {"ops": n}})

@@ -21,8 +21,8 @@ def _reset() -> None:
     with rec.lock:
         rec.records = []
         rec.by_id = {}
-        rec.counters = []
         rec.user_events = []
+        rec.ended.clear()
         rec.stats = {}
     prof.config = dict(core.DEFAULT_CONFIG)
     prof._apply()
