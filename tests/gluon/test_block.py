@@ -61,6 +61,37 @@ def test_dense_gradients_match_numpy():
     onp.testing.assert_allclose(d.bias.grad().asnumpy(), mask.sum(0), rtol=1e-5)
 
 
+@pytest.mark.parametrize("flatten,act,use_bias", [(True, "relu", True), (False, None, True),
+                                                  (True, "tanh", False), (False, "relu", False)])
+def test_fully_connected_gradients(flatten, act, use_bias):
+    """Gradients of the fused fully-connected op (input, weight, bias) against NumPy."""
+    d = nn.Dense(3, activation=act, use_bias=use_bias, flatten=flatten, in_units=4 if not
+                 flatten else 8, dtype="float64")
+    d.initialize(init.Normal(0.5))
+    x_np = _x(5, 2, 4, dtype=onp.float64)
+    x = np.array(x_np)
+    x.attach_grad()
+    g_np = _x(*((5, 3) if flatten else (5, 2, 3)), dtype=onp.float64)
+    with autograd.record():
+        y = d(x)
+    y.backward(np.array(g_np))
+    w = d.weight.data().asnumpy()
+    b = d.bias.data().asnumpy() if use_bias else 0.0
+    x2 = x_np.reshape(5, 8) if flatten else x_np.reshape(10, 4)
+    pre = x2 @ w.T + b
+    g2 = g_np.reshape(pre.shape)
+    if act == "relu":
+        g2 = g2 * (pre > 0)
+    elif act == "tanh":
+        g2 = g2 * (1 - onp.tanh(pre) ** 2)
+    onp.testing.assert_allclose(y.asnumpy().reshape(pre.shape), _np_act(act, pre), rtol=1e-10)
+    onp.testing.assert_allclose(x.grad.asnumpy(), (g2 @ w).reshape(x_np.shape), rtol=1e-10)
+    onp.testing.assert_allclose(d.weight.grad().asnumpy(), g2.T @ x2, rtol=1e-10)
+    assert d.weight.grad().asnumpy().flags.c_contiguous
+    if use_bias:
+        onp.testing.assert_allclose(d.bias.grad().asnumpy(), g2.sum(0), rtol=1e-10)
+
+
 def test_dense_errors():
     with pytest.raises(ValueError, match="units"):
         nn.Dense(0)

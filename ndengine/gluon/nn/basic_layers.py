@@ -109,10 +109,17 @@ class Dense(HybridBlock):
         self.weight.shape = (self._units, n)
 
     def hybrid_forward(self, F: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        act = self.act
+        if act is not None and act._act_type == "relu" and type(act) is Activation and \
+                not act._forward_hooks and not act._forward_pre_hooks:
+            # the same math, with ReLU applied in the fully-connected kernel
+            return _ops.fully_connected(x, weight, bias, no_bias=bias is None,
+                                        num_hidden=self._units, flatten=self._flatten,
+                                        act_type="relu")
         out = _ops.fully_connected(x, weight, bias, no_bias=bias is None,
                                    num_hidden=self._units, flatten=self._flatten)
-        if self.act is not None:
-            out = self.act(out)
+        if act is not None:
+            out = act(out)
         return out
 
     def __repr__(self) -> str:
