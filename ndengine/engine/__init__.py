@@ -27,7 +27,7 @@ from .naive import NaiveEngine
 from .threaded import ThreadedEngine, format_site, push_site, site_location
 from .var import Op, Var
 
-__all__ = ["new_var", "push", "wait_for_var", "wait_to_write", "wait_all", "delete_var",
+__all__ = ["new_var", "push", "push_unchecked", "wait_for_var", "wait_to_write", "wait_all", "delete_var",
            "bulk", "statistics", "set_engine", "get_engine", "set_bound", "Var", "Op",
            "HOOKS", "ThreadedEngine", "NaiveEngine", "push_site", "site_location",
            "format_site"]
@@ -83,6 +83,7 @@ def new_var(name: str | None = None) -> Var:
 # The hot entry points are the current engine's bound methods, rebound by set_engine()
 # and after fork, so a call costs no extra Python frame.  Use them as ``engine.push``.
 push = _engine.push
+push_unchecked = _engine.push_unchecked
 wait_for_var = _engine.wait_for_var
 wait_to_write = _engine.wait_to_write
 wait_all = _engine.wait_all
@@ -90,9 +91,10 @@ delete_var = _engine.delete_var
 
 
 def _bind(eng: ThreadedEngine) -> None:
-    global _engine, push, wait_for_var, wait_to_write, wait_all, delete_var
+    global _engine, push, push_unchecked, wait_for_var, wait_to_write, wait_all, delete_var
     _engine = eng
     push = eng.push
+    push_unchecked = eng.push_unchecked
     wait_for_var = eng.wait_for_var
     wait_to_write = eng.wait_to_write
     wait_all = eng.wait_all

@@ -25,8 +25,11 @@ Design notes
   the ready queue and are skipped when popped (lazy deletion).
 * Errors: an op that raises stores an :class:`OpError` on every var it writes; an op
   that reads (or read-writes) a poisoned var is skipped and poisons its writes with the
-  same error.  A sync point on a var raises its error once; ``wait_all`` raises the
-  first error not yet raised anywhere and forgets the rest.
+  same error.  Each error is delivered once: the first sync point that meets it
+  raises it and it stops being pending, so ``wait_all`` (which raises the first
+  error no sync point has raised yet, and forgets the rest) will not raise it again.
+  A failed var keeps its error, though — it has no value — so sync points on it keep
+  raising and readers keep being skipped, until a successful write clears it.
 * Backpressure: each device bounds ops (and output bytes) pushed but not finished.  A
   push past the bound makes the pushing thread help or wait, so a front end racing
   ahead cannot fill memory with pending work.
@@ -158,10 +161,9 @@ class Pool:
         self.window_blocked = False        # a worker parked with ready ops beyond it
 
     def oldest(self) -> Op | None:
-        """Lock held: this pool's oldest unfinished op (done ones are dropped here)."""
+        """Lock held: this pool's oldest unfinished op.  (Invariant: ``order[0]`` is never
+        done — completion pops finished ops off the front at once.)"""
         order = self.order
-        while order and order[0].state == DONE:
-            self.started_bytes -= order.popleft().nbytes
         return order[0] if order else None
 
     def start(self, op: Op) -> None:
@@ -170,38 +172,68 @@ class Pool:
         self.busy += 1
         self.started_bytes += op.nbytes
 
-    def peek_within_window(self) -> Op | None:
-        """Lock held: the next READY op, if it is within the run-ahead window.
+    def allowed(self, op: Op, oldest: Op) -> bool:
+        """Lock held: may READY *op* start, given the pool's oldest unfinished op?
 
         Ops become ready out of push order, so the queue's head may lie beyond the
         window while the op everything waits for sits behind it.  The pool's oldest
         unfinished op is therefore always allowed: all ops pushed before it on this
         pool are done, so if it is not READY it waits only on other pools (whose own
         oldest ops are allowed in turn) or is running.  That keeps the window free of
-        deadlock: the globally oldest unfinished op can always run."""
+        deadlock: the globally oldest unfinished op can always run.  Others must lie
+        within ``window`` ops of it, and the outputs of the ops started ahead of it
+        must stay within ``window_bytes`` (one op may always run ahead, however large,
+        so big independent ops still run in parallel)."""
+        if op is oldest:
+            return True
+        if op.seq - oldest.seq >= self.window:
+            return False
+        ahead = self.started_bytes - (oldest.nbytes if oldest.state == RUNNING else 0)
+        return ahead <= 0 or ahead + op.nbytes <= self.window_bytes
+
+    def peek_within_window(self) -> Op | None:
+        """Lock held: the next READY op the window allows (see :meth:`allowed`), left in
+        place; failing the queue's head, the oldest unfinished op if it is READY."""
         op = self.peek()
         if op is None:
             return None
-        oldest = self.oldest()
-        if oldest is None or op is oldest:
+        order = self.order
+        oldest = order[0] if order else op
+        if self.allowed(op, oldest):
             return op
-        if op.seq - oldest.seq < self.window:
-            # bytes of outputs of ops started ahead of the oldest one (its own excluded);
-            # one op may always run ahead, however large, so big independent ops still
-            # run in parallel
-            ahead = self.started_bytes - (oldest.nbytes if oldest.state == RUNNING else 0)
-            if ahead <= 0 or ahead + op.nbytes <= self.window_bytes:
-                return op
         if oldest.state == READY:
             return oldest
         self.held += 1
         self.window_blocked = True
         return None
 
-    def take_within_window(self) -> Op | None:
+    def take_next(self) -> Op | None:
+        """Lock held: remove, start and return the next READY op the window allows."""
+        fifo = self.fifo
+        if not self.heap:          # the common case, inlined: FIFO head within window
+            while fifo:
+                op = fifo[0]
+                if op.state != READY:
+                    fifo.popleft()          # claimed by a waiting thread meanwhile
+                    continue
+                oldest = self.order[0]
+                if op is not oldest:            # self.allowed(op, oldest), inlined
+                    if op.seq - oldest.seq >= self.window:
+                        break
+                    ahead = self.started_bytes
+                    if oldest.state == RUNNING:
+                        ahead -= oldest.nbytes
+                    if ahead > 0 and ahead + op.nbytes > self.window_bytes:
+                        break
+                fifo.popleft()
+                op.state = RUNNING
+                self.busy += 1
+                self.started_bytes += op.nbytes
+                return op
         op = self.peek_within_window()
         if op is not None:
             self.forget(op)
+            self.start(op)
         return op
 
     def ready_count(self) -> int:
@@ -260,12 +292,14 @@ class ThreadedEngine:
         self._devices_ok: set[Device] = set()
         self._pending = 0
         self._seq = 0
+        # vars holding an error (Var.exc): while 0, ops skip their poison checks
+        self._poisoned = 0
         self._all_done: list[Any] = []
         self._throttle_waiters: list[Any] = []
         self._errors: dict[int, OpError] = {}
         self._shutdown = False
         self._worker_threads: set[int] = set()
-        self.max_pending_ops = env_int("NDENGINE_MAX_PENDING_OPS", default=100_000)
+        self.max_pending_ops = env_int("NDENGINE_MAX_PENDING_OPS", default=4096)
         # Workers start an op only if it was pushed at most this many ops after the
         # oldest unfinished op of its pool: independent producers (the next batches'
         # random inputs, say) cannot run far ahead of their consumers and fill memory.
@@ -329,6 +363,33 @@ class ThreadedEngine:
             return _bulk.add(self, op)
         return self._push_op(op)
 
+    def push_unchecked(self, fn: Callable[[], Any], reads: tuple[Var, ...],
+                       writes: tuple[Var, ...], device: Device, name: str, nbytes: int,
+                       site: Any) -> Op:
+        """:meth:`push` for callers that already guarantee what it checks (the array
+        layer): *reads* and *writes* are tuples of live, distinct Vars with no var in
+        both, *device* a Device; priority 0, not a copy.  It saves about a microsecond
+        per op: the hot path of every array op."""
+        op = Op(fn, reads, writes, (), device, 0, name, False, nbytes, None)
+        op.pushed_at = site
+        if _BULK_ACTIVE[0] and _BULK.depth:
+            return _bulk.add(self, op)
+        pool = self._pools.get(device)
+        if pool is None or nbytes >= _LOCKED_PUSH_BYTES or HOOKS.active or self._inline_all:
+            return self._push_op(op)
+        op.pool = pool                      # _push_op, inlined for the common case
+        inbox = self._inbox
+        inbox.append(op)
+        idle = pool.idle
+        if idle:
+            try:
+                idle.pop().release()
+            except IndexError:
+                pass
+        if pool.pending + len(inbox) > self.max_pending_ops or pool.nbytes > self.max_pending_bytes:
+            self._throttle(pool)
+        return op
+
     def _check_device(self, device: Any) -> None:
         if device.__class__ is not Device:
             raise TypeError(f"push: device must be a Device such as cpu(0), got {device!r}")
@@ -378,21 +439,34 @@ class ThreadedEngine:
         """Lock held: register the inbox's ops, in push order (see :func:`.state.on_push`)."""
         inbox = self._inbox
         popleft = inbox.popleft
+        seq = self._seq
+        n = 0
+        naive = self._inline_all
         while inbox:
             op = popleft()
-            self._seq += 1
-            op.seq = self._seq
+            seq += 1
+            n += 1
+            op.seq = seq
             pool = op.pool
             pool.order.append(op)
-            self._pending += 1
             pool.pending += 1
             pool.pushed += 1
             if op.nbytes:
                 pool.nbytes += op.nbytes
             if on_push(op):
-                self._enqueue(op, pool)
+                if op.priority or naive:
+                    self._enqueue(op, pool)
+                else:                       # _enqueue, inlined
+                    op.state = READY
+                    pool.fifo.append(op)
+                    if pool.idle:
+                        pool.idle.pop().release()
+        self._seq = seq
+        self._pending += n
 
     def _new_pool(self, device: Device, is_copy: bool) -> Pool:
+        if device not in self._devices_ok:
+            self._check_device(device)
         pool = Pool(device, is_copy)
         pool.window = self.run_ahead
         pool.window_bytes = self.run_ahead_bytes
@@ -441,10 +515,8 @@ class ThreadedEngine:
                     self._complete_locked(d, err, skipped)
                 if inbox:
                     self._drain_locked()
-                op = pool.take_within_window()
-                if op is not None:
-                    pool.start(op)
-                else:
+                op = pool.take_next()
+                if op is None:
                     # park; but a push that raced in after the drain above may have seen
                     # no idle worker, so look at the inbox once more after listing us
                     pool.idle.append(wake)
@@ -492,15 +564,16 @@ class ThreadedEngine:
         """Call a claimed op's callable, unless one of its inputs is poisoned.
         Returns ``(error, skipped)``."""
         err: BaseException | None = None
-        for v in op.reads:
-            if v.exc is not None:
-                err = v.exc
-                break
-        else:
-            for v in op.rw:
+        if self._poisoned:
+            for v in op.reads:
                 if v.exc is not None:
                     err = v.exc
                     break
+            else:
+                for v in op.rw:
+                    if v.exc is not None:
+                        err = v.exc
+                        break
         skipped = err is not None
         hooks = HOOKS.active
         if hooks:
@@ -521,11 +594,15 @@ class ThreadedEngine:
     def _complete_locked(self, op: Op, err: BaseException | None, skipped: bool) -> None:
         """Lock held: release *op*'s vars, queue what became ready, wake waiters."""
         if err is None:
-            for v in op.writes:
-                if v.exc is not None:
-                    v.exc = None
+            if self._poisoned:
+                for v in op.writes:
+                    if v.exc is not None:
+                        v.exc = None
+                        self._poisoned -= 1
         else:
             for v in op.writes:
+                if v.exc is None:
+                    self._poisoned += 1
                 v.exc = err
             if not skipped:     # a skipped op passes on an error already counted
                 self._errors[id(err)] = err
@@ -536,11 +613,26 @@ class ThreadedEngine:
         pool = op.pool
         pool.busy -= 1
         pool.pending -= 1
+        order = pool.order
+        if order[0] is op:  # forget finished ops at once (ops run by waiting threads
+            order.popleft()  # never pass through a worker's window check)
+            pool.started_bytes -= op.nbytes
+            while order and order[0].state == DONE:
+                pool.started_bytes -= order.popleft().nbytes
         if op.nbytes:
             pool.nbytes -= op.nbytes
         self._pending -= 1
-        for nxt in ready:
-            self._enqueue(nxt, nxt.pool)
+        if ready:
+            naive = self._inline_all
+            for nxt in ready:
+                npool = nxt.pool
+                if nxt.priority or naive:
+                    self._enqueue(nxt, npool)
+                else:                       # _enqueue, inlined
+                    nxt.state = READY
+                    npool.fifo.append(nxt)
+                    if npool.idle:
+                        npool.idle.pop().release()
         if op.waiters:
             for w in op.waiters:
                 w.release()
@@ -617,16 +709,20 @@ class ThreadedEngine:
             w.acquire()
 
     def _raise_var_error(self, var: Var) -> None:
-        err = var.exc
-        if err is not None:
-            var.exc = None
-            with self._lock:
-                self._errors.pop(id(err), None)
-            raise err
+        """Raise *var*'s error.  It is then no longer pending (``wait_all`` will not
+        raise it again), but the var keeps it: it has no valid value, so every later
+        sync point on it raises it again and ops reading it are skipped, until a
+        successful write gives it a value."""
+        with self._lock:
+            err = var.exc
+            if err is None:
+                return
+            self._errors.pop(id(err), None)
+        raise err
 
     def wait_for_var(self, var: Var) -> None:
         """Block until every write pushed to *var* so far is done (MXNet's WaitForVar);
-        raise the var's stored error, once."""
+        raise the var's stored error (see :meth:`_raise_var_error`)."""
         if var.__class__ is not Var or var.deleted:
             _bad_wait("wait_for_var", var)
         if _BULK_ACTIVE[0] and _BULK.depth:
@@ -700,16 +796,20 @@ class ThreadedEngine:
             w.acquire()
 
     def _throttle(self, pool: Pool) -> None:
-        """Backpressure: too much pending on *pool*; help or wait until below the bound."""
+        """Backpressure: too much pending on *pool*; help or wait until it is down to half
+        the bound (the hysteresis lets the next pushes through without a lock each, so a
+        front end at the bound pays for throttling once per half-bound of ops)."""
         if threading.get_ident() in self._worker_threads:
             return  # an op pushing more work must not wait on its own pool
         lock = self._lock
         counted = False
+        low_ops = self.max_pending_ops // 2
+        low_bytes = self.max_pending_bytes // 2
         while True:
             lock.acquire()
             if self._inbox:
                 self._drain_locked()
-            if pool.pending <= self.max_pending_ops and pool.nbytes <= self.max_pending_bytes:
+            if pool.pending <= low_ops and pool.nbytes <= low_bytes:
                 lock.release()
                 return
             if not counted:

@@ -10,8 +10,8 @@ Var
     ``writer``     the op holding the write grant, or None.
     ``last_write`` the last write pushed that has not completed (what ``wait_to_read``
                    waits for: writes to one var complete in push order).
-    ``exc``        the error of the last write (stored on failure, cleared by a
-                   successful write or once raised at a sync point).
+    ``exc``        the error of the last write (stored on failure, cleared only by a
+                   successful write: a failed var has no value).
 Op
     One pushed callable with its read and write vars, device, priority and name.
     ``wait`` counts the vars not yet granted; the op is READY when it reaches 0.

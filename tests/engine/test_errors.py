@@ -1,4 +1,5 @@
-"""Errors inside ops: poisoning, skipping, raise-once, wait_all, recovery."""
+"""Errors inside ops: poisoning, skipping, delivery (wait_all raises an error no sync
+point has raised yet, once), sticky failure of a var until a successful write, recovery."""
 from __future__ import annotations
 
 import inspect
@@ -42,8 +43,10 @@ def test_error_is_raised_at_the_sync_point_with_name_site_and_cause(eng):
     assert err.pushed_at == f"{__file__}:{line}"
     assert f"test_errors.py:{line}" in str(err)
     assert isinstance(err.__cause__, Boom) and str(err.__cause__) == "kaboom"
-    eng.wait_for_var(x)            # raised once: a second wait does not raise
-    eng.wait_all()                 # ... and wait_all does not raise it again
+    with pytest.raises(OpError) as again:  # x has no value: every sync point on it
+        eng.wait_for_var(x)                 # raises the same error
+    assert again.value is err
+    eng.wait_all()                 # ... but it is delivered: wait_all does not raise it
 
 
 def test_error_poisons_every_var_the_op_writes(eng):
@@ -149,7 +152,12 @@ def test_wait_to_write_raises_the_error_of_a_finished_op(eng):
     eng.drain()
     with pytest.raises(OpError, match="'w'"):
         eng.wait_to_write(x)
+    with pytest.raises(OpError, match="'w'"):    # still failed: nothing wrote x since
+        eng.wait_to_write(x)
+    eng.push(lambda: None, writes=[x], name="fix")  # a successful write gives it a value
     eng.wait_to_write(x)
+    eng.wait_for_var(x)
+    eng.wait_all()
 
 
 @pytest.mark.xfail(strict=True, reason="engine bug: wait_to_write's barrier is a successful "
