@@ -368,8 +368,7 @@ def _unary(opdef: OpDef, a: "NDArray", params: dict | None = None) -> "NDArray":
             job = _partial(_run_np_u, fn, out, a)
     else:
         job = _partial(_run_u, opdef.kernel, _xp(dev), out, a, {})
-    _engine.push(job, (a._var,), (out._var,), dev, 0, opdef.name, False, nb, None,
-                     _site())
+    _engine.push_unchecked(job, (a._var,), (out._var,), dev, opdef.name, nb, _site())
     if _TAPE.recording:
         _tape.record(opdef, (a,), out, {})
     return out
@@ -395,8 +394,8 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
             job = _partial(_run_np_aa_pool, opdef.np_fn, out, a, b, _storage_of(dev))
         else:
             job = _partial(_run_np_aa, opdef.np_fn, out, a, b)
-        _engine.push(job, (a._var, b._var), (out._var,), dev, 0, opdef.name, False, nb,
-                     None, _site())
+        _engine.push_unchecked(job, (a._var, b._var) if a is not b else (a._var,),
+                               (out._var,), dev, opdef.name, nb, _site())
     elif ca is NDArray:
         if cb not in _SCALARS:
             return _binary(opdef, a, _coerce(b, a._device))
@@ -414,8 +413,7 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
                            _scalar(b, cb, r[1], a._dtype), _storage_of(dev))
         else:
             job = _partial(_run_np_as, opdef.np_fn, out, a, _scalar(b, cb, r[1], a._dtype))
-        _engine.push(job, (a._var,), (out._var,), dev, 0, opdef.name, False, nb, None,
-                     _site())
+        _engine.push_unchecked(job, (a._var,), (out._var,), dev, opdef.name, nb, _site())
     else:
         if ca not in _SCALARS:
             return _binary(opdef, _coerce(a, b._device), b)
@@ -433,8 +431,7 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
                            _storage_of(dev))
         else:
             job = _partial(_run_np_sa, opdef.np_fn, out, _scalar(a, ca, r[1], b._dtype), b)
-        _engine.push(job, (b._var,), (out._var,), dev, 0, opdef.name, False, nb, None,
-                     _site())
+        _engine.push_unchecked(job, (b._var,), (out._var,), dev, opdef.name, nb, _site())
     if _TAPE.recording:
         _tape.record(opdef, (a, b), out, {})
     return out
@@ -517,11 +514,11 @@ def _inplace(opdef: OpDef, a: "NDArray", b: Any) -> "NDArray":
         raise ShapeError(f"{opdef.name} (in place): result shape {tuple(shape)} does not match "
                          f"the left operand {a._shape} (inputs: {_fmt((a, b))}; on {a._device})")
     if not _NP.can_cast(dtype, a._dtype, casting="same_kind"):
-        raise TypeError(f"{opdef.name} (in place): cannot cast {dtype} result to {a._dtype} "
-                        f"(inputs: {_fmt((a, b))}; on {a._device})")
+        raise DTypeError(f"{opdef.name} (in place): cannot cast {dtype} result to {a._dtype} "
+                         f"(inputs: {_fmt((a, b))}; on {a._device})")
     kernel = _INPLACE_KERNELS.get(opdef.name)
     if kernel is None:
-        raise TypeError(f"{opdef.name}: no in-place form")
+        raise DTypeError(f"{opdef.name}: no in-place form")
     reads = (a._var, b._var) if bnd else (a._var,)
     _engine.push(_partial(_run_inplace, kernel, _xp(a._device), a, b, bnd), reads,
                  (a._var,), a._device, 0, opdef.name + "_")
@@ -859,6 +856,18 @@ class NDArray:
     def __rshift__(self, o: Any) -> "NDArray":
         return _binary(_op("right_shift"), self, o)
 
+    def __rlshift__(self, o: Any) -> "NDArray":
+        return _binary(_op("left_shift"), o, self)
+
+    def __rrshift__(self, o: Any) -> "NDArray":
+        return _binary(_op("right_shift"), o, self)
+
+    def __divmod__(self, o: Any) -> tuple["NDArray", "NDArray"]:
+        return self.__floordiv__(o), self.__mod__(o)
+
+    def __rdivmod__(self, o: Any) -> tuple["NDArray", "NDArray"]:
+        return self.__rfloordiv__(o), self.__rmod__(o)
+
     def __neg__(self) -> "NDArray":
         return _unary(_op("negative"), self)
 
@@ -923,6 +932,22 @@ class NDArray:
 
     def __ixor__(self, o: Any) -> "NDArray":
         return _inplace(_op("bitwise_xor"), self, o)
+
+    def __ilshift__(self, o: Any) -> "NDArray":
+        return _inplace(_op("left_shift"), self, o)
+
+    def __irshift__(self, o: Any) -> "NDArray":
+        return _inplace(_op("right_shift"), self, o)
+
+    def __imatmul__(self, o: Any) -> "NDArray":
+        """``a @= b``: the product (of a's shape, as NumPy requires) written into a."""
+        r = self.__matmul__(o)
+        if r._shape != self._shape:
+            raise ShapeError(f"matmul (in place): result shape {r._shape} does not match the "
+                             f"left operand {self._shape} (on {self._device})")
+        _check_inplace_autograd(self, "matmul")
+        self[...] = r
+        return self
 
     # -- NumPy interoperability (NEP 13/18), as MXNet's np does --------------------------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:

@@ -33,13 +33,14 @@ def test_creation_defaults_to_float32(call, xp):
     return call(xp)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int64", "uint8",
-                                   "int8", "bool"])
-@pytest.mark.parametrize("name", ["zeros", "ones", "full", "empty", "arange", "eye", "array"])
+CREATION_DTYPES = ["float32", "float64", "float16", "int32", "int64", "uint8", "int8", "bool"]
+
+
+@pytest.mark.parametrize("name,dtype", [
+    (n, d) for n in ["zeros", "ones", "full", "empty", "arange", "eye", "array"]
+    for d in CREATION_DTYPES if not (n == "arange" and d == "bool")])   # NumPy rejects that
 @oracle(dtype_rule=None)
 def test_creation_explicit_dtype(name, dtype, xp):
-    if name == "arange" and dtype == "bool":
-        pytest.skip("NumPy has no boolean arange")
     dt = getattr(xp, dtype if dtype != "bool" else "bool_")
     if name == "zeros":
         return xp.zeros((2, 3), dtype=dt)

@@ -71,24 +71,39 @@ def _binary_input(name, dtype, shape):
     return x
 
 
-@pytest.mark.parametrize("name", ARITH + COMPARE + INTOPS)
-@pytest.mark.parametrize("da,db", [("float32", "float32"), ("int32", "int32"),
-                                   ("float32", "int32"), ("int32", "float64"),
-                                   ("bool", "bool"), ("float16", "float32"),
-                                   ("int64", "int32"), ("uint8", "int32")])
+BOOL_ARITH = {"add", "multiply", "maximum", "minimum", "fmax", "fmin"}
+DTYPE_PAIRS = [("float32", "float32"), ("int32", "int32"), ("float32", "int32"),
+               ("int32", "float64"), ("bool", "bool"), ("float16", "float32"),
+               ("int64", "int32"), ("uint8", "int32")]
+
+
+def _binary_cases():
+    """Every op with every dtype pair NumPy itself accepts for it."""
+    for name in ARITH + COMPARE + INTOPS:
+        for da, db in DTYPE_PAIRS:
+            kinds = onp.dtype(da).kind + onp.dtype(db).kind
+            if name in INTOPS and "f" in kinds:
+                continue
+            if name in ARITH and da == db == "bool" and name not in BOOL_ARITH:
+                continue
+            if name in ("left_shift", "right_shift", "gcd", "lcm") and "b" in kinds:
+                continue
+            yield name, da, db
+
+
+@pytest.mark.parametrize("name,da,db", list(_binary_cases()))
 @oracle(rtol=1e-3, atol=1e-3)
 def test_binary(name, da, db, xp):
-    if name in INTOPS and "f" in (onp.dtype(da).kind + onp.dtype(db).kind):
-        pytest.skip("integer-only op")
-    if name in ARITH and da == db == "bool" and name not in ("add", "multiply", "maximum",
-                                                             "minimum", "fmax", "fmin"):
-        pytest.skip("NumPy itself rejects this op on booleans")
-    if name in ("left_shift", "right_shift", "gcd", "lcm") and "bool" in (da, db):
-        pytest.skip("NumPy itself rejects this op on booleans")
     a = _binary_input(name, da, (2, 3, 4))
     b = _binary_input(name, db, (3, 1))
     with onp.errstate(all="ignore"):
         return with_inputs(getattr(xp, name)(xp.asarray(a), xp.asarray(b)), a, b)
+
+
+@pytest.mark.parametrize("name", ["bitwise_and", "left_shift", "gcd"])
+def test_integer_ops_reject_floats_at_call(name):
+    with pytest.raises(TypeError, match=rf"{name}: only integer and boolean dtypes.*float32"):
+        getattr(mnp, name)(mnp.ones(3), mnp.ones(3, dtype="int32"))
 
 
 OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv,
@@ -120,28 +135,36 @@ def test_operator_broadcasting(op, xp):
     return op(xp.asarray(a), xp.asarray(b))
 
 
-@pytest.mark.parametrize("op", [operator.and_, operator.or_, operator.xor, operator.lshift,
-                                operator.rshift], ids=lambda f: f.__name__)
-@pytest.mark.parametrize("dtype", ["int32", "bool"])
+BITWISE = [operator.and_, operator.or_, operator.xor, operator.lshift, operator.rshift]
+
+
+@pytest.mark.parametrize("op,dtype", [(op, dt) for op in BITWISE for dt in ("int32", "bool")
+                                      if not (dt == "bool" and op in (operator.lshift,
+                                                                      operator.rshift))],
+                         ids=str)
 @oracle()
 def test_bitwise_operators(op, dtype, xp):
-    if dtype == "bool" and op in (operator.lshift, operator.rshift):
-        pytest.skip("NumPy rejects shifts of booleans")
     a = data((3, 4), dtype, positive=True)
     b = data((4,), dtype, positive=True)
     return op(xp.asarray(a), xp.asarray(b))
 
 
-@pytest.mark.parametrize("fn", [operator.neg, operator.pos, abs, operator.invert],
-                         ids=lambda f: f.__name__)
-@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+UNARY_OPERATORS = [(operator.neg, "float32"), (operator.neg, "int32"), (operator.pos, "float32"),
+                   (operator.pos, "int32"), (abs, "float32"), (abs, "int32"),
+                   (operator.invert, "int32"), (operator.invert, "bool")]
+
+
+@pytest.mark.parametrize("fn,dtype", UNARY_OPERATORS, ids=str)
 @oracle()
 def test_unary_operators(fn, dtype, xp):
-    if dtype == "bool" and fn in (operator.neg, operator.pos, abs):
-        pytest.skip("NumPy rejects -bool")
-    if dtype == "float32" and fn is operator.invert:
-        pytest.skip("NumPy rejects ~float")
     return fn(xp.asarray(data((3,), dtype)))
+
+
+def test_unary_operators_reject_what_numpy_rejects():
+    with pytest.raises(TypeError, match=r"negative.*bool"):
+        -mnp.array(onp.array([True, False]))
+    with pytest.raises(TypeError, match=r"bitwise_not.*float32"):
+        ~mnp.ones(2)
 
 
 @pytest.mark.parametrize("op", ["iadd", "isub", "imul", "itruediv", "ifloordiv", "imod",
@@ -268,3 +291,24 @@ def test_mixed_device_operands_rejected():
     with pytest.raises(ValueError, match=r"multiply.*cpu\(0\).*cpu\(1\)"):
         a * b
 
+
+
+@oracle()
+def test_remaining_operators(xp):
+    i = xp.asarray(data((5,), "int32", positive=True))
+    x = xp.asarray(data((3, 3), "float32", positive=True))
+    q, r = divmod(x, 2.0)
+    rq, rr = divmod(7.0, x)
+    sh = 1 << i, 64 >> i
+    a = xp.asarray(data((5,), "int32", positive=True))
+    a <<= 2
+    a >>= 1
+    m = xp.asarray(data((3, 3), "float32"))
+    m @= x
+    return q, r, rq, rr, sh[0], sh[1], a, m
+
+
+def test_in_place_matmul_needs_the_left_shape():
+    a = mnp.ones((2, 3))
+    with pytest.raises(ValueError, match=r"matmul \(in place\).*\(2, 2\).*\(2, 3\)"):
+        a @= mnp.ones((3, 2))
