@@ -530,10 +530,35 @@ register("cumsum", lambda xp, a, axis=None, dtype=None: xp.cumsum(a, axis=axis, 
 
 
 # ----------------------------------------------------------------------------- linalg
+_ENGINE: list[Any] = []
+
+
+def _cpu_ops_running() -> int:
+    """CPU ops running now on any thread (compute and copy pools of non-GPU devices):
+    the BLAS policy's load probe, so that a product running beside an elementwise op
+    or a copy does not take the core that op is using.  Reads the engine's per-pool
+    running counts without its lock (an estimate is enough); 0 if they are missing."""
+    if not _ENGINE:
+        from .. import engine
+
+        _ENGINE.append(engine)
+    eng = _ENGINE[0].get_engine()
+    n = 0
+    for pools in (getattr(eng, "_pools", None), getattr(eng, "_copy_pools", None)):
+        if pools:
+            for pool in list(pools.values()):
+                if pool.device.device_type != "gpu":
+                    n += pool.busy
+    return n
+
+
 def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
     """A BLAS-heavy kernel: on a CPU it runs inside the BLAS thread policy (a lone
     product gets every core, concurrent ones share them; see ndengine.device.blas)."""
     from ..device.blas import BLAS
+
+    if BLAS.load_probe is None:
+        BLAS.load_probe = _cpu_ops_running
 
     def run(xp: Any, *args: Any, **params: Any) -> Any:
         if xp is _onp:

@@ -203,3 +203,28 @@ def test_fresh_process_loads_openblas_with_the_short_spin_and_leaks_no_variable(
     assert got["spin"] == blas_mod.SPIN_TIMEOUT
     assert got["env"] is None
     assert got["cap"] >= 1
+
+
+def test_a_product_beside_a_running_elementwise_op_shares_the_cores() -> None:
+    """The load probe counts every CPU op running, BLAS or not: a product started while
+    an op of another device is running gets cap // 2 threads, alone it gets cap."""
+    started, release = threading.Event(), threading.Event()
+
+    def busy_op() -> None:
+        started.set()
+        assert release.wait(10)
+
+    mx.npx.waitall()
+    assert BLAS.load_probe is not None
+    x = np.ones((16, 16))
+    (x @ x).wait_to_read()
+    assert BLAS.last == BLAS.cap
+    engine.push(busy_op, device=mx.cpu(1), name="busy")
+    try:
+        assert started.wait(10)
+        assert BLAS.load_probe() >= 1
+        (x @ x).wait_to_read()
+        assert BLAS.last == max(1, BLAS.cap // 2)
+    finally:
+        release.set()
+    engine.wait_all()
