@@ -902,28 +902,194 @@ def _as_float(xp: Any, a: Any) -> Any:
     return a if a.dtype.kind in "fc" else a.astype(xp.float32)
 
 
+# Gradients of the np.linalg ops (real inputs), written with the array API so that
+# backward pushes them like any other ops.  Cholesky and eigh/eigvalsh read one
+# triangle of their input (UPLO): their gradient is the symmetric one folded onto that
+# triangle, which is what finite differences of NumPy's own functions give.
+def _mT(x: Any) -> Any:
+    return _np().swapaxes(x, -1, -2)
+
+
+def _tri_mask(a: Any, lower: bool, strict: bool) -> Any:
+    n = a.shape[-1]
+    m = _onp.tril(_onp.ones((n, n)), -1 if strict else 0)
+    if not lower:
+        m = m.T
+    return _np().array(m.astype(a.dtype), ctx=a.device)
+
+
+def _eye_like(a: Any, n: int | None = None) -> Any:
+    return _np().eye(a.shape[-1] if n is None else n, dtype=a.dtype, ctx=a.device)
+
+
+def _fold_symmetric(s: Any, a: Any, uplo: str) -> Any:
+    """The gradient w.r.t. the triangle *uplo* of *a* of a function of the symmetric
+    matrix that triangle describes, given its symmetric gradient *s*: off-diagonal
+    entries stand for two, the diagonal for one."""
+    return s * (_tri_mask(a, uplo.upper() == "L", True) * 2 + _eye_like(a))
+
+
+def _inv_grad(g: Any, out: Any, a: Any):
+    yt = _mT(out)
+    return (-(yt @ g @ yt),)
+
+
+def _det_grad(g: Any, out: Any, a: Any):
+    np = _np()
+    return ((np.expand_dims(np.expand_dims(g * out, -1), -1)) * _mT(np.linalg.inv(a)),)
+
+
+def _slogdet_grad(g: Any, out: Any, a: Any):
+    np = _np()
+    gl = g[1]
+    if gl is None:           # the sign is piecewise constant
+        return (np.zeros(a.shape, dtype=out[1].dtype, ctx=a.device),)
+    return (np.expand_dims(np.expand_dims(gl, -1), -1) * _mT(np.linalg.inv(a)),)
+
+
+def _solve_grad(g: Any, out: Any, a: Any, b: Any):
+    np = _np()
+    vec = len(b.shape) == 1
+    gx = np.expand_dims(g, -1) if vec else g
+    x = np.expand_dims(out, -1) if vec else out
+    gb = np.linalg.solve(_mT(a), gx)
+    ga = unbroadcast(-(gb @ _mT(x)), tuple(a.shape)) if _needs(0) else None
+    if _needs(1):
+        gb = unbroadcast(gb[..., 0] if vec else gb, tuple(b.shape))
+    else:
+        gb = None
+    return ga, gb
+
+
+def _cholesky_grad(g: Any, out: Any, a: Any):
+    np = _np()
+    li = np.linalg.inv(out)
+    p = _mT(out) @ g
+    phi = p * (_tri_mask(a, True, True) + _eye_like(a) * 0.5)
+    s = _mT(li) @ phi @ li
+    return (_fold_symmetric((s + _mT(s)) * 0.5, a, "L"),)
+
+
+def _pinv_grad(g: Any, out: Any, a: Any):
+    m, n = a.shape[-2], a.shape[-1]
+    p, pt, gt = out, _mT(out), _mT(g)
+    return (-(pt @ g @ pt) + (_eye_like(a, m) - a @ p) @ gt @ p @ pt
+            + pt @ p @ gt @ (_eye_like(a, n) - p @ a),)
+
+
+def _svdvals_grad(g: Any, out: Any, a: Any):
+    np = _np()
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    return ((u * np.expand_dims(g, -2)) @ vh,)
+
+
+def _svd_grad(g: Any, out: Any, a: Any, full_matrices: bool = True):
+    """Reduced-SVD gradient (real, distinct singular values).  With full_matrices, the
+    columns of U and rows of Vh beyond min(m, n) are an arbitrary basis; gradients on
+    them are ignored (as PyTorch does)."""
+    np = _np()
+    gu, gs, gvh = g
+    m, n = a.shape[-2], a.shape[-1]
+    k = min(m, n)
+    u, s, vh = out
+    if full_matrices:
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        gu = gu[..., :, :k] if gu is not None else None
+        gvh = gvh[..., :k, :] if gvh is not None else None
+    inner = 0.0
+    if gs is not None:
+        inner = np.expand_dims(gs, -1) * _eye_like(a, k)
+    if gu is None and gvh is None:
+        return ((u * np.expand_dims(gs, -2)) @ vh,)
+    s_row, s_col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+    off = 1 - _eye_like(a, k)
+    f = off / (s_row * s_row - s_col * s_col + _eye_like(a, k))   # 1/(s_j^2 - s_i^2)
+    v = _mT(vh)
+    ga_extra = 0.0
+    if gu is not None:
+        j = _mT(u) @ gu
+        inner = inner + (j - _mT(j)) * s_row * f
+        if m > k:
+            ga_extra = ga_extra + ((gu - u @ j) / s_row) @ vh
+    if gvh is not None:
+        gv = _mT(gvh)
+        kk = _mT(v) @ gv
+        inner = inner + s_col * (kk - _mT(kk)) * f
+        if n > k:
+            ga_extra = ga_extra + u @ _mT((gv - v @ kk) / s_row)
+    return (u @ inner @ vh + ga_extra,)
+
+
+def _eigvalsh_grad(g: Any, out: Any, a: Any, UPLO: str = "L"):
+    np = _np()
+    _, v = np.linalg.eigh(a, UPLO=UPLO)
+    return (_fold_symmetric((v * np.expand_dims(g, -2)) @ _mT(v), a, UPLO),)
+
+
+def _eigh_grad(g: Any, out: Any, a: Any, UPLO: str = "L"):
+    """Real symmetric input with distinct eigenvalues."""
+    np = _np()
+    gw, gv = g
+    w, v = out
+    eye = _eye_like(a)
+    inner = np.expand_dims(gw, -1) * eye if gw is not None else 0.0
+    if gv is not None:
+        diff = np.expand_dims(w, -2) - np.expand_dims(w, -1)         # w_j - w_i
+        inner = inner + (1 - eye) / (diff + eye) * (_mT(v) @ gv)
+    s = v @ inner @ _mT(v)
+    return (_fold_symmetric((s + _mT(s)) * 0.5, a, UPLO),)
+
+
+def _qr_grad(g: Any, out: Any, a: Any, mode: str = "reduced"):
+    """For m >= n (A = QR with square R).  Wide matrices have no gradient here."""
+    np = _np()
+    m, n = a.shape[-2], a.shape[-1]
+    if m < n or (mode == "complete" and m != n):
+        raise NotImplementedError(
+            f"linalg.qr: no gradient for a {m}x{n} input with mode={mode!r} (only m >= n "
+            f"in reduced mode)")
+    gq, gr = g
+    q, r = out
+    mm = 0.0
+    if gr is not None:
+        mm = r @ _mT(gr)
+    if gq is not None:
+        mm = mm - _mT(gq) @ q
+    lower = _tri_mask(r, True, True)
+    if isinstance(mm, float):
+        copyltu = mm
+    else:
+        low = mm * lower
+        copyltu = low + _mT(low) + mm * _eye_like(r)
+    b = (gq if gq is not None else 0.0) + q @ copyltu
+    # B R^{-T}: solve R X^T = B^T
+    return (_mT(np.linalg.solve(r, _mT(b))),)
+
+
 register("inv", _lapack(lambda xp, a: xp.linalg.inv(_as_float(xp, a))),
-         lambda a: (_square("inv", a), _lin_float("inv", a.dtype)))
+         lambda a: (_square("inv", a), _lin_float("inv", a.dtype)), _inv_grad)
 register("det", _lapack(lambda xp, a: xp.linalg.det(_as_float(xp, a))),
-         lambda a: (_square("det", a)[:-2], _lin_float("det", a.dtype)))
+         lambda a: (_square("det", a)[:-2], _lin_float("det", a.dtype)), _det_grad)
 register("slogdet", _lapack(lambda xp, a: tuple(xp.linalg.slogdet(_as_float(xp, a)))),
-         lambda a: [(_square("slogdet", a)[:-2], _lin_float("slogdet", a.dtype))] * 2, nout=-1)
+         lambda a: [(_square("slogdet", a)[:-2], _lin_float("slogdet", a.dtype))] * 2, _slogdet_grad,
+         nout=-1)
 register("solve", _lapack(lambda xp, a, b: xp.linalg.solve(_as_float(xp, a), _as_float(xp, b))),
-         _solve_infer)
+         _solve_infer, _solve_grad)
 register("cholesky", _lapack(lambda xp, a: xp.linalg.cholesky(_as_float(xp, a))),
-         lambda a: (_square("cholesky", a), _lin_float("cholesky", a.dtype)))
+         lambda a: (_square("cholesky", a), _lin_float("cholesky", a.dtype)), _cholesky_grad)
 register("pinv", _lapack(lambda xp, a: xp.linalg.pinv(_as_float(xp, a))),
          lambda a: ((_at_least_2d("pinv", a)[:-2] + (a.shape[-1], a.shape[-2])),
-                    _lin_float("pinv", a.dtype)))
-register("svd", _lapack(_k_svd), _svd_infer, nout=-1)
+                    _lin_float("pinv", a.dtype)), _pinv_grad)
+register("svd", _lapack(_k_svd), _svd_infer, _svd_grad, nout=-1)
 register("svdvals", _lapack(lambda xp, a: xp.linalg.svd(_as_float(xp, a), compute_uv=False)),
-         _svdvals_infer)
+         _svdvals_infer, _svdvals_grad)
 register("qr", _lapack(lambda xp, a, mode="reduced": tuple(xp.linalg.qr(_as_float(xp, a), mode=mode))),
-         _qr_infer, nout=-1)
+         _qr_infer, _qr_grad, nout=-1)
 register("eigh", _lapack(lambda xp, a, UPLO="L": tuple(xp.linalg.eigh(_as_float(xp, a), UPLO=UPLO))),
-         _eigh_infer, nout=-1)
+         _eigh_infer, _eigh_grad, nout=-1)
 register("eigvalsh", _lapack(lambda xp, a, UPLO="L": xp.linalg.eigvalsh(_as_float(xp, a), UPLO=UPLO)),
-         lambda a, UPLO="L": (_square("eigvalsh", a)[:-1], _lin_float("eigvalsh", a.dtype)))
+         lambda a, UPLO="L": (_square("eigvalsh", a)[:-1], _lin_float("eigvalsh", a.dtype)),
+         _eigvalsh_grad)
 register("matrix_rank", _lapack(lambda xp, a: xp.asarray(xp.linalg.matrix_rank(a), dtype=xp.int64)),
          lambda a: (tuple(a.shape)[:-2], int64))
 

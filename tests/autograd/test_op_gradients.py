@@ -38,6 +38,18 @@ def distinct(*shape):
     return (R.permutation(n) * 0.37 - n * 0.15 + R.uniform(-0.05, 0.05, n)).reshape(shape)
 
 
+def well(*shape):
+    """Well-conditioned float64 square matrices (batched): U + 3I."""
+    return U(*shape) + 3 * onp.eye(shape[-1])
+
+
+def spd(*shape):
+    """Symmetric positive definite float64 matrices with well-separated eigenvalues."""
+    a = U(*shape)
+    n = shape[-1]
+    return a @ onp.swapaxes(a, -1, -2) * 0.1 + onp.diag(onp.arange(1.0, n + 1))
+
+
 def I(*vals):
     return onp.array(vals, dtype=onp.int64)
 
@@ -68,6 +80,8 @@ NON_DIFFERENTIABLE = {
     "left_shift", "right_shift", "lcm", "gcd", "all", "any", "argmax", "argmin", "one_hot",
     # creation
     "full", "zeros", "empty", "arange", "linspace", "eye",
+    # integer-valued
+    "matrix_rank",
 }
 
 CASES = {
@@ -193,6 +207,37 @@ CASES = {
                C(lambda a, b: np.einsum("ijk,ik->j", a, b), U(2, 3, 4), U(2, 4)),
                C(lambda a, b: np.einsum("i,j->ij", a, b), U(3), U(4)),
                C(lambda a, b, c: np.einsum("ij,jk,kl->il", a, b, c), U(2, 3), U(3, 4), U(4, 2))],
+    "inv": [C(np.linalg.inv, well(3, 3)), C(np.linalg.inv, well(2, 3, 3))],
+    "det": [C(np.linalg.det, well(3, 3)), C(np.linalg.det, well(2, 3, 3))],
+    "slogdet": [C(lambda a: np.linalg.slogdet(a)[1], well(3, 3)),
+                C(lambda a: np.linalg.slogdet(a)[1], -well(2, 3, 3)),
+                C(lambda a: np.linalg.slogdet(a)[0] + np.linalg.slogdet(a)[1], well(3, 3))],
+    "solve": [C(np.linalg.solve, well(3, 3), U(3, 2)),
+              C(np.linalg.solve, well(3, 3), U(3)),
+              C(np.linalg.solve, well(2, 3, 3), U(3, 2)),
+              C(np.linalg.solve, well(3, 3), U(2, 3, 1))],
+    "cholesky": [C(np.linalg.cholesky, spd(3, 3)), C(np.linalg.cholesky, spd(2, 4, 4))],
+    "pinv": [C(np.linalg.pinv, U(3, 4)), C(np.linalg.pinv, U(4, 2)),
+             C(np.linalg.pinv, well(2, 3, 3))],
+    "svdvals": [C(lambda a: np.linalg.svd(a, compute_uv=False), U(3, 4)),
+                C(lambda a: np.linalg.svd(a, compute_uv=False), U(2, 4, 3))],
+    # singular vectors are defined up to sign: the cases use sign-free functions of them
+    "svd": [C(lambda a: np.linalg.svd(a)[1], U(3, 4)),
+            C(lambda a: np.linalg.svd(a, full_matrices=False)[0] ** 2, U(4, 3)),
+            C(lambda a: np.linalg.svd(a, full_matrices=False)[2] ** 2, U(3, 5)),
+            C(lambda a: np.linalg.svd(a)[0] ** 2, U(3, 3)),
+            C(lambda a: (lambda u, s, vh: (u * s[None, :]) @ vh)(*np.linalg.svd(
+                a, full_matrices=False)), U(4, 3)),
+            C(lambda a: np.linalg.svd(a)[2][..., :3, :] ** 2, U(2, 3, 5))],
+    "eigvalsh": [C(np.linalg.eigvalsh, spd(4, 4)),
+                 C(lambda a: np.linalg.eigvalsh(a, UPLO="U"), spd(2, 3, 3))],
+    "eigh": [C(lambda a: np.linalg.eigh(a)[0], spd(4, 4)),
+             C(lambda a: np.linalg.eigh(a)[1] ** 2, spd(4, 4)),
+             C(lambda a: np.linalg.eigh(a, UPLO="U")[1] ** 2, spd(2, 3, 3))],
+    "qr": [C(lambda a: np.linalg.qr(a)[0], U(4, 3)),
+           C(lambda a: np.linalg.qr(a)[1], U(4, 3)),
+           C(lambda a: np.linalg.qr(a)[0] @ np.linalg.qr(a)[1], U(3, 3)),
+           C(lambda a: np.linalg.qr(a)[1], U(2, 4, 4))],
     "norm": [C(lambda a: np.linalg.norm(a), U(3, 4)),
              C(lambda a: np.linalg.norm(a, axis=1), U(3, 4)),
              C(lambda a: np.linalg.norm(a, axis=0, keepdims=True), U(3, 4)),
@@ -313,3 +358,14 @@ def _check_dropout(fn, inputs):
     mask = out / inputs[0]
     onp.testing.assert_allclose(x.grad.asnumpy(), mask, rtol=1e-12)
     assert set(onp.round(onp.unique(mask), 12)) <= {0.0, 2.0}
+
+
+def test_wide_qr_has_no_gradient_and_says_so():
+    from ndengine import autograd
+
+    x = np.array(U(3, 4))
+    x.attach_grad()
+    with autograd.record():
+        q, r = np.linalg.qr(x)
+    with pytest.raises(NotImplementedError, match=r"linalg.qr: no gradient for a 3x4 input"):
+        r.backward()
