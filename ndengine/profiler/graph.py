@@ -43,7 +43,7 @@ class DepGraph:
         if key not in self.nodes:
             label = rec.full_name
             if rec.consts:
-                label += " (" + ", ".join(repr(c) for c in rec.consts[:3]) + ")"
+                label += " (" + ", ".join(_const(c) for c in rec.consts[:3]) + ")"
             self.nodes[key] = {"type": "op", "label": label, "op": rec.full_name,
                                "kind": op_kind(rec.name, rec.copy), "id": rec.id,
                                "device": str(rec.device)}
@@ -122,6 +122,11 @@ class DepGraph:
         r = subprocess.run([dot, "-Tsvg"], input=self.to_dot(), text=True,
                            capture_output=True, timeout=60)
         return r.stdout if r.returncode == 0 else None
+
+
+def _const(c: Any) -> str:
+    """A scalar operand as written in code: 2 for 2.0, 0.5, True."""
+    return f"{c:g}" if isinstance(c, float) else repr(c)
 
 
 def _dot_str(s: Any) -> str:

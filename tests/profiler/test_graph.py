@@ -45,7 +45,7 @@ def test_seed_asyncgraph_nodes_and_edges(prof):
     kinds = {n["type"] for n in g.nodes.values()}
     assert kinds == {"array", "op"}
     add = next(n for n in g.nodes.values() if n.get("op") == "add")
-    assert add["label"] == "add (2.0)"             # the scalar operand is shown
+    assert add["label"] == "add (2)"               # the scalar operand is shown
 
 
 def test_seed_graph_as_dot(prof):
@@ -53,7 +53,7 @@ def test_seed_graph_as_dot(prof):
     dot = g.to_dot()
     assert dot.startswith("digraph ndengine {") and dot.rstrip().endswith("}")
     assert dot.count("->") == 4
-    for label in ('"x"', '"y"', '"z"', '"multiply"', '"add (2.0)"'):
+    for label in ('"x"', '"y"', '"z"', '"multiply"', '"add (2)"'):
         assert f"label={label}" in dot
 
 
