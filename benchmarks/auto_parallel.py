@@ -1,0 +1,294 @@
+"""The "Automatic Parallelism" chapter, with CPU devices standing in for its two GPUs.
+
+(a) two devices   ``run(x) = [np.sin(x).dot(x) for _ in range(200)]`` with x of 200x200
+                  float32 on cpu(0) and on cpu(1): each alone, both together, next to
+                  NumPy running both workloads one after the other.
+                  Goals: together <= 0.6 x NumPy sequential; (alone + alone) / together
+                  >= 1.7.  Real MXNet 1.9.1 on its cpu(0)/cpu(1) for reference.
+(b) compute+copy  ``y = run(x)`` on cpu(1) (the GPU stand-in), ``[v.copyto(cpu(0)) for v
+                  in y]``: run, copy, run-and-copy.  Goal: (run + copy) / run_and_copy
+                  >= 0.9 x (run + copy) / max(run, copy).
+(c) small ops     many small independent ops on one device, pushed all at once, against
+                  the same ops each waited for (in sequence) and against NumPy.
+(d) BLAS policy   a chain of dependent products on one device (each needs the one
+                  before), and (a) again, under the adaptive BLAS policy and under the
+                  old static budget (one BLAS thread per kernel on 2 cores).
+
+Every ndengine measurement runs in a fresh process with its configuration in the
+environment (``NDENGINE_CPU_WORKERS``, ``NDENGINE_BLAS_THREADS``), so variants do not
+share thread pools.  Times are medians of interleaved repetitions.
+
+    python benchmarks/auto_parallel.py [--quick] [--json OUT]
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness  # noqa: E402
+
+BENCH = "auto_parallel"
+HERE = Path(__file__).resolve().parent
+
+
+# --------------------------------------------------------------------------- in-process parts
+def _interleaved(fns: dict[str, Any], repeat: int, warmup: int = 1) -> dict[str, float]:
+    """Median seconds of each function, the functions taking turns in every round."""
+    for _ in range(warmup):
+        for f in fns.values():
+            f()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, f in fns.items():
+            t = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def measure_two_devices(n: int, size: int, repeat: int) -> dict[str, float]:
+    """(a) in this process: cpu(0) alone, cpu(1) alone, both together."""
+    import ndengine as mx
+    from ndengine import np, npx
+
+    x0 = np.random.uniform(size=(size, size), device=mx.cpu(0))
+    x1 = np.random.uniform(size=(size, size), device=mx.cpu(1))
+
+    def run(x: Any) -> list:
+        return [np.sin(x).dot(x) for _ in range(n)]
+
+    def alone0() -> None:
+        run(x0)
+        npx.waitall()
+
+    def alone1() -> None:
+        run(x1)
+        npx.waitall()
+
+    def both() -> None:
+        run(x0)
+        run(x1)
+        npx.waitall()
+
+    r = _interleaved({"alone0": alone0, "alone1": alone1, "both": both}, repeat)
+    r["blas"] = {k: v for k, v in mx.device.blas_info().items()
+                 if k in ("policy", "cap", "chosen", "peak_in_flight")}
+    return r
+
+
+def measure_compute_copy(n: int, size: int, repeat: int) -> dict[str, float]:
+    """(b): run on cpu(1), copy to cpu(0); run, copy, run and copy."""
+    import ndengine as mx
+    from ndengine import np, npx
+
+    gpu, cpu = mx.cpu(1), mx.cpu(0)
+    x = np.random.uniform(size=(size, size), device=gpu)
+
+    def run(x: Any) -> list:
+        return [np.sin(x).dot(x) for _ in range(n)]
+
+    def copy_to_cpu(ys: list) -> list:
+        return [y.copyto(cpu) for y in ys]
+
+    ready = run(x)
+    npx.waitall()
+
+    def run_only() -> None:
+        run(x)
+        npx.waitall()
+
+    def copy_only() -> None:
+        copy_to_cpu(ready)
+        npx.waitall()
+
+    def run_and_copy() -> None:
+        copy_to_cpu(run(x))
+        npx.waitall()
+
+    return _interleaved({"run": run_only, "copy": copy_only, "run_and_copy": run_and_copy},
+                        repeat)
+
+
+def measure_small_ops(n: int, size: int, repeat: int) -> dict[str, float]:
+    """(c): n small independent ops on cpu(0), pushed at once vs each waited for."""
+    import numpy as onp
+
+    import ndengine as mx
+    from ndengine import np, npx
+
+    xs = [np.random.uniform(size=(size, size), device=mx.cpu(0)) for _ in range(8)]
+    nxs = [x.asnumpy() for x in xs]
+
+    def parallel() -> None:
+        for i in range(n):
+            np.tanh(xs[i & 7])
+        npx.waitall()
+
+    def sequence() -> None:
+        for i in range(n):
+            np.tanh(xs[i & 7]).wait_to_read()
+
+    def numpy() -> None:
+        for i in range(n):
+            onp.tanh(nxs[i & 7])
+
+    return _interleaved({"parallel": parallel, "sequence": sequence, "numpy": numpy}, repeat)
+
+
+def measure_chain(n: int, size: int, repeat: int) -> dict[str, float]:
+    """(d): y = y @ w, n times (each product needs the one before), on cpu(0) and in NumPy."""
+    import numpy as onp
+
+    import ndengine as mx
+    from ndengine import np, npx
+
+    rng = onp.random.default_rng(0)
+    w_np = (rng.standard_normal((size, size)) / onp.sqrt(size)).astype(onp.float32)
+    w = np.array(w_np, device=mx.cpu(0))
+
+    def nd() -> None:
+        y = w
+        for _ in range(n):
+            y = np.matmul(y, w)
+        npx.waitall()
+
+    def numpy() -> None:
+        y = w_np
+        for _ in range(n):
+            y = y @ w_np
+
+    r = _interleaved({"ndengine": nd, "numpy": numpy}, repeat)
+    r["blas"] = {k: v for k, v in mx.device.blas_info().items()
+                 if k in ("policy", "cap", "chosen")}
+    return r
+
+
+def measure_numpy_two(n: int, size: int, repeat: int) -> dict[str, float]:
+    """NumPy running both workloads of (a) one after the other."""
+    import numpy as onp
+
+    rng = onp.random.default_rng(0)
+    x0 = rng.uniform(size=(size, size)).astype(onp.float32)
+    x1 = rng.uniform(size=(size, size)).astype(onp.float32)
+
+    def seq() -> None:
+        [onp.sin(x0).dot(x0) for _ in range(n)]
+        [onp.sin(x1).dot(x1) for _ in range(n)]
+
+    return _interleaved({"sequential": seq}, repeat)
+
+
+# --------------------------------------------------------------------------- subprocesses
+def _in_process(func: str, env: dict[str, str], **kw: Any) -> dict[str, Any]:
+    """Run measure_<func>(**kw) in a fresh interpreter with *env* set."""
+    code = f"""
+import os, json, sys
+os.environ.update({env!r})
+sys.path.insert(0, {str(HERE)!r})
+import auto_parallel as ap
+print(json.dumps(ap.measure_{func}(**{kw!r})))
+"""
+    return _harness.run_python(code)
+
+
+def _peer_two_devices(n: int, size: int, repeat: int) -> dict[str, Any] | None:
+    code = _harness.PEER_TIMER + f"""
+import mxnet as mx
+from mxnet import np, npx
+npx.set_np()
+x0 = np.random.uniform(size=({size}, {size}), ctx=mx.cpu(0))
+x1 = np.random.uniform(size=({size}, {size}), ctx=mx.cpu(1))
+def run(x):
+    return [np.sin(x).dot(x) for _ in range({n})]
+def a0():
+    run(x0); npx.waitall()
+def a1():
+    run(x1); npx.waitall()
+def both():
+    run(x0); run(x1); npx.waitall()
+ts = {{"alone0": [], "alone1": [], "both": []}}
+for f in (a0, a1, both):
+    f()
+for _ in range({repeat}):
+    for k, f in (("alone0", a0), ("alone1", a1), ("both", both)):
+        t = time.perf_counter(); f(); ts[k].append(time.perf_counter() - t)
+print(json.dumps({{k: statistics.median(v) for k, v in ts.items()}}))
+"""
+    try:
+        return _harness.run_peer("mxnet", code)
+    except Exception as e:   # a broken peer must not lose ndengine's figures
+        print(f"mxnet peer failed: {e}", file=sys.stderr)
+        return None
+
+
+# --------------------------------------------------------------------------- the rows
+def _two_device_rows(case: str, r: dict[str, Any], numpy_seq: float, impl: str,
+                     **extra: Any) -> list[dict]:
+    alone = r["alone0"] + r["alone1"]
+    both = r["both"]
+    ratios = {"alone_sum_over_together": round(alone / both, 2),
+              "together_over_numpy_seq": round(both / numpy_seq, 2)}
+    return [
+        _harness.row(BENCH, f"{case}: cpu(0) alone", impl, r["alone0"], **extra),
+        _harness.row(BENCH, f"{case}: cpu(1) alone", impl, r["alone1"], **extra),
+        _harness.row(BENCH, f"{case}: both together", impl, both, **ratios, **extra),
+    ]
+
+
+def run(quick: bool = False) -> list[dict]:
+    n, size, rep = (50, 200, 3) if quick else (200, 200, 9)
+    rows: list[dict] = []
+
+    # (a) two devices ------------------------------------------------------------------
+    npseq = measure_numpy_two(n, size, rep)["sequential"]
+    rows.append(_harness.row(BENCH, "a: both, sequential", "numpy", npseq))
+    variants = [("adaptive BLAS, 1 worker/device", {"NDENGINE_CPU_WORKERS": "1"}),
+                ("adaptive BLAS, 2 workers/device", {"NDENGINE_CPU_WORKERS": "2"}),
+                ("static 1 BLAS thread, 2 workers", {"NDENGINE_CPU_WORKERS": "2",
+                                                     "NDENGINE_BLAS_THREADS": "1"})]
+    for label, env in variants:
+        r = _in_process("two_devices", env, n=n, size=size, repeat=rep)
+        rows += _two_device_rows("a", r, npseq, "ndengine", config=label.replace(" ", "_"))
+    peer = _peer_two_devices(n, size, rep)
+    if peer is not None:
+        rows += _two_device_rows("a", peer, npseq, "mxnet")
+
+    # (b) compute and copy -------------------------------------------------------------
+    r = _in_process("compute_copy", {}, n=n, size=size, repeat=rep)
+    ideal = (r["run"] + r["copy"]) / max(r["run"], r["copy"])
+    got = (r["run"] + r["copy"]) / r["run_and_copy"]
+    rows += [_harness.row(BENCH, "b: run on cpu(1)", "ndengine", r["run"]),
+             _harness.row(BENCH, "b: copy to cpu(0)", "ndengine", r["copy"]),
+             _harness.row(BENCH, "b: run and copy", "ndengine", r["run_and_copy"],
+                          overlap=round(got, 3), ideal=round(ideal, 3),
+                          overlap_over_ideal=round(got / ideal, 3))]
+
+    # (c) small independent ops ----------------------------------------------------------
+    r = _in_process("small_ops", {}, n=2000 if quick else 10000, size=100, repeat=rep)
+    rows += [_harness.row(BENCH, "c: 100x100 tanh, in sequence", "ndengine", r["sequence"]),
+             _harness.row(BENCH, "c: 100x100 tanh, all pushed", "ndengine", r["parallel"],
+                          speedup=round(r["sequence"] / r["parallel"], 2)),
+             _harness.row(BENCH, "c: 100x100 tanh", "numpy", r["numpy"])]
+
+    # (d) dependent products -------------------------------------------------------------
+    for csize, cn in ((256, 200), (1024, 10)):
+        if quick:
+            cn = max(2, cn // 5)
+        case = f"d: chain {csize}x{csize} x{cn}"
+        for label, env in (("adaptive", {}), ("static_1_thread", {"NDENGINE_BLAS_THREADS": "1"})):
+            r = _in_process("chain", env, n=cn, size=csize, repeat=rep)
+            if label == "adaptive":
+                rows.append(_harness.row(BENCH, case, "numpy", r["numpy"]))
+            rows.append(_harness.row(BENCH, case, "ndengine", r["ndengine"], config=label,
+                                     numpy_same_process=round(r["numpy"], 4)))
+    return rows
+
+
+if __name__ == "__main__":
+    _harness.main(run, __doc__)
