@@ -5,7 +5,10 @@ pushes of this thread are buffered and handed to the engine as one fused op (uni
 the reads and writes; the callables run in push order), each time *n* have gathered,
 the device changes, a sync point is reached in this thread, or the block ends.
 A failure inside a fused op poisons every var the fused op writes, and is reported
-with the name and push site of the sub-op that raised.
+with the name and push site of the sub-op that raised; a failed var read from outside
+the block skips the whole fused op (with separate pushes, only its readers).  The
+buffered ops go to the engine they were pushed to, whichever engine is current when
+the block ends.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ class _State(threading.local):
     depth = 0          # nesting of bulk blocks in this thread
     size = 0           # current bulk size
     ops: list[Op]
+    engine: Any = None  # the engine the buffered ops were pushed to
 
     def __init__(self) -> None:
         self.ops = []
@@ -49,11 +53,20 @@ def _fuse(ops: list[Op]) -> Op:
                     pass
                 raise
 
+    # The fused op reads what its sub-ops read from outside the block: a var a sub-op
+    # reads after an earlier sub-op wrote it is produced inside (as with separate
+    # pushes, an old failure of that var does not skip its readers).
     reads: list[Any] = []
     writes: list[Any] = []
+    written: set[Any] = set()
     for o in ops:
-        reads.extend(o.reads)
-        reads.extend(o.rw)
+        for v in o.reads:
+            if v not in written:
+                reads.append(v)
+        for v in o.rw:
+            if v not in written:
+                reads.append(v)
+        written.update(o.writes)
         writes.extend(o.writes)
     r, w, rw = normalize(reads, writes)
     first = ops[0]
@@ -66,19 +79,26 @@ def _fuse(ops: list[Op]) -> Op:
     return op
 
 
-def flush(engine: Any) -> None:
+def flush(engine: Any = None) -> None:
+    """Hand this thread's buffered ops, fused, to the engine they were pushed to (the
+    argument is the caller's engine, used only when none is recorded)."""
     ops = STATE.ops
     if not ops:
         return
+    owner = STATE.engine or engine
     STATE.ops = []
-    engine._push_op(ops[0] if len(ops) == 1 else _fuse(ops))
+    STATE.engine = None
+    owner._push_op(ops[0] if len(ops) == 1 else _fuse(ops))
 
 
 def add(engine: Any, op: Op) -> Op:
     ops = STATE.ops
-    if ops and (ops[0].device is not op.device or ops[0].copy != op.copy):
+    if ops and (ops[0].device is not op.device or ops[0].copy != op.copy
+                or STATE.engine is not engine):
         flush(engine)
         ops = STATE.ops
+    if not ops:
+        STATE.engine = engine
     ops.append(op)
     if len(ops) >= STATE.size:
         flush(engine)

@@ -126,6 +126,20 @@ def _bad_vars(arg: str, vs: tuple[Any, ...]) -> None:
             raise ValueError(f"push: {arg}[{i}] ({v!r}) was deleted")
 
 
+def _bad_sequences(reads: Any, writes: Any) -> None:
+    """*reads* or *writes* is not a sequence of Vars (normalize could not take it)."""
+    for arg, vs in (("reads", reads), ("writes", writes)):
+        if vs.__class__ is Var:
+            raise TypeError(f"push: {arg} must be a sequence of Vars, got a single Var "
+                            f"(write {arg}=[v])")
+        try:
+            vs = tuple(vs)
+        except TypeError:
+            raise TypeError(f"push: {arg} must be a sequence of Vars, got "
+                            f"{type(vs).__name__}") from None
+        _bad_vars(arg, vs)
+
+
 def _bad_wait(fname: str, var: Any) -> None:
     if var.__class__ is not Var:
         raise TypeError(f"{fname}: expected a Var, got {type(var).__name__}")
@@ -323,6 +337,8 @@ class ThreadedEngine:
         if var.deleted:
             raise ValueError(f"delete_var: {var!r} was already deleted")
         var.deleted = True
+        if _BULK_ACTIVE[0] and _BULK.depth:
+            _bulk.flush(self)   # the deletion follows the ops buffered before it
         self._push_op(Op(on_delete or _noop, (), (var,), (), current_device(), 0,
                          "delete_var"))
 
@@ -340,7 +356,11 @@ class ThreadedEngine:
                 and (not reads or (len(reads) == 1 and reads[0] is not writes[0]))):
             rw = ()          # the common case: nothing to deduplicate
         else:
-            reads, writes, rw = normalize(reads, writes)
+            try:
+                reads, writes, rw = normalize(reads, writes)
+            except TypeError:
+                _bad_sequences(reads, writes)
+                raise
         for v in reads:
             if v.__class__ is not Var or v.deleted:
                 _bad_vars("reads", reads)
@@ -349,6 +369,8 @@ class ThreadedEngine:
                 _bad_vars("writes", writes)
         if device is None:
             device = current_device()
+        elif device.__class__ is not Device:
+            self._check_device(device)      # raises, naming the argument
         if device not in self._devices_ok:
             self._check_device(device)
         if priority.__class__ is not int:
@@ -749,7 +771,9 @@ class ThreadedEngine:
             with self._lock:
                 self._drain_locked()
         if not var.idle:
-            barrier = Op(_noop, (), (var,), (), current_device(), 0, "wait_to_write")
+            # a read-write of the var: it waits for every read and write, and (being
+            # skipped when the var has failed) leaves the var's error in place
+            barrier = Op(_noop, (), (var,), (var,), current_device(), 0, "wait_to_write")
             self._push_op(barrier)
             self._wait_op(barrier)
         if var.exc is not None:

@@ -116,17 +116,12 @@ def test_bound_must_be_positive(eng):
         eng.set_bound(max_pending_bytes=0)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a single Var passed as reads/writes "
-                   "(not a sequence) fails inside normalize with \"'Var' object is not "
-                   "iterable\", which does not name the argument")
 def test_single_var_instead_of_a_sequence_names_the_argument(eng):
     v = eng.new_var()
     with pytest.raises(TypeError, match=r"reads"):
         eng.push(noop, reads=v, writes=[eng.new_var()])
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: an unhashable device fails with "
-                   "\"unhashable type: 'list'\", which does not name the argument")
 def test_unhashable_device_names_the_argument(eng):
     with pytest.raises(TypeError, match=r"device"):
         eng.push(noop, writes=[eng.new_var()], device=[cpu(0)])

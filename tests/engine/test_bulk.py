@@ -115,8 +115,6 @@ def test_bulk_size_must_be_a_positive_int():
                 pass
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: delete_var inside a bulk block bypasses "
-                   "the bulk buffer, so the deletion runs before earlier buffered ops")
 def test_delete_var_inside_a_bulk_runs_after_the_ops_pushed_before_it():
     v = engine.new_var("v")
     log = []
@@ -127,9 +125,6 @@ def test_delete_var_inside_a_bulk_runs_after_the_ops_pushed_before_it():
     assert log == ["write", "delete"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a fused op counts a var written then read "
-                   "inside the bulk as read-write, so an earlier poison skips the whole bulk "
-                   "instead of being cleared by the sub-op that overwrites the var")
 def test_bulk_gives_the_same_error_semantics_as_separate_pushes():
     v, w = engine.new_var("v"), engine.new_var("w")
 
@@ -152,8 +147,6 @@ def test_bulk_gives_the_same_error_semantics_as_separate_pushes():
     assert log == ["overwrite v", "read v"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: ops pushed to a non-global engine inside "
-                   "engine.bulk() are flushed into the global engine when the block ends")
 def test_bulk_with_an_engine_instance_keeps_its_ops_on_that_engine(make_engine):
     eng = make_engine("threaded", workers=1)
     v = eng.new_var("v")
