@@ -1,10 +1,11 @@
-"""Errors and environment flags shared by every layer.
+"""Errors, environment flags and per-thread state shared by every layer.
 
 Nothing here imports from the rest of ndengine.
 """
 from __future__ import annotations
 
 import os
+import threading
 
 __all__ = [
     "MXNetError",
@@ -12,7 +13,12 @@ __all__ = [
     "EngineInternalError",
     "env_int",
     "env_str",
+    "ThreadState",
 ]
+
+# Base class for per-thread state of the layers that run no threads of their own (the
+# autograd tape, gluon's name scopes): each front-end thread sees its own, as in MXNet.
+ThreadState = threading.local
 
 
 class MXNetError(RuntimeError):

@@ -69,11 +69,7 @@ ALLOWED_LAZY = {
 }
 
 # (rule, file relative to ndengine/) -> reason: violations found, reported, kept visible.
-KNOWN_VIOLATIONS = {
-    ("threads", "gluon/block.py"):
-        "gluon/block.py imports threading for thread-local name scopes (_NameCounter, "
-        "_BlockScope._current); the thread-local state belongs below gluon",
-}
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}
 
 THREAD_MODULES = {"threading", "_thread", "concurrent", "concurrent.futures"}
 ENGINE_INTERNALS = {"ndengine.engine.threaded", "ndengine.engine.state", "ndengine.engine.var",

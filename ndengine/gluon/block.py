@@ -24,7 +24,6 @@ uses (``'0.weight'``, ``'dense0.bias'``...), whatever the file's extension.
 from __future__ import annotations
 
 import re
-import threading
 import warnings
 from collections import OrderedDict
 from typing import Any, Callable
@@ -32,6 +31,7 @@ from typing import Any, Callable
 import numpy as _onp
 
 from .. import npx as _npx
+from ..base import ThreadState
 from .. import numpy as _np
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 
@@ -39,7 +39,7 @@ __all__ = ["Block", "HybridBlock", "SymbolBlock", "save_arrays", "load_arrays", 
 
 
 # ----------------------------------------------------------------------------- naming
-class _NameCounter(threading.local):
+class _NameCounter(ThreadState):
     """Global per-hint counters for blocks created outside any name_scope."""
 
     def __init__(self) -> None:
@@ -58,7 +58,7 @@ class _BlockScope:
     """The scope of ``with block.name_scope():``: children created inside get the
     block's prefix and a counter local to it."""
 
-    _current = threading.local()
+    _current = ThreadState()
 
     def __init__(self, block: "Block") -> None:
         self._block = block
