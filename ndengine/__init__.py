@@ -45,9 +45,15 @@ def empty_cache(device: Device | None = None) -> int:
     return sum(_st.storage_of(d).empty_cache() for d in devs)
 
 
+from .device.blas import BLAS as _BLAS  # noqa: E402
+
+
 def waitall() -> None:
     """Wait for all pushed work to finish (``mxnet.nd.waitall``)."""
-    engine.wait_all()
+    try:
+        engine.wait_all()
+    finally:
+        _BLAS.settle()      # plain NumPy after waitall gets the BLAS threads it would
 
 
 numpy = np

@@ -38,9 +38,15 @@ def is_np_shape() -> bool:
     return True
 
 
+from .device.blas import BLAS as _BLAS  # noqa: E402
+
+
 def waitall() -> None:
     """Wait for all pushed work; raise the first error no sync point has raised yet."""
-    _engine.wait_all()
+    try:
+        _engine.wait_all()
+    finally:
+        _BLAS.settle()      # plain NumPy after waitall gets the BLAS threads it would
 
 
 def current_context() -> Device:

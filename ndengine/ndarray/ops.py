@@ -534,10 +534,16 @@ _ENGINE: list[Any] = []
 
 
 def _cpu_ops_running() -> int:
-    """CPU ops running now on any thread (compute and copy pools of non-GPU devices):
-    the BLAS policy's load probe, so that a product running beside an elementwise op
-    or a copy does not take the core that op is using.  Reads the engine's per-pool
-    running counts without its lock (an estimate is enough); 0 if they are missing."""
+    """CPU ops running now (on workers or on waiting threads that help), plus those
+    ready to run on idle workers, over every pool (compute and copy) of the non-GPU
+    devices: the BLAS policy's load probe.  A product running beside an elementwise op, a copy, or another
+    device's queue of ready work does not take the cores that work is about to use (a
+    product that grabbed both cores while another device had work waiting left that
+    device's worker spinning against OpenBLAS's threads: two devices together ran
+    slower than NumPy doing both in sequence).  A lone chain of products (nothing else
+    ready) still gets every core.  Reads the engine's counters without its lock (an
+    estimate is enough; the ready queues may hold a few claimed entries); 0 if they are
+    missing."""
     if not _ENGINE:
         from .. import engine
 
@@ -548,7 +554,7 @@ def _cpu_ops_running() -> int:
         if pools:
             for pool in list(pools.values()):
                 if pool.device.device_type != "gpu":
-                    n += pool.busy
+                    n += min(pool.busy + len(pool.fifo) + len(pool.heap), pool.nworkers)
     return n
 
 

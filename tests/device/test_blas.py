@@ -145,11 +145,13 @@ def test_kernels_on_two_devices_through_the_engine() -> None:
     mx.npx.waitall()
     cap = BLAS.cap
     engine.push(op_a, device=mx.cpu(0), name="blas-a")
+    assert a_in.wait(10)       # op_a entered alone (op_b, pushed later, was not running)
     engine.push(op_b, device=mx.cpu(1), name="blas-b")
     engine.wait_all()
     assert got["a"] == cap
     assert got["b"] == max(1, cap // 2) == got["applied_inside"]
     assert BLAS.in_flight == 0
+    mx.npx.waitall()    # the last kernel may have left while the other op was finishing
     assert BLAS.applied == cap          # back to what plain NumPy would use
 
 
@@ -171,7 +173,7 @@ def test_the_library_sees_the_count_chosen() -> None:
         pytest.fail(f"threadpoolctl found no BLAS library: {info}")
     with BLAS as t:
         libs = [d for d in threadpoolctl.threadpool_info() if d.get("user_api") == "blas"]
-        assert all(d["num_threads"] == t for d in libs), libs
+        assert all(d["num_threads"] == t for d in libs), (t, BLAS.applied, BLAS.in_flight, libs)
 
 
 def test_set_blas_threads_validates_and_restores() -> None:
