@@ -576,6 +576,9 @@ class ThreadedEngine:
         for p in self._pools.values():
             if p.device.device_type == "cpu":
                 n += p.busy
+        for p in self._copy_pools.values():
+            if p.device.device_type == "cpu":
+                n += p.busy
         return n < self._ncores
 
     def _claim(self, op: Op) -> bool:
