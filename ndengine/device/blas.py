@@ -42,10 +42,15 @@ overlap there are three threads on two cores, instead of four for the whole run 
 static ``cores``-thread setting, and instead of one thread for a lone product with
 the old static budget.
 
-OpenBLAS (0.3.31, pthreads) ignores a change made while another thread is inside one
-of its threaded calls; the policy reads the count back after setting it, so a refused
-change is retried by the next kernel rather than believed (a stale belief once left
-the library at 2 threads while the policy thought 1, and never corrected it).
+OpenBLAS (0.3.31, pthreads, the NumPy 2.4 wheel) often ignores a change: observed on
+this machine, once the main thread has set a count, a worker thread's
+``openblas_set_num_threads(1)`` leaves it at 2 (the product runs on two threads) and
+its ``(2)`` leaves it at 1, while the main thread's own changes take effect.  So the
+policy reads the count back after setting it and believes that (a refused change is
+retried by the next kernel); a stale belief once left the library at 2 threads while
+the policy thought 1.  In practice the count is steered by the threads that may
+change it, and what helps most across devices is not fighting the library: the
+figures below come from the policy as it is, measured end to end.
 
 For libraries whose limit is per thread (OpenMP builds, MKL), the same rule applies;
 the applied value is then remembered per thread.  ``set_blas_threads(n)`` /

@@ -140,6 +140,7 @@ def test_kernels_on_two_devices_through_the_engine() -> None:
         with BLAS as t:
             got["b"] = t
             got["applied_inside"] = BLAS.applied
+            got["library_inside"] = blas_mod.BLAS._lib.controllers[0].get_num_threads()
         b_done.set()
 
     mx.npx.waitall()
@@ -149,7 +150,10 @@ def test_kernels_on_two_devices_through_the_engine() -> None:
     engine.push(op_b, device=mx.cpu(1), name="blas-b")
     engine.wait_all()
     assert got["a"] == cap
-    assert got["b"] == max(1, cap // 2) == got["applied_inside"]
+    assert got["b"] == max(1, cap // 2)         # the policy chose to share the cores
+    # OpenBLAS may refuse the change (see the module notes): the policy believes what
+    # the library reports, not what it asked for
+    assert got["applied_inside"] == got["library_inside"]
     assert BLAS.in_flight == 0
     mx.npx.waitall()    # the last kernel may have left while the other op was finishing
     assert BLAS.applied == cap          # back to what plain NumPy would use
