@@ -11,64 +11,42 @@ statically between its threads and its idle threads spin before they sleep, so a
 thread that finds its core taken holds up the whole product.  But a *lone* product
 should use every core, as plain NumPy does.
 
-The NumPy wheel's OpenBLAS (pthreads) has one process-wide thread count: setting it in
-one thread changes it for all (``tests/device/test_blas.py`` checks which kind of
-library is loaded).  A fixed budget per worker is therefore impossible, and the old
-static budget ``cores // (workers + 1)`` gave a lone chain of products one thread on
-this 2-core machine.
+The NumPy wheel's OpenBLAS (pthreads) has one process-wide thread count, and — observed
+with 0.3.31 on this machine — only the first thread that sets it may change it while
+that thread lives: a later ``openblas_set_num_threads`` from any other thread (the main
+one included) is ignored.  So a worker cannot give its own product a thread count, and
+the policy must set the count from one thread, always the same kind: the front end.
 
 The policy
 ----------
-Every BLAS-heavy kernel of the op table runs inside ``with BLAS:`` (:data:`BLAS`, a
-:class:`BlasPolicy`).  Entering counts the kernel in flight and sets the library's
-thread count to::
+The front end steers the count at the push of each BLAS-heavy op (``dot``, ``matmul``,
+``tensordot``, ``einsum``, ``norm``, ``linalg``, gluon's ``Dense``) on a CPU device
+(:meth:`BlasPolicy.steer`, called by the array layer)::
 
-    threads = max(1, cap // concurrent)
-    concurrent = BLAS kernels in flight now (this one included),
-                 or more if a load probe (see below) reports more CPU kernels running
-    cap = the library's own thread count when ndengine first used it (OPENBLAS_NUM_THREADS
-          and friends are honoured), at most the cores this process may run on
+    threads = cap           if no other CPU device has work pending
+              cap // 2      if one does (two devices share the cores), at least 1
+    cap     = the library's own thread count when ndengine first used it
+              (OPENBLAS_NUM_THREADS and friends are honoured), at most the cores
 
-and leaving it uncounts it; when none is left and no other CPU work runs or waits (by
-the load probe), the count goes back to ``cap``, and ``waitall`` settles it there in any
-case (so plain NumPy code in the same process sees what it would without ndengine).
-Resetting after every product instead, while another device's work went on, cost two
-library calls per product and woke OpenBLAS's spinning threads: the chapter's two
-devices together ran at 0.075-0.086 s instead of 0.044 s.  The library is
-only called when the number changes: a chain of products on one device sets it once.
-A product that started with two threads keeps them when a second one starts (the
-library fixed its split at the start); the newcomer gets one thread, so for that
-overlap there are three threads on two cores, instead of four for the whole run with a
-static ``cores``-thread setting, and instead of one thread for a lone product with
-the old static budget.
-
-OpenBLAS (0.3.31, pthreads, the NumPy 2.4 wheel) often ignores a change: observed on
-this machine, once the main thread has set a count, a worker thread's
-``openblas_set_num_threads(1)`` leaves it at 2 (the product runs on two threads) and
-its ``(2)`` leaves it at 1, while the main thread's own changes take effect.  So the
-policy reads the count back after setting it and believes that (a refused change is
-retried by the next kernel); a stale belief once left the library at 2 threads while
-the policy thought 1.  In practice the count is steered by the threads that may
-change it, and what helps most across devices is not fighting the library: the
-figures below come from the policy as it is, measured end to end.
-
-For libraries whose limit is per thread (OpenMP builds, MKL), the same rule applies;
-the applied value is then remembered per thread.  ``set_blas_threads(n)`` /
-``NDENGINE_BLAS_THREADS=n`` fix every kernel at *n* threads (no adaptation);
+The library is called only when the number changes (a loop of products on one device
+sets it once), from the pushing thread, which for a process's front end is the one
+thread that sets it.  ``waitall`` settles it back to ``cap`` when nothing is in flight,
+so plain NumPy code after it sees what it would without ndengine.  Kernels run inside
+``with BLAS:``, which counts them (``blas_info()``) and, for libraries whose limit is
+per thread (OpenMP builds, MKL), sets that thread's count to ``cap // kernels in
+flight``.  ``set_blas_threads(n)`` / ``NDENGINE_BLAS_THREADS=n`` fix the count at *n*;
 ``set_blas_threads(None)`` goes back to the policy.
 
-Costs and figures (2 cores, OpenBLAS 0.3.31 pthreads, NumPy 2.4; machine shared with
-other jobs, so rough): ``openblas_set_num_threads`` via ctypes 0.3 us, through
-threadpoolctl's library controller 0.8 us (used here, for every library kind), through
-``ThreadpoolController.limit`` 5.4 us; the ``with BLAS:`` bookkeeping around a kernel
-about 1 us.  See ``benchmarks/auto_parallel.py`` for the end-to-end figures, and the
-table at the end of this docstring.
+What came before, measured (``benchmarks/auto_parallel.py``, 2 cores): setting the
+count in each kernel's worker thread ("a lone product gets every core, concurrent ones
+share them") ran the chapter's two devices together in 0.044-0.086 s depending on
+which thread happened to set the count first; resetting it after every product cost
+two library calls per product and woke OpenBLAS's spinning threads.  A static single
+thread per kernel made a lone chain of 1024x1024 products 2x slower than NumPy.
 
-A load probe (optional): the rule above counts BLAS kernels only.  A caller above the
-engine may install ``BLAS.load_probe``, a cheap callable returning how many CPU kernels
-of any kind run now; ``concurrent`` is then ``max(BLAS in flight, probe())``.
-
-Measured (``python benchmarks/auto_parallel.py``, see its docstring): filled in below.
+Costs (2 cores, OpenBLAS 0.3.31 pthreads, NumPy 2.4): ``openblas_set_num_threads``
+through threadpoolctl's library controller about 0.8 us; the steering check at a BLAS
+push about 1 us; the ``with BLAS:`` bookkeeping around a kernel about 1 us.
 """
 from __future__ import annotations
 
@@ -172,7 +150,6 @@ class BlasPolicy:
         self._lib: _Library | None = None
         self._local = threading.local()
         self.fixed: int | None = None      # set_blas_threads(n)
-        self.load_probe: Callable[[], int] | None = None
         self.in_flight = 0                 # BLAS kernels running now
         self.applied: int | None = None    # last count set (process-wide libraries)
         # counters (read by tests and blas_info; never reset except by reset_counters)
@@ -212,7 +189,27 @@ class BlasPolicy:
         return max(1, cap // max(1, concurrent))
 
     # -- the hot path --------------------------------------------------------------------
+    def steer(self, shared: bool) -> None:
+        """Front end, at the push of a BLAS kernel: *shared* says another CPU device has
+        work pending.  Sets the process-wide count (``cap``, or ``cap // 2`` when
+        shared) if it differs (see the module notes)."""
+        if self._per_thread or self.fixed is not None and self._bound:
+            return
+        t = self.threads_for(2 if shared else 1)
+        if t == self.applied:
+            return
+        lock = self._lock
+        lock.acquire()
+        try:
+            if not self._bound:
+                self._bind()
+            if not self._per_thread:
+                self._apply(self.threads_for(2 if shared else 1))
+        finally:
+            lock.release()
+
     def __enter__(self) -> int:
+        """Around a kernel: count it; returns the thread count it runs with."""
         lock = self._lock
         lock.acquire()
         try:
@@ -221,17 +218,11 @@ class BlasPolicy:
             n = self.in_flight = self.in_flight + 1
             if n > self.peak:
                 self.peak = n
-            probe = self.load_probe
-            if probe is not None:
-                try:
-                    busy = probe()
-                except Exception:
-                    busy = 0
-                    self.load_probe = None   # a failing probe is dropped, never fatal
-                if busy > n:
-                    n = busy
-            t = self.threads_for(n)
-            self._apply(t)
+            if self._per_thread:
+                t = self.threads_for(n)
+                self._apply(t)
+            else:               # the front end steers it (see steer)
+                t = self.applied if self.applied is not None else self.threads_for(1)
             self.kernels += 1
             self.last = t
             self.chosen[t] = self.chosen.get(t, 0) + 1
@@ -242,18 +233,13 @@ class BlasPolicy:
     def __exit__(self, *exc: object) -> None:
         lock = self._lock
         lock.acquire()
-        try:
-            self.in_flight -= 1
-            if self.in_flight == 0 and not self._per_thread and self._idle_after():
-                # nothing left: back to what plain NumPy would use
-                self._apply(self.threads_for(1))
-        finally:
-            lock.release()
+        self.in_flight -= 1
+        lock.release()
 
     def settle(self) -> None:
-        """Back to the lone-kernel count if no kernel is in flight: ``waitall`` calls
-        it, so plain NumPy code after it sees what it would without ndengine even when
-        the last kernel to leave skipped the reset (other work was still running)."""
+        """Back to the lone-kernel count if no kernel is in flight (``waitall`` calls
+        it from the front end), so plain NumPy code after it sees what it would
+        without ndengine."""
         lock = self._lock
         lock.acquire()
         try:
@@ -261,20 +247,6 @@ class BlasPolicy:
                 self._apply(self.threads_for(1))
         finally:
             lock.release()
-
-    def _idle_after(self) -> bool:
-        """Lock held: is no other CPU work running or ready (by the load probe; the
-        kernel leaving still counts as one)?  While other work goes on the count stays
-        as it is: resetting it after every product made the next one, started a moment
-        later beside the other device's work, change it back (two library calls per
-        product, and two devices together ran 1.5x slower)."""
-        probe = self.load_probe
-        if probe is None:
-            return True
-        try:
-            return probe() <= 1
-        except Exception:
-            return True
 
     def _apply(self, t: int) -> None:
         """Lock held: set the library's thread count to *t* if it differs."""
@@ -329,7 +301,6 @@ class BlasPolicy:
                 "per_thread": self._per_thread, "in_flight": self.in_flight,
                 "applied": self.applied, "kernels": self.kernels, "changes": self.changes,
                 "peak_in_flight": self.peak, "chosen": dict(self.chosen),
-                "load_probe": self.load_probe is not None,
                 "spin_timeout": _spin_timeout or os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
                 "libraries": lib.info() if lib is not None else [],
                 "error": lib.error if lib is not None else None,

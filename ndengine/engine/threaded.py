@@ -881,6 +881,11 @@ class ThreadedEngine:
             self._errors[id(err)] = err  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ introspection
+    def devices_with_work(self) -> list[Device]:
+        """Devices whose compute workers have ops pending (pushed, not finished), read
+        without the lock (an estimate: for policies such as the BLAS thread count)."""
+        return [p.device for p in list(self._pools.values()) if p.pending or p.busy]
+
     def statistics(self) -> dict[str, Any]:
         with self._lock:
             if self._inbox:

@@ -34,6 +34,7 @@ from ..engine.threaded import push_site as _push_site
 from ..engine.var import Var
 from . import tape as _tape
 from .ops import OPS, DTypeError, OpDef, OpIndexError, ShapeError, _fmt, float32
+from .ops import steer_blas as _steer_blas
 
 __all__ = ["NDArray", "invoke", "from_buffer", "apply_op", "DeviceMismatchError"]
 
@@ -336,6 +337,8 @@ def apply_op(opdef: OpDef, args: tuple, params: dict | None = None,
         outs = [_new(r[0], r[1], dev)]
         nb = r[2]
     xp = _xp(dev)
+    if opdef.blas:
+        _steer_blas(dev)
     _engine.push(_partial(_run_n, opdef.kernel, xp, outs, args, params),
                  [x._var for x in arrays], [o._var for o in outs], dev, 0, opdef.name,
                  False, nb, None, _site_n())

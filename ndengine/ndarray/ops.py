@@ -46,7 +46,7 @@ class OpIndexError(MXNetError, IndexError):
 
 
 class OpDef:
-    __slots__ = ("name", "kernel", "infer", "grad", "cache", "kind", "nout", "np_fn")
+    __slots__ = ("name", "kernel", "infer", "grad", "cache", "kind", "nout", "np_fn", "blas")
 
     def __init__(self, name: str, kernel: Callable[..., Any], infer: Callable[..., Any],
                  grad: Callable[..., Any] | None = None, kind: str = "compute",
@@ -58,6 +58,8 @@ class OpDef:
         self.cache: dict[Any, Any] = {}
         self.kind = kind        # compute | copy | random | creation (profiler colours)
         self.nout = nout
+        # a BLAS-heavy kernel (see _blas): its push steers the BLAS thread count
+        self.blas = bool(getattr(kernel, "blas", False))
         # For elementwise ops whose kernel is just ``xp.<name>(*buffers)``: the NumPy
         # function itself, which the CPU fast path calls without the kernel's frame.
         self.np_fn: Callable[..., Any] | None = None
@@ -533,38 +535,29 @@ register("cumsum", lambda xp, a, axis=None, dtype=None: xp.cumsum(a, axis=axis, 
 _ENGINE: list[Any] = []
 
 
-def _cpu_ops_running() -> int:
-    """CPU ops running now (on workers or on waiting threads that help), plus those
-    ready to run on idle workers, over every pool (compute and copy) of the non-GPU
-    devices: the BLAS policy's load probe.  A product running beside an elementwise op, a copy, or another
-    device's queue of ready work does not take the cores that work is about to use (a
-    product that grabbed both cores while another device had work waiting left that
-    device's worker spinning against OpenBLAS's threads: two devices together ran
-    slower than NumPy doing both in sequence).  A lone chain of products (nothing else
-    ready) still gets every core.  Reads the engine's counters without its lock (an
-    estimate is enough; the ready queues may hold a few claimed entries); 0 if they are
-    missing."""
+def steer_blas(dev: Any) -> None:
+    """At the push of a BLAS kernel on CPU device *dev* (front end): tell the BLAS policy
+    whether another CPU device has work pending, so that concurrent devices share the
+    cores and a lone one gets them all (see ndengine.device.blas)."""
+    if dev.device_type != "cpu":
+        return
     if not _ENGINE:
         from .. import engine
+        from ..device.blas import BLAS
 
-        _ENGINE.append(engine)
-    eng = _ENGINE[0].get_engine()
-    n = 0
-    for pools in (getattr(eng, "_pools", None), getattr(eng, "_copy_pools", None)):
-        if pools:
-            for pool in list(pools.values()):
-                if pool.device.device_type != "gpu":
-                    n += min(pool.busy + len(pool.fifo) + len(pool.heap), pool.nworkers)
-    return n
+        _ENGINE.extend((engine, BLAS))
+    shared = False
+    for d in _ENGINE[0].get_engine().devices_with_work():
+        if d is not dev and d.device_type == "cpu":
+            shared = True
+            break
+    _ENGINE[1].steer(shared)
 
 
 def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
     """A BLAS-heavy kernel: on a CPU it runs inside the BLAS thread policy (a lone
     product gets every core, concurrent ones share them; see ndengine.device.blas)."""
     from ..device.blas import BLAS
-
-    if BLAS.load_probe is None:
-        BLAS.load_probe = _cpu_ops_running
 
     def run(xp: Any, *args: Any, **params: Any) -> Any:
         if xp is _onp:
@@ -573,6 +566,7 @@ def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
         return kernel(xp, *args, **params)
 
     run.__name__ = getattr(kernel, "__name__", "blas_kernel")
+    run.blas = True  # type: ignore[attr-defined]
     return run
 
 

@@ -25,22 +25,26 @@ def recorder(cap: int = 2, per_thread: bool = False) -> tuple[BlasPolicy, list[i
     return BlasPolicy(setter=calls.append, cap=cap, per_thread=per_thread), calls
 
 
-def test_lone_kernel_gets_every_core_and_a_second_shares() -> None:
+def test_steer_gives_a_lone_device_every_core_and_shared_devices_half() -> None:
     p, calls = recorder(cap=2)
-    with p as first:
-        assert first == 2 and p.in_flight == 1
-        with p as second:
-            assert second == 1 and p.in_flight == 2
-        assert p.in_flight == 1
-    assert p.in_flight == 0
-    assert p.chosen == {2: 1, 1: 1} and p.peak == 2
+    p.steer(False)
+    p.steer(False)
+    with p as t:
+        assert t == 2 and p.in_flight == 1
+    p.steer(True)                   # another CPU device has work: share the cores
+    p.steer(True)
+    with p as t:
+        assert t == 1
+    p.steer(False)
+    assert p.in_flight == 0 and p.chosen == {2: 1, 1: 1}
     # the library is called only when the count changes: 2, then 1, then back to 2
     assert calls == [2, 1, 2] and p.changes == 3
 
 
-def test_a_chain_of_lone_kernels_sets_the_library_once() -> None:
+def test_a_loop_of_products_on_one_device_sets_the_library_once() -> None:
     p, calls = recorder(cap=2)
     for _ in range(50):
+        p.steer(False)
         with p:
             pass
     assert calls == [2] and p.kernels == 50 and p.chosen == {2: 50}
@@ -53,29 +57,28 @@ def test_threads_for(cap: int, concurrent: int, expected: int) -> None:
     assert p.threads_for(concurrent) == expected
 
 
-def test_fixed_count_disables_adaptation() -> None:
+def test_fixed_count_disables_steering() -> None:
     p, calls = recorder(cap=4)
     p.set_fixed(1)
+    p.steer(False)
+    p.steer(True)
     with p as a, p as b:
         assert (a, b) == (1, 1)
+    assert calls == [1]
     p.set_fixed(None)
     with p as a:
         assert a == 4
+    assert calls == [1, 4]
 
 
-def test_load_probe_counts_other_kernels_and_a_failing_one_is_dropped() -> None:
-    p, _ = recorder(cap=2)
-    p.load_probe = lambda: 2          # another kernel of any kind runs
-    with p as t:
-        assert t == 1
-
-    def broken() -> int:
-        raise RuntimeError("probe")
-
-    p.load_probe = broken
-    with p as t:
-        assert t == 2
-    assert p.load_probe is None
+def test_settle_goes_back_to_every_core_only_when_no_kernel_runs() -> None:
+    p, calls = recorder(cap=2)
+    p.steer(True)
+    with p:
+        p.settle()                  # a kernel in flight: left as it is
+        assert p.applied == 1
+    p.settle()
+    assert p.applied == 2 and calls == [1, 2]
 
 
 def test_exit_runs_even_when_the_kernel_raises() -> None:
@@ -105,8 +108,10 @@ def test_per_thread_library_remembers_the_value_per_thread() -> None:
     assert calls == [2, 2]     # once in each thread, not again in the first
 
 
-def test_two_threads_in_flight_at_once_share_the_cores() -> None:
-    p, _ = recorder(cap=2)
+def test_per_thread_library_kernels_in_flight_at_once_share_the_cores() -> None:
+    """Where the library's limit is per thread (OpenMP, MKL), each kernel sets its own
+    thread's count from the kernels in flight."""
+    p, _ = recorder(cap=2, per_thread=True)
     inside = threading.Barrier(2, timeout=10)
     got: list[int] = []
 
@@ -124,39 +129,34 @@ def test_two_threads_in_flight_at_once_share_the_cores() -> None:
     assert p.peak == 2 and p.in_flight == 0
 
 
-def test_kernels_on_two_devices_through_the_engine() -> None:
-    """The process policy, entered by engine ops on cpu(0) and cpu(1) that overlap."""
-    a_in, b_done = threading.Event(), threading.Event()
-    got: dict[str, int] = {}
-
-    def op_a() -> None:
-        with BLAS as t:
-            got["a"] = t
-            a_in.set()
-            assert b_done.wait(10)
-
-    def op_b() -> None:
-        assert a_in.wait(10)
-        with BLAS as t:
-            got["b"] = t
-            got["applied_inside"] = BLAS.applied
-            got["library_inside"] = blas_mod.BLAS._lib.controllers[0].get_num_threads()
-        b_done.set()
-
+def test_pushes_steer_the_library_through_the_engine() -> None:
+    """A product pushed to cpu(0) while cpu(1) has work pending gets half the cores, on
+    the real library; alone it gets them all; waitall settles the count back."""
     mx.npx.waitall()
     cap = BLAS.cap
-    engine.push(op_a, device=mx.cpu(0), name="blas-a")
-    assert a_in.wait(10)       # op_a entered alone (op_b, pushed later, was not running)
-    engine.push(op_b, device=mx.cpu(1), name="blas-b")
-    engine.wait_all()
-    assert got["a"] == cap
-    assert got["b"] == max(1, cap // 2)         # the policy chose to share the cores
-    # OpenBLAS may refuse the change (see the module notes): the policy believes what
-    # the library reports, not what it asked for
-    assert got["applied_inside"] == got["library_inside"]
-    assert BLAS.in_flight == 0
-    mx.npx.waitall()    # the last kernel may have left while the other op was finishing
-    assert BLAS.applied == cap          # back to what plain NumPy would use
+    lib = blas_mod.BLAS._lib.controllers[0]
+    started, release = threading.Event(), threading.Event()
+
+    def busy_op() -> None:
+        started.set()
+        assert release.wait(10)
+
+    x = np.ones((16, 16))
+    (x @ x).wait_to_read()
+    assert BLAS.applied == cap == lib.get_num_threads()
+    engine.push(busy_op, device=mx.cpu(1), name="busy")
+    try:
+        assert started.wait(10)
+        y = x @ x                   # cpu(1) has work: the cores are shared
+        assert BLAS.applied == max(1, cap // 2) == lib.get_num_threads()
+        y.wait_to_read()
+        assert BLAS.last == max(1, cap // 2)
+    finally:
+        release.set()
+    mx.npx.waitall()
+    assert BLAS.applied == cap == lib.get_num_threads()   # what plain NumPy would use
+    (x @ x).wait_to_read()
+    assert BLAS.last == cap
 
 
 def test_array_ops_go_through_the_policy() -> None:
@@ -209,28 +209,3 @@ def test_fresh_process_loads_openblas_with_the_short_spin_and_leaks_no_variable(
     assert got["spin"] == blas_mod.SPIN_TIMEOUT
     assert got["env"] is None
     assert got["cap"] >= 1
-
-
-def test_a_product_beside_a_running_elementwise_op_shares_the_cores() -> None:
-    """The load probe counts every CPU op running, BLAS or not: a product started while
-    an op of another device is running gets cap // 2 threads, alone it gets cap."""
-    started, release = threading.Event(), threading.Event()
-
-    def busy_op() -> None:
-        started.set()
-        assert release.wait(10)
-
-    mx.npx.waitall()
-    assert BLAS.load_probe is not None
-    x = np.ones((16, 16))
-    (x @ x).wait_to_read()
-    assert BLAS.last == BLAS.cap
-    engine.push(busy_op, device=mx.cpu(1), name="busy")
-    try:
-        assert started.wait(10)
-        assert BLAS.load_probe() >= 1
-        (x @ x).wait_to_read()
-        assert BLAS.last == max(1, BLAS.cap // 2)
-    finally:
-        release.set()
-    engine.wait_all()
