@@ -14,39 +14,43 @@ should use every core, as plain NumPy does.
 The NumPy wheel's OpenBLAS (pthreads) has one process-wide thread count, and — observed
 with 0.3.31 on this machine — only the first thread that sets it may change it while
 that thread lives: a later ``openblas_set_num_threads`` from any other thread (the main
-one included) is ignored.  So a worker cannot give its own product a thread count, and
-the policy must set the count from one thread, always the same kind: the front end.
+one included) is ignored.  So no worker can give its own product a thread count.
 
 The policy
 ----------
-The front end steers the count at the push of each BLAS-heavy op (``dot``, ``matmul``,
-``tensordot``, ``einsum``, ``norm``, ``linalg``, gluon's ``Dense``) on a CPU device
-(:meth:`BlasPolicy.steer`, called by the array layer)::
+One *steward* thread (started on first use) is the only thread that ever sets a
+process-wide library's count; anyone may ask it for a count, and the latest request
+wins.  Two kinds of requests:
 
-    threads = cap           if no other CPU device has work pending
-              cap // 2      if one does (two devices share the cores), at least 1
-    cap     = the library's own thread count when ndengine first used it
-              (OPENBLAS_NUM_THREADS and friends are honoured), at most the cores
+* at the push of each BLAS-heavy op (``dot``, ``matmul``, ``tensordot``, ``einsum``,
+  ``norm``, ``linalg``, gluon's ``Dense``) on a CPU device, the front end asks for
+  ``cap``, or ``cap // 2`` if another CPU device has work pending
+  (:meth:`BlasPolicy.steer`, called by the array layer);
+* each kernel, entering ``with BLAS:``, asks for ``cap // n`` with ``n`` the BLAS
+  kernels in flight or the CPU devices with work (by the load probe the array layer
+  installs), whichever is more, so a kernel that starts after the other device's work
+  is done asks for every core again.
 
-The library is called only when the number changes (a loop of products on one device
-sets it once), from the pushing thread, which for a process's front end is the one
-thread that sets it.  ``waitall`` settles it back to ``cap`` when nothing is in flight,
-so plain NumPy code after it sees what it would without ndengine.  Kernels run inside
-``with BLAS:``, which counts them (``blas_info()``) and, for libraries whose limit is
-per thread (OpenMP builds, MKL), sets that thread's count to ``cap // kernels in
-flight``.  ``set_blas_threads(n)`` / ``NDENGINE_BLAS_THREADS=n`` fix the count at *n*;
+``cap`` is the library's own thread count when ndengine first used it (OPENBLAS_NUM_THREADS
+and friends are honoured), at most the cores.  Requests are made only when the number
+changes (a loop of products on one device asks once), and applied within microseconds,
+so a change reaches the kernels that start after it.  ``waitall`` asks for ``cap``
+when nothing is in flight, so plain NumPy code after it sees what it would without
+ndengine.  For libraries whose limit is per thread (OpenMP builds, MKL) each kernel
+sets its own thread's count, ``cap // kernels in flight``, without the steward.
+``set_blas_threads(n)`` / ``NDENGINE_BLAS_THREADS=n`` fix the count at *n*;
 ``set_blas_threads(None)`` goes back to the policy.
 
-What came before, measured (``benchmarks/auto_parallel.py``, 2 cores): setting the
-count in each kernel's worker thread ("a lone product gets every core, concurrent ones
-share them") ran the chapter's two devices together in 0.044-0.086 s depending on
-which thread happened to set the count first; resetting it after every product cost
-two library calls per product and woke OpenBLAS's spinning threads.  A static single
+What came before, measured (``benchmarks/auto_parallel.py``, 2 cores): each kernel's
+worker setting the count itself ran the chapter's two devices together in 0.044-0.086 s,
+depending on which thread happened to set it first; resetting it after every product
+cost two library calls per product and woke OpenBLAS's spinning threads; steering at
+push time alone left a device that outlived the other on one thread.  A static single
 thread per kernel made a lone chain of 1024x1024 products 2x slower than NumPy.
 
 Costs (2 cores, OpenBLAS 0.3.31 pthreads, NumPy 2.4): ``openblas_set_num_threads``
-through threadpoolctl's library controller about 0.8 us; the steering check at a BLAS
-push about 1 us; the ``with BLAS:`` bookkeeping around a kernel about 1 us.
+through threadpoolctl's library controller about 0.8 us (in the steward); the steering
+check at a BLAS push and the ``with BLAS:`` bookkeeping around a kernel about 1 us each.
 """
 from __future__ import annotations
 
@@ -132,6 +136,49 @@ class _Library:
         return [c.info() for c in self.controllers]
 
 
+class _Steward:
+    """The one thread that sets a process-wide library's thread count (see the module
+    notes: OpenBLAS lets only the first thread that set it change it).  Requests are
+    asynchronous: the latest one wins; *report* gets the count the library took."""
+
+    def __init__(self, setter: Callable[[int], Any], report: Callable[[int], None]) -> None:
+        self._setter = setter
+        self._report = report
+        self._cv = threading.Condition(threading.Lock())
+        self._want: int | None = None
+        self._busy = False
+        self._thread = threading.Thread(target=self._run, name="ndengine-blas-steward",
+                                        daemon=True)
+        self._thread.start()
+
+    def request(self, t: int) -> None:
+        with self._cv:
+            self._want = t
+            self._cv.notify()
+
+    def sync(self, timeout: float = 5.0) -> bool:
+        """Wait until every request so far has been applied."""
+        with self._cv:
+            return self._cv.wait_for(lambda: self._want is None and not self._busy, timeout)
+
+    def _run(self) -> None:
+        cv = self._cv
+        while True:
+            with cv:
+                while self._want is None:
+                    cv.wait()
+                t, self._want = self._want, None
+                self._busy = True
+            try:
+                got = self._setter(t)
+            except Exception:
+                got = None
+            with cv:
+                self._report(t if got is None else got)
+                self._busy = False
+                cv.notify_all()
+
+
 class BlasPolicy:
     """Counts BLAS kernels in flight and sets the library's thread count for each
     (see the module notes).  ``with policy:`` around a kernel; entering returns the
@@ -140,10 +187,17 @@ class BlasPolicy:
     *setter*, *cap* and *per_thread* replace the real library (tests pass a recorder);
     by default the library is bound through threadpoolctl on first use."""
 
-    def __init__(self, setter: Callable[[int], None] | None = None, cap: int | None = None,
+    def __init__(self, setter: Callable[[int], Any] | None = None, cap: int | None = None,
                  per_thread: bool = False) -> None:
         self._lock = threading.Lock()
         self._setter = setter
+        # the real process-wide library is set through a steward thread; a given
+        # *setter* (tests) is called directly
+        self._steward: _Steward | None = None
+        self._async = False
+        self._requested: int | None = None
+        # how many CPU devices have work now (installed by the array layer), or None
+        self.load_probe: Callable[[], int] | None = None
         self._cap = cap
         self._per_thread = per_thread
         self._bound = setter is not None
@@ -167,6 +221,7 @@ class BlasPolicy:
         lib = self._lib = _Library()
         self._setter = lib.set if lib.controllers else None
         self._per_thread = lib.per_thread
+        self._async = not lib.per_thread
         if self._cap is None:
             self._cap = min(cores(), lib.initial) if lib.initial else cores()
         if self.fixed is None:
@@ -191,12 +246,12 @@ class BlasPolicy:
     # -- the hot path --------------------------------------------------------------------
     def steer(self, shared: bool) -> None:
         """Front end, at the push of a BLAS kernel: *shared* says another CPU device has
-        work pending.  Sets the process-wide count (``cap``, or ``cap // 2`` when
-        shared) if it differs (see the module notes)."""
+        work pending.  Asks for ``cap``, or ``cap // 2`` when shared, if that differs
+        from the last request (see the module notes)."""
         if self._per_thread or self.fixed is not None and self._bound:
             return
         t = self.threads_for(2 if shared else 1)
-        if t == self.applied:
+        if t == self._requested and self._bound:
             return
         lock = self._lock
         lock.acquire()
@@ -209,7 +264,10 @@ class BlasPolicy:
             lock.release()
 
     def __enter__(self) -> int:
-        """Around a kernel: count it; returns the thread count it runs with."""
+        """Around a kernel: count it and ask for its share of the cores (``cap //``
+        the kernels in flight or the CPU devices with work, whichever is more);
+        returns that count.  Process-wide libraries take it through the steward, so a
+        change reaches the kernels that start after it."""
         lock = self._lock
         lock.acquire()
         try:
@@ -218,11 +276,17 @@ class BlasPolicy:
             n = self.in_flight = self.in_flight + 1
             if n > self.peak:
                 self.peak = n
-            if self._per_thread:
-                t = self.threads_for(n)
-                self._apply(t)
-            else:               # the front end steers it (see steer)
-                t = self.applied if self.applied is not None else self.threads_for(1)
+            probe = self.load_probe
+            if probe is not None and not self._per_thread:
+                try:
+                    busy = probe()
+                except Exception:
+                    busy = 0
+                    self.load_probe = None   # a failing probe is dropped, never fatal
+                if busy > n:
+                    n = busy
+            t = self.threads_for(n)
+            self._apply(t)
             self.kernels += 1
             self.last = t
             self.chosen[t] = self.chosen.get(t, 0) + 1
@@ -249,7 +313,8 @@ class BlasPolicy:
             lock.release()
 
     def _apply(self, t: int) -> None:
-        """Lock held: set the library's thread count to *t* if it differs."""
+        """Lock held: set (or, through the steward, request) the count *t* if it
+        differs from the last one."""
         setter = self._setter
         if setter is None:
             return
@@ -259,21 +324,35 @@ class BlasPolicy:
                 return
             setter(t)
             local.applied = t
+        elif self._async:
+            if self._requested == t:
+                return
+            self._requested = t
+            if self._steward is None:
+                self._steward = _Steward(setter, self._took)
+            self._steward.request(t)
         else:
             if self.applied == t:
                 return
             got = setter(t)
-            # what the library took (None from a test recorder: taken); a refused
-            # change is retried by the next kernel instead of being believed
             self.applied = t if got is None else got
         self.changes += 1
+
+    def _took(self, got: int) -> None:
+        """The steward's report: the count the library has now."""
+        self.applied = got
+
+    def sync(self, timeout: float = 5.0) -> bool:
+        """Wait until the steward has applied every request (tests, benchmarks)."""
+        st = self._steward
+        return True if st is None else st.sync(timeout)
 
     # -- configuration -------------------------------------------------------------------
     def set_fixed(self, n: int | None) -> None:
         with self._lock:
             self._bind()
             self.fixed = n
-            self.applied = None
+            self._requested = None
             self._local = threading.local()
             if self.in_flight == 0:
                 self._apply(self.threads_for(1))
@@ -288,6 +367,8 @@ class BlasPolicy:
         self._lock = threading.Lock()
         self.in_flight = 0
         self._local = threading.local()
+        self._steward = None           # its thread is gone; the next change starts one
+        self._requested = None
 
     def info(self) -> dict[str, Any]:
         with self._lock:
@@ -299,7 +380,8 @@ class BlasPolicy:
                            else "auto"),
                 "cap": self._cap, "fixed": self.fixed, "cores": cores(),
                 "per_thread": self._per_thread, "in_flight": self.in_flight,
-                "applied": self.applied, "kernels": self.kernels, "changes": self.changes,
+                "applied": self.applied, "requested": self._requested,
+                "kernels": self.kernels, "changes": self.changes,
                 "peak_in_flight": self.peak, "chosen": dict(self.chosen),
                 "spin_timeout": _spin_timeout or os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
                 "libraries": lib.info() if lib is not None else [],

@@ -535,29 +535,48 @@ register("cumsum", lambda xp, a, axis=None, dtype=None: xp.cumsum(a, axis=axis, 
 _ENGINE: list[Any] = []
 
 
+def _engine_and_blas() -> list[Any]:
+    if not _ENGINE:
+        from .. import engine
+        from ..device.blas import BLAS
+
+        _ENGINE.extend((engine, BLAS))
+    return _ENGINE
+
+
 def steer_blas(dev: Any) -> None:
     """At the push of a BLAS kernel on CPU device *dev* (front end): tell the BLAS policy
     whether another CPU device has work pending, so that concurrent devices share the
     cores and a lone one gets them all (see ndengine.device.blas)."""
     if dev.device_type != "cpu":
         return
-    if not _ENGINE:
-        from .. import engine
-        from ..device.blas import BLAS
-
-        _ENGINE.extend((engine, BLAS))
+    engine, blas = _ENGINE or _engine_and_blas()
     shared = False
-    for d in _ENGINE[0].get_engine().devices_with_work():
+    for d in engine.get_engine().devices_with_work():
         if d is not dev and d.device_type == "cpu":
             shared = True
             break
-    _ENGINE[1].steer(shared)
+    blas.steer(shared)
+
+
+def _cpu_devices_busy() -> int:
+    """The BLAS policy's load probe: CPU devices with work pending or running now, so a
+    kernel starting after another device's work is done asks for every core again."""
+    engine = (_ENGINE or _engine_and_blas())[0]
+    n = 0
+    for d in engine.get_engine().devices_with_work():
+        if d.device_type == "cpu":
+            n += 1
+    return n
 
 
 def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
     """A BLAS-heavy kernel: on a CPU it runs inside the BLAS thread policy (a lone
     product gets every core, concurrent ones share them; see ndengine.device.blas)."""
     from ..device.blas import BLAS
+
+    if BLAS.load_probe is None:
+        BLAS.load_probe = _cpu_devices_busy
 
     def run(xp: Any, *args: Any, **params: Any) -> Any:
         if xp is _onp:

@@ -29,25 +29,70 @@ def test_steer_gives_a_lone_device_every_core_and_shared_devices_half() -> None:
     p, calls = recorder(cap=2)
     p.steer(False)
     p.steer(False)
-    with p as t:
-        assert t == 2 and p.in_flight == 1
     p.steer(True)                   # another CPU device has work: share the cores
     p.steer(True)
-    with p as t:
-        assert t == 1
     p.steer(False)
-    assert p.in_flight == 0 and p.chosen == {2: 1, 1: 1}
     # the library is called only when the count changes: 2, then 1, then back to 2
     assert calls == [2, 1, 2] and p.changes == 3
 
 
+def test_a_kernel_asks_for_its_share_of_the_cores() -> None:
+    """cap // (kernels in flight, or CPU devices with work by the probe, if more)."""
+    p, calls = recorder(cap=2)
+    with p as first:
+        assert first == 2 and p.in_flight == 1
+        with p as second:
+            assert second == 1 and p.in_flight == 2
+    p.load_probe = lambda: 2        # two devices have work
+    with p as t:
+        assert t == 1
+    p.load_probe = lambda: 1        # the other device is done: every core again
+    with p as t:
+        assert t == 2
+    assert p.in_flight == 0 and p.peak == 2
+    assert calls == [2, 1, 2] and p.chosen == {2: 2, 1: 2}
+
+
+def test_a_failing_probe_is_dropped() -> None:
+    p, _ = recorder(cap=2)
+
+    def broken() -> int:
+        raise RuntimeError("probe")
+
+    p.load_probe = broken
+    with p as t:
+        assert t == 2
+    assert p.load_probe is None
+
+
 def test_a_loop_of_products_on_one_device_sets_the_library_once() -> None:
     p, calls = recorder(cap=2)
+    p.load_probe = lambda: 1
     for _ in range(50):
         p.steer(False)
         with p:
             pass
     assert calls == [2] and p.kernels == 50 and p.chosen == {2: 50}
+
+
+def test_the_steward_is_the_one_thread_that_sets_a_process_wide_library() -> None:
+    """Requests from any thread reach the library through one steward thread (OpenBLAS
+    lets only the first thread that set the count change it)."""
+    seen: list[tuple[int, str]] = []
+
+    def setter(n: int) -> int:
+        seen.append((n, threading.current_thread().name))
+        return n
+
+    p = BlasPolicy(setter=setter, cap=2)
+    p._async = True                 # as when bound to the real process-wide library
+    p.steer(True)
+    th = threading.Thread(target=lambda: p.steer(False), name="another-front-end")
+    th.start()
+    th.join()
+    assert p.sync()
+    assert [n for n, _ in seen][-1] == 2 and p.applied == 2
+    assert {name for _, name in seen} == {"ndengine-blas-steward"}
 
 
 @pytest.mark.parametrize("cap,concurrent,expected", [
@@ -73,7 +118,7 @@ def test_fixed_count_disables_steering() -> None:
 
 def test_settle_goes_back_to_every_core_only_when_no_kernel_runs() -> None:
     p, calls = recorder(cap=2)
-    p.steer(True)
+    p.load_probe = lambda: 2
     with p:
         p.settle()                  # a kernel in flight: left as it is
         assert p.applied == 1
@@ -143,17 +188,20 @@ def test_pushes_steer_the_library_through_the_engine() -> None:
 
     x = np.ones((16, 16))
     (x @ x).wait_to_read()
+    assert BLAS.sync()
     assert BLAS.applied == cap == lib.get_num_threads()
     engine.push(busy_op, device=mx.cpu(1), name="busy")
     try:
         assert started.wait(10)
         y = x @ x                   # cpu(1) has work: the cores are shared
-        assert BLAS.applied == max(1, cap // 2) == lib.get_num_threads()
         y.wait_to_read()
+        assert BLAS.sync()
+        assert BLAS.applied == max(1, cap // 2) == lib.get_num_threads()
         assert BLAS.last == max(1, cap // 2)
     finally:
         release.set()
     mx.npx.waitall()
+    assert BLAS.sync()
     assert BLAS.applied == cap == lib.get_num_threads()   # what plain NumPy would use
     (x @ x).wait_to_read()
     assert BLAS.last == cap
@@ -176,6 +224,7 @@ def test_the_library_sees_the_count_chosen() -> None:
     if not info["libraries"]:
         pytest.fail(f"threadpoolctl found no BLAS library: {info}")
     with BLAS as t:
+        assert BLAS.sync()          # the steward has applied the kernel's request
         libs = [d for d in threadpoolctl.threadpool_info() if d.get("user_api") == "blas"]
         assert all(d["num_threads"] == t for d in libs), (t, BLAS.applied, BLAS.in_flight, libs)
 
