@@ -119,6 +119,15 @@ def _params(dev: Device, *ps: Any) -> tuple:
                  for p in ps)
 
 
+def _float_out(dt: Any) -> bool:
+    return _onp.dtype(dt) in (_onp.float32, _onp.float64)
+
+
+def _plain(p: Any) -> bool:
+    """A Python or NumPy real scalar (not an array parameter)."""
+    return isinstance(p, (int, float, _onp.integer, _onp.floating)) and not isinstance(p, bool)
+
+
 def normal(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None,
            ctx: Any = None, device: Any = None, out: Any = None) -> NDArray:
     """See numpy.random.normal (float32 by default)."""
@@ -128,6 +137,19 @@ def normal(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None
     dt = default_dtype(dtype)
     if not isinstance(scale, NDArray) and scale < 0:
         raise ValueError(f"random.normal: scale must be non-negative, got {scale}")
+    if _float_out(dt) and _plain(loc) and _plain(scale):
+        # draw in the output's own dtype (float32 directly: 1.3x faster than drawing
+        # float64 and casting), then scale and shift in place
+        fdt = _onp.dtype(dt)
+
+        def draw(g: Any, m: Any, s: Any) -> Any:
+            x = g.standard_normal(size=shape, dtype=fdt)
+            if s != 1:
+                x *= fdt.type(s)
+            if m != 0:
+                x += fdt.type(m)
+            return x
+        return _sample("normal", draw, shape, dt, dev, (loc, scale))
     return _sample("normal", lambda g, m, s: g.normal(m, s, size=shape), shape, dt, dev,
                    (loc, scale))
 
@@ -138,8 +160,20 @@ def uniform(low: Any = 0.0, high: Any = 1.0, size: Any = None, dtype: Any = None
     dev = device_of(ctx, device)
     low, high = _params(dev, low, high)
     shape = _param_shape(size, low, high)
+    dt = default_dtype(dtype)
+    if _float_out(dt) and _plain(low) and _plain(high):
+        fdt = _onp.dtype(dt)          # as for normal: drawn in the output dtype
+
+        def draw(g: Any, lo: Any, hi: Any) -> Any:
+            x = g.random(size=shape, dtype=fdt)
+            if hi - lo != 1:
+                x *= fdt.type(hi - lo)
+            if lo != 0:
+                x += fdt.type(lo)
+            return x
+        return _sample("uniform", draw, shape, dt, dev, (low, high))
     return _sample("uniform", lambda g, lo, hi: g.uniform(lo, hi, size=shape), shape,
-                   default_dtype(dtype), dev, (low, high))
+                   dt, dev, (low, high))
 
 
 def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = None,
