@@ -65,7 +65,7 @@ class Op:
 
     __slots__ = ("fn", "reads", "writes", "rw", "device", "priority", "name", "copy",
                  "wait", "state", "seq", "waiters", "pushed_at", "pool",
-                 "t_push", "t_start", "t_end", "thread", "info", "nbytes")
+                 "t_push", "t_start", "t_end", "thread", "info", "nbytes", "lazy")
 
     def __init__(self, fn: Callable[[], Any] | None, reads: tuple[Var, ...],
                  writes: tuple[Var, ...], rw: tuple[Var, ...], device: Any,
@@ -84,6 +84,8 @@ class Op:
         self.state = PENDING
         self.waiters: list[Any] | None = None
         self.pushed_at: Any = None
+        # a small op whose push does not wake a worker (see ThreadedEngine.push_unchecked)
+        self.lazy = False
 
     def __repr__(self) -> str:
         return (f"<Op {self.name} #{getattr(self, 'seq', '?')} {STATE_NAMES[self.state]} "
