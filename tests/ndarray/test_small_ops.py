@@ -1,0 +1,86 @@
+"""Small elementwise ops wake no worker (see ndengine/engine/threaded.py): they must
+still run whenever anything waits — the thread that waits for them, another thread, or
+a thread that goes to sleep waiting for something else."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as onp
+
+import ndengine
+from ndengine import cpu, engine, np
+
+
+def _done(a) -> bool:
+    """Has the op that computes the fresh array *a* run?  (Its buffer is set then.)"""
+    return a._data is not None
+
+
+def test_a_small_op_is_run_by_the_thread_that_waits_for_it():
+    x = np.ones((4, 4))
+    x.wait_to_read()
+    y = x * 3 + 1
+    assert y.asnumpy().tolist() == [[4.0] * 4] * 4
+
+
+def test_another_thread_waiting_runs_small_ops_pushed_by_the_front_end():
+    x = np.ones((8,))
+    ys = [x + i for i in range(50)]
+    got: list = []
+    th = threading.Thread(target=lambda: got.append(ys[-1].asnumpy()))
+    th.start()
+    th.join(10)
+    assert not th.is_alive()
+    onp.testing.assert_array_equal(got[0], onp.full(8, 50.0))
+    ndengine.waitall()
+
+
+def test_a_thread_that_sleeps_on_other_work_wakes_the_workers_first():
+    """The front end waits for a long op running on cpu(0)'s worker; a small op queued
+    on cpu(1) meanwhile must not wait for the front end: cpu(1)'s worker is woken before
+    the front end sleeps.  (Were it not, the long op would wait for it: a deadlock cut
+    short only by the gate's timeout.)"""
+    x1 = np.ones((16,), ctx=cpu(1))
+    x1.wait_to_read()
+    gate, started = threading.Event(), threading.Event()
+    out = engine.new_var("long")
+
+    def long_op() -> None:
+        started.set()
+        gate.wait(5)
+
+    engine.push(long_op, writes=[out], device=cpu(0), name="long_op")
+    assert started.wait(5)          # running on cpu(0)'s worker
+    time.sleep(0.05)                # cpu(1)'s worker is parked by now
+    y = x1 + 1                      # small: no worker woken at push
+    assert not _done(y)
+
+    def release_when_y_is_done() -> None:
+        t_end = time.monotonic() + 5
+        while time.monotonic() < t_end:
+            if _done(y):
+                gate.set()
+                return
+            time.sleep(0.001)
+
+    watcher = threading.Thread(target=release_when_y_is_done)
+    watcher.start()
+    t = time.monotonic()
+    engine.wait_for_var(out)        # sleeps: the long op runs on cpu(0)'s worker
+    elapsed = time.monotonic() - t
+    watcher.join()
+    assert gate.is_set() and elapsed < 4, f"the small op waited for the front end ({elapsed:.1f} s)"
+    assert y.asnumpy().tolist() == [2.0] * 16
+
+
+def test_small_ops_run_when_a_larger_op_wakes_a_worker():
+    x = np.ones((8,))
+    y = x + 1                        # small: queued, no worker woken
+    big = np.ones((512, 512)) * 2    # 1 MB output: its push wakes a worker
+    assert big.asnumpy()[0, 0] == 2.0
+    deadline = time.monotonic() + 5
+    while not _done(y) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert _done(y)                  # the woken worker took the small op too
+    assert y.tolist() == [2.0] * 8
