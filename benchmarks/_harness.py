@@ -106,6 +106,27 @@ def median_time(fn, repeat=5, warmup=1):
 '''
 
 
+# Resident memory from /proc for snippets run in a fresh process (ndengine's or a
+# peer's): the RSS now, resetting the peak (VmHWM) through clear_refs, and the peak.
+RSS_SNIPPET = r'''
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+def reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+'''
+
+
 def row(benchmark: str, case: str, impl: str, seconds: float | None, **extra: Any) -> dict:
     return {"benchmark": benchmark, "case": case, "impl": impl, "seconds": seconds, **extra}
 

@@ -27,24 +27,7 @@ import _harness  # noqa: E402
 
 BENCH = "memory"
 
-PRELUDE = r'''
-import json, os, statistics, sys, time
-def rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-def reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-def peak_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-'''
+PRELUDE = "import json, os, statistics, sys, time\n" + _harness.RSS_SNIPPET
 
 CHAIN = PRELUDE + r'''
 import numpy as onp

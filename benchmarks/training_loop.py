@@ -36,24 +36,7 @@ import _harness  # noqa: E402
 
 BENCH = "training_loop"
 
-MEASURE = r'''
-import json, os, time
-def rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-def reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-def peak_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-'''
+MEASURE = "import json, os, time\n" + _harness.RSS_SNIPPET
 
 # The seed's code; {pkg} is ndengine or mxnet.
 SEED = MEASURE + r'''
