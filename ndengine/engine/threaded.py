@@ -859,8 +859,18 @@ class ThreadedEngine:
         if _BULK_ACTIVE[0] and _BULK.depth:
             _bulk.flush(self)
         lock = self._lock
+        done: Op | None = None      # ran here, completed in the next locked section
+        err: BaseException | None = None
+        skipped = False
         while True:
             lock.acquire()
+            if done is not None:
+                # as in a worker: completing the last op and claiming the next share one
+                # lock section (pushed tiny ops then waitall: 8.2 -> 7.x us each)
+                try:
+                    self._complete_locked(done, err, skipped)
+                finally:
+                    done = None
             if self._inbox:
                 self._drain_locked()
             if self._pending == 0:
@@ -875,7 +885,8 @@ class ThreadedEngine:
                     break
             if target is not None and self._claim(target):
                 lock.release()
-                self._execute(target)
+                err, skipped = self._run(target)
+                done = target
                 continue
             self._wake_lazy()
             w = allocate_lock()
