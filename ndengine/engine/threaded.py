@@ -866,7 +866,7 @@ class ThreadedEngine:
             lock.acquire()
             if done is not None:
                 # as in a worker: completing the last op and claiming the next share one
-                # lock section (pushed tiny ops then waitall: 8.2 -> 7.x us each)
+                # lock section (10,000 pushed 100x100 tanh then waitall: 8.2-9.6 -> 7.9-8.7 us each)
                 try:
                     self._complete_locked(done, err, skipped)
                 finally:
