@@ -17,22 +17,26 @@ def _done(a) -> bool:
     return a._data is not None
 
 
+SMALL = (32, 32)     # 4 KB of float32: small enough to wake no worker, large enough
+                     # that NumPy would release the GIL (see _LAZY_MIN_BYTES)
+
+
 def test_a_small_op_is_run_by_the_thread_that_waits_for_it():
-    x = np.ones((4, 4))
+    x = np.ones(SMALL)
     x.wait_to_read()
     y = x * 3 + 1
-    assert y.asnumpy().tolist() == [[4.0] * 4] * 4
+    onp.testing.assert_array_equal(y.asnumpy(), onp.full(SMALL, 4.0))
 
 
 def test_another_thread_waiting_runs_small_ops_pushed_by_the_front_end():
-    x = np.ones((8,))
+    x = np.ones(SMALL)
     ys = [x + i for i in range(50)]
     got: list = []
     th = threading.Thread(target=lambda: got.append(ys[-1].asnumpy()))
     th.start()
     th.join(10)
     assert not th.is_alive()
-    onp.testing.assert_array_equal(got[0], onp.full(8, 50.0))
+    onp.testing.assert_array_equal(got[0], onp.full(SMALL, 50.0))
     ndengine.waitall()
 
 
@@ -41,7 +45,7 @@ def test_a_thread_that_sleeps_on_other_work_wakes_the_workers_first():
     on cpu(1) meanwhile must not wait for the front end: cpu(1)'s worker is woken before
     the front end sleeps.  (Were it not, the long op would wait for it: a deadlock cut
     short only by the gate's timeout.)"""
-    x1 = np.ones((16,), ctx=cpu(1))
+    x1 = np.ones(SMALL, ctx=cpu(1))
     x1.wait_to_read()
     gate, started = threading.Event(), threading.Event()
     out = engine.new_var("long")
@@ -71,11 +75,11 @@ def test_a_thread_that_sleeps_on_other_work_wakes_the_workers_first():
     elapsed = time.monotonic() - t
     watcher.join()
     assert gate.is_set() and elapsed < 4, f"the small op waited for the front end ({elapsed:.1f} s)"
-    assert y.asnumpy().tolist() == [2.0] * 16
+    onp.testing.assert_array_equal(y.asnumpy(), onp.full(SMALL, 2.0))
 
 
 def test_small_ops_run_when_a_larger_op_wakes_a_worker():
-    x = np.ones((8,))
+    x = np.ones(SMALL)
     y = x + 1                        # small: queued, no worker woken
     big = np.ones((512, 512)) * 2    # 1 MB output: its push wakes a worker
     assert big.asnumpy()[0, 0] == 2.0
@@ -83,4 +87,4 @@ def test_small_ops_run_when_a_larger_op_wakes_a_worker():
     while not _done(y) and time.monotonic() < deadline:
         time.sleep(0.001)
     assert _done(y)                  # the woken worker took the small op too
-    assert y.tolist() == [2.0] * 8
+    onp.testing.assert_array_equal(y.asnumpy(), onp.full(SMALL, 2.0))
