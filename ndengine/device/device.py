@@ -151,6 +151,11 @@ class Device:
         kernels were only queued on the worker's stream.)"""
         return self.device_type == "gpu"
 
+    def before_workers(self) -> None:
+        """Called by the engine in the thread that starts this device's workers, before
+        they start (CPU: the allocator settings, see :mod:`.cpu_backend`)."""
+        self.backend.before_workers(self)
+
     def worker_init(self, worker_index: int, is_copy: bool) -> None:
         """Called once in each engine worker thread of this device, before any op:
         CPU — the BLAS thread budget and allocator settings (:mod:`.cpu_backend`); GPU — the

@@ -67,6 +67,9 @@ class GpuBackend:
         with cp.cuda.Device(device.device_id):
             return cp.cuda.Stream(non_blocking=True)
 
+    def before_workers(self, device: Any) -> None:
+        return None
+
     def worker_init(self, device: Any, index: int, is_copy: bool) -> None:
         cp = cupy_module()
         cp.cuda.Device(device.device_id).use()

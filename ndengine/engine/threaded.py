@@ -543,6 +543,11 @@ class ThreadedEngine:
         return pool
 
     def _start_workers(self, pool: Pool) -> None:
+        try:
+            pool.device.before_workers()
+        except Exception as e:  # a failing hook must not keep the pool from starting
+            err = EngineInternalError(f"before_workers of {pool.label} failed: {e!r}")
+            self._errors[id(err)] = err
         for i in range(pool.nworkers):
             t = threading.Thread(target=self._worker, args=(pool, i),
                                  name=f"ndengine-{pool.label}-{i}", daemon=True)

@@ -95,3 +95,32 @@ def test_each_cpu_device_runs_on_workers_of_its_own() -> None:
     stats = engine.statistics()["devices"]
     assert {"cpu(0)", "cpu(1)", "cpu(2)"} <= set(stats)
     assert all(stats[f"cpu({i})"]["workers"] >= 1 for i in range(3))
+
+
+def test_allocator_settings_are_made_before_the_workers_start(monkeypatch) -> None:
+    """The engine calls the device's before_workers hook in the thread that starts the
+    workers, before any of them runs (glibc gives a thread its heap at its first
+    allocation, so the arena limit must be in force by then)."""
+    from ndengine.device import cpu_backend
+
+    calls: list[tuple[str, int]] = []
+    started: list[int] = []
+    monkeypatch.setattr(cpu_backend.CpuBackend, "before_workers",
+                        lambda self, dev: calls.append((threading.current_thread().name,
+                                                        len(started))))
+    orig_init = cpu_backend.CpuBackend.worker_init
+    monkeypatch.setattr(cpu_backend.CpuBackend, "worker_init",
+                        lambda self, dev, i, c: (started.append(i), orig_init(self, dev, i, c)))
+    eng = engine.ThreadedEngine()
+    try:
+        v = eng.new_var()
+        eng.push(lambda: None, writes=[v], device=cpu(6))
+        eng.wait_all()
+    finally:
+        eng.drain()
+    assert calls and calls[0] == (threading.current_thread().name, 0)
+    import os
+
+    if (cpu_backend._libc() is not None and os.environ.get("NDENGINE_MALLOC_TUNE", "1") != "0"
+            and "MALLOC_MMAP_THRESHOLD_" not in os.environ):
+        assert cpu_backend.malloc_tuned()
