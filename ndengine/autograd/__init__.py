@@ -20,15 +20,13 @@ Differences from MXNet: ``get_symbol`` is not supported; ``stype`` other than
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from ..ndarray import tape as _tape
-from ..ndarray.ndarray import NDArray, _new
-from .. import engine as _engine
+from ..ndarray.ndarray import NDArray
 from .backward import GradientError, run_backward, zeros_like_meta
 from .function import Function
-from .graph import Node, record_op
+from .graph import Node, alias, record_op
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
            "set_recording", "set_training", "backward", "grad", "mark_variables",
@@ -153,18 +151,9 @@ def mark_variables(variables: Any, gradients: Any, grad_reqs: Any = "write") -> 
         v._node = None
 
 
-def _run_detach(src: NDArray, out: NDArray) -> None:
-    out._data = src._data
-    src._shared = True          # one buffer, two arrays: in-place writes copy first
-    out._shared = True
-
-
 def detach(arr: NDArray) -> NDArray:
     """See ``NDArray.detach``: the same values (no copy), outside any recorded graph."""
-    out = _new(arr._shape, arr._dtype, arr._device)
-    _engine.push(partial(_run_detach, arr, out), (arr._var,), (out._var,), arr._device, 0,
-                 "detach")
-    return out
+    return alias(arr)
 
 
 # ------------------------------------------------------------------ differentiation

@@ -188,7 +188,9 @@ def _call_grad(node: Node, grads: dict[int, list], needs: tuple[bool, ...]) -> A
         g, out = gs[0], outs[0]
     else:
         g = gs
-        out = [o if o is not None else zeros_like_meta(*m) for o, m in zip(outs, node.metas)]
+        saved = node.saved
+        out = [o if o is not None else saved[i] if saved is not None else zeros_like_meta(*m)
+               for i, (o, m) in enumerate(zip(outs, node.metas))]
     _STATE.needs = needs
     try:
         res = node.op.grad(g, out, *node.args, **node.params)

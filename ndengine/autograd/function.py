@@ -34,6 +34,7 @@ class _FunctionOp:
     """The op-table entry of one Function call (name, gradient, number of outputs)."""
 
     __slots__ = ("name", "nout", "func", "kind")
+    grad_needs_outputs = False      # backward gets what forward saved, not the outputs
 
     def __init__(self, func: "Function", nout: int) -> None:
         self.name = type(func).__name__

@@ -11,7 +11,10 @@ its arguments (so the gradient can read them) and only *weak* references to its
 outputs, so there is no reference cycle and an array and its node die with the last
 handle to them, as in MXNet.  An output nobody holds any more receives no gradient;
 for several-output ops the node keeps the outputs' shapes so their gradient functions
-still get a stand-in of the right shape.
+still get a stand-in of the right shape.  A several-output op whose gradient reads its
+outputs' values (``grad_needs_outputs``: svd, qr, eigh) also gets *saved* aliases of
+them — new handles on the same buffers, outside the graph — so ``svd(a)[1]`` still
+differentiates through the U and Vh the caller dropped.
 
 ``backward`` without ``retain_graph`` frees the nodes it went through (drops their
 arguments); a later backward reaching a freed node raises.
@@ -19,11 +22,13 @@ arguments); a later backward reaching a freed node raises.
 from __future__ import annotations
 
 import weakref
+from functools import partial
 from typing import Any
 
-from ..ndarray.ndarray import NDArray
+from .. import engine as _engine
+from ..ndarray.ndarray import NDArray, _new
 
-__all__ = ["Node", "record_op", "requires_grad", "array_args"]
+__all__ = ["Node", "record_op", "requires_grad", "array_args", "alias"]
 
 _NEEDS_REQ = {"write": True, "add": True}
 
@@ -31,7 +36,7 @@ _NEEDS_REQ = {"write": True, "add": True}
 class Node:
     """One recorded op: what to differentiate and with which arguments."""
 
-    __slots__ = ("op", "args", "params", "outs", "metas", "freed", "__weakref__")
+    __slots__ = ("op", "args", "params", "outs", "metas", "saved", "freed", "__weakref__")
 
     def __init__(self, op: Any, args: tuple, params: dict, outs: list[NDArray]) -> None:
         self.op = op
@@ -39,6 +44,7 @@ class Node:
         self.params = params
         self.outs = tuple(weakref.ref(o) for o in outs)
         self.metas = tuple((o._shape, o._dtype, o._device) for o in outs)
+        self.saved: tuple[NDArray, ...] | None = None
         self.freed = False
 
     def free(self) -> None:
@@ -46,6 +52,7 @@ class Node:
         self.freed = True
         self.args = None
         self.params = None
+        self.saved = None
 
     def __repr__(self) -> str:
         state = " freed" if self.freed else ""
@@ -82,8 +89,25 @@ def record_op(opdef: Any, args: tuple, outputs: Any, params: dict) -> None:
         return
     outs = list(outputs)
     node = Node(opdef, args, params, outs)
+    if opdef.grad_needs_outputs:
+        node.saved = tuple(alias(o) for o in outs)
     for i, o in enumerate(outs):
         o._node = (node, i)
+
+
+def _run_alias(src: NDArray, out: NDArray) -> None:
+    out._data = src._data
+    src._shared = True          # one buffer, two arrays: in-place writes copy first
+    out._shared = True
+
+
+def alias(arr: NDArray) -> NDArray:
+    """A new handle on *arr*'s buffer (no copy), outside any recorded graph: an engine
+    op reading *arr* and writing the new handle (``NDArray.detach``)."""
+    out = _new(arr._shape, arr._dtype, arr._device)
+    _engine.push(partial(_run_alias, arr, out), (arr._var,), (out._var,), arr._device, 0,
+                 "detach")
+    return out
 
 
 def array_args(args: tuple) -> list[tuple[int, int, NDArray]]:

@@ -46,11 +46,12 @@ class OpIndexError(MXNetError, IndexError):
 
 
 class OpDef:
-    __slots__ = ("name", "kernel", "infer", "grad", "cache", "kind", "nout", "np_fn", "blas")
+    __slots__ = ("name", "kernel", "infer", "grad", "cache", "kind", "nout", "np_fn", "blas",
+                 "grad_needs_outputs")
 
     def __init__(self, name: str, kernel: Callable[..., Any], infer: Callable[..., Any],
                  grad: Callable[..., Any] | None = None, kind: str = "compute",
-                 nout: int = 1) -> None:
+                 nout: int = 1, grad_needs_outputs: bool = False) -> None:
         self.name = name
         self.kernel = kernel
         self.infer = infer
@@ -58,6 +59,9 @@ class OpDef:
         self.cache: dict[Any, Any] = {}
         self.kind = kind        # compute | copy | random | creation (profiler colours)
         self.nout = nout
+        # a several-output op whose gradient reads the values of its outputs (not only
+        # their shapes): autograd keeps them even when the caller drops some of them
+        self.grad_needs_outputs = grad_needs_outputs
         # a BLAS-heavy kernel (see _blas): its push steers the BLAS thread count
         self.blas = bool(getattr(kernel, "blas", False))
         # For elementwise ops whose kernel is just ``xp.<name>(*buffers)``: the NumPy
@@ -73,8 +77,8 @@ OPS: dict[str, OpDef] = {}
 
 def register(name: str, kernel: Callable[..., Any], infer: Callable[..., Any],
              grad: Callable[..., Any] | None = None, kind: str = "compute",
-             nout: int = 1) -> OpDef:
-    op = OpDef(name, kernel, infer, grad, kind, nout)
+             nout: int = 1, grad_needs_outputs: bool = False) -> OpDef:
+    op = OpDef(name, kernel, infer, grad, kind, nout, grad_needs_outputs)
     OPS[name] = op
     return op
 
@@ -1099,13 +1103,13 @@ register("cholesky", _lapack(lambda xp, a: xp.linalg.cholesky(_as_float(xp, a)))
 register("pinv", _lapack(lambda xp, a: xp.linalg.pinv(_as_float(xp, a))),
          lambda a: ((_at_least_2d("pinv", a)[:-2] + (a.shape[-1], a.shape[-2])),
                     _lin_float("pinv", a.dtype)), _pinv_grad)
-register("svd", _lapack(_k_svd), _svd_infer, _svd_grad, nout=-1)
+register("svd", _lapack(_k_svd), _svd_infer, _svd_grad, nout=-1, grad_needs_outputs=True)
 register("svdvals", _lapack(lambda xp, a: xp.linalg.svd(_as_float(xp, a), compute_uv=False)),
          _svdvals_infer, _svdvals_grad)
 register("qr", _lapack(lambda xp, a, mode="reduced": tuple(xp.linalg.qr(_as_float(xp, a), mode=mode))),
-         _qr_infer, _qr_grad, nout=-1)
+         _qr_infer, _qr_grad, nout=-1, grad_needs_outputs=True)
 register("eigh", _lapack(lambda xp, a, UPLO="L": tuple(xp.linalg.eigh(_as_float(xp, a), UPLO=UPLO))),
-         _eigh_infer, _eigh_grad, nout=-1)
+         _eigh_infer, _eigh_grad, nout=-1, grad_needs_outputs=True)
 register("eigvalsh", _lapack(lambda xp, a, UPLO="L": xp.linalg.eigvalsh(_as_float(xp, a), UPLO=UPLO)),
          lambda a, UPLO="L": (_square("eigvalsh", a)[:-1], _lin_float("eigvalsh", a.dtype)),
          _eigvalsh_grad)

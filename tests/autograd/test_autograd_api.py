@@ -279,6 +279,40 @@ def test_graph_has_no_reference_cycles():
         gc.enable()
 
 
+@pytest.mark.parametrize("case", ["svd_s", "svd_u", "eigh_w", "qr_r"])
+def test_dropped_outputs_still_feed_the_gradient(case):
+    """The gradient of svd(a)[1] needs U and Vh even when the caller dropped them (and
+    the forward op has run, so nothing else holds them): it used to get zeros in
+    their place, so the gradient came out 0 whenever the op finished before backward."""
+    rng = onp.random.default_rng(1)
+    a_np = rng.uniform(-1, 1, (4, 3))
+    if case == "eigh_w":
+        a_np = a_np.T @ a_np + onp.eye(3)
+    pick = {"svd_s": lambda a: np.linalg.svd(a)[1],
+            "svd_u": lambda a: np.linalg.svd(a, full_matrices=False)[0][0] ** 2,
+            "eigh_w": lambda a: np.linalg.eigh(a)[0],
+            "qr_r": lambda a: np.linalg.qr(a)[1]}[case]
+
+    def grad_of(settle):
+        a = np.array(a_np)
+        a.attach_grad()
+        gc.disable()
+        try:
+            with autograd.record():
+                y = pick(a)
+                if settle:
+                    mx.waitall()           # the forward op ran and let go of its outputs
+                s = y.sum()
+            s.backward()
+        finally:
+            gc.enable()
+        return a.grad.asnumpy()
+
+    settled = grad_of(True)
+    assert onp.abs(settled).max() > 1e-3
+    onp.testing.assert_allclose(settled, grad_of(False), rtol=1e-10, atol=1e-12)
+
+
 def test_backward_frees_the_graph_it_walked():
     x = arr(1.0, 2.0)
     x.attach_grad()
