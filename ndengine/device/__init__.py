@@ -15,3 +15,7 @@ __all__ += ["Storage", "storage_of"]
 from .blas import BLAS, blas_info, blas_threads, set_blas_threads  # noqa: E402
 
 __all__ += ["BLAS", "blas_info", "blas_threads", "set_blas_threads"]
+
+from .sharing import cpu_sharing, set_cpu_sharing  # noqa: E402
+
+__all__ += ["cpu_sharing", "set_cpu_sharing"]

@@ -59,6 +59,8 @@ import threading
 from typing import Any, Callable
 
 from ..base import env_int, env_str
+from .sharing import SHARING as _SHARING
+from .sharing import cores
 
 __all__ = ["BlasPolicy", "BLAS", "blas_threads", "set_blas_threads", "blas_info", "cores",
            "load_numpy", "SPIN_TIMEOUT"]
@@ -82,13 +84,6 @@ def load_numpy() -> None:
         _spin_timeout = SPIN_TIMEOUT
     finally:
         os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
-
-
-def cores() -> int:
-    """Cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def _env_fixed() -> int | None:
@@ -244,13 +239,23 @@ class BlasPolicy:
         return max(1, cap // max(1, concurrent))
 
     # -- the hot path --------------------------------------------------------------------
+    def _sharers(self, n: int) -> int:
+        """*n*, or the CPU devices in use if more, under partitioned sharing."""
+        if _SHARING.partitioned:
+            d = len(_SHARING.devices)
+            if d > n:
+                return d
+        return n
+
     def steer(self, shared: bool) -> None:
         """Front end, at the push of a BLAS kernel: *shared* says another CPU device has
-        work pending.  Asks for ``cap``, or ``cap // 2`` when shared, if that differs
-        from the last request (see the module notes)."""
+        work pending.  Asks for ``cap``, or ``cap // 2`` when shared (``cap //`` the
+        CPU devices in use under partitioned sharing), if that differs from the last
+        request (see the module notes)."""
         if self._per_thread or self.fixed is not None and self._bound:
             return
-        t = self.threads_for(2 if shared else 1)
+        n = self._sharers(2 if shared else 1)
+        t = self.threads_for(n)
         if t == self._requested and self._bound:
             return
         lock = self._lock
@@ -259,7 +264,7 @@ class BlasPolicy:
             if not self._bound:
                 self._bind()
             if not self._per_thread:
-                self._apply(self.threads_for(2 if shared else 1))
+                self._apply(self.threads_for(n))
         finally:
             lock.release()
 
@@ -285,7 +290,7 @@ class BlasPolicy:
                     self.load_probe = None   # a failing probe is dropped, never fatal
                 if busy > n:
                     n = busy
-            t = self.threads_for(n)
+            t = self.threads_for(self._sharers(n))
             self._apply(t)
             self.kernels += 1
             self.last = t

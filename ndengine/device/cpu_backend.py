@@ -58,8 +58,12 @@ def worker_init(device: Any, index: int, is_copy: bool) -> None:
 def before_workers(device: Any) -> None:
     """Called in the thread that starts a CPU device's workers, before they start: the
     allocator settings, so that the workers' first allocation already sees the arena
-    limit (a thread takes its arena then)."""
+    limit (a thread takes its arena then); and the device counts as in use for the
+    core sharing policy (:mod:`.sharing`)."""
+    from .sharing import SHARING
+
     tune_malloc()
+    SHARING.attach(device)
 
 
 def _forget_lock() -> None:

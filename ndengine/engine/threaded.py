@@ -54,6 +54,7 @@ from typing import Any, Callable, Iterable
 from ..base import EngineInternalError, OpError, env_int
 from ..device import Device, DeviceError, current_device
 from ..device.blas import cores as _cores
+from ..device.sharing import SHARING as _SHARING
 from . import bulk as _bulk
 from .hooks import HOOKS
 
@@ -68,6 +69,7 @@ _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _heappush = heapq.heappush
 _heappop = heapq.heappop
 _perf = time.perf_counter
+_sleep = time.sleep
 # Pushes whose outputs are at least this large are registered at once (under the lock)
 # rather than through the lock-free inbox, so the byte bound sees them exactly; smaller
 # ones may lag in the inbox until the next lock holder drains it.
@@ -341,6 +343,16 @@ class ThreadedEngine:
         self.run_ahead_bytes = env_int("NDENGINE_RUN_AHEAD_BYTES", default=4 << 20)
         self.max_pending_bytes = _default_byte_bound()
         self._ncores = _cores()
+        # With partitioned CPU sharing (ndengine.device.sharing), a CPU worker that
+        # finds no ready op while its pool has ops waiting on others (a copy waiting
+        # for the product it copies, say) polls this long before it parks: waking a
+        # parked thread costs waker and woken some 20-30 us on this 2-vCPU machine (a
+        # futex, an idle vCPU, the GIL hand-off), more than a 200x200 copy.  The
+        # chapter's run-and-copy on cpu(1) -> cpu(0): 41.1 ms parking, 36.9 polling
+        # (run alone 30, copies alone 4; medians of 4 fresh processes).  Not under
+        # adaptive sharing: there the idle core belongs to the BLAS threads of the
+        # running product, and polling beside them made the same loop 33 -> 44 ms.
+        self.spin_s = env_int("NDENGINE_WORKER_SPIN_US", default=200) / 1e6
         self.track_push_site = os.environ.get("NDENGINE_PUSH_SITE", "1") != "0"
         self._inline_all = False
 
@@ -578,6 +590,8 @@ class ThreadedEngine:
         done: Op | None = None        # ran, to be completed in the next locked section
         err: BaseException | None = None
         skipped = False
+        spin = self.spin_s if pool.device.device_type == "cpu" else 0.0
+        spun = False
         while True:
             try:
                 lock.acquire()
@@ -590,6 +604,15 @@ class ThreadedEngine:
                     self._drain_locked()
                 op = pool.take_next()
                 if op is None:
+                    if (spin and not spun and _SHARING.partitioned and pool.pending > pool.busy
+                            and not pool.window_blocked):
+                        # this pool's next ops wait on others now running: poll briefly
+                        # instead of parking (see ThreadedEngine.spin_s)
+                        lock.release()
+                        spun = True
+                        self._spin(pool, inbox, spin)
+                        continue
+                    spun = False
                     # park; but a push that raced in after the drain above may have seen
                     # no idle worker, so look at the inbox once more after listing us
                     pool.idle.append(wake)
@@ -604,6 +627,7 @@ class ThreadedEngine:
                     wake.acquire()
                     continue
                 lock.release()
+                spun = False
                 err, skipped = self._run(op)
                 done = op
             except BaseException as e:  # the worker never dies
@@ -613,6 +637,16 @@ class ThreadedEngine:
                     except RuntimeError:
                         pass
                 self._record_error(EngineInternalError(f"worker {pool.label}-{index}: {e!r}"))
+
+    @staticmethod
+    def _spin(pool: Pool, inbox: Any, seconds: float) -> None:
+        """Poll (lock-free reads, the GIL released between them) until *pool* has a
+        ready op, a push arrives, or *seconds* pass."""
+        end = _perf() + seconds
+        while not (pool.fifo or pool.heap or inbox):
+            _sleep(0)
+            if _perf() > end:
+                return
 
     def _cores_free(self) -> bool:
         """Lock held: are fewer CPU ops running (over every CPU device's compute
@@ -632,11 +666,14 @@ class ThreadedEngine:
 
     def _claim(self, op: Op) -> bool:
         """Lock held: take a READY op to run in this thread (a CPU op only while a core
-        is free, see :meth:`_cores_free`)."""
+        is free, see :meth:`_cores_free`, and, with partitioned CPU sharing, while
+        fewer of its device's ops run than the device has cores)."""
         if op.state != READY:
             return False
         pool = op.pool
-        if not pool.is_copy and pool.device.device_type == "cpu" and not self._cores_free():
+        if pool.device.device_type == "cpu" and (
+                not self._cores_free()
+                or _SHARING.partitioned and not pool.is_copy and pool.busy >= _SHARING.budget):
             return False
         pool.start(op)
         pool.forget(op)
@@ -953,6 +990,17 @@ class ThreadedEngine:
         """Devices whose compute workers have ops pending (pushed, not finished), read
         without the lock (an estimate: for policies such as the BLAS thread count)."""
         return [p.device for p in list(self._pools.values()) if p.pending or p.busy]
+
+    def cpu_devices_with_work(self, other_than: Device | None = None) -> int:
+        """How many CPU devices (other than *other_than*) have compute ops pending; as
+        :meth:`devices_with_work`, without building the list (each BLAS push and
+        kernel asks)."""
+        n = 0
+        for p in list(self._pools.values()):
+            if (p.pending or p.busy) and p.device is not other_than \
+                    and p.device.device_type == "cpu":
+                n += 1
+        return n
 
     def statistics(self) -> dict[str, Any]:
         with self._lock:

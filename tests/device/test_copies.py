@@ -270,6 +270,21 @@ def replay(prog: dict[str, Any]) -> tuple[list[onp.ndarray], list[Any], list[tup
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_programs_over_devices_equal_their_numpy_replay(prog: dict[str, Any]) -> None:
+    check_replay(prog)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_programs_over_partitioned_devices_equal_their_numpy_replay(prog: dict[str, Any]
+                                                                    ) -> None:
+    prev = mx.device.set_cpu_sharing("partitioned")
+    try:
+        check_replay(prog)
+    finally:
+        mx.device.set_cpu_sharing(prev)
+
+
+def check_replay(prog: dict[str, Any]) -> None:
     ref, arrs, synced = replay(prog)
     for i, got, want in synced:
         onp.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=f"sync of {i}")

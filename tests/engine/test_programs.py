@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ndengine.device import cpu
+from ndengine.device import cpu, set_cpu_sharing
 
 from engine_helpers import new_engine
 
@@ -116,6 +116,10 @@ CONFIGS = {
     "threaded-2": dict(workers=2),
     "threaded-4": dict(workers=4),
     "naive": dict(kind="naive"),
+    # partitioned CPU sharing: waiting threads help a device only within its share of
+    # the cores, and workers poll before parking when their next ops wait on others
+    "partitioned-1": dict(workers=1, sharing="partitioned"),
+    "partitioned-2": dict(workers=2, sharing="partitioned"),
     "window-1": dict(workers=2, run_ahead=1),
     "window-2-tiny-bytes": dict(workers=2, run_ahead=2, run_ahead_bytes=1),
     "window-8-small-bytes": dict(workers=4, run_ahead=8, run_ahead_bytes=3 * BUF_BYTES),
@@ -132,14 +136,18 @@ def engine_for(config: str) -> Any:
     threads, so one per example would pile them up)."""
     eng = _engines.get(config)
     if eng is None:
-        eng = _engines[config] = new_engine(devices=(0, 1, 2), copy_pools=True,
-                                            **CONFIGS[config])
+        cfg = {k: v for k, v in CONFIGS[config].items() if k != "sharing"}
+        eng = _engines[config] = new_engine(devices=(0, 1, 2), copy_pools=True, **cfg)
     return eng
 
 
 def check_program(config: str, prog: dict[str, Any]) -> None:
     expected, expected_seen = replay(prog)
-    got, got_seen = run_on(engine_for(config), prog)
+    prev = set_cpu_sharing(CONFIGS[config].get("sharing", "adaptive"))
+    try:
+        got, got_seen = run_on(engine_for(config), prog)
+    finally:
+        set_cpu_sharing(prev)
     assert len(got_seen) == len(expected_seen)
     for i, (a, b) in enumerate(zip(got_seen, expected_seen)):
         assert onp.array_equal(a, b), f"sync point {i} saw a different value"
