@@ -555,23 +555,13 @@ def steer_blas(dev: Any) -> None:
     if dev.device_type != "cpu":
         return
     engine, blas = _ENGINE or _engine_and_blas()
-    shared = False
-    for d in engine.get_engine().devices_with_work():
-        if d is not dev and d.device_type == "cpu":
-            shared = True
-            break
-    blas.steer(shared)
+    blas.steer(engine.get_engine().cpu_devices_with_work(dev) > 0)
 
 
 def _cpu_devices_busy() -> int:
     """The BLAS policy's load probe: CPU devices with work pending or running now, so a
     kernel starting after another device's work is done asks for every core again."""
-    engine = (_ENGINE or _engine_and_blas())[0]
-    n = 0
-    for d in engine.get_engine().devices_with_work():
-        if d.device_type == "cpu":
-            n += 1
-    return n
+    return (_ENGINE or _engine_and_blas())[0].get_engine().cpu_devices_with_work()
 
 
 def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:

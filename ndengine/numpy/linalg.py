@@ -7,12 +7,16 @@ from typing import Any
 
 import numpy as _onp
 
-from ..ndarray.ndarray import NDArray, apply_op
+from ..ndarray.ndarray import NDArray, apply_op, product
 from ..ndarray.ops import OPS, ShapeError
 from ._util import as_nd
 
 __all__ = ["dot", "matmul", "tensordot", "einsum", "outer", "inner", "vdot", "kron", "trace",
            "linalg"]
+
+
+_DOT = OPS["dot"]
+_MATMUL = OPS["matmul"]
 
 
 def _pair(a: Any, b: Any) -> tuple[NDArray, NDArray]:
@@ -24,7 +28,7 @@ def _pair(a: Any, b: Any) -> tuple[NDArray, NDArray]:
 
 def dot(a: Any, b: Any, out: Any = None) -> NDArray:
     """See numpy.dot."""
-    r = apply_op(OPS["dot"], _pair(a, b))
+    r = product(_DOT, *_pair(a, b))
     if out is not None:
         out[...] = r
         return out
@@ -33,7 +37,7 @@ def dot(a: Any, b: Any, out: Any = None) -> NDArray:
 
 def matmul(a: Any, b: Any, out: Any = None) -> NDArray:
     """See numpy.matmul (``a @ b``)."""
-    r = apply_op(OPS["matmul"], _pair(a, b))
+    r = product(_MATMUL, *_pair(a, b))
     if out is not None:
         out[...] = r
         return out
