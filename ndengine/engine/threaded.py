@@ -418,11 +418,12 @@ class ThreadedEngine:
 
     def push_unchecked(self, fn: Callable[[], Any], reads: tuple[Var, ...],
                        writes: tuple[Var, ...], device: Device, name: str, nbytes: int,
-                       site: Any) -> Op:
+                       site: Any, lazy: bool = True) -> Op:
         """:meth:`push` for callers that already guarantee what it checks (the array
         layer): *reads* and *writes* are tuples of live, distinct Vars with no var in
         both, *device* a Device; priority 0, not a copy.  It saves about a microsecond
-        per op: the hot path of every array op."""
+        per op: the hot path of every array op.  *lazy* False: the op's work is not
+        told by its output size (a product, a reduction), so it always wakes a worker."""
         op = Op(fn, reads, writes, (), device, 0, name, False, nbytes, None)
         op.pushed_at = site
         if _BULK_ACTIVE[0] and _BULK.depth:
@@ -445,7 +446,7 @@ class ThreadedEngine:
             # through them, so a worker running them beside the pushing thread costs
             # no hand-off and keeps a long stream flowing (10,000 pushed y = x + 1 on
             # a 1x2 array: 4.3 us each with the wake, 5.1-5.6 without).
-            if pool.lazy_ok and nbytes >= _LAZY_MIN_BYTES:
+            if lazy and pool.lazy_ok and nbytes >= _LAZY_MIN_BYTES:
                 op.lazy = True
                 pool.lazy_ready = True
             else:

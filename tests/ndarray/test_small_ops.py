@@ -88,3 +88,17 @@ def test_small_ops_run_when_a_larger_op_wakes_a_worker():
         time.sleep(0.001)
     assert _done(y)                  # the woken worker took the small op too
     onp.testing.assert_array_equal(y.asnumpy(), onp.full(SMALL, 2.0))
+
+
+def test_a_product_with_a_small_output_wakes_a_worker():
+    """Only elementwise ops, whose work their output size tells, wait for a sync point:
+    a product (or reduction) with a few-KB output may be long, and must start at once."""
+    a = np.ones((512, 512))
+    b = np.ones((512, 4))
+    a.wait_to_read()
+    b.wait_to_read()
+    for y in (np.dot(a, b), a @ b, a.sum(axis=1)):    # 8 KB, 8 KB, 2 KB of output
+        deadline = time.monotonic() + 5
+        while not _done(y) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert _done(y), "the op waited for a sync point"
