@@ -3,10 +3,12 @@ still run whenever anything waits — the thread that waits for them, another th
 a thread that goes to sleep waiting for something else."""
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
 import numpy as onp
+import pytest
 
 import ndengine
 from ndengine import cpu, engine, np
@@ -102,3 +104,50 @@ def test_a_product_with_a_small_output_wakes_a_worker():
         while not _done(y) and time.monotonic() < deadline:
             time.sleep(0.001)
         assert _done(y), "the op waited for a sync point"
+
+
+MID = (300, 300)     # 360 KB of float32: above the small-op size, below _LAZY_MAX_BYTES
+
+
+def test_a_mid_size_op_on_an_idle_device_is_left_for_the_thread_that_waits():
+    """Code that waits for each result runs each op in its own thread (no hand-off).
+    Any other push to the device wakes its worker, which then takes the op too, so the
+    check is retried if something else (a collected array's deletion, say) pushed
+    meanwhile; and it starts once the worker has parked (a worker still finishing its
+    last op takes what is ready)."""
+    x = np.ones(MID)
+    x.wait_to_read()
+    pool = engine.get_engine()._pools[cpu(0)]
+    for _ in range(5):
+        ndengine.waitall()
+        deadline = time.monotonic() + 5
+        while not pool.idle and time.monotonic() < deadline:
+            time.sleep(0.001)                # the worker parks after its last op
+        gc.disable()
+        try:
+            before = pool.pushed
+            y = x * 2
+            time.sleep(0.05)
+            alone = pool.pushed == before + 1
+            lazy = not _done(y)              # no worker was woken for it
+        finally:
+            gc.enable()
+        onp.testing.assert_array_equal(y.asnumpy(), onp.full(MID, 2.0))   # run here
+        if alone:
+            assert lazy
+            return
+    pytest.skip("other pushes to cpu(0) kept interleaving")
+
+
+def test_a_stream_of_mid_size_ops_wakes_a_worker():
+    """The second push finds work pending: a worker is woken and takes both, with no
+    sync point."""
+    x = np.ones(MID)
+    x.wait_to_read()
+    ndengine.waitall()
+    ys = [x + i for i in range(4)]
+    deadline = time.monotonic() + 5
+    while not all(_done(y) for y in ys) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert all(_done(y) for y in ys)
+    onp.testing.assert_array_equal(ys[3].asnumpy(), onp.full(MID, 4.0))
