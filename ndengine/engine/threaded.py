@@ -613,7 +613,8 @@ class ThreadedEngine:
         done: Op | None = None        # ran, to be completed in the next locked section
         err: BaseException | None = None
         skipped = False
-        spin = self.spin_s if pool.device.device_type == "cpu" else 0.0
+        cpu_worker = pool.device.device_type == "cpu"
+        spin = self.spin_s if cpu_worker else 0.0
         spun = False
         while True:
             try:
@@ -636,6 +637,11 @@ class ThreadedEngine:
                         self._spin(pool, inbox, spin)
                         continue
                     spun = False
+                    if self._all_done and cpu_worker and self._ready_elsewhere(pool):
+                        # this core goes idle while another device has ready ops its
+                        # busy workers cannot start: a thread asleep in waitall may
+                        # take them now (it looks again, and helps if a core is free)
+                        self._all_done.pop().release()
                     # park; but a push that raced in after the drain above may have seen
                     # no idle worker, so look at the inbox once more after listing us
                     pool.idle.append(wake)
@@ -660,6 +666,15 @@ class ThreadedEngine:
                     except RuntimeError:
                         pass
                 self._record_error(EngineInternalError(f"worker {pool.label}-{index}: {e!r}"))
+
+    def _ready_elsewhere(self, idle_pool: Pool) -> bool:
+        """Lock held: has a CPU compute pool other than *idle_pool* ready ops and no
+        parked worker to take them?"""
+        for p in self._pools.values():
+            if p is not idle_pool and (p.fifo or p.heap) and not p.idle \
+                    and p.device.device_type == "cpu":
+                return True
+        return False
 
     @staticmethod
     def _spin(pool: Pool, inbox: Any, seconds: float) -> None:

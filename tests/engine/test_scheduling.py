@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -148,3 +149,44 @@ def test_wait_all_helps_too(one_worker):
     releaser.join()
     assert rec.order == list(range(20))
     assert set(rec.threads) == {threading.current_thread()}
+
+
+@pytest.mark.timeout(60)
+def test_wait_all_helps_again_when_a_core_frees(one_worker):
+    """Both cores busy (a blocker on cpu(0), one on cpu(1)), another op ready on cpu(1):
+    the thread in wait_all cannot help and sleeps.  When cpu(0)'s worker goes idle it
+    wakes that thread, which now runs the ready op while cpu(1)'s worker is still
+    blocked.  (Before, it slept until everything was done, and the op waited for
+    cpu(1)'s worker.)"""
+    from ndengine.device import cpu
+    from ndengine.device.sharing import cores
+
+    if cores() != 2:
+        pytest.skip("needs exactly two cores: both must be busy, then one free")
+    eng = one_worker
+    a = Blocker(eng)                              # cpu(0)
+    b_started, b_release = threading.Event(), threading.Event()
+
+    def b_block() -> None:
+        b_started.set()
+        assert b_release.wait(TIMEOUT)
+
+    vb = eng.new_var("b")
+    eng.push(b_block, writes=[vb], device=cpu(1), name="b-blocker")
+    assert b_started.wait(TIMEOUT)
+    ran: list = []
+    freed = threading.Event()
+    eng.push(lambda: (ran.append(threading.current_thread()), freed.set()),
+             device=cpu(1), name="ready-on-cpu1")
+
+    def conductor() -> None:
+        time.sleep(0.2)                           # the front end is asleep in wait_all
+        a.release.set()                           # cpu(0)'s core frees
+        freed.wait(5)                             # the ready op runs meanwhile (or not)
+        b_release.set()
+
+    th = threading.Thread(target=conductor)
+    th.start()
+    eng.wait_all()
+    th.join()
+    assert ran == [threading.main_thread()]
