@@ -351,12 +351,9 @@ def apply_op(opdef: OpDef, args: tuple, params: dict | None = None,
     return outs if multi else outs[0]
 
 
-def product(opdef: OpDef, a: Any, b: Any) -> "NDArray":
-    """``dot`` / ``matmul`` of two arrays: :func:`apply_op` without its generic argument
-    handling (the heaviest ops of most programs, pushed often: an 8x8 ``x.dot(x)``
-    pushed, run and waited for took 12.5 us through apply_op, 9.6 here)."""
-    if a.__class__ is not NDArray or b.__class__ is not NDArray:
-        return apply_op(opdef, (a, b))
+def _pair_out(opdef: OpDef, a: "NDArray", b: "NDArray") -> tuple["NDArray", Any]:
+    """The output of *opdef* over arrays *a* and *b* (same device, else the clear
+    error), and its shape rule's cached result ``(shape, dtype, nbytes)``."""
     dev = a._device
     if b._device is not dev:
         _mismatch(opdef, [a, b])
@@ -364,7 +361,17 @@ def product(opdef: OpDef, a: Any, b: Any) -> "NDArray":
     r = opdef.cache.get(key)
     if r is None:
         r = _infer(opdef, key, (a, b), {}, dev)
-    out = _new(r[0], r[1], dev)
+    return _new(r[0], r[1], dev), r
+
+
+def product(opdef: OpDef, a: Any, b: Any) -> "NDArray":
+    """``dot`` / ``matmul`` of two arrays: :func:`apply_op` without its generic argument
+    handling (the heaviest ops of most programs, pushed often: an 8x8 ``x.dot(x)``
+    pushed, run and waited for took 12.5 us through apply_op, 9.6 here)."""
+    if a.__class__ is not NDArray or b.__class__ is not NDArray:
+        return apply_op(opdef, (a, b))
+    out, r = _pair_out(opdef, a, b)
+    dev = out._device
     if dev.device_type == "gpu":
         job = _partial(_run_n, opdef.kernel, dev.xp, [out], (a, b), {})
     else:
@@ -419,14 +426,8 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
     ca = a.__class__
     cb = b.__class__
     if ca is NDArray and cb is NDArray:
-        dev = a._device
-        if b._device is not dev:
-            _mismatch(opdef, [a, b])
-        key = (a._shape, a._dtype, b._shape, b._dtype)
-        r = opdef.cache.get(key)
-        if r is None:
-            r = _infer(opdef, key, (a, b), {}, dev)
-        out = _new(r[0], r[1], dev)
+        out, r = _pair_out(opdef, a, b)
+        dev = out._device
         nb = r[2]
         if dev.device_type == "gpu":
             job = _partial(_run_aa, opdef.kernel, dev.xp, out, a, b)
