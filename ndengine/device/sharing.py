@@ -23,10 +23,9 @@ sets how many); the budget limits BLAS threads and the helping of waiting thread
 
 Measured (``benchmarks/auto_parallel.py`` (a), 2 cores, the chapter's
 ``[np.sin(x).dot(x) for _ in range(200)]`` on cpu(0) and cpu(1); eight fresh processes
-each): both devices together take 0.58x (adaptive) / 0.54x (partitioned) the time
-NumPy takes for the two in sequence; (alone + alone) / together is 1.17-1.79, median
-1.56 (adaptive: a lone device already uses both cores) and 1.50-1.74, median 1.68
-(partitioned).
+each): both devices together take 0.53x the time NumPy takes for the two in sequence
+under either mode; (alone + alone) / together is 1.46-1.72, median 1.51 (adaptive: a
+lone device already uses both cores) and 1.51-1.74, median 1.70 (partitioned).
 """
 from __future__ import annotations
 
