@@ -116,15 +116,17 @@ class Device:
 
     @property
     def num_workers(self) -> int:
-        """Compute worker threads the threaded engine runs for this device."""
+        """Compute worker threads the threaded engine runs for this device (at least
+        one: a waiting thread helps only while a core is free, so a device without
+        workers could leave a ready op to nobody)."""
         if self.device_type == "gpu":
-            return env_int("NDENGINE_GPU_WORKERS", "MXNET_GPU_WORKER_NTHREADS", default=2)
-        return env_int("NDENGINE_CPU_WORKERS", "MXNET_CPU_WORKER_NTHREADS",
-                       default=_default_cpu_workers())
+            return _workers(("NDENGINE_GPU_WORKERS", "MXNET_GPU_WORKER_NTHREADS"), 2)
+        return _workers(("NDENGINE_CPU_WORKERS", "MXNET_CPU_WORKER_NTHREADS"),
+                        _default_cpu_workers())
 
     @property
     def num_copy_workers(self) -> int:
-        return env_int("NDENGINE_COPY_WORKERS", "MXNET_GPU_COPY_NTHREADS", default=1)
+        return _workers(("NDENGINE_COPY_WORKERS", "MXNET_GPU_COPY_NTHREADS"), 1)
 
     @property
     def inline_ok(self) -> bool:
@@ -199,6 +201,14 @@ class Device:
         from .storage import storage_of
 
         storage_of(self).empty_cache()
+
+
+def _workers(names: tuple[str, ...], default: int) -> int:
+    n = env_int(*names, default=default)
+    if n < 1:
+        raise ValueError(f"{'/'.join(names)} must be at least 1 (worker threads per "
+                         f"device), got {n}")
+    return n
 
 
 _default_device = Device("cpu", 0)

@@ -65,6 +65,14 @@ def test_worker_counts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("NDENGINE_CPU_WORKERS", "x")
     with pytest.raises(ValueError, match="NDENGINE_CPU_WORKERS"):
         cpu(0).num_workers
+    # no device may be left without workers: a waiting thread helps only while a core
+    # is free, so a ready op could wait for nobody
+    monkeypatch.setenv("NDENGINE_CPU_WORKERS", "0")
+    with pytest.raises(ValueError, match="NDENGINE_CPU_WORKERS.*at least 1.*got 0"):
+        cpu(0).num_workers
+    monkeypatch.setenv("NDENGINE_COPY_WORKERS", "0")
+    with pytest.raises(ValueError, match="NDENGINE_COPY_WORKERS.*at least 1"):
+        cpu(0).num_copy_workers
 
 
 def test_backends_and_array_modules() -> None:
