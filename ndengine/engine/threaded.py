@@ -614,6 +614,7 @@ class ThreadedEngine:
         err: BaseException | None = None
         skipped = False
         cpu_worker = pool.device.device_type == "cpu"
+        cpu_compute = cpu_worker and not pool.is_copy
         spin = self.spin_s if cpu_worker else 0.0
         spun = False
         while True:
@@ -637,10 +638,11 @@ class ThreadedEngine:
                         self._spin(pool, inbox, spin)
                         continue
                     spun = False
-                    if self._all_done and cpu_worker and self._ready_elsewhere(pool):
+                    if self._all_done and cpu_compute and self._ready_elsewhere(pool):
                         # this core goes idle while another device has ready ops its
                         # busy workers cannot start: a thread asleep in waitall may
-                        # take them now (it looks again, and helps if a core is free)
+                        # take them now (it looks again, and helps if a core is free).
+                        # Not for copy workers: they idle between every two copies.
                         self._all_done.pop().release()
                     # park; but a push that raced in after the drain above may have seen
                     # no idle worker, so look at the inbox once more after listing us
