@@ -711,7 +711,9 @@ class ThreadedEngine:
         if op.state != READY:
             return False
         pool = op.pool
-        if pool.device.device_type == "cpu" and (
+        # (never for the naive engine: with no workers, waiting threads are the only
+        # ones that can run an op)
+        if pool.device.device_type == "cpu" and not self._inline_all and (
                 not self._cores_free()
                 or _SHARING.partitioned and not pool.is_copy and pool.busy >= _SHARING.budget):
             return False
@@ -859,7 +861,8 @@ class ThreadedEngine:
                 lock.release()
                 return
             if state == READY and (self._inline_all or op.device.inline_ok) and (
-                    op.pool.is_copy or op.device.device_type != "cpu" or self._cores_free()):
+                    self._inline_all or op.pool.is_copy or op.device.device_type != "cpu"
+                    or self._cores_free()):
                 pool = op.pool         # claim it (see _claim)
                 pool.start(op)
                 pool.forget(op)

@@ -122,3 +122,30 @@ def test_naive_engine_instance_never_starts_threads(make_engine):
     eng.push(lambda: None, writes=[x], copy=True)
     assert threading.active_count() == before
     assert eng.statistics()["pending"] == 0
+
+
+@pytest.mark.timeout(60)
+def test_naive_engine_runs_every_op_whatever_the_cores_gate_says(make_engine):
+    """With no workers, the threads that push and wait are the only ones that can run
+    an op: the 'help only while a core is free' gate must not apply.  (Front-end
+    threads pushing to a naive engine at once could fill the cores and leave an op to
+    nobody: a full-suite run under load hung in test_frontends' naive case.)"""
+    from ndengine.device import cpu
+
+    eng = make_engine("naive", devices=(0, 1))
+    eng._ncores = 0                              # every core taken, as far as the gate sees
+    done: list = []
+
+    def program() -> None:
+        x, y = eng.new_var(), eng.new_var()
+        eng.push(lambda: done.append("op"), writes=[x])
+        eng.push(lambda: done.append("copy"), reads=[x], writes=[y], device=cpu(1), copy=True)
+        eng.wait_for_var(y)
+        eng.wait_all()
+        done.append("end")
+
+    th = threading.Thread(target=program, daemon=True)
+    th.start()
+    th.join(10)
+    assert not th.is_alive(), "an op was left to nobody"
+    assert done == ["op", "copy", "end"]
