@@ -7,11 +7,14 @@ flight) when the test ends.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Iterator
 
 import pytest
 
 from engine_helpers import new_engine
+
+DRAIN_TIMEOUT = 60
 
 
 @pytest.fixture
@@ -32,4 +35,12 @@ def make_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]
 
     yield make
     for eng in made:
-        eng.drain()
+        # bounded: an engine that cannot finish its work must fail the test, not hang
+        # the run (pytest-timeout's alarm fires once per test, before the teardown)
+        th = threading.Thread(target=eng.drain, daemon=True)
+        th.start()
+        th.join(DRAIN_TIMEOUT)
+        if th.is_alive():
+            stats = eng.statistics()
+            pytest.fail(f"teardown: the {eng.kind} engine did not finish its work in "
+                        f"{DRAIN_TIMEOUT} s (pending {stats['pending']}): a lost op")
