@@ -1076,6 +1076,7 @@ class ThreadedEngine:
                 "max_pending_bytes": self.max_pending_bytes,
                 "run_ahead": self.run_ahead,
                 "run_ahead_bytes": self.run_ahead_bytes,
+                "cpu_sharing": _SHARING.mode,
                 "devices": devices,
             }
 

@@ -41,6 +41,7 @@ def test_bad_mode_is_a_clear_error_and_changes_nothing() -> None:
 def test_set_returns_the_previous_mode(partitioned: None) -> None:
     assert set_cpu_sharing("partitioned") == "partitioned"
     assert cpu_sharing()["mode"] == "partitioned"
+    assert engine.statistics()["cpu_sharing"] == "partitioned"
 
 
 def test_devices_in_use_split_the_cores(partitioned: None) -> None:
