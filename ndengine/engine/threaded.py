@@ -1029,15 +1029,10 @@ class ThreadedEngine:
             self._errors[id(err)] = err  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ introspection
-    def devices_with_work(self) -> list[Device]:
-        """Devices whose compute workers have ops pending (pushed, not finished), read
-        without the lock (an estimate: for policies such as the BLAS thread count)."""
-        return [p.device for p in list(self._pools.values()) if p.pending or p.busy]
-
     def cpu_devices_with_work(self, other_than: Device | None = None) -> int:
-        """How many CPU devices (other than *other_than*) have compute ops pending; as
-        :meth:`devices_with_work`, without building the list (each BLAS push and
-        kernel asks)."""
+        """How many CPU devices (other than *other_than*) have compute ops pending
+        (pushed, not finished), read without the lock: an estimate, for the BLAS
+        thread policy (each BLAS push and kernel asks)."""
         n = 0
         for p in list(self._pools.values()):
             if (p.pending or p.busy) and p.device is not other_than \
