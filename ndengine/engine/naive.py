@@ -30,8 +30,8 @@ class NaiveEngine(ThreadedEngine):
                 w.release()
             op.waiters = None
 
-    def _push_op(self, op: Op) -> Op:
-        super()._push_op(op)
+    def _push_op(self, op: Op, wake: bool = True) -> Op:
+        super()._push_op(op, wake)
         self._wait_op(op)
         return op
 
