@@ -21,7 +21,15 @@ ndengine.device.sharing): ``adaptive`` (the default: a lone device uses every co
 and ``partitioned`` (each CPU device in use a fixed share, as each GPU is its own
 hardware).  Every ndengine measurement runs in a fresh process with its configuration
 in the environment, so variants do not share thread pools; (a) and (b) take the median
-over three such processes, each the median of interleaved repetitions.
+over five such processes, each the median of interleaved repetitions.  Goals are
+checked on those medians; the notes add each ratio taken within every round (``paired``:
+the machine's slow and fast phases, which move a single figure by 10-20% here, then
+affect both sides alike) and its spread over the processes.
+
+The yardstick, ``python threads`` (benchmarks/_threads_ref.py): the same workloads done
+by hand with plain Python threads and queues and no dependency tracking.  What they
+cannot reach is out of reach, on this machine, of any engine whose workers are Python
+threads: the GIL's hand-offs between threads cost the same.
 
     python benchmarks/auto_parallel.py [--quick] [--json OUT]
 """
@@ -43,8 +51,10 @@ HERE = Path(__file__).resolve().parent
 
 
 # --------------------------------------------------------------------------- in-process parts
-def _interleaved(fns: dict[str, Any], repeat: int, warmup: int = 1) -> dict[str, float]:
-    """Median seconds of each function, the functions taking turns in every round."""
+def _interleaved(fns: dict[str, Any], repeat: int, warmup: int = 1) -> dict[str, Any]:
+    """Median seconds of each function, the functions taking turns in every round;
+    ``rounds`` keeps each round's times (for ratios taken within a round, which the
+    machine's slow and fast phases affect alike)."""
     for _ in range(warmup):
         for f in fns.values():
             f()
@@ -54,7 +64,9 @@ def _interleaved(fns: dict[str, Any], repeat: int, warmup: int = 1) -> dict[str,
             t = time.perf_counter()
             f()
             times[k].append(time.perf_counter() - t)
-    return {k: statistics.median(v) for k, v in times.items()}
+    out: dict[str, Any] = {k: statistics.median(v) for k, v in times.items()}
+    out["rounds"] = [{k: times[k][i] for k in fns} for i in range(repeat)]
+    return out
 
 
 def measure_two_devices(n: int, size: int, repeat: int) -> dict[str, float]:
@@ -174,6 +186,12 @@ def measure_chain(n: int, size: int, repeat: int) -> dict[str, float]:
     return r
 
 
+def measure_threads(part: str, n: int, size: int, repeat: int) -> dict[str, Any]:
+    """(a), (b) or (c) done by hand with plain Python threads (see _threads_ref)."""
+    import _threads_ref
+    return getattr(_threads_ref, f"measure_{part}")(n, size, repeat)
+
+
 def measure_numpy_two(n: int, size: int, repeat: int) -> dict[str, float]:
     """NumPy running both workloads of (a) one after the other."""
     import numpy as onp
@@ -247,6 +265,16 @@ def _two_device_rows(case: str, r: dict[str, Any], numpy_seq: float, impl: str,
 
 
 SHARING_MODES = [("adaptive", {}), ("partitioned", {"NDENGINE_CPU_SHARING": "partitioned"})]
+THREADS_CONFIG = "by hand: a thread + queue per device, 1 BLAS thread each"
+
+
+def _two_device_ratio(r: dict[str, float]) -> float:
+    return (r["alone0"] + r["alone1"]) / r["both"]
+
+
+def _copy_ratio(r: dict[str, float]) -> float:
+    """overlap / ideal = max(run, copy) / run_and_copy"""
+    return max(r["run"], r["copy"]) / r["run_and_copy"]
 
 
 def _median_of_processes(func: str, env: dict[str, str], procs: int, **kw: Any
@@ -256,11 +284,20 @@ def _median_of_processes(func: str, env: dict[str, str], procs: int, **kw: Any
     runs = [_in_process(func, env, **kw) for _ in range(procs)]
     out: dict[str, Any] = {"runs": runs}
     for k, v in runs[0].items():
+        if k == "rounds":
+            continue
         if isinstance(v, (int, float)):
             out[k] = statistics.median(r[k] for r in runs)
         else:
             out[k] = v
     return out
+
+
+def _paired(r: dict[str, Any], ratio: Any) -> float:
+    """The median over every round of every process of *ratio* taken within the round
+    (the machine's slow and fast phases then affect both sides of the ratio alike)."""
+    rounds = [x for p in r["runs"] for x in p["rounds"]]
+    return round(statistics.median(ratio(x) for x in rounds), 3)
 
 
 def _spread(values: list[float]) -> str:
@@ -269,7 +306,7 @@ def _spread(values: list[float]) -> str:
 
 
 def run(quick: bool = False) -> list[dict]:
-    n, size, rep, procs = (50, 200, 3, 1) if quick else (200, 200, 9, 3)
+    n, size, rep, procs = (50, 200, 3, 1) if quick else (200, 200, 9, 5)
     rows: list[dict] = []
 
     # (a) two devices ------------------------------------------------------------------
@@ -281,29 +318,39 @@ def run(quick: bool = False) -> list[dict]:
         rows += _two_device_rows("a", r, npseq, "ndengine", config=f"sharing={mode}")
         last = rows[-1]
         last["alone_sum_over_together_per_process"] = _spread(
-            [(p["alone0"] + p["alone1"]) / p["both"] for p in r["runs"]])
+            [_two_device_ratio(p) for p in r["runs"]])
+        last["alone_sum_over_together_paired"] = _paired(r, _two_device_ratio)
         last["goal"] = "together <= 0.6x numpy; alone+alone >= 1.7x together"
         last["goal_met"] = bool(last["together_over_numpy_seq"] <= 0.6
                                 and last["alone_sum_over_together"] >= 1.7)
+    # the yardstick: the same by hand, a plain Python thread and queue per device
+    r = _median_of_processes("threads", {}, procs, part="two_devices", n=n, size=size,
+                             repeat=rep)
+    rows += _two_device_rows("a", r, npseq, "python threads", config=THREADS_CONFIG)
+    rows[-1]["alone_sum_over_together_paired"] = _paired(r, _two_device_ratio)
     peer = _peer_two_devices(n, size, rep)
     if peer is not None:
         rows += _two_device_rows("a", peer, npseq, "mxnet")
 
     # (b) compute and copy -------------------------------------------------------------
-    for mode, env in SHARING_MODES:
-        r = _median_of_processes("compute_copy", env, procs, n=n, size=size, repeat=rep)
+    variants = [("ndengine", "compute_copy", env, {}, f"sharing={mode}")
+                for mode, env in SHARING_MODES]
+    variants.append(("python threads", "threads", {}, {"part": "compute_copy"},
+                     THREADS_CONFIG))
+    for impl, func, env, kw, cfg in variants:
+        r = _median_of_processes(func, env, procs, n=n, size=size, repeat=rep, **kw)
         ideal = (r["run"] + r["copy"]) / max(r["run"], r["copy"])
         got = (r["run"] + r["copy"]) / r["run_and_copy"]
         # overlap / ideal = max(run, copy) / run_and_copy, per process
-        per_process = _spread([max(p["run"], p["copy"]) / p["run_and_copy"]
-                               for p in r["runs"]])
-        cfg = f"sharing={mode}"
-        rows += [_harness.row(BENCH, "b: run on cpu(1)", "ndengine", r["run"], config=cfg),
-                 _harness.row(BENCH, "b: copy to cpu(0)", "ndengine", r["copy"], config=cfg),
-                 _harness.row(BENCH, "b: run and copy", "ndengine", r["run_and_copy"],
+        per_process = _spread([_copy_ratio(p) for p in r["runs"]])
+        goal = {"goal": "overlap >= 0.9x ideal", "goal_met": bool(got / ideal >= 0.9)} \
+            if impl == "ndengine" else {}
+        rows += [_harness.row(BENCH, "b: run on cpu(1)", impl, r["run"], config=cfg),
+                 _harness.row(BENCH, "b: copy to cpu(0)", impl, r["copy"], config=cfg),
+                 _harness.row(BENCH, "b: run and copy", impl, r["run_and_copy"],
                               config=cfg, overlap=round(got, 3), ideal=round(ideal, 3),
                               ratio=round(got / ideal, 3), ratio_per_process=per_process,
-                              goal="overlap >= 0.9x ideal", goal_met=bool(got / ideal >= 0.9))]
+                              ratio_paired=_paired(r, _copy_ratio), **goal)]
 
     # (c) small independent ops ----------------------------------------------------------
     # From a few microseconds of kernel (dispatch-bound: one Python thread runs them
@@ -312,8 +359,13 @@ def run(quick: bool = False) -> list[dict]:
         if quick:
             count //= 5
         r = _in_process("small_ops", {}, n=count, size=osize, repeat=rep)
+        t = _in_process("threads", {}, part="small_ops", n=count, size=osize, repeat=rep)
         case = f"c: {count} x tanh {osize}x{osize}"
         rows += [_harness.row(BENCH, case, "numpy", r["numpy"]),
+                 _harness.row(BENCH, case, "python threads", t["parallel"],
+                              config="all pushed to a thread per core",
+                              numpy_same_process=round(t["numpy"], 4),
+                              speedup_over_numpy=round(t["numpy"] / t["parallel"], 2)),
                  _harness.row(BENCH, case, "ndengine", r["sequence"], config="each waited"),
                  _harness.row(BENCH, case, "ndengine", r["parallel"], config="all pushed",
                               ratio=round(r["sequence"] / r["parallel"], 2),

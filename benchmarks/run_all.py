@@ -219,7 +219,7 @@ def plot(rows: list[dict], path: Path) -> Path | None:
 
 
 COLORS = {"ndengine": "tab:orange", "numpy": "tab:blue", "mxnet": "tab:green",
-          "torch": "tab:red"}
+          "torch": "tab:red", "python threads": "tab:purple"}
 
 
 def _bars(ax, bench: str, rows: list[dict]) -> None:
