@@ -810,9 +810,17 @@ class ThreadedEngine:
             for w in op.waiters:
                 w.release()
             op.waiters = None
-        if pool.window_blocked and pool.idle:
-            pool.window_blocked = False   # the window may have moved: a parked worker looks
-            pool.idle.pop().release()
+        if pool.window_blocked:
+            # the window may have moved: a parked worker looks again, or else a thread
+            # asleep in waitall that found the window full (it stayed asleep until
+            # everything was done: 200 pushed 1000x1000 tanh then waitall ran on one
+            # core in some rounds, 73 ms instead of 41)
+            if pool.idle:
+                pool.window_blocked = False
+                pool.idle.pop().release()
+            elif self._all_done:
+                pool.window_blocked = False
+                self._all_done.pop().release()
         if self._throttle_waiters:
             for w in self._throttle_waiters:
                 w.release()

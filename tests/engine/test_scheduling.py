@@ -190,3 +190,53 @@ def test_wait_all_helps_again_when_a_core_frees(one_worker):
     eng.wait_all()
     th.join()
     assert ran == [threading.main_thread()]
+
+
+@pytest.mark.timeout(60)
+def test_wait_all_helps_again_when_the_window_moves(make_engine):
+    """One worker, a run-ahead window of one op's bytes.  The worker runs A; the thread
+    in wait_all runs B, then finds C beyond the window (B's output counts until A is
+    done) and sleeps.  When A completes the window moves: the worker takes C, and the
+    sleeping thread must wake and take D beside it.  (Before, it slept until everything
+    was done: C held D up, and 200 pushed 1000x1000 tanh ran on one core in some
+    rounds.)"""
+    from ndengine.device import set_cpu_sharing
+    from ndengine.device.sharing import cores
+
+    if cores() < 2:
+        pytest.skip("the waiting thread helps only while a core is free")
+    nbytes = 1 << 20
+    prev = set_cpu_sharing("adaptive")
+    try:
+        eng = make_engine("threaded", workers=1, run_ahead_bytes=nbytes)
+        a_started, a_release, c_release = (threading.Event() for _ in range(3))
+        ran: dict[str, threading.Thread] = {}
+
+        def op(label, before=None, after=None):
+            def fn() -> None:
+                ran[label] = threading.current_thread()
+                if before is not None:
+                    before.set()
+                if after is not None:
+                    after.wait(3)
+            return fn
+
+        eng.push(op("A", a_started, a_release), writes=[eng.new_var()], nbytes=nbytes)
+        assert a_started.wait(TIMEOUT)
+        eng.push(op("B"), writes=[eng.new_var()], nbytes=nbytes)
+        eng.push(op("C", None, c_release), writes=[eng.new_var()], nbytes=nbytes)
+        eng.push(op("D", c_release), writes=[eng.new_var()], nbytes=nbytes)
+
+        def conductor() -> None:
+            time.sleep(0.2)              # B ran here; the front end sleeps (window full)
+            a_release.set()
+
+        th = threading.Thread(target=conductor)
+        th.start()
+        eng.wait_all()
+        th.join()
+        main = threading.main_thread()
+        assert ran["A"] is not main and ran["C"] is ran["A"], ran
+        assert ran["B"] is main and ran["D"] is main, ran
+    finally:
+        set_cpu_sharing(prev)
