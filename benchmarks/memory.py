@@ -1,10 +1,11 @@
 """Memory under asynchrony: pooled storage and backpressure, next to plain NumPy.
 
-(a) tanh chain   ``y = np.tanh(y * 1.0001)`` 100 times on 2M float32 (8 MB), pushed
-                 at once then ``waitall``: every step allocates two 8 MB outputs, the
-                 case the per-device buffer pool is for.  ndengine with the pool
-                 (default), without it (``NDENGINE_POOL_MIN_BYTES`` above any output),
-                 and NumPy; time and peak RSS growth.
+(a) tanh chain   ``y = np.tanh(y * 1.0001)`` pushed at once then ``waitall``: every
+                 step allocates two outputs, of 8 MB (100 steps) or of 64 MB (15).
+                 ndengine by default (the per-device buffer pool takes outputs from
+                 32 MB on, on glibc: below, the C heap reuses memory itself), with the
+                 pool for every output (``NDENGINE_POOL_MIN_BYTES=1``), without it, and
+                 NumPy; time and peak RSS growth.
 (b) runaway loop 2,000 pushes creating 4 MB arrays (``np.ones(n) * 2``, each handle
                  dropped at once), no waits: the front end races ahead and only the
                  engine's bound (``NDENGINE_MAX_PENDING_*``, run-ahead window) keeps
@@ -90,17 +91,24 @@ ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 def run(quick: bool = False) -> list[dict]:
-    n, steps, repeat = (1 << 19, 40, 3) if quick else (2 << 20, 100, 5)
     rows = []
-    case = f"tanh(y*1.0001) x{steps}, {n // (1 << 20) or n / (1 << 20)}M float32"
-    for impl, env in (("numpy", {}), ("ndengine", {}),
-                      ("ndengine", {"NDENGINE_POOL_MIN_BYTES": str(1 << 40)})):
-        code = CHAIN.format(n=n, steps=steps, repeat=repeat, impl=impl, root=ROOT)
-        r = _harness.run_python(_with_env(code, env))
-        extra = {"peak_growth_mb": round(r["peak_growth_mb"], 1), "exact_peak": r["exact_peak"]}
-        if impl == "ndengine":
-            extra["config"] = "pool off" if env else "pool (default)"
-        rows.append(_harness.row(BENCH, case, impl, r["seconds"], **extra))
+    # 8 MB outputs (the C heap reuses them: the pool is off by default) and 64 MB
+    # (above glibc's mmap ceiling: every fresh one costs page faults; the pool is on)
+    sizes = ((1 << 19, 40, 3), (4 << 20, 6, 3)) if quick else ((2 << 20, 100, 5),
+                                                                  (16 << 20, 15, 5))
+    configs = (("numpy", {}, None), ("ndengine", {}, "default"),
+               ("ndengine", {"NDENGINE_POOL_MIN_BYTES": "1"}, "pool for every output"),
+               ("ndengine", {"NDENGINE_POOL_MIN_BYTES": str(1 << 40)}, "pool off"))
+    for n, steps, repeat in sizes:
+        case = f"tanh(y*1.0001) x{steps}, {n * 4 >> 20} MB float32 outputs"
+        for impl, env, label in configs:
+            code = CHAIN.format(n=n, steps=steps, repeat=repeat, impl=impl, root=ROOT)
+            r = _harness.run_python(_with_env(code, env))
+            extra = {"peak_growth_mb": round(r["peak_growth_mb"], 1),
+                     "exact_peak": r["exact_peak"]}
+            if label is not None:
+                extra["config"] = label
+            rows.append(_harness.row(BENCH, case, impl, r["seconds"], **extra))
 
     n_run, pushes = 1 << 20, (500 if quick else 2000)
     case = f"runaway: {pushes} x 4 MB outputs, no waits"

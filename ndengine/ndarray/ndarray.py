@@ -27,7 +27,7 @@ import numpy as _onp
 from .. import engine as _engine
 from ..base import MXNetError
 from ..device import Device, current_device
-from ..device.storage import POOL_MIN as _POOL_MIN
+from ..device import storage as _storage
 from ..device.storage import storage_of as _storage_of
 from ..device.transfer import to_host, transfer
 from ..engine.threaded import push_site as _push_site
@@ -409,7 +409,7 @@ def _unary(opdef: OpDef, a: "NDArray", params: dict | None = None) -> "NDArray":
     fn = opdef.np_fn
     nb = r[2]
     if fn is not None and dev.device_type != "gpu" and a._dtype.kind == "f":
-        if nb >= _POOL_MIN:
+        if nb >= _storage.POOL_MIN:
             job = _partial(_run_np_u_pool, fn, out, a, _storage_of(dev))
         else:
             job = _partial(_run_np_u, fn, out, a)
@@ -431,7 +431,7 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         nb = r[2]
         if dev.device_type == "gpu":
             job = _partial(_run_aa, opdef.kernel, dev.xp, out, a, b)
-        elif nb >= _POOL_MIN:
+        elif nb >= _storage.POOL_MIN:
             job = _partial(_run_np_aa_pool, opdef.np_fn, out, a, b, _storage_of(dev))
         else:
             job = _partial(_run_np_aa, opdef.np_fn, out, a, b)
@@ -449,7 +449,7 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         nb = r[2]
         if dev.device_type == "gpu":
             job = _partial(_run_as, opdef.kernel, dev.xp, out, a, b)
-        elif nb >= _POOL_MIN:
+        elif nb >= _storage.POOL_MIN:
             job = _partial(_run_np_as_pool, opdef.np_fn, out, a,
                            _scalar(b, cb, r[1], a._dtype), _storage_of(dev))
         else:
@@ -467,7 +467,7 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         nb = r[2]
         if dev.device_type == "gpu":
             job = _partial(_run_sa, opdef.kernel, dev.xp, out, a, b)
-        elif nb >= _POOL_MIN:
+        elif nb >= _storage.POOL_MIN:
             job = _partial(_run_np_sa_pool, opdef.np_fn, out, _scalar(a, ca, r[1], b._dtype), b,
                            _storage_of(dev))
         else:

@@ -9,7 +9,7 @@ import pytest
 import ndengine
 from ndengine import cpu, np
 from ndengine.base import OpError
-from ndengine.device.storage import POOL_MIN, Storage
+from ndengine.device.storage import Storage
 
 
 F32 = onp.dtype("float32")
@@ -62,9 +62,9 @@ def test_limit_raises_memory_error_and_recovers():
         st.set_limit(0)
 
 
-def test_array_ops_use_the_pool_and_give_numpy_results():
+def test_array_ops_use_the_pool_and_give_numpy_results(small_pool_min):
     ndengine.empty_cache()
-    n = POOL_MIN // 4 * 2                      # float32 elements: above the pool threshold
+    n = small_pool_min // 4 * 2                      # float32 elements: above the pool threshold
     host = onp.random.default_rng(0).random(n, dtype=onp.float32)
     x = np.array(host)
     y = x
@@ -79,7 +79,8 @@ def test_array_ops_use_the_pool_and_give_numpy_results():
     assert info["in_use"] <= 8 * n * 4         # only a few buffers live at once
 
 
-def test_out_of_memory_in_an_op_is_an_op_error_and_the_engine_keeps_running():
+def test_out_of_memory_in_an_op_is_an_op_error_and_the_engine_keeps_running(small_pool_min):
+    POOL_MIN = small_pool_min
     from ndengine.device.storage import storage_of
 
     st = storage_of(cpu(0))
@@ -154,3 +155,33 @@ def test_dead_slabs_are_found_again_after_a_skip():
     fresh = st.info()["misses"] - before
     assert fresh <= 400 // storage._SKIP_RATIO + 1, fresh
     assert len(again) == 400
+
+
+def test_default_threshold_and_set_pool_min():
+    """By default (glibc) only outputs from 32 MB on come from the pool: below that
+    the C heap reuses memory itself and the pool only costs time."""
+    import platform
+
+    from ndengine.device import storage
+
+    glibc = platform.libc_ver()[0] == "glibc"
+    assert storage.POOL_MIN_DEFAULT == (32 << 20 if glibc else 256 << 10)
+    st = storage.storage_of(cpu(0))
+    prev = storage.set_pool_min(None)
+    try:
+        assert storage.POOL_MIN == storage.POOL_MIN_DEFAULT
+        x = np.ones((1 << 20,))                        # 4 MB
+        x.wait_to_read()
+        before = st.info()
+        (x * 2).wait_to_read()
+        after = st.info()
+        assert (after["hits"], after["misses"]) == (before["hits"], before["misses"])
+        big = np.ones((storage.POOL_MIN_DEFAULT // 4,))
+        big.wait_to_read()
+        (big * 2).wait_to_read()
+        assert st.info()["hits"] + st.info()["misses"] == after["hits"] + after["misses"] + 1
+    finally:
+        storage.set_pool_min(prev)
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="set_pool_min"):
+            storage.set_pool_min(bad)
