@@ -22,10 +22,11 @@ sets how many); the budget limits BLAS threads and the helping of waiting thread
 ``NDENGINE_CPU_SHARING=partitioned`` or :func:`set_cpu_sharing` choose the mode.
 
 Measured (``benchmarks/auto_parallel.py`` (a), 2 cores, the chapter's
-``[np.sin(x).dot(x) for _ in range(200)]`` on cpu(0) and cpu(1); eight fresh processes
-each): both devices together take 0.53x the time NumPy takes for the two in sequence
-under either mode; (alone + alone) / together is 1.46-1.72, median 1.51 (adaptive: a
-lone device already uses both cores) and 1.51-1.74, median 1.70 (partitioned).
+``[np.sin(x).dot(x) for _ in range(200)]`` on cpu(0) and cpu(1); five fresh processes
+per mode, two runs): both devices together take 0.48-0.58x the time NumPy takes for the
+two in sequence under either mode; (alone + alone) / together ranged 1.65-1.96
+(adaptive) and 1.42-1.74 (partitioned) over the processes — machine noise is most of
+the spread.  Plain Python threads doing the two loops by hand: 1.92-1.94.
 """
 from __future__ import annotations
 
