@@ -22,14 +22,15 @@ outputs, raised at the next sync point, and the engine keeps running.
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import weakref
 from typing import Any
 
 from ..base import env_int
 
 __all__ = ["Storage", "POOL_MIN", "set_pool_min", "storage_of"]
-
 
 
 def _default_pool_min() -> int:
@@ -53,18 +54,43 @@ def _default_pool_min() -> int:
 
 
 POOL_MIN_DEFAULT = _default_pool_min()
+# under a memory limit (NDENGINE_MEMORY_LIMIT, Storage.set_limit) outputs from this size
+# on come from the pool, so that the limit counts them
+POOL_MIN_LIMITED = 256 << 10
+_explicit = "NDENGINE_POOL_MIN_BYTES" in os.environ
 POOL_MIN = env_int("NDENGINE_POOL_MIN_BYTES", default=POOL_MIN_DEFAULT)
+_limited: "weakref.WeakSet[Storage]" = weakref.WeakSet()   # storages with a memory limit
 
 
 def set_pool_min(nbytes: int | None) -> int:
     """Take CPU outputs of at least *nbytes* from the pool (None: the default, see
-    :func:`_default_pool_min`); returns the previous threshold.  Applies to ops pushed
-    after it."""
-    global POOL_MIN
+    :func:`_default_pool_min`, or 256 KB while some device has a memory limit); returns
+    the previous threshold.  Applies to ops pushed after it."""
+    global POOL_MIN, _explicit
     if nbytes is not None and (nbytes.__class__ is not int or nbytes < 1):
         raise ValueError(f"set_pool_min: expected a positive int or None, got {nbytes!r}")
-    prev, POOL_MIN = POOL_MIN, POOL_MIN_DEFAULT if nbytes is None else nbytes
+    prev = POOL_MIN
+    _explicit = nbytes is not None
+    POOL_MIN = nbytes if nbytes is not None else _implicit_pool_min()
     return prev
+
+
+def _implicit_pool_min() -> int:
+    return min(POOL_MIN_DEFAULT, POOL_MIN_LIMITED) if _limited else POOL_MIN_DEFAULT
+
+
+def _limit_changed(storage: "Storage") -> None:
+    """A storage's memory limit was set or removed: unless the threshold was chosen
+    explicitly, outputs from 256 KB on come from the pool while any limit is set."""
+    global POOL_MIN
+    if storage.limit is None:
+        _limited.discard(storage)
+    else:
+        _limited.add(storage)
+    if not _explicit:
+        POOL_MIN = _implicit_pool_min()
+
+
 _getrefcount = sys.getrefcount
 # a scan of handed-out slabs that finds fewer dead than 1 per this many live is not
 # repeated for (live // this) allocations of the class (see Storage._reclaim)
@@ -89,12 +115,18 @@ class Storage:
         self.hits = 0
         self.misses = 0
         self.limit = env_int("NDENGINE_MEMORY_LIMIT", default=0) or None
+        if self.limit is not None:
+            _limit_changed(self)
 
     def set_limit(self, nbytes: int | None) -> None:
-        """Fail allocations that would take the pool beyond *nbytes* (None: no limit)."""
+        """Fail allocations that would take the pool beyond *nbytes* (None: no limit).
+        While a limit is set, CPU outputs from 256 KB on come from the pool (unless
+        :func:`set_pool_min` or ``NDENGINE_POOL_MIN_BYTES`` chose the threshold), so
+        the limit counts them."""
         if nbytes is not None and nbytes <= 0:
             raise ValueError(f"set_limit: limit must be positive or None, got {nbytes}")
         self.limit = nbytes
+        _limit_changed(self)
 
     def _reclaim(self, cls: int) -> Any:
         """Lock held, no free slab of class *cls*: a handed-out one nobody refers to

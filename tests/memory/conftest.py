@@ -7,15 +7,16 @@ from typing import Iterator
 
 import pytest
 
-from ndengine.device.storage import set_pool_min
+from ndengine.device import storage
 
 SMALL_POOL_MIN = 256 << 10
 
 
 @pytest.fixture(autouse=True)
 def small_pool_min() -> Iterator[int]:
-    prev = set_pool_min(SMALL_POOL_MIN)
+    explicit = storage._explicit
+    prev = storage.set_pool_min(SMALL_POOL_MIN)
     try:
         yield SMALL_POOL_MIN
     finally:
-        set_pool_min(prev)
+        storage.set_pool_min(prev if explicit else None)

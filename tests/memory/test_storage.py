@@ -185,3 +185,30 @@ def test_default_threshold_and_set_pool_min():
     for bad in (0, -1, 1.5):
         with pytest.raises(ValueError, match="set_pool_min"):
             storage.set_pool_min(bad)
+
+
+def test_a_memory_limit_brings_outputs_from_256_kb_into_the_pool():
+    """Under a memory limit the pool serves outputs from 256 KB on (else the limit
+    would count only outputs of 32 MB and more), and without one the default again."""
+    from ndengine.device import storage
+
+    st = storage.storage_of(cpu(0))
+    storage.set_pool_min(None)                 # the default, as without the fixture
+    old = st.limit
+    try:
+        st.set_limit(1 << 40)
+        assert storage.POOL_MIN == min(storage.POOL_MIN_DEFAULT, storage.POOL_MIN_LIMITED)
+        x = np.ones((1 << 18,))                # 1 MB
+        x.wait_to_read()
+        before = st.info()
+        (x * 2).wait_to_read()
+        after = st.info()
+        assert after["hits"] + after["misses"] == before["hits"] + before["misses"] + 1
+        st.set_limit(old)
+        if old is None:
+            assert storage.POOL_MIN == storage.POOL_MIN_DEFAULT
+        storage.set_pool_min(123 << 10)        # an explicit threshold is kept
+        st.set_limit(1 << 40)
+        assert storage.POOL_MIN == 123 << 10
+    finally:
+        st.set_limit(old)
