@@ -73,10 +73,15 @@ _heappush = heapq.heappush
 _heappop = heapq.heappop
 _perf = time.perf_counter
 _sleep = time.sleep
-# Pushes whose outputs are at least this large are registered at once (under the lock)
-# rather than through the lock-free inbox, so the byte bound sees them exactly; smaller
-# ones may lag in the inbox until the next lock holder drains it.
-_LOCKED_PUSH_BYTES = 64 << 10
+# Pushes whose outputs are at least this large count their bytes as they join the
+# lock-free inbox, and once the inbox holds _UNREGISTERED_BYTES of them (or they would
+# take the device past its byte bound) the pushing thread registers the inbox under the
+# lock and checks the bound: the bound is exceeded by at most that much.  Smaller ones
+# may lag in the inbox until the next lock holder drains it.  (Each such push used to
+# take the lock: 1 us of the front end's 2.8 us for a 200x200 sin, while the workers
+# wait for the GIL it holds.)
+_LARGE_OUTPUT_BYTES = 64 << 10
+_UNREGISTERED_BYTES = 16 << 20
 # NumPy releases the GIL inside a ufunc loop of more than 500 elements: from about this
 # many output bytes on, a worker woken for a small op hands the GIL back and forth
 _LAZY_MIN_BYTES = 2048
@@ -330,6 +335,7 @@ class ThreadedEngine:
         self._devices_ok: set[Device] = set()
         self._pending = 0
         self._seq = 0
+        self._unregistered = 0             # output bytes of large ops in the inbox
         # vars holding an error (Var.exc): while 0, ops skip their poison checks
         self._poisoned = 0
         self._all_done: list[Any] = []
@@ -435,26 +441,26 @@ class ThreadedEngine:
         if _BULK_ACTIVE[0] and _BULK.depth:
             return _bulk.add(self, op)
         pool = self._pools.get(device)
-        if pool is None or nbytes >= _LOCKED_PUSH_BYTES or HOOKS.active or self._inline_all:
-            if (lazy and nbytes <= _LAZY_MAX_BYTES and pool is not None and pool.lazy_ok
-                    and not pool.pending and not self._inbox and not HOOKS.active
-                    and not self._inline_all):
-                # A mid-size elementwise op pushed while its device has nothing else to
-                # do: likely code that waits for each result (``y.asnumpy()`` after each
-                # op).  The waiting thread runs it instead of a woken worker — the
-                # hand-off cost 25-30 us here.  A stream of such ops wakes a worker at
-                # its second push (then pending > 0).  2000 x tanh on 300x300, each
-                # waited for: 55.6 -> 34.3 us each (NumPy 25); all pushed, then
-                # waitall: 26.9 -> 25.7 us.
-                op.lazy = True
-                return self._push_op(op, False)
+        if pool is None or HOOKS.active or self._inline_all:
             return self._push_op(op)
+        large = nbytes >= _LARGE_OUTPUT_BYTES
+        if (large and lazy and nbytes <= _LAZY_MAX_BYTES and pool.lazy_ok
+                and not pool.pending and not self._inbox):
+            # A mid-size elementwise op pushed while its device has nothing else to
+            # do: likely code that waits for each result (``y.asnumpy()`` after each
+            # op).  The waiting thread runs it instead of a woken worker — the
+            # hand-off cost 25-30 us here.  A stream of such ops wakes a worker at
+            # its second push (then pending > 0).  2000 x tanh on 300x300, each
+            # waited for: 55.6 -> 34.3 us each (NumPy 25); all pushed, then
+            # waitall: 26.9 -> 25.7 us.
+            op.lazy = True
+            return self._push_op(op, False)
         op.pool = pool                      # _push_op, inlined for the common case
         inbox = self._inbox
         inbox.append(op)
         idle = pool.idle
         if idle:
-            # A small op (output under _LOCKED_PUSH_BYTES, on a device whose ops a waiting
+            # A small op (output under _LARGE_OUTPUT_BYTES, on a device whose ops a waiting
             # thread may run) wakes no worker: the thread that next waits runs it itself,
             # and a worker woken for it would only contend for the GIL.  10,000 100x100
             # tanh: 13.6 -> 8.4 us each waited for, 11.4 -> 8.2 us pushed then waitall.
@@ -464,7 +470,7 @@ class ThreadedEngine:
             # through them, so a worker running them beside the pushing thread costs
             # no hand-off and keeps a long stream flowing (10,000 pushed y = x + 1 on
             # a 1x2 array: 4.3 us each with the wake, 5.1-5.6 without).
-            if lazy and pool.lazy_ok and nbytes >= _LAZY_MIN_BYTES:
+            if lazy and not large and pool.lazy_ok and nbytes >= _LAZY_MIN_BYTES:
                 op.lazy = True
                 pool.lazy_ready = True
             else:
@@ -473,7 +479,10 @@ class ThreadedEngine:
                     idle.pop().release()
                 except IndexError:
                     pass
-        if pool.pending + len(inbox) > self.max_pending_ops or pool.nbytes > self.max_pending_bytes:
+        if large:
+            self._large_pushed(op, pool)
+        elif pool.pending + len(inbox) > self.max_pending_ops or \
+                pool.nbytes + self._unregistered > self.max_pending_bytes:
             self._throttle(pool)
         return op
 
@@ -512,19 +521,31 @@ class ThreadedEngine:
                     pass
                 else:
                     w.release()
-        if op.nbytes >= _LOCKED_PUSH_BYTES:
-            # A large output: register it now, so the byte bound counts it exactly
-            # (an op of this size costs far more to run than one lock section).
+        if op.nbytes >= _LARGE_OUTPUT_BYTES:
+            self._large_pushed(op, pool)
+        elif pool.pending + len(inbox) > self.max_pending_ops or \
+                pool.nbytes + self._unregistered > self.max_pending_bytes:
+            self._throttle(pool)
+        return op
+
+    def _large_pushed(self, op: Op, pool: Pool) -> None:
+        """*op*, of a large output, has joined the inbox: count its bytes (racing
+        pushers may lose an increment, a drain resets the count: it is off by an op at
+        most); past _UNREGISTERED_BYTES, or past the device's byte bound, register the
+        inbox now and apply the bounds."""
+        unregistered = self._unregistered = self._unregistered + op.nbytes
+        if unregistered >= _UNREGISTERED_BYTES or \
+                pool.nbytes + unregistered > self.max_pending_bytes:
             lock = self._lock
             lock.acquire()
             self._drain_locked()
-            over = pool.nbytes > self.max_pending_bytes or pool.pending > self.max_pending_ops
+            over = pool.nbytes > self.max_pending_bytes or \
+                pool.pending > self.max_pending_ops
             lock.release()
             if over:
                 self._throttle(pool)
-        elif pool.pending + len(inbox) > self.max_pending_ops or pool.nbytes > self.max_pending_bytes:
+        elif pool.pending + len(self._inbox) > self.max_pending_ops:
             self._throttle(pool)
-        return op
 
     def _drain_locked(self) -> None:
         """Lock held: register the inbox's ops, in push order (see :func:`.state.on_push`)."""
@@ -557,6 +578,7 @@ class ThreadedEngine:
                             pool.idle.pop().release()
         self._seq = seq
         self._pending += n
+        self._unregistered = 0
 
     def _wake_lazy(self) -> None:
         """Lock held, before a thread sleeps: wake a worker for each pool whose small ops
