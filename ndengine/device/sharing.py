@@ -23,10 +23,10 @@ sets how many); the budget limits BLAS threads and the helping of waiting thread
 
 Measured (``benchmarks/auto_parallel.py`` (a), 2 cores, the chapter's
 ``[np.sin(x).dot(x) for _ in range(200)]`` on cpu(0) and cpu(1); five fresh processes
-per mode, two runs): both devices together take 0.48-0.58x the time NumPy takes for the
-two in sequence under either mode; (alone + alone) / together ranged 1.65-1.96
+per mode, three runs): both devices together take 0.48-0.58x the time NumPy takes for
+the two in sequence under either mode; (alone + alone) / together ranged 1.58-1.97
 (adaptive) and 1.42-1.74 (partitioned) over the processes — machine noise is most of
-the spread.  Plain Python threads doing the two loops by hand: 1.92-1.94.
+the spread.  Plain Python threads doing the two loops by hand: 1.91-1.94.
 """
 from __future__ import annotations
 
