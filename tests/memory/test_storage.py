@@ -64,7 +64,7 @@ def test_limit_raises_memory_error_and_recovers():
 
 def test_array_ops_use_the_pool_and_give_numpy_results(small_pool_min):
     ndengine.empty_cache()
-    n = small_pool_min // 4 * 2                      # float32 elements: above the pool threshold
+    n = small_pool_min // 4 * 2                # float32 elements: above the pool threshold
     host = onp.random.default_rng(0).random(n, dtype=onp.float32)
     x = np.array(host)
     y = x
@@ -80,16 +80,15 @@ def test_array_ops_use_the_pool_and_give_numpy_results(small_pool_min):
 
 
 def test_out_of_memory_in_an_op_is_an_op_error_and_the_engine_keeps_running(small_pool_min):
-    POOL_MIN = small_pool_min
     from ndengine.device.storage import storage_of
 
     st = storage_of(cpu(0))
     ndengine.empty_cache()
     gc.collect()
-    x = np.ones((POOL_MIN,))                   # 4 x POOL_MIN bytes
+    x = np.ones((small_pool_min,))             # 4 x small_pool_min bytes
     x.wait_to_read()
     old = st.limit
-    st.set_limit(st.info()["allocated"] + POOL_MIN)   # room for less than one output
+    st.set_limit(st.info()["allocated"] + small_pool_min)   # room for less than one output
     try:
         y = x * 2
         z = y + 1
@@ -98,7 +97,7 @@ def test_out_of_memory_in_an_op_is_an_op_error_and_the_engine_keeps_running(smal
         assert isinstance(ei.value.__cause__, MemoryError)
     finally:
         st.set_limit(old)
-    assert float((x * 3).sum()) == 3 * POOL_MIN   # the engine goes on
+    assert float((x * 3).sum()) == 3 * small_pool_min   # the engine goes on
     ndengine.waitall()
 
 
