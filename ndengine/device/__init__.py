@@ -8,9 +8,9 @@ Context = Device
 
 __all__ = ["Device", "Context", "DeviceError", "cpu", "cpu_pinned", "gpu", "current_device", "num_gpus"]
 
-from .storage import Storage, storage_of  # noqa: E402
+from .storage import Storage, set_pool_min, storage_of  # noqa: E402
 
-__all__ += ["Storage", "storage_of"]
+__all__ += ["Storage", "set_pool_min", "storage_of"]
 
 from .blas import BLAS, blas_info, blas_threads, set_blas_threads  # noqa: E402
 
