@@ -726,19 +726,24 @@ class ThreadedEngine:
                 n += p.busy
         return n < self._ncores
 
-    def _claim(self, op: Op) -> bool:
+    def _claim(self, op: Op, waited_for: bool = False) -> bool:
         """Lock held: take a READY op to run in this thread (a CPU op only while a core
         is free, see :meth:`_cores_free`, and, with partitioned CPU sharing, while
-        fewer of its device's ops run than the device has cores)."""
+        fewer of its device's ops run than the device has cores).  *waited_for*: the
+        op this thread waits for, which it may always run if it is a copy, and beyond
+        its device's share."""
         if op.state != READY:
             return False
         pool = op.pool
         # (never for the naive engine: with no workers, waiting threads are the only
         # ones that can run an op)
-        if pool.device.device_type == "cpu" and not self._inline_all and (
-                not self._cores_free()
-                or _SHARING.partitioned and not pool.is_copy and pool.busy >= _SHARING.budget):
-            return False
+        if pool.device.device_type == "cpu" and not self._inline_all:
+            if waited_for:
+                if not pool.is_copy and not self._cores_free():
+                    return False
+            elif not self._cores_free() or (_SHARING.partitioned and not pool.is_copy
+                                            and pool.busy >= _SHARING.budget):
+                return False
         pool.start(op)
         pool.forget(op)
         if pool.lazy_ready and not pool.fifo and not pool.heap:
@@ -890,14 +895,8 @@ class ThreadedEngine:
             if state == DONE:
                 lock.release()
                 return
-            if state == READY and (self._inline_all or op.device.inline_ok) and (
-                    self._inline_all or op.pool.is_copy or op.device.device_type != "cpu"
-                    or self._cores_free()):
-                pool = op.pool         # claim it (see _claim)
-                pool.start(op)
-                pool.forget(op)
-                if pool.lazy_ready and not pool.fifo and not pool.heap:
-                    pool.lazy_ready = False     # no small op left waiting for a worker
+            if state == READY and (self._inline_all or op.device.inline_ok) and \
+                    self._claim(op, waited_for=True):
                 lock.release()
                 self._execute(op)
                 return
