@@ -147,36 +147,35 @@ class Storage:
         if skip:
             self._skip[cls] = skip - 1
             return None
+        found = self._sweep(cls, used)
+        if found * _SKIP_RATIO < len(used):
+            self._skip[cls] = len(used) // _SKIP_RATIO
+        if not found:
+            return None
+        self.pooled -= cls
+        return self._free[cls].pop()
+
+    def _sweep(self, cls: int, used: list[Any]) -> int:
+        """Lock held: move the handed-out slabs of class *cls* (in *used*) nobody
+        refers to any more to the free list; returns how many."""
         keep = []
-        free = []
+        free = self._free.setdefault(cls, [])
         for slab in used:
             # references: the list, the loop variable, getrefcount's argument
             if _getrefcount(slab) <= 3:
                 free.append(slab)
             else:
                 keep.append(slab)
-        if len(free) * _SKIP_RATIO < len(keep):
-            self._skip[cls] = len(keep) // _SKIP_RATIO
-        if not free:
-            return None
-        used[:] = keep
-        slab = free.pop()
-        if free:
-            self._free.setdefault(cls, []).extend(free)
-            self.pooled += cls * len(free)
-        return slab
+        found = len(used) - len(keep)
+        if found:
+            used[:] = keep
+            self.pooled += cls * found
+        return found
 
     def _reclaim_all(self) -> None:
         """Lock held: move every unreferenced handed-out slab to the free lists."""
         for cls, used in self._used.items():
-            keep = []
-            for slab in used:
-                if _getrefcount(slab) <= 3:
-                    self._free.setdefault(cls, []).append(slab)
-                    self.pooled += cls
-                else:
-                    keep.append(slab)
-            used[:] = keep
+            self._sweep(cls, used)
 
     def alloc(self, shape: tuple[int, ...], dtype: Any) -> Any:
         """An uninitialised array of *shape*/*dtype* backed by a pooled slab."""
