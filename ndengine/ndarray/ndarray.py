@@ -372,23 +372,14 @@ def product(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         return apply_op(opdef, (a, b))
     out, r = _pair_out(opdef, a, b)
     dev = out._device
-    if dev.device_type == "gpu":
-        job = _partial(_run_n, opdef.kernel, dev.xp, [out], (a, b), {})
-    else:
+    if dev.device_type != "gpu":
         _steer_blas(dev)
-        job = _partial(_run_product, opdef.kernel, out, a, b)
-    _engine.push_unchecked(job, (a._var, b._var) if a is not b else (a._var,), (out._var,),
+    _engine.push_unchecked(_partial(_run_aa, opdef.kernel, _xp(dev), out, a, b),
+                           (a._var, b._var) if a is not b else (a._var,), (out._var,),
                            dev, opdef.name, r[2], _site(), False)
     if _TAPE.recording:
         _tape.record(opdef, (a, b), out, {})
     return out
-
-
-def _run_product(kernel: Any, out: "NDArray", a: "NDArray", b: "NDArray") -> None:
-    r = kernel(_NP, a._data, b._data)
-    if r.__class__ is not _ndarray or r.dtype is not out._dtype:
-        r = _fix(r, out)
-    out._data = r
 
 
 def invoke(name: str, *args: Any, **params: Any) -> Any:
