@@ -59,15 +59,17 @@ def waitall() -> None:
 numpy = np
 context = _importlib.import_module(".context", __name__)
 
-_LAZY = {"autograd", "gluon", "init", "initializer", "optimizer", "kvstore", "kv", "profiler",
-         "d2l", "util", "random"}
+# name -> module, imported on first use (``import ndengine`` stays cheap)
+_LAZY = {"autograd": "autograd", "gluon": "gluon", "init": "init", "initializer": "init",
+         "optimizer": "optimizer", "kvstore": "kvstore", "kv": "kvstore",
+         "profiler": "profiler", "d2l": "d2l", "util": "util", "random": "random",
+         "nd": "ndarray"}
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        target = {"initializer": "init", "kv": "kvstore"}.get(name, name)
         try:
-            mod = _importlib.import_module(f".{target}", __name__)
+            mod = _importlib.import_module(f".{_LAZY[name]}", __name__)
         except ModuleNotFoundError as e:
             raise AttributeError(f"module 'ndengine' has no attribute {name!r} ({e})") from None
         globals()[name] = mod
