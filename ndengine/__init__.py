@@ -59,22 +59,36 @@ def waitall() -> None:
 numpy = np
 context = _importlib.import_module(".context", __name__)
 
-# name -> module, imported on first use (``import ndengine`` stays cheap)
-_LAZY = {"autograd": "autograd", "gluon": "gluon", "init": "init", "initializer": "init",
-         "optimizer": "optimizer", "kvstore": "kvstore", "kv": "kvstore",
-         "profiler": "profiler", "d2l": "d2l", "util": "util", "random": "random",
-         "nd": "ndarray"}
+# name -> module, imported on first use (``import ndengine`` stays cheap).  Any other
+# public submodule (``mx.metric``, ``mx.image``, ...) is imported on first use too.
+_LAZY = {"initializer": "init", "kv": "kvstore", "nd": "ndarray", "img": "image"}
+
+
+def _submodule(name: str) -> str | None:
+    """The submodule *name* stands for, if ndengine has it."""
+    import importlib.util
+
+    if name.startswith("_"):
+        return None
+    target = _LAZY.get(name, name)
+    return target if importlib.util.find_spec(f"{__name__}.{target}") is not None else None
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        try:
-            mod = _importlib.import_module(f".{_LAZY[name]}", __name__)
-        except ModuleNotFoundError as e:
-            raise AttributeError(f"module 'ndengine' has no attribute {name!r} ({e})") from None
-        globals()[name] = mod
-        return mod
-    raise AttributeError(f"module 'ndengine' has no attribute {name!r}")
+    target = _submodule(name)
+    if target is None:
+        raise AttributeError(f"module 'ndengine' has no attribute {name!r}")
+    mod = _importlib.import_module(f".{target}", __name__)
+    globals()[name] = mod
+    return mod
+
+
+def __dir__() -> list[str]:
+    import pkgutil
+
+    subs = {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+    subs |= {k for k, v in _LAZY.items() if v in subs}
+    return sorted(set(globals()) | subs)
 
 
 __all__ = ["base", "engine", "np", "npx", "numpy", "MXNetError", "Context", "Device", "cpu",
