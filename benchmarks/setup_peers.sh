@@ -12,7 +12,9 @@ mkdir -p "$DIR"
 want=("$@"); [ ${#want[@]} -eq 0 ] && want=(mxnet torch)
 for peer in "${want[@]}"; do
     case "$peer" in
-        mxnet) pkgs=("mxnet==1.9.1" "numpy==1.23.5") ;;
+        # with the book's d2l package and its imports (import_time.py times it)
+        mxnet) pkgs=("mxnet==1.9.1" "numpy==1.23.5" "contourpy<1.3" "matplotlib==3.7.2"
+                     "matplotlib-inline==0.1.6" "pandas==2.0.3" "ipython<9" "requests") ;;
         torch) pkgs=("torch==2.13.0" "numpy") ;;
         *) echo "unknown peer $peer (mxnet|torch)" >&2; exit 2 ;;
     esac
@@ -20,5 +22,8 @@ for peer in "${want[@]}"; do
         "$PY" -m venv "$DIR/$peer"
     fi
     "$DIR/$peer/bin/python" -m pip install --quiet "${pkgs[@]}"
+    if [ "$peer" = mxnet ]; then
+        "$DIR/$peer/bin/python" -m pip install --quiet --no-deps d2l==1.0.3
+    fi
     echo "$peer: $("$DIR/$peer/bin/python" -c "import $peer; print($peer.__version__)")"
 done

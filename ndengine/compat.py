@@ -16,6 +16,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import pkgutil
 import sys
 from types import ModuleType
@@ -96,15 +97,22 @@ _FINDER = _Alias()
 
 
 def _ndengine_modules() -> list[str]:
-    """Every module of the ndengine package, found on disk without importing any."""
+    """Every public module of the ndengine package, found on disk without importing any
+    (``pkgutil.walk_packages`` would import each package to look inside)."""
     import ndengine
 
-    out = ["ndengine"]
-    for info in pkgutil.walk_packages(ndengine.__path__, "ndengine.",
-                                      onerror=lambda name: None):
-        if not info.name.rpartition(".")[2].startswith("_"):
-            out.append(info.name)
-    return out
+    out = []
+
+    def walk(paths: list[str], prefix: str) -> None:
+        for info in pkgutil.iter_modules(paths):
+            if info.name.startswith("_"):
+                continue
+            name = prefix + info.name
+            out.append(name)
+            if info.ispkg:
+                walk([os.path.join(p, info.name) for p in paths], name + ".")
+    walk(list(ndengine.__path__), "ndengine.")
+    return ["ndengine"] + out
 
 
 def mxnet_names() -> list[str]:

@@ -112,3 +112,14 @@ def test_unalias_removes_the_finder_and_the_names():
             print("gone", [k for k in sys.modules if k.startswith("mxnet")])
     """)
     assert out.strip() == "gone []"
+
+
+def test_the_alias_imports_nothing_more():
+    out = _run("""
+        import sys, ndengine
+        before = set(sys.modules)
+        ndengine.alias_as_mxnet()
+        new = sorted(m for m in set(sys.modules) - before if m.startswith("ndengine"))
+        print(new)
+    """)
+    assert out.strip() == "[]"
