@@ -15,19 +15,27 @@ from .numpy._util import as_nd
 __all__ = ["set_np", "reset_np", "is_np_array", "is_np_shape", "waitall", "cpu", "gpu",
            "cpu_pinned", "num_gpus", "current_context", "current_device", "relu", "sigmoid",
            "softmax", "log_softmax", "one_hot", "pick", "batch_flatten", "seed", "activation",
-           "leaky_relu", "dropout", "batch_dot", "reshape_like", "gpu_memory_info"]
+           "leaky_relu", "dropout", "batch_dot", "reshape_like", "gpu_memory_info", "save",
+           "load"]
 
 _np_active = [False]
 
 
 def set_np(shape: bool = True, array: bool = True, dtype: bool = False) -> None:
-    """Accepted for compatibility: ndengine is always in NumPy mode."""
+    """ndengine's arrays always follow NumPy semantics; the mode only decides how
+    ``Block.save_parameters`` writes its file (NumPy-shape arrays, as MXNet's
+    ``npx.save``, after set_np; legacy arrays, as ``mx.nd.save``, otherwise)."""
     _np_active[0] = True
 
 
 def reset_np() -> None:
-    """Accepted for compatibility (ndengine has no legacy ndarray mode)."""
+    """Leave np mode (see :func:`set_np`)."""
     _np_active[0] = False
+
+
+def _np_semantics() -> bool:
+    """Whether ``npx.set_np()`` is in force (not reset)."""
+    return _np_active[0]
 
 
 def is_np_array() -> bool:
@@ -47,6 +55,24 @@ def waitall() -> None:
         _engine.wait_all()
     finally:
         _BLAS.settle()      # plain NumPy after waitall gets the BLAS threads it would
+
+
+def save(file: Any, arr: Any) -> None:
+    """Save an array, a list of arrays or a dict str -> array to *file* in MXNet's
+    binary NDArray format (NumPy shape semantics, as MXNet's ``npx.save``).  A sync
+    point; the file is replaced atomically."""
+    from .ndarray import serialization
+
+    serialization.save(file, arr, np_shape=True)
+
+
+def load(file: Any) -> Any:
+    """Load a file in MXNet's NDArray format (written by ``npx.save``, ``mx.nd.save``
+    or ``save_parameters``, here or by MXNet): a list of arrays, or a dict when names
+    were saved.  Unlike MXNet, files of either shape semantics load in any mode."""
+    from .ndarray import serialization
+
+    return serialization.load(file)
 
 
 def current_context() -> Device:

@@ -17,9 +17,12 @@ op, asynchronously).  ``HybridBlock.forward`` calls ``hybrid_forward(F, x, *args
 **params)`` with ``F`` a namespace offering ``F.np``, ``F.npx`` and the npx/np
 functions by name.
 
-Parameter files (``save_parameters`` / ``load_parameters``) are NumPy ``.npz``
-archives — not MXNet's binary ``.params`` format — keyed by the structural names MXNet
-uses (``'0.weight'``, ``'dense0.bias'``...), whatever the file's extension.
+Parameter files (``save_parameters`` / ``load_parameters``) are in MXNet's binary
+NDArray format (:mod:`ndengine.ndarray.serialization`), keyed by the structural names
+MXNet 1.9.1 uses (``'0.weight'``, ``'dense0.bias'``...): MXNet's ``.params`` files load
+here and ndengine's load in MXNet.  As in MXNet, the arrays are written with NumPy
+shape semantics after ``npx.set_np()`` and as legacy arrays otherwise.  The ``.npz``
+archives earlier ndengine versions wrote still load.
 """
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ from typing import Any, Callable
 import numpy as _onp
 
 from .. import npx as _npx
-from ..base import ThreadState
+from ..base import MXNetError, ThreadState
+from ..ndarray import serialization as _ser
 from .. import numpy as _np
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 
@@ -134,23 +138,57 @@ class HookHandle:
 
 
 # ----------------------------------------------------------------------------- files
-def save_arrays(filename: str, arrays: dict[str, Any]) -> None:
-    """Write name -> array to *filename* as an uncompressed ``.npz`` archive (a sync
-    point: the values are read).  The name is used as given (no ``.npz`` appended)."""
-    host = {k: v.asnumpy() if hasattr(v, "asnumpy") else _onp.asarray(v)
-            for k, v in arrays.items()}
-    with open(filename, "wb") as f:
-        _onp.savez(f, **host)
+class ParameterFileError(MXNetError, ValueError):
+    """A parameter file is not one ``load_parameters`` can read."""
+
+
+class MissingParameterError(ValueError, AssertionError):
+    """A parameter of the block is not in the file (MXNet raises AssertionError here;
+    this is also the ValueError ndengine raised before)."""
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def save_arrays(filename: str, arrays: dict[str, Any], np_shape: bool | None = None) -> None:
+    """Write name -> array to *filename* in MXNet's NDArray file format (a sync point;
+    atomic).  *np_shape*: NumPy-shape arrays (None: as the np mode is, see
+    ``npx.set_np``)."""
+    if np_shape is None:
+        np_shape = _npx._np_semantics()
+    _ser.save(filename, dict(arrays), np_shape=np_shape)
 
 
 def load_arrays(filename: str) -> dict[str, Any]:
-    """Read a file written by :func:`save_arrays` as name -> NDArray on cpu(0)."""
+    """Read name -> NDArray (on cpu(0)) from a file in MXNet's NDArray format, or from
+    an ``.npz`` archive (what ndengine wrote before it wrote MXNet's format)."""
+    path = _ser._path(filename, "load_parameters")
     try:
-        with _onp.load(filename, allow_pickle=False) as z:
-            return {k: _np.array(z[k], dtype=z[k].dtype) for k in z.files}
-    except (ValueError, OSError) as e:
-        raise ValueError(f"load_parameters: {filename!r} is not a parameter file written by "
-                         f"ndengine (an .npz archive): {e}") from None
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except FileNotFoundError:
+        raise _ser.NDArrayFileNotFoundError(f"load_parameters: no such file {path!r}") from None
+    except IsADirectoryError:
+        raise _ser.NDArrayIsADirectoryError(f"load_parameters: {path!r} is a directory, not "
+                                            f"a parameter file") from None
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with _onp.load(path, allow_pickle=False) as z:
+                return {k: _np.array(z[k], dtype=z[k].dtype) for k in z.files}
+        except (ValueError, OSError) as e:
+            raise ParameterFileError(f"load_parameters: {path!r} is not a parameter file (a "
+                                     f"broken .npz archive: {e})") from None
+    if len(head) < 8 or int.from_bytes(head, "little") != _ser.LIST_MAGIC:
+        raise ParameterFileError(f"load_parameters: {path!r} is not a parameter file (neither "
+                                 f"MXNet's NDArray format nor an .npz archive)")
+    loaded = _ser.load(path)
+    if isinstance(loaded, list):
+        if not loaded:
+            return {}
+        raise ParameterFileError(f"load_parameters: {path!r} holds {len(loaded)} arrays "
+                                 f"without names (saved from a list, not a dict), so they "
+                                 f"cannot be matched to parameters")
+    return loaded
 
 
 # ----------------------------------------------------------------------------- F
@@ -283,8 +321,10 @@ class Block:
 
     # -- files -------------------------------------------------------------------------
     def save_parameters(self, filename: str, deduplicate: bool = False) -> None:
-        """Save the parameter values under structural names (``'0.weight'``) to an
-        ``.npz`` archive at *filename* (a sync point: values are read)."""
+        """Save the parameter values under structural names (``'0.weight'``) to
+        *filename* in MXNet's ``.params`` format (a sync point: values are read; the
+        file is replaced atomically).  *deduplicate*: a parameter shared by several
+        blocks is saved once, under its first name."""
         params = self._collect_params_with_prefix()
         if deduplicate:
             seen: dict[int, str] = {}
@@ -301,7 +341,14 @@ class Block:
     def load_parameters(self, filename: str, ctx: Any = None, allow_missing: bool = False,
                         ignore_extra: bool = False, cast_dtype: bool = False,
                         dtype_source: str = "current") -> None:
-        """Load values written by ``save_parameters`` (or ``collect_params().save``)."""
+        """Load values written by ``save_parameters`` (or ``collect_params().save``), by
+        MXNet or ndengine.  *allow_missing*: leave parameters absent from the file as
+        they are; *ignore_extra*: skip names in the file the block lacks; *cast_dtype*:
+        cast to the parameter's dtype (``dtype_source='current'``) or take the file's
+        (``'saved'``)."""
+        if dtype_source not in ("current", "saved"):
+            raise ValueError(f"load_parameters: dtype_source must be 'current' or 'saved', "
+                             f"got {dtype_source!r}")
         loaded = load_arrays(filename)
         params = self._collect_params_with_prefix()
         if not loaded and not params:
@@ -317,7 +364,7 @@ class Block:
                 names_of.setdefault(id(v), []).append(k)
             for name, p in params.items():
                 if not any(n in loaded for n in names_of[id(p)]):
-                    raise ValueError(f"Parameter {name!r} is missing in file {filename!r}, which "
+                    raise MissingParameterError(f"Parameter {name!r} is missing in file {filename!r}, which "
                                      f"contains parameters: {sorted(loaded)}. Set "
                                      f"allow_missing=True to ignore missing parameters.")
         for name, arr in loaded.items():

@@ -6,6 +6,7 @@ import pytest
 
 import ndengine as mx
 from ndengine import autograd, gluon, init
+from ndengine import npx
 from ndengine import numpy as np
 from ndengine.gluon import nn
 
@@ -254,8 +255,8 @@ def test_save_load_round_trip(tmp_path):
     f = str(tmp_path / "net.params")
     net.save_parameters(f)
     assert (tmp_path / "net.params").exists()
-    with onp.load(f) as z:                      # an .npz archive with structural names
-        assert sorted(z.files) == ["0.bias", "0.weight", "1.bias", "1.weight"]
+    # MXNet's .params format, with MXNet 1.9.1's structural names
+    assert list(npx.load(f)) == ["0.weight", "0.bias", "1.weight", "1.bias"]
     net2 = _make_net()                          # different prefixes, deferred shapes
     net2.load_parameters(f)
     onp.testing.assert_array_equal(net2(x).asnumpy(), want)
@@ -319,3 +320,87 @@ def test_parameterdict_save_load_with_prefix(tmp_path):
     onp.testing.assert_array_equal(other(x).asnumpy(), want)
     with pytest.raises(ValueError, match="does not start with"):
         _make_net().collect_params().save(f, strip_prefix="nope_")
+
+
+def test_old_npz_parameter_files_still_load(tmp_path):
+    """ndengine wrote .npz archives before it wrote MXNet's format: they still load."""
+    net = _make_net()
+    net.initialize()
+    x = np.ones((2, 5))
+    want = net(x).asnumpy()
+    f = str(tmp_path / "old.params")
+    with open(f, "wb") as fh:
+        onp.savez(fh, **{k: v.data().asnumpy()
+                         for k, v in net._collect_params_with_prefix().items()})
+    other = _make_net()
+    other.load_parameters(f)
+    onp.testing.assert_array_equal(other(x).asnumpy(), want)
+
+
+def test_save_parameters_writes_mxnet_format_in_either_mode(tmp_path):
+    from ndengine.ndarray import serialization as ser
+
+    net = _make_net()
+    net.initialize()
+    net(np.ones((1, 5)))
+    f = tmp_path / "m.params"
+    was_np = npx._np_semantics()
+    try:
+        npx.reset_np()
+        net.save_parameters(str(f))             # legacy mode: mx.nd.save's arrays (V2)
+        assert int.from_bytes(f.read_bytes()[24:28], "little") == ser.V2_MAGIC
+        npx.set_np()
+        net.save_parameters(str(f))             # np mode: npx.save's arrays (V3)
+        assert int.from_bytes(f.read_bytes()[24:28], "little") == ser.V3_MAGIC
+    finally:
+        (npx.set_np if was_np else npx.reset_np)()
+    other = _make_net()
+    other.load_parameters(str(f))
+    assert other[0].weight.shape == (8, 5)
+
+
+def test_load_parameters_bad_files(tmp_path):
+    net = _make_net()
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        net.load_parameters(str(tmp_path / "missing.params"))
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        net.load_parameters(str(tmp_path))
+    f = str(tmp_path / "list.params")
+    npx.save(f, [np.ones(2)])
+    with pytest.raises(ValueError, match="without names"):
+        net.load_parameters(f)
+    npx.save(f, {"0.weight": np.ones((8, 5))})
+    with open(f, "r+b") as fh:
+        fh.truncate(60)
+    with pytest.raises(ValueError, match="truncated"):
+        net.load_parameters(f)
+    with pytest.raises(ValueError, match="dtype_source"):
+        net.load_parameters(f, cast_dtype=True, dtype_source="file")
+
+
+def test_load_parameters_missing_is_an_assertion_error_as_in_mxnet(tmp_path):
+    net = _make_net()
+    net.initialize()
+    net(np.ones((1, 5)))
+    f = str(tmp_path / "a.params")
+    net.save_parameters(f)
+    bigger = nn.HybridSequential()
+    bigger.add(nn.Dense(8, activation="relu"), nn.Dense(3), nn.Dense(2))
+    with pytest.raises(AssertionError, match="missing in file"):
+        bigger.load_parameters(f)
+
+
+def test_cast_dtype_on_load(tmp_path):
+    net = _make_net()
+    net.initialize()
+    net(np.ones((1, 5)))
+    f = str(tmp_path / "a.params")
+    net.save_parameters(f)
+    half = _make_net()
+    half.cast("float16")
+    half.load_parameters(f, cast_dtype=True)                 # to the block's dtype
+    assert half[0].weight.data().dtype == onp.float16
+    saved = _make_net()
+    saved.cast("float16")
+    saved.load_parameters(f, cast_dtype=True, dtype_source="saved")
+    assert saved[0].weight.data().dtype == onp.float32
