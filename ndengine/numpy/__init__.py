@@ -25,6 +25,14 @@ from .math import *  # noqa: F401,F403
 from .math import __all__ as _ma_all
 from .reduction import *  # noqa: F401,F403
 from .reduction import __all__ as _r_all
+from .sorting import *  # noqa: F401,F403
+from .sorting import __all__ as _so_all
+from .indexing_routines import *  # noqa: F401,F403
+from .indexing_routines import __all__ as _ir_all
+from .editing import *  # noqa: F401,F403
+from .editing import __all__ as _ed_all
+from .statistics import *  # noqa: F401,F403
+from .statistics import __all__ as _st_all
 
 ndarray = NDArray
 
@@ -177,9 +185,45 @@ def _install_methods() -> None:
     def sign(self):
         return MA.sign(self)
 
+    from . import indexing_routines as IR
+    from . import sorting as SO
+    from . import statistics as ST
+
+    def argsort(self, axis=-1, kind=None, order=None):
+        return SO.argsort(self, axis, kind, order)
+
+    def sort(self, axis=-1, kind=None, order=None):
+        """Sort in place, as NumPy's ndarray.sort (MXNet 1.9.1's method raises)."""
+        self[...] = SO.sort(self, axis, kind, order)
+
+    def partition(self, kth, axis=-1, kind="introselect", order=None):
+        """Partition in place, as NumPy's ndarray.partition."""
+        self[...] = SO.partition(self, kth, axis, kind, order)
+
+    def argpartition(self, kth, axis=-1, kind="introselect", order=None):
+        return SO.argpartition(self, kth, axis, kind, order)
+
+    def searchsorted(self, v, side="left", sorter=None):
+        return SO.searchsorted(self, v, side, sorter)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return IR.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        r = L.trace(self, offset, axis1, axis2)
+        return r.astype(dtype) if dtype is not None else r
+
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return ST.cumprod(self, axis, dtype, out)
+
+    def ptp(self, axis=None, out=None, keepdims=False):
+        return ST.ptp(self, axis, out, keepdims)
+
     for fn in (reshape, transpose, astype, copy, flatten, squeeze, expand_dims, swapaxes,
                repeat, tile, flip, clip, round, dot, broadcast_to, take, nonzero, fill,
-               __getitem__, __setitem__, argmax, argmin, cumsum, abs, sqrt, exp, log, sign):
+               __getitem__, __setitem__, argmax, argmin, cumsum, abs, sqrt, exp, log, sign,
+               argsort, sort, partition, argpartition, searchsorted, diagonal, trace, cumprod,
+               ptp):
         setattr(NDArray, fn.__name__, fn)
     NDArray.ravel = flatten
     del C
@@ -189,4 +233,4 @@ _install_methods()
 
 __all__ = (["ndarray", "random", "float16", "float32", "float64", "int8", "int16", "int32",
             "int64", "uint8", "bool_", "pi", "e", "inf", "nan", "newaxis", "dtype"]
-           + _c_all + _l_all + _m_all + _ma_all + _r_all)
+           + _c_all + _l_all + _m_all + _ma_all + _r_all + _so_all + _ir_all + _ed_all + _st_all)

@@ -1,0 +1,473 @@
+"""More ops of the np namespace: triangles and diagonals, padding, cumulative
+products, binning and interpolation, and a few elementwise functions NumPy has beyond
+the basic ufuncs.
+
+Same table as :mod:`.ops` (``register(name, kernel(xp, ...), infer, grad)``); kernels
+are vectorised on ``xp``.  Shapes follow from the inputs' shapes (``bincount`` is given
+its length by the caller, which reads it from the data: see ndengine.numpy).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as _onp
+
+from .ops import (OPS, DTypeError, ShapeError, _sd, _zero_grad, bool_, broadcast, float32,
+                  float64, int64, norm_axis, register, result_dtype, unbroadcast)
+
+int32 = _onp.dtype(_onp.int32)
+
+
+def _np() -> Any:
+    from .. import numpy as np
+
+    return np
+
+
+def _apply(name: str, args: tuple, params: dict | None = None) -> Any:
+    from .ndarray import apply_op
+
+    return apply_op(OPS[name], args, params or {})
+
+
+def _int(v: Any, what: str, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, _onp.integer)):
+        raise DTypeError(f"{name}: {what} must be an int, got {v!r}")
+    return int(v)
+
+
+# ----------------------------------------------------------------------------- checks
+def _k_index_check(xp: Any, a: Any, size: int, name: str, negative: bool = True) -> Any:
+    """*a* unchanged, or IndexError (at the next sync point: the check needs values)
+    when an index is outside ``[0, size)`` (``[-size, size)`` with *negative*)."""
+    lo = -size if negative else 0
+    if a.size and (bool((a < lo).any()) or bool((a >= size).any())):
+        bad = a[(a < lo) | (a >= size)].reshape(-1)[0]
+        raise IndexError(f"{name}: index {int(bad)} is out of bounds for size {size}")
+    return a
+
+
+register("_index_check", _k_index_check,
+         lambda a, size, name, negative=True: (tuple(a.shape), a.dtype))
+
+
+# ----------------------------------------------------------------------------- triangles
+def _tri_infer(name: str) -> Any:
+    def infer(a: Any, k: int = 0) -> Any:
+        _int(k, "k", name)
+        s = tuple(a.shape)
+        if not s:
+            raise ShapeError(f"{name}: input must be at least 1-d (got a 0-d array)")
+        if len(s) == 1:
+            return (s[0], s[0]), a.dtype    # NumPy: a 1-d input is broadcast to a square
+        return s, a.dtype
+    return infer
+
+
+def _tri_grad(name: str) -> Any:
+    def grad(g: Any, out: Any, a: Any, k: int = 0):
+        r = _apply(name, (g,), {"k": k})
+        if len(a.shape) == 1:
+            r = r.sum(axis=0)
+        return (r,)
+    return grad
+
+
+register("tril", lambda xp, a, k=0: xp.tril(a, k), _tri_infer("tril"), _tri_grad("tril"))
+register("triu", lambda xp, a, k=0: xp.triu(a, k), _tri_infer("triu"), _tri_grad("triu"))
+
+
+# ----------------------------------------------------------------------------- diagonals
+def _diag_len(n: int, m: int, offset: int) -> int:
+    if offset >= 0:
+        return max(0, min(n, m - offset))
+    return max(0, min(n + offset, m))
+
+
+def _diagonal_infer(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    offset = _int(offset, "offset", "diagonal")
+    s = tuple(a.shape)
+    if len(s) < 2:
+        raise ShapeError(f"diagonal: the array must be at least 2-d, got shape {s}")
+    i = norm_axis(axis1, len(s), "diagonal")
+    j = norm_axis(axis2, len(s), "diagonal")
+    if i == j:
+        raise ShapeError(f"diagonal: axis1 and axis2 cannot be the same (both {i})")
+    rest = tuple(x for d, x in enumerate(s) if d not in (i, j))
+    return rest + (_diag_len(s[i], s[j], offset),), a.dtype
+
+
+def _k_diagonal(xp: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    return xp.diagonal(a, offset, axis1, axis2).copy()
+
+
+def _diagonal_grad(g: Any, out: Any, a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1):
+    return (_apply("_diagonal_backward", (g,), {"offset": offset, "axis1": axis1,
+                                                "axis2": axis2, "shape": tuple(a.shape)}),)
+
+
+def _k_diagonal_backward(xp: Any, g: Any, offset: int, axis1: int, axis2: int,
+                         shape: tuple[int, ...]) -> Any:
+    """Zeros of *shape* with *g* on the diagonal (the gradient of ``diagonal``)."""
+    z = xp.zeros(shape, dtype=g.dtype)
+    nd = len(shape)
+    zm = xp.moveaxis(z, (axis1 % nd, axis2 % nd), (-2, -1))    # a view: writes reach z
+    i = xp.arange(g.shape[-1])
+    zm[..., i + max(-offset, 0), i + max(offset, 0)] = g
+    return z
+
+
+register("diagonal", _k_diagonal, _diagonal_infer, _diagonal_grad)
+register("_diagonal_backward", _k_diagonal_backward,
+         lambda g, offset, axis1, axis2, shape: (tuple(shape), g.dtype),
+         lambda gg, out, g, offset, axis1, axis2, shape:
+         (_apply("diagonal", (gg,), {"offset": offset, "axis1": axis1, "axis2": axis2}),))
+
+
+def _diag_build_infer(v: Any, k: int = 0) -> Any:
+    k = _int(k, "k", "diag")
+    if len(v.shape) != 1:
+        raise ShapeError(f"diag: building a matrix needs a 1-d input, got shape "
+                         f"{tuple(v.shape)}")
+    n = v.shape[0] + abs(k)
+    return (n, n), v.dtype
+
+
+register("_diag_build", lambda xp, v, k=0: xp.diag(v, k), _diag_build_infer,
+         lambda g, out, v, k=0: (_apply("diagonal", (g,), {"offset": k}),))
+
+
+# ----------------------------------------------------------------------------- padding
+PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "maximum", "minimum",
+             "mean", "median", "linear_ramp", "empty")
+
+
+def pad_widths(pad_width: Any, ndim: int, name: str = "pad") -> tuple[tuple[int, int], ...]:
+    """NumPy's pad_width forms (int, (n,), (before, after), ((b, a), ...)) as one pair
+    per axis."""
+    try:
+        arr = _onp.asarray(pad_width)
+    except (TypeError, ValueError):
+        raise DTypeError(f"{name}: pad_width must be ints, got {pad_width!r}") from None
+    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and
+                                          _onp.all(arr == _onp.round(arr))):
+        raise DTypeError(f"{name}: pad_width must be of integral type, got {pad_width!r}")
+    arr = arr.astype(_onp.int64)
+    try:
+        pw = _onp.broadcast_to(arr, (ndim, 2)) if arr.ndim < 2 or arr.shape[0] == 1 \
+            else arr
+        pw = _onp.broadcast_to(pw, (ndim, 2))
+    except ValueError:
+        raise ShapeError(f"{name}: pad_width {pad_width!r} does not fit an array of "
+                         f"{ndim} dimensions") from None
+    if (pw < 0).any():
+        raise ShapeError(f"{name}: index can't contain negative values ({pad_width!r})")
+    return tuple((int(b), int(a)) for b, a in pw)
+
+
+def _pad_infer(a: Any, pad_width: Any, mode: str = "constant", **kw: Any) -> Any:
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode {mode!r} is not supported (one of {PAD_MODES})")
+    s = tuple(a.shape)
+    for (b, e), n in zip(pad_width, s):
+        if n == 0 and (b or e) and mode not in ("constant", "empty"):
+            raise ShapeError(f"pad: can't extend an empty axis with mode {mode!r} "
+                             f"(shape {s})")
+    return tuple(n + b + e for (b, e), n in zip(pad_width, s)), a.dtype
+
+
+def _k_pad(xp: Any, a: Any, pad_width: Any, mode: str = "constant", **kw: Any) -> Any:
+    return xp.pad(a, pad_width, mode=mode, **kw)
+
+
+_PAD_GRAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def _pad_grad(g: Any, out: Any, a: Any, pad_width: Any, mode: str = "constant", **kw: Any):
+    if mode == "constant":
+        key = tuple(slice(b, b + n) for (b, _), n in zip(pad_width, a.shape))
+        return (g[key],)
+    if mode not in _PAD_GRAD_MODES:
+        raise NotImplementedError(f"pad: no gradient for mode {mode!r} (only "
+                                  f"{_PAD_GRAD_MODES}; input {tuple(a.shape)} on {a.device})")
+    return (_apply("_pad_backward", (g,), {"pad_width": pad_width, "mode": mode,
+                                           "shape": tuple(a.shape), **kw}),)
+
+
+def _k_pad_backward(xp: Any, g: Any, pad_width: Any, mode: str, shape: tuple[int, ...],
+                    **kw: Any) -> Any:
+    """Each input element's gradient is the sum of the output elements it was copied
+    to: pad the input's flat positions with the same mode, then scatter-add."""
+    n = 1
+    for s in shape:
+        n *= s
+    pos = xp.pad(xp.arange(n, dtype=xp.int64).reshape(shape), pad_width, mode=mode, **kw)
+    z = xp.zeros(n, dtype=g.dtype)
+    xp.add.at(z, pos.reshape(-1), g.reshape(-1))
+    return z.reshape(shape)
+
+
+register("pad", _k_pad, _pad_infer, _pad_grad)
+register("_pad_backward", _k_pad_backward,
+         lambda g, pad_width, mode, shape, **kw: (tuple(shape), g.dtype))
+
+
+# ----------------------------------------------------------------------------- cumprod
+def _cumprod_infer(a: Any, axis: Any = None, dtype: Any = None) -> Any:
+    dt = _onp.dtype(dtype) if dtype is not None else (int64 if a.dtype.kind == "b" else a.dtype)
+    if axis is None:
+        n = 1
+        for s in a.shape:
+            n *= s
+        return (n,), dt
+    norm_axis(axis, len(a.shape), "cumprod")
+    return tuple(a.shape), dt
+
+
+def _cumprod_grad(g: Any, out: Any, a: Any, axis: Any = None, dtype: Any = None):
+    """sum_{j >= i} g_j out_j / a_i (inputs without zeros)."""
+    np = _np()
+    src = a.reshape((-1,)) if axis is None else a
+    ax = 0 if axis is None else axis
+    r = np.flip(np.cumsum(np.flip(g * out, ax), axis=ax), ax) / src
+    return (r.reshape(a.shape),)
+
+
+register("cumprod", lambda xp, a, axis=None, dtype=None: xp.cumprod(a, axis=axis, dtype=dtype),
+         _cumprod_infer, _cumprod_grad)
+
+
+# ----------------------------------------------------------------------------- binning
+def _digitize_infer(x: Any, bins: Any, right: bool = False) -> Any:
+    if len(bins.shape) != 1:
+        raise ShapeError(f"digitize: bins must be 1-d, got shape {tuple(bins.shape)}")
+    if x.dtype.kind == "c" or bins.dtype.kind == "c":
+        raise DTypeError("digitize: complex values are not supported")
+    return tuple(x.shape), int64
+
+
+def _k_digitize(xp: Any, x: Any, bins: Any, right: bool = False) -> Any:
+    return xp.digitize(x, bins, right=right).astype(xp.int64)
+
+
+register("digitize", _k_digitize, _digitize_infer)
+
+
+def _histogram_infer(a: Any, bins: Any, weights: Any = None, range: Any = None,
+                     density: bool = False) -> Any:
+    if isinstance(bins, int):
+        if bins < 1:
+            raise ValueError(f"histogram: bins must be positive, got {bins}")
+        nb = bins
+    else:
+        if len(bins.shape) != 1 or bins.shape[0] < 1:
+            raise ShapeError(f"histogram: bins must be an int or a 1-d array of edges, got "
+                             f"shape {tuple(bins.shape)}")
+        nb = bins.shape[0] - 1
+    if range is not None and range[0] > range[1]:
+        raise ValueError(f"histogram: max must be larger than min in range parameter "
+                         f"({range!r})")
+    if weights is not None and tuple(weights.shape) != tuple(a.shape):
+        raise ShapeError(f"histogram: weights of shape {tuple(weights.shape)} differ from the "
+                         f"array's {tuple(a.shape)}")
+    if density:
+        hdt = float64
+    elif weights is not None:
+        hdt = weights.dtype
+    else:
+        hdt = int64
+    if isinstance(bins, int):
+        edt = a.dtype if a.dtype.kind == "f" else float64
+    else:
+        edt = bins.dtype
+    return [((nb,), hdt), ((nb + 1,), edt)]
+
+
+def _k_histogram(xp: Any, a: Any, bins: Any, weights: Any = None, range: Any = None,
+                 density: bool = False) -> Any:
+    h, e = xp.histogram(a, bins=bins, range=range, density=density, weights=weights)
+    return h, e
+
+
+register("histogram", _k_histogram, _histogram_infer, nout=2)
+
+
+def _bincount_infer(x: Any, weights: Any = None, length: int = 0) -> Any:
+    if len(x.shape) != 1:
+        raise ShapeError(f"bincount: the input must be 1-d, got shape {tuple(x.shape)}")
+    if x.dtype.kind not in "iub":
+        raise DTypeError(f"bincount: the input must be of integer type, got {x.dtype}")
+    if weights is not None and tuple(weights.shape) != tuple(x.shape):
+        raise ShapeError(f"bincount: weights of shape {tuple(weights.shape)} differ from the "
+                         f"input's {tuple(x.shape)}")
+    dt = x.dtype if weights is None else weights.dtype
+    if dt.kind == "b":
+        dt = int64
+    return (int(length),), dt
+
+
+def _k_bincount(xp: Any, x: Any, weights: Any = None, length: int = 0) -> Any:
+    if weights is None:
+        return xp.bincount(x, minlength=length)
+    return xp.bincount(x, weights=weights, minlength=length)
+
+
+def _bincount_grad(g: Any, out: Any, x: Any, weights: Any = None, length: int = 0):
+    if weights is None:
+        return None, None
+    return None, g[x]
+
+
+register("bincount", _k_bincount, _bincount_infer, _bincount_grad)
+
+
+# ----------------------------------------------------------------------------- interp
+def _interp_infer(x: Any, xp_: Any, fp: Any, left: Any = None, right: Any = None,
+                  period: Any = None) -> Any:
+    sx, dx = _sd(x)
+    if len(xp_.shape) != 1 or len(fp.shape) != 1:
+        raise ShapeError(f"interp: xp and fp must be 1-d, got shapes {tuple(xp_.shape)} and "
+                         f"{tuple(fp.shape)}")
+    if xp_.shape[0] != fp.shape[0]:
+        raise ShapeError(f"interp: fp and xp are not of the same length "
+                         f"({fp.shape[0]} and {xp_.shape[0]})")
+    if xp_.shape[0] == 0:
+        raise ShapeError("interp: array of sample points is empty")
+    if period is not None and period == 0:
+        raise ValueError("interp: period must be a non-zero value")
+    return tuple(sx), (fp.dtype if fp.dtype.kind == "c" else float64)
+
+
+def _k_interp(xp: Any, x: Any, xp_: Any, fp: Any, left: Any = None, right: Any = None,
+              period: Any = None) -> Any:
+    return xp.interp(x, xp_, fp, left=left, right=right, period=period)
+
+
+register("interp", _k_interp, _interp_infer)
+
+
+# ----------------------------------------------------------------------------- elementwise
+def _float_of(dt: Any) -> Any:
+    return dt if dt.kind == "f" else float32
+
+
+def _k_i0(xp: Any, a: Any) -> Any:
+    return xp.i0(a)
+
+
+register("i0", _k_i0, lambda a: (tuple(a.shape), a.dtype if a.dtype.kind == "f" else float64),
+         lambda g, out, a: (g * _apply("_i1", (a,)),))
+# the derivative of I0 is I1; a series good to float64 precision for |x| < ~30, and an
+# asymptotic form beyond (what the gradient of i0 needs, nothing more)
+register("_i1", lambda xp, a: _i1(xp, a), lambda a: (tuple(a.shape), a.dtype))
+
+
+def _i1(xp: Any, a: Any) -> Any:
+    x = xp.abs(a).astype(xp.float64)
+    small = x < 30
+    xs = xp.where(small, x, 0.0)
+    term = xs / 2
+    total = term.copy()
+    for k in range(1, 60):       # series terms (not a loop over elements)
+        term = term * (xs * xs / 4) / (k * (k + 1))
+        total = total + term
+    big = xp.where(small, 1.0, x)
+    asym = xp.exp(big) / xp.sqrt(2 * math.pi * big) * (1 - 3 / (8 * big) - 15 / (128 * big * big))
+    r = xp.where(small, total, asym)
+    return (xp.sign(a) * r).astype(a.dtype)
+
+
+register("spacing", lambda xp, a: xp.spacing(a.astype(xp.float32) if a.dtype.kind in "biu" else a),
+         lambda a: (tuple(a.shape), _float_of(a.dtype)), _zero_grad)
+
+
+def _heaviside_infer(x1: Any, x2: Any) -> Any:
+    s1, d1 = _sd(x1)
+    s2, d2 = _sd(x2)
+    shape = broadcast("heaviside", s1, s2)
+    dt = result_dtype("heaviside", d1, d2)
+    if dt.kind in "biu":
+        dt = float64 if isinstance(d1, _onp.dtype) and d1.kind in "iu" and d1.itemsize >= 4 \
+            else float32
+    return shape, dt
+
+
+register("heaviside", lambda xp, a, b: xp.heaviside(a, b), _heaviside_infer,
+         lambda g, out, a, b: (_np().zeros(a.shape, dtype=g.dtype, ctx=g.device)
+                               if hasattr(a, "_var") else None,
+                               unbroadcast(g * (a == 0), b.shape) if hasattr(b, "_var") else None))
+
+
+def _modf_infer(a: Any) -> Any:
+    dt = a.dtype if a.dtype.kind == "f" else float64 if a.dtype.itemsize >= 4 else float32
+    return [(tuple(a.shape), dt), (tuple(a.shape), dt)]
+
+
+def _modf_grad(g: Any, out: Any, a: Any):
+    gf = g[0]
+    if gf is None:
+        return (_np().zeros(a.shape, dtype=out[0].dtype, ctx=a.device),)
+    return (gf,)
+
+
+register("modf", lambda xp, a: tuple(xp.modf(a)), _modf_infer, _modf_grad, nout=2)
+
+
+def _frexp_infer(a: Any) -> Any:
+    if a.dtype.kind not in "f":
+        raise DTypeError(f"frexp: only float arrays are supported, got {a.dtype}")
+    return [(tuple(a.shape), a.dtype), (tuple(a.shape), int32)]
+
+
+register("frexp", lambda xp, a: tuple(xp.frexp(a)), _frexp_infer, nout=2)
+
+
+def _divmod_infer(a: Any, b: Any) -> Any:
+    sa, da = _sd(a)
+    sb, db = _sd(b)
+    shape = broadcast("divmod", sa, sb)
+    dt = result_dtype("divmod", da, db)
+    if dt == bool_:
+        dt = _onp.dtype(_onp.int8)
+    return [(shape, dt), (shape, dt)]
+
+
+def _divmod_grad(g: Any, out: Any, a: Any, b: Any):
+    np = _np()
+    gm = g[1]
+    if gm is None:
+        return (np.zeros(a.shape, dtype=out[0].dtype, ctx=out[0].device)
+                if hasattr(a, "_var") else None,
+                np.zeros(b.shape, dtype=out[0].dtype, ctx=out[0].device)
+                if hasattr(b, "_var") else None)
+    ga = unbroadcast(gm, a.shape) if hasattr(a, "_var") else None
+    gb = unbroadcast(-gm * out[0], b.shape) if hasattr(b, "_var") else None
+    return ga, gb
+
+
+register("divmod", lambda xp, a, b: tuple(xp.divmod(a, b)), _divmod_infer, _divmod_grad, nout=2)
+
+
+def _correlate_infer(a: Any, v: Any, mode: str = "valid") -> Any:
+    if len(a.shape) != 1 or len(v.shape) != 1:
+        raise ShapeError(f"correlate: inputs must be 1-d, got shapes {tuple(a.shape)} and "
+                         f"{tuple(v.shape)}")
+    n, m = a.shape[0], v.shape[0]
+    if n == 0 or m == 0:
+        raise ShapeError("correlate: inputs cannot be empty")
+    if mode == "valid":
+        ln = max(n, m) - min(n, m) + 1
+    elif mode == "same":
+        ln = max(n, m)
+    elif mode == "full":
+        ln = n + m - 1
+    else:
+        raise ValueError(f"correlate: mode must be 'valid', 'same' or 'full', got {mode!r}")
+    return (ln,), result_dtype("correlate", a.dtype, v.dtype)
+
+
+register("correlate", lambda xp, a, v, mode="valid": xp.correlate(a, v, mode=mode),
+         _correlate_infer)
+register("convolve", lambda xp, a, v, mode="full": xp.convolve(a, v, mode=mode),
+         lambda a, v, mode="full": _correlate_infer(a, v, mode))
