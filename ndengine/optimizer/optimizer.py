@@ -128,6 +128,10 @@ class Optimizer:
 
     def _get_lrs(self, indices: list) -> list[float]:
         lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
+        return self._scale_lrs(lr, indices)
+
+    def _scale_lrs(self, lr: float, indices: list) -> list[float]:
+        """*lr* times each index's lr_mult (Parameter's, then by index, then by name)."""
         lrs = [lr for _ in indices]
         for i, index in enumerate(indices):
             if index in self.param_dict:
@@ -157,9 +161,23 @@ class Optimizer:
 
     @property
     def _clip(self) -> float:
-        """clip_gradient as the kernels take it (-1: no clipping)."""
+        """clip_gradient as MXNet's fused kernels get it (-1: no clipping): MXNet passes
+        it only when truthy, so 0 (like None) turns clipping off."""
         c = self.clip_gradient
         return -1.0 if c is None or c <= 0 else float(c)
+
+    @property
+    def _clip_nn(self) -> float:
+        """clip_gradient as MXNet's Python-written updates use it (AdaGrad, AdaDelta,
+        Adamax, Nadam, SGLD, DCASGD: ``if clip_gradient is not None``): 0 clips to 0."""
+        c = self.clip_gradient
+        return -1.0 if c is None else float(c)
+
+    @staticmethod
+    def _as_lists(index: Any, weight: Any, grad: Any, state: Any) -> tuple:
+        if isinstance(index, (list, tuple)):
+            return list(index), list(weight), list(grad), list(state)
+        return [index], [weight], [grad], [state]
 
     # -- states and updates ------------------------------------------------------
     def create_state(self, index: Any, weight: Any) -> Any:
@@ -182,6 +200,8 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__}.update")
 
     def update_multi_precision(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
+        """As update; with multi_precision and float16 weights the update runs on the
+        float32 master copy (``state[0]``) and the weight gets its cast."""
         if isinstance(index, (list, tuple)):
             for i, w, g, s in zip(index, weight, grad, state):
                 self.update_multi_precision(i, w, g, s)
@@ -189,14 +209,30 @@ class Optimizer:
         if self.multi_precision and weight.dtype == _onp.float16:
             master, inner = state
             self.update(index, master, grad.astype(_onp.float32), inner)
-            weight[...] = master.astype(weight.dtype)
+            _cast_into(weight, master)
         else:
             self.update(index, weight, grad, state)
 
-    def _zeros_like(self, weight: Any) -> Any:
+    def _zeros_like(self, weight: Any, dtype: Any = None) -> Any:
         from .. import numpy as np
 
-        return np.zeros(weight.shape, dtype=weight.dtype, device=weight.device)
+        return np.zeros(weight.shape, dtype=weight.dtype if dtype is None else dtype,
+                        device=weight.device)
+
+    def _master_state(self, index: Any, weight: Any, who: str) -> Any:
+        """MXNet's SGD-family layout for multi-precision: ``(state, float32 master)``."""
+        if self.multi_precision and weight.dtype == _onp.float16:
+            master = weight.astype(_onp.float32)
+            return (self.create_state(index, master), master)
+        if weight.dtype == _onp.float16:
+            warnings.warn("Accumulating with float16 in optimizer can lead to poor accuracy "
+                          f"or slow convergence. Consider using multi_precision=True option "
+                          f"of the {who} optimizer")
+        return self.create_state(index, weight)
+
+    def _uses_master(self, weight: Any, state: Any) -> bool:
+        return bool(self.multi_precision and weight.dtype == _onp.float16
+                    and isinstance(state, (tuple, list)))
 
     def __getstate__(self) -> dict:
         ret = self.__dict__.copy()
@@ -209,6 +245,11 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self.learning_rate}, wd={self.wd})"
+
+
+def _cast_into(weight: Any, master: Any) -> None:
+    """weight[...] = master cast to weight's dtype (an engine write of weight)."""
+    weight[...] = master.astype(weight.dtype)
 
 
 def register(klass: type) -> type:
@@ -227,35 +268,55 @@ def create(name: Any, **kwargs: Any) -> Optimizer:
 
 class Updater:
     """Keeps one optimizer's states per parameter index and applies updates
-    (``mxnet.optimizer.Updater``).  ``updater(index, grad, weight)``."""
+    (``mxnet.optimizer.Updater``): ``updater(index, grad, weight)``, each a single item
+    or lists.  As in MXNet, an optimizer with ``aggregate_num > 0`` (SGD, LARS, LAMB)
+    gets the weights of one dtype in lists of up to ``aggregate_num`` per call; any
+    other gets one call per weight."""
 
     def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
         self.states: dict = {}
         self.states_synced: dict = {}
+        self.aggregate_updates = optimizer.aggregate_num > 0
 
     def __call__(self, index: Any, grad: Any, weight: Any) -> None:
         if not isinstance(index, (list, tuple)):
             indices, grads, weights = [index], [grad], [weight]
         else:
             indices, grads, weights = list(index), list(grad), list(weight)
+        if not (len(indices) == len(grads) == len(weights)):
+            raise ValueError(f"Updater: {len(indices)} indices, {len(grads)} gradients and "
+                             f"{len(weights)} weights; they must match")
         if weights:
             self.optimizer._set_current_context(weights[0].device.device_id)
         for i, idx in enumerate(indices):
+            if isinstance(idx, bytes):
+                indices[i] = idx = idx.decode()
             if idx not in self.states:
                 self.states[idx] = self.optimizer.create_state_multi_precision(idx, weights[i])
                 self.states_synced[idx] = True
             elif not self.states_synced[idx]:
                 self.states[idx] = self.sync_state_context(self.states[idx], weights[i].device)
                 self.states_synced[idx] = True
-        for idx, w, g in zip(indices, weights, grads):
-            self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
+        opt = self.optimizer
+        if self.aggregate_updates:
+            by_dtype: dict = {}
+            for i, w, g in zip(indices, weights, grads):
+                by_dtype.setdefault(w.dtype, []).append((i, w, g))
+            for group in by_dtype.values():
+                n = opt.aggregate_num
+                for k in range(0, len(group), n):
+                    idx, ws, gs = (list(t) for t in zip(*group[k:k + n]))
+                    opt.update_multi_precision(idx, ws, gs, [self.states[i] for i in idx])
+        else:
+            for i, w, g in zip(indices, weights, grads):
+                opt.update_multi_precision(i, w, g, self.states[i])
 
     def sync_state_context(self, state: Any, device: Any) -> Any:
         if isinstance(state, (list, tuple)):
             return type(state)(self.sync_state_context(s, device) for s in state)
-        if state is None:
-            return None
+        if state is None or not hasattr(state, "as_in_ctx"):
+            return state
         return state.as_in_ctx(device)
 
     def set_states(self, states: bytes) -> None:
