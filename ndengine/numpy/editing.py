@@ -81,7 +81,7 @@ def insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> NDArray:
         if not -n <= i <= n:
             raise OpIndexError(f"insert: index {i} is out of bounds for axis {ax} with size "
                                f"{n} (on {a.device})")
-        i %= n + 1
+        i = i + n if i < 0 else i
         if v.ndim < a.ndim:
             v = v.reshape((1,) * (a.ndim - v.ndim) + v.shape)
         v = moveaxis(v, 0, ax)
