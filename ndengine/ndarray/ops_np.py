@@ -471,3 +471,87 @@ register("correlate", lambda xp, a, v, mode="valid": xp.correlate(a, v, mode=mod
          _correlate_infer)
 register("convolve", lambda xp, a, v, mode="full": xp.convolve(a, v, mode=mode),
          lambda a, v, mode="full": _correlate_infer(a, v, mode))
+
+
+# ----------------------------------------------------------------------------- eig
+def _eig_host(xp: Any, a: Any) -> Any:
+    """General eigen-decomposition (NumPy's on the host for a GPU buffer: CuPy has
+    none); real eigenvalues only, as MXNet's np.linalg.eig."""
+    if xp is _onp:
+        w, v = _onp.linalg.eig(a)
+    else:
+        w, v = _onp.linalg.eig(xp.asnumpy(a))
+    if _onp.iscomplexobj(w):
+        if _onp.abs(w.imag).max(initial=0.0) > 0:
+            raise ValueError("linalg.eig: complex eigenvalues are not supported (the "
+                             "result dtype must follow from the input's)")
+        w, v = w.real, v.real
+    if xp is not _onp:
+        w, v = xp.asarray(w), xp.asarray(v)
+    return w, v
+
+
+def _eig_infer(a: Any) -> Any:
+    s = tuple(a.shape)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ShapeError(f"linalg.eig: last 2 dimensions of the array must be square, got "
+                         f"shape {s}")
+    dt = a.dtype if a.dtype.kind == "f" else float32
+    return [(s[:-1], dt), (s, dt)]
+
+
+register("eig", lambda xp, a: _eig_host(xp, a), _eig_infer, nout=2)
+register("eigvals", lambda xp, a: _eig_host(xp, a)[0], lambda a: _eig_infer(a)[0])
+
+
+# ----------------------------------------------------------------------------- sets, bits
+def _isin_infer(element: Any, test: Any, invert: bool = False) -> Any:
+    return tuple(element.shape), bool_
+
+
+register("isin", lambda xp, e, t, invert=False: xp.isin(e, t, invert=invert), _isin_infer)
+
+
+def _packbits_infer(a: Any, axis: Any = None, bitorder: str = "big") -> Any:
+    if a.dtype.kind not in "biu":
+        raise DTypeError(f"packbits: expected an input array of integer or boolean data "
+                         f"type, got {a.dtype}")
+    if bitorder not in ("big", "little"):
+        raise ValueError(f"packbits: bitorder must be 'big' or 'little', got {bitorder!r}")
+    if axis is None:
+        n = 1
+        for s in a.shape:
+            n *= s
+        return ((n + 7) // 8,), _onp.dtype(_onp.uint8)
+    ax = norm_axis(axis, len(a.shape), "packbits")
+    s = list(a.shape)
+    s[ax] = (s[ax] + 7) // 8
+    return tuple(s), _onp.dtype(_onp.uint8)
+
+
+def _unpackbits_infer(a: Any, axis: Any = None, count: Any = None,
+                      bitorder: str = "big") -> Any:
+    if a.dtype != _onp.uint8:
+        raise DTypeError(f"unpackbits: expected an input array of unsigned byte data type, "
+                         f"got {a.dtype}")
+    if axis is None:
+        n = 1
+        for s in a.shape:
+            n *= s
+        n *= 8
+        shape = [n]
+        ax = 0
+    else:
+        ax = norm_axis(axis, len(a.shape), "unpackbits")
+        shape = list(a.shape)
+        shape[ax] *= 8
+    if count is not None:
+        c = int(count)
+        shape[ax] = c if c >= 0 else max(shape[ax] + c, 0)
+    return tuple(shape), _onp.dtype(_onp.uint8)
+
+
+register("packbits", lambda xp, a, axis=None, bitorder="big":
+         xp.packbits(a, axis=axis, bitorder=bitorder), _packbits_infer)
+register("unpackbits", lambda xp, a, axis=None, count=None, bitorder="big":
+         xp.unpackbits(a, axis=axis, count=count, bitorder=bitorder), _unpackbits_infer)

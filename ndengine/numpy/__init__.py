@@ -33,6 +33,18 @@ from .editing import *  # noqa: F401,F403
 from .editing import __all__ as _ed_all
 from .statistics import *  # noqa: F401,F403
 from .statistics import __all__ as _st_all
+from .function_base import meshgrid  # noqa: F401
+from .window import *  # noqa: F401,F403
+from .window import __all__ as _w_all
+from .polynomial import *  # noqa: F401,F403
+from .polynomial import __all__ as _p_all
+from .sets import *  # noqa: F401,F403
+from .sets import __all__ as _se_all
+from .misc import *  # noqa: F401,F403
+from .misc import __all__ as _mi_all
+from .io import genfromtxt  # noqa: F401
+from .arrayprint import set_printoptions  # noqa: F401
+from .utils import NAN, NINF, NZERO, NaN, PINF, PZERO  # noqa: F401
 
 ndarray = NDArray
 
@@ -233,4 +245,11 @@ _install_methods()
 
 __all__ = (["ndarray", "random", "float16", "float32", "float64", "int8", "int16", "int32",
             "int64", "uint8", "bool_", "pi", "e", "inf", "nan", "newaxis", "dtype"]
-           + _c_all + _l_all + _m_all + _ma_all + _r_all + _so_all + _ir_all + _ed_all + _st_all)
+           + _c_all + _l_all + _m_all + _ma_all + _r_all + _so_all + _ir_all + _ed_all + _st_all + _w_all + _p_all + _se_all
+           + _mi_all + ["meshgrid", "genfromtxt", "set_printoptions", "NAN", "NINF", "NZERO",
+                        "NaN", "PINF", "PZERO"])
+
+# MXNet's submodules of mxnet.numpy, under their names (each re-exports from here)
+from . import arrayprint, fallback, fallback_linalg, function_base, io, stride_tricks  # noqa: E402,F401,E501
+from . import utils  # noqa: E402,F401
+from . import multiarray  # noqa: E402,F401  (last: it copies this namespace)

@@ -180,3 +180,38 @@ def copy(a: Any) -> NDArray:
 
 def ascontiguousarray(a: Any, dtype: Any = None) -> NDArray:
     return asarray(a, dtype=dtype)
+
+
+def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: float = 10.0,
+             dtype: Any = None, axis: int = 0, ctx: Any = None, device: Any = None) -> NDArray:
+    """See numpy.logspace (float32 by default, as MXNet; computed in float64, then
+    cast)."""
+    from .math import power
+
+    if axis != 0:
+        raise ValueError("logspace: only axis=0 is supported for scalar start and stop")
+    exps = linspace(start, stop, num, endpoint=endpoint, dtype="float64", ctx=ctx, device=device)
+    return power(float(base), exps).astype(default_dtype(dtype))
+
+
+def vander(x: Any, N: int | None = None, increasing: bool = False) -> NDArray:
+    """See numpy.vander (the dtype NumPy gives: x's promoted with int64, so float64 for
+    float32 input, as MXNet's fallback)."""
+    from ._util import as_nd
+    from .math import power
+
+    x = as_nd(x)
+    if x.ndim != 1:
+        raise ShapeError(f"vander: x must be a one-dimensional array or sequence, got shape "
+                         f"{x.shape} (on {x.device})")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise ShapeError(f"vander: N must be non-negative, got {n}")
+    dt = _onp.promote_types(x.dtype, _onp.int64)
+    k = arange(n, dtype=dt, device=x.device)
+    if not increasing:
+        k = arange(n - 1, -1, -1, dtype=dt, device=x.device)
+    return power(x.astype(dt).reshape((-1, 1)), k.reshape((1, -1)))
+
+
+__all__ += ["logspace", "vander"]

@@ -21,7 +21,8 @@ from ._util import as_nd, default_dtype, device_of
 
 __all__ = ["seed", "normal", "uniform", "randint", "choice", "shuffle", "permutation", "rand",
            "randn", "exponential", "gamma", "beta", "binomial", "bernoulli", "multinomial",
-           "random", "random_sample", "poisson", "laplace", "logistic", "gumbel", "lognormal"]
+           "random", "random_sample", "poisson", "laplace", "logistic", "gumbel", "lognormal",
+           "chisquare", "pareto", "power", "rayleigh", "weibull", "multivariate_normal"]
 
 
 class _DeviceRNG:
@@ -329,6 +330,57 @@ def permutation(x: Any, ctx: Any = None, device: Any = None) -> NDArray:
     y = arr.copy()
     shuffle(y)
     return y
+
+
+def _positive(name: str, what: str, f: Callable[..., NDArray], strict: bool = True) -> Any:
+    """*f* with its first parameter checked at the call when it is a plain number."""
+    def g(*params: Any, **kw: Any) -> NDArray:
+        if params and _plain(params[0]) and (params[0] <= 0 if strict else params[0] < 0):
+            raise ValueError(f"random.{name}: {what} must be "
+                             f"{'positive' if strict else 'non-negative'}, got {params[0]}")
+        return f(*params, **kw)
+    g.__name__ = name
+    g.__doc__ = f.__doc__
+    return g
+
+
+chisquare = _positive("chisquare", "df", _simple(
+    "chisquare", lambda g, df, size=None: g.chisquare(df, size), 1))
+pareto = _positive("pareto", "a", _simple("pareto", lambda g, a, size=None: g.pareto(a, size), 1))
+power = _positive("power", "a", _simple("power", lambda g, a, size=None: g.power(a, size), 1))
+rayleigh = _positive("rayleigh", "scale", _simple(
+    "rayleigh", lambda g, scale=1.0, size=None: g.rayleigh(scale, size), 1), strict=False)
+weibull = _positive("weibull", "a", _simple(
+    "weibull", lambda g, a, size=None: g.weibull(a, size), 1), strict=False)
+
+
+def multivariate_normal(mean: Any, cov: Any, size: Any = None, check_valid: Any = None,
+                        tol: Any = None, dtype: Any = None, ctx: Any = None,
+                        device: Any = None) -> NDArray:
+    """See numpy.random.multivariate_normal (float32 by default): shape
+    ``size + (N,)``.  NDArray parameters are read by the sampling op."""
+    dev = mean.device if isinstance(mean, NDArray) else device_of(ctx, device)
+    m = as_nd(mean, dev)
+    c = as_nd(cov, dev)
+    if m.ndim != 1:
+        raise ShapeError(f"random.multivariate_normal: mean must be 1 dimensional, got shape "
+                         f"{m.shape}")
+    n = m.shape[0]
+    if c.shape != (n, n):
+        raise ShapeError(f"random.multivariate_normal: mean and cov must have same length: "
+                         f"mean {m.shape}, cov {c.shape}")
+    shape = _size(size) + (n,)
+    kw = {}
+    if check_valid is not None:
+        kw["check_valid"] = check_valid
+    if tol is not None:
+        kw["tol"] = tol
+
+    def sampler(g: Any, mv: Any, cv: Any) -> Any:
+        return g.multivariate_normal(_onp.asarray(mv, dtype=_onp.float64),
+                                     _onp.asarray(cv, dtype=_onp.float64),
+                                     size=_size(size) or None, **kw)
+    return _sample("multivariate_normal", sampler, shape, default_dtype(dtype), dev, (m, c))
 
 
 _unused = OPS
