@@ -6,7 +6,12 @@ Python thread waiting on values.
 
 * ``ArrayDataset`` over arrays with the default batchify: each batch is one *gather* op
   per array (``out = src[indices]``), reading the source array's var and writing the
-  batch's.  The Python thread only draws the indices.
+  batch's.  The Python thread only draws the indices.  The vision datasets (MNIST,
+  CIFAR...) are gathered the same way, and ``dataset.transform_first(t)`` with a
+  deterministic vision transform *t* (Resize, ToTensor, Normalize, Cast, their
+  Compose...) applies *t* to the gathered batch: a few ops per batch, where
+  transforming each sample costs a few ops per sample.  The batch is the same either
+  way (see ``Dataset._batch_plan``).
 * Any other dataset: samples are read in Python (``dataset[i]``); NDArray samples are
   stacked by an ``np.stack`` op, host (NumPy/scalar) samples by a pushed stacking op
   that runs on an engine worker.
@@ -31,7 +36,6 @@ from ... import numpy as _np
 from ...device import cpu
 from ...ndarray.ndarray import NDArray, apply_op
 from ...ndarray.ops import OpDef
-from .dataset import ArrayDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_batchify_fn", "default_mp_batchify_fn"]
@@ -100,9 +104,12 @@ def _fast_batches(bs: BatchSampler) -> Iterator[Any]:
             bs._prev = order[full:].tolist()
 
 
-def _gather_batch(dataset: ArrayDataset, indices: Any) -> Any:
+def _gather_batch(plan: tuple, indices: Any) -> Any:
+    sources, post = plan
     idx = _onp.asarray(indices, dtype=_onp.int64)
-    outs = [apply_op(_GATHER, (src,), {"indices": idx}) for src in dataset._data]
+    outs = [apply_op(_GATHER, (src,), {"indices": idx}) for src in sources]
+    if post is not None:
+        outs = post(outs)
     return outs[0] if len(outs) == 1 else outs
 
 
@@ -142,19 +149,19 @@ class DataLoader:
         self._prefetch = 1 if prefetch is None else max(0, int(prefetch))
         self._custom_batchify = batchify_fn is not None
         self._batchify_fn = batchify_fn or default_batchify_fn
-        self._gather = (not self._custom_batchify and isinstance(dataset, ArrayDataset)
-                        and dataset._gatherable())
+        plan = getattr(dataset, "_batch_plan", None)
+        self._plan = plan() if plan is not None and not self._custom_batchify else None
 
     def _make_batch(self, indices: Any) -> Any:
-        if self._gather:
-            return _gather_batch(self._dataset, indices)
+        if self._plan is not None:
+            return _gather_batch(self._plan, indices)
         return self._batchify_fn([self._dataset[i] for i in indices])
 
     def _index_batches(self) -> Iterator[Any]:
         """The batch sampler's batches; for the built-in samplers in gather mode, as
         slices of one index array (no Python work per sample)."""
         bs = self._batch_sampler
-        if self._gather and type(bs) is BatchSampler and \
+        if self._plan is not None and type(bs) is BatchSampler and \
                 type(bs._sampler) in (SequentialSampler, RandomSampler):
             return _fast_batches(bs)
         return iter(bs)

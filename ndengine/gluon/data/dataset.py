@@ -53,9 +53,15 @@ class Dataset:
 
     def transform_first(self, fn: Callable[[Any], Any], lazy: bool = True) -> "Dataset":
         """Apply *fn* to the first element of each sample (e.g. the image, not the label)."""
-        def first(x: Any, *args: Any) -> Any:
-            return (fn(x),) + args if args else fn(x)
-        return self.transform(first, lazy)
+        trans = _TransformFirstDataset(self, fn)
+        return trans if lazy else SimpleDataset([trans[i] for i in range(len(trans))])
+
+    def _batch_plan(self) -> Any:
+        """How a DataLoader may make a whole batch at once: ``(sources, post)``, the
+        arrays to gather the batch's rows from and a function of the gathered list
+        (or None), when the result is the default batchify of the samples; None
+        otherwise."""
+        return None
 
 
 class SimpleDataset(Dataset):
@@ -96,6 +102,39 @@ class _LazyTransformDataset(Dataset):
         if isinstance(item, tuple):
             return self._fn(*item)
         return self._fn(item)
+
+
+class _TransformFirstDataset(_LazyTransformDataset):
+    """``dataset.transform_first(fn)``: *fn* applied to the first element of each
+    sample.  When *fn* maps a stacked batch to the stack of its results (the
+    deterministic vision transforms), a DataLoader applies it to whole batches."""
+
+    def __init__(self, data: Dataset, fn: Callable[[Any], Any]) -> None:
+        def first(x: Any, *args: Any) -> Any:
+            return (fn(x),) + args if args else fn(x)
+        super().__init__(data, first)
+        self._first_fn = fn
+
+    def _batch_plan(self) -> Any:
+        plan = self._data._batch_plan()
+        if plan is None or not _batchable(self._first_fn):
+            return None
+        sources, post = plan
+        fn = self._first_fn
+
+        def first_of_batch(outs: list) -> list:
+            if post is not None:
+                outs = post(outs)
+            return [fn(outs[0])] + list(outs[1:])
+        return sources, first_of_batch
+
+
+def _batchable(fn: Any) -> bool:
+    if not getattr(type(fn), "_batchable", False) and not hasattr(fn, "_children"):
+        return False
+    from .vision.transforms import batchable
+
+    return batchable(fn)
 
 
 def _as_array(x: Any) -> Any:
@@ -140,3 +179,6 @@ class ArrayDataset(Dataset):
 
     def _gatherable(self) -> bool:
         return all(isinstance(d, NDArray) for d in self._data)
+
+    def _batch_plan(self) -> Any:
+        return (list(self._data), None) if self._gatherable() else None

@@ -1,0 +1,6 @@
+"""``mxnet.gluon.data.vision``: the image datasets and ``transforms``."""
+from . import datasets, transforms
+from .datasets import CIFAR10, CIFAR100, MNIST, FashionMNIST, ImageFolderDataset
+
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageFolderDataset", "datasets",
+           "transforms"]
