@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as _onp
 
-from .ops import OPS, DTypeError, ShapeError, broadcast, int64, norm_axis, register
+from .ops import OPS, DTypeError, OpIndexError, ShapeError, broadcast, int64, norm_axis, register
 
 _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
 
@@ -193,8 +193,8 @@ def _along_shape(name: str, ashape: tuple[int, ...], ishape: tuple[int, ...],
 
 def _tala_infer(a: Any, indices: Any, axis: Any) -> Any:
     if indices.dtype.kind not in "iu":
-        raise DTypeError(f"take_along_axis: indices must be of integer type, got "
-                         f"{indices.dtype}")
+        raise OpIndexError(f"take_along_axis: `indices` must be an integer array, got "
+                           f"{indices.dtype}")
     if axis is None:
         if len(indices.shape) != 1:
             raise ShapeError(f"take_along_axis: with axis=None the indices must be 1-D, got "

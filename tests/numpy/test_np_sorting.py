@@ -97,7 +97,7 @@ def test_sort_errors():
         mnp.partition(x, 3)
     with pytest.raises(ValueError, match="1-D"):
         mnp.searchsorted(x, 1.0)
-    with pytest.raises(TypeError, match="integer"):
+    with pytest.raises(IndexError, match="integer"):
         mnp.take_along_axis(x, mnp.ones((2, 1)), axis=1)
     with pytest.raises(ValueError, match="same number of dimensions"):
         mnp.take_along_axis(x, mnp.array(onp.array([0])), axis=1)
