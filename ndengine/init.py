@@ -14,16 +14,19 @@ random values come from ``ndengine.np.random`` (seeded by ``np.random.seed`` /
 from __future__ import annotations
 
 import json
+import logging
 import math
+import re
+import warnings
 from typing import Any, Callable
 
 import numpy as _onp
 
-__all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Zero", "One",
-           "Constant", "Uniform", "Normal", "Xavier", "MSRAPrelu", "Orthogonal", "Mixed",
-           "Load"]
+from . import random, registry
 
-_REGISTRY: dict[str, type] = {}
+__all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Zero", "One",
+           "Constant", "Uniform", "Normal", "Xavier", "MSRAPrelu", "Orthogonal", "Bilinear",
+           "LSTMBias", "Mixed", "Load", "load"]
 
 
 class InitDesc(str):
@@ -36,48 +39,18 @@ class InitDesc(str):
         return ret
 
 
-def register(klass: type) -> type:
-    """Register an Initializer subclass under its lower-case class name (``mx.init.register``)."""
-    if not (isinstance(klass, type) and issubclass(klass, Initializer)):
-        raise TypeError(f"init.register: expected an Initializer subclass, got {klass!r}")
-    _REGISTRY[klass.__name__.lower()] = klass
-    return klass
-
-
-def alias(*names: str) -> Callable[[type], type]:
-    """Register extra names for an initializer class."""
-    def reg(klass: type) -> type:
-        for n in names:
-            _REGISTRY[n.lower()] = klass
-        return klass
-    return reg
-
-
-def create(init: Any, **kwargs: Any) -> "Initializer":
-    """An Initializer from an instance, a registered name (``'zeros'``, ``'xavier'``), or
-    a JSON dump (``'["normal", {"sigma": 0.5}]'``)."""
-    if isinstance(init, Initializer):
-        if kwargs:
-            raise ValueError("init.create: an Initializer instance takes no extra arguments")
-        return init
-    if isinstance(init, dict):
-        return create(**init)
-    if not isinstance(init, str):
-        raise TypeError(f"init.create: expected an Initializer or a name, got {init!r}")
-    if init.startswith("["):
-        name, kw = json.loads(init)
-        return create(name, **kw)
-    klass = _REGISTRY.get(init.lower())
-    if klass is None:
-        raise ValueError(f"init.create: unknown initializer {init!r}; registered: "
-                         f"{sorted(_REGISTRY)}")
-    return klass(**kwargs)
-
-
 def _np():
     from . import numpy as np
 
     return np
+
+
+def load(fname: str) -> Any:
+    """Arrays saved by ``npx.save`` / ``mx.nd.save`` (a dict or a list), as
+    ``mx.nd.load`` (MXNet's ``mx.init.load``)."""
+    from . import npx
+
+    return npx.load(fname)
 
 
 def _fill(arr: Any, value: Any) -> None:
@@ -86,6 +59,21 @@ def _fill(arr: Any, value: Any) -> None:
         arr[...] = value
     else:
         arr[:] = value
+
+
+def _bilinear_kernel(shape: tuple[int, ...]) -> _onp.ndarray:
+    """MXNet's bilinear upsampling filter for a (C, 1, kh, kw) weight: each (kh, kw)
+    slice is ``(1 - |x/f - c|) * (1 - |y/f - c|)``, f = ceil(kw/2), c = (2f-1-f%2)/(2f)
+    (computed on the host, as MXNet; the values are written by one engine op)."""
+    if len(shape) != 4:
+        raise ValueError(f"Bilinear initializer needs a 4-d weight (C, 1, kh, kw), got shape "
+                         f"{shape}")
+    f = _onp.ceil(shape[3] / 2.0)
+    c = (2 * f - 1 - f % 2) / (2.0 * f)
+    x = _onp.arange(shape[3]) / f
+    y = _onp.arange(shape[2]) / f
+    plane = (1 - _onp.abs(y[:, None] - c)) * (1 - _onp.abs(x[None, :] - c))
+    return _onp.broadcast_to(plane.astype("float32"), shape)
 
 
 class Initializer:
@@ -116,8 +104,11 @@ class Initializer:
         return json.dumps([self.__class__.__name__.lower(), self._kwargs])
 
     def __call__(self, desc: Any, arr: Any) -> None:
+        """Fill *arr* for the parameter *desc* (an InitDesc): by ``desc.attrs['__init__']``
+        when set, else by the name's suffix (weight, bias, gamma, beta, min, max)."""
         if not isinstance(desc, InitDesc):
-            desc = InitDesc(str(desc))
+            self._legacy_init(desc, arr)
+            return
         if desc.global_init is None:
             desc.global_init = self
         init = desc.attrs.get("__init__", "")
@@ -127,15 +118,49 @@ class Initializer:
             return
         for suffix, method in (("weight", self._init_weight), ("bias", self._init_bias),
                                ("gamma", self._init_gamma), ("beta", self._init_beta),
-                               ("running_mean", self._init_zero),
-                               ("moving_mean", self._init_zero),
-                               ("running_var", self._init_one), ("moving_var", self._init_one),
                                ("min", self._init_zero), ("max", self._init_one)):
             if desc.endswith(suffix):
                 method(desc, arr)
                 self._verbose_print(desc, suffix, arr)
                 return
         self._init_default(desc, arr)
+
+    def _legacy_init(self, name: Any, arr: Any) -> None:
+        """MXNet's deprecated ``init(str, arr)``: dispatch on the name alone."""
+        warnings.warn("Calling initializer with init(str, NDArray) has been deprecated."
+                      "please use init(mx.init.InitDesc(...), NDArray) instead.",
+                      DeprecationWarning, stacklevel=3)
+        if not isinstance(name, str):
+            raise TypeError("name must be string")
+        if not hasattr(arr, "shape") or not hasattr(arr, "dtype"):
+            raise TypeError("arr must be NDArray")
+        if name.startswith("upsampling"):
+            self._init_bilinear(name, arr)
+        elif name.startswith("stn_loc") and name.endswith("weight"):
+            self._init_zero(name, arr)
+        elif name.startswith("stn_loc") and name.endswith("bias"):
+            self._init_loc_bias(name, arr)
+        else:
+            for suffix, method in (("bias", self._init_bias), ("gamma", self._init_gamma),
+                                   ("beta", self._init_beta), ("weight", self._init_weight),
+                                   ("moving_mean", self._init_zero),
+                                   ("moving_var", self._init_one),
+                                   ("moving_inv_var", self._init_zero),
+                                   ("moving_avg", self._init_zero), ("min", self._init_zero),
+                                   ("max", self._init_one)):
+                if name.endswith(suffix):
+                    method(name, arr)
+                    return
+            self._init_default(name, arr)
+
+    def _init_bilinear(self, _: Any, arr: Any) -> None:
+        _fill(arr, _np().array(_bilinear_kernel(tuple(arr.shape)), dtype=arr.dtype,
+                               device=arr.device))
+
+    def _init_loc_bias(self, _: Any, arr: Any) -> None:
+        if arr.shape[0] != 6:
+            raise AssertionError(f"stn_loc bias must have 6 elements, got shape {arr.shape}")
+        _fill(arr, _np().array([1.0, 0, 0, 0, 1.0, 0], dtype=arr.dtype, device=arr.device))
 
     def _init_zero(self, _: Any, arr: Any) -> None:
         _fill(arr, 0.0)
@@ -157,9 +182,9 @@ class Initializer:
 
     def _init_default(self, name: Any, _: Any) -> None:
         raise ValueError(
-            f"Unknown initialization pattern for {name!r}: the default initializer only "
-            f"knows names ending in 'weight', 'bias', 'gamma' (1.0) and 'beta' (0.0); "
-            f"give the Parameter its own init= (e.g. mx.init.Zero())")
+            f"Unknown initialization pattern for {name}. Default initialization is now "
+            f"limited to \"weight\", \"bias\", \"gamma\" (1.0), and \"beta\" (0.0). "
+            f"Give the Parameter its own init= (e.g. mx.init.Zero())")
 
     def __eq__(self, other: Any) -> bool:
         if not isinstance(other, Initializer):
@@ -171,6 +196,17 @@ class Initializer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
         return f"{type(self).__name__}({args})"
+
+
+_register = registry.get_register_func(Initializer, "initializer")
+alias = registry.get_alias_func(Initializer, "initializer")
+create = registry.get_create_func(Initializer, "initializer")
+
+
+def register(klass: type) -> type:
+    """Register an Initializer subclass under its lower-case class name
+    (``mx.init.register``; ``mx.init.create(name)`` then builds it)."""
+    return _register(klass)
 
 
 @register
@@ -309,22 +345,52 @@ class Orthogonal(Initializer):
         rnd = _np().random
         if self.rand_type == "uniform":
             tmp = rnd.uniform(-1.0, 1.0, size=(nout, nin), dtype="float64", device=arr.device)
-        else:
+        elif self.rand_type == "normal":
             tmp = rnd.normal(0.0, 1.0, size=(nout, nin), dtype="float64", device=arr.device)
+        else:
+            raise ValueError(f"Orthogonal: rand_type must be 'uniform' or 'normal', got "
+                             f"{self.rand_type!r}")
         u, _, v = _onp.linalg.svd(tmp.asnumpy(), full_matrices=False)  # host SVD: blocks
         q = u if u.shape == (nout, nin) else v
         _fill(arr, _np().array((self.scale * q).reshape(arr.shape), dtype=arr.dtype,
                                device=arr.device))
 
 
+@register
+class Bilinear(Initializer):
+    """Bilinear upsampling filters for a (C, 1, kh, kw) deconvolution weight (MXNet's
+    formula; deterministic)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def _init_weight(self, _: Any, arr: Any) -> None:
+        self._init_bilinear(_, arr)
+
+
+@register
+class LSTMBias(Initializer):
+    """Zeros, except the forget gate's quarter of an LSTM bias (gates i, f, c, o), which
+    gets *forget_bias*."""
+
+    def __init__(self, forget_bias: float = 1.0) -> None:
+        super().__init__(forget_bias=forget_bias)
+        self.forget_bias = forget_bias
+
+    def _init_weight(self, name: Any, arr: Any) -> None:
+        n = int(arr.shape[0] / 4)
+        bias = _onp.zeros(arr.shape, dtype="float64")
+        bias[n:2 * n] = self.forget_bias
+        _fill(arr, _np().array(bias, dtype=arr.dtype, device=arr.device))
+
+
 class Mixed:
     """Pick the initializer by the first regex of *patterns* matching the name."""
 
     def __init__(self, patterns: list[str], initializers: list[Any]) -> None:
-        import re
-
         if len(patterns) != len(initializers):
-            raise ValueError("Mixed: patterns and initializers must have the same length")
+            raise AssertionError(f"Mixed: {len(patterns)} patterns and {len(initializers)} "
+                                 f"initializers; they must match")
         self.map = [(re.compile(p), create(i)) for p, i in zip(patterns, initializers)]
 
     def __call__(self, name: Any, arr: Any) -> None:
@@ -332,14 +398,19 @@ class Mixed:
             if prog.match(name):
                 init(name, arr)
                 return
-        raise ValueError(f"Mixed: parameter {name!r} matches none of the patterns; add "
-                         f"'.*' as the last pattern for a default")
+        raise ValueError(f"Parameter name {name} did not match any pattern. Consider add a "
+                         f"\".*\" pattern at the and with default Initializer.")
 
 
 class Load:
-    """Initialize from a dict of arrays (name -> array), else from *default_init*."""
+    """Initialize from saved arrays (a dict name -> array, or a file of ``npx.save``;
+    ``arg:``/``aux:`` prefixes are dropped), else from *default_init*."""
 
-    def __init__(self, param: dict, default_init: Any = None, verbose: bool = False) -> None:
+    def __init__(self, param: Any, default_init: Any = None, verbose: bool = False) -> None:
+        if isinstance(param, str):
+            param = load(param)
+        if not isinstance(param, dict):
+            raise AssertionError(f"Load: expected a dict of arrays, got {type(param).__name__}")
         self.param = {k[4:] if k.startswith(("arg:", "aux:")) else k: v for k, v in param.items()}
         self.default_init = default_init
         self.verbose = verbose
@@ -348,11 +419,18 @@ class Load:
         if name in self.param:
             src = self.param[name]
             if tuple(src.shape) != tuple(arr.shape):
-                raise ValueError(f"Load: parameter {name!r} has shape {tuple(arr.shape)}, the "
-                                 f"loaded array {tuple(src.shape)}")
-            _fill(arr, _np().array(src, dtype=arr.dtype, device=arr.device))
-        elif self.default_init is not None:
-            self.default_init(name, arr)
+                raise AssertionError(f"Parameter {name} cannot be initialized from loading. "
+                                     f"Shape mismatch, target {tuple(arr.shape)} vs loaded "
+                                     f"{tuple(src.shape)}")
+            if not hasattr(src, "asnumpy") or getattr(src, "device", None) is not arr.device:
+                src = _np().array(src, dtype=arr.dtype, device=arr.device)
+            _fill(arr, src)
+            if self.verbose:
+                logging.info("Initialized %s by loading", name)
         else:
-            raise ValueError(f"Load: {name!r} is not in the loaded arrays and there is no "
-                             f"default_init")
+            if self.default_init is None:
+                raise AssertionError(f"Cannot Initialize {name}. Not found in loaded param and "
+                                     f"no default Initializer is provided.")
+            self.default_init(name, arr)
+            if self.verbose:
+                logging.info("Initialized %s by default", name)
