@@ -194,7 +194,7 @@ def _positive_int(v: Any, name: str, opname: str) -> int:
         raise DTypeError(f"{opname}: {name} must be an int, got {v!r}")
     v = int(v)
     if v <= 0:
-        raise ValueError(f"{opname}: {name} must be greater than 0, got {v}")
+        raise ShapeError(f"{opname}: {name} must be greater than 0, got {v}")
     return v
 
 
@@ -212,7 +212,7 @@ def target_size(h: int, w: int, size: Any, keep_ratio: bool, opname: str) -> tup
         if len(size) == 1:
             size = size[0]
         elif len(size) != 2:
-            raise ValueError(f"{opname}: size must be an int or (width, height), got "
+            raise ShapeError(f"{opname}: size must be an int or (width, height), got "
                              f"{tuple(size)}")
         else:
             return (_positive_int(size[1], "height", opname),
@@ -423,7 +423,7 @@ _ADJUST_OP = OpDef("image_adjust", _adjust_kernel, _adjust_infer)
 def _factor_range(lo: Any, hi: Any, opname: str) -> tuple[float, float]:
     lo, hi = float(lo), float(hi)
     if lo < 0 or hi < 0:
-        raise ValueError(f"{opname}: min_factor {lo} and max_factor {hi} must be >= 0")
+        raise ShapeError(f"{opname}: min_factor {lo} and max_factor {hi} must be >= 0")
     return lo, hi
 
 

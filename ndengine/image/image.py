@@ -25,6 +25,7 @@ from typing import Any
 import numpy as _onp
 
 from .. import numpy as _np
+from ..base import MXNetError
 from ..ndarray.ndarray import NDArray, copy_into
 from ..ndarray.ops import DTypeError, ShapeError
 from . import _codec, _ops
@@ -37,6 +38,10 @@ __all__ = ["imread", "imdecode", "imresize", "scale_down", "copyMakeBorder", "re
            "SaturationJitterAug", "HueJitterAug", "ColorJitterAug", "LightingAug",
            "ColorNormalizeAug", "RandomGrayAug", "HorizontalFlipAug", "CastAug",
            "CreateAugmenter"]
+
+
+class ImageReadError(MXNetError, FileNotFoundError):
+    """imread could not open its file."""
 
 
 # ----------------------------------------------------------------------------- legacy
@@ -109,7 +114,7 @@ def imread(filename: str, flag: int = 1, to_rgb: bool = True, out: Any = None) -
         with open(filename, "rb") as f:
             data = f.read()
     except OSError as e:
-        raise FileNotFoundError(f"imread: {filename!r} couldn't open file: {e.strerror}") \
+        raise ImageReadError(f"imread: {filename!r} couldn't open file: {e.strerror}") \
             from None
     return _to_out(_codec.decode_op(data, flag, to_rgb, f"imread({filename!r})"), out,
                    "imread")
@@ -118,14 +123,13 @@ def imread(filename: str, flag: int = 1, to_rgb: bool = True, out: Any = None) -
 # ----------------------------------------------------------------------------- resizing
 def imresize(src: Any, w: int, h: int, interp: int = 1, out: Any = None) -> Any:
     """*src* (H, W, C) resized to width *w* and height *h* (OpenCV's ``cv::resize``,
-    interpolation code *interp*; 9 and 10 as in :func:`resize_short`)."""
+    interpolation code *interp*, 0 to 4)."""
     x = _np_of(src, "imresize")
     if x.ndim != 3:
         raise ShapeError(f"imresize: src must be an (H, W, C) image, got shape "
                          f"{tuple(x.shape)}")
     w = _ops._positive_int(w, "w", "imresize")
     h = _ops._positive_int(h, "h", "imresize")
-    interp = _get_interp_method(interp, (x.shape[0], x.shape[1], h, w))
     res = _ops.resize_hw(x, h, w, interp, "imresize")
     return _to_out(res, out, "imresize") if out is not None else _like(res, src)
 
