@@ -124,9 +124,9 @@ def det(a: Any) -> NDArray:
     return _lin("det", a)
 
 
-def slogdet(a: Any) -> tuple[NDArray, NDArray]:
-    """See numpy.linalg.slogdet: (sign, logabsdet)."""
-    return _lin("slogdet", a)
+def slogdet(a: Any) -> list[NDArray]:
+    """See numpy.linalg.slogdet: [sign, logabsdet] (a list, as MXNet returns)."""
+    return list(_lin("slogdet", a))
 
 
 def solve(a: Any, b: Any) -> NDArray:
