@@ -390,7 +390,7 @@ def _hue(xp: Any, x: Any, alpha: Any) -> Any:
     h = xp.mod(h * xp.float32(1.0 / 60.0), xp.float32(6))
     h = xp.where(h >= 6, h - 6, h)
     sector = xp.clip(h.astype(xp.int64), 0, 5)
-    h = h - sector
+    h = h - sector.astype(xp.float32)
     tab = xp.stack([p2, p1, p1 + (p2 - p1) * (one - h), p1 + (p2 - p1) * h], axis=-1)
     sectors = xp.asarray(_HLS_SECTORS)[sector]           # (..., 3): b, g, r positions
     pick = xp.take_along_axis(tab, sectors, axis=-1)
