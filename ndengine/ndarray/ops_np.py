@@ -13,16 +13,10 @@ from typing import Any
 
 import numpy as _onp
 
-from .ops import (OPS, DTypeError, ShapeError, _sd, _zero_grad, bool_, broadcast, float32,
+from .ops import (OPS, DTypeError, ShapeError, _np, _sd, _zero_grad, bool_, broadcast, float32,
                   float64, int64, norm_axis, register, result_dtype, unbroadcast)
 
 int32 = _onp.dtype(_onp.int32)
-
-
-def _np() -> Any:
-    from .. import numpy as np
-
-    return np
 
 
 def _apply(name: str, args: tuple, params: dict | None = None) -> Any:

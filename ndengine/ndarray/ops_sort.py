@@ -13,15 +13,10 @@ from typing import Any
 
 import numpy as _onp
 
-from .ops import OPS, DTypeError, OpIndexError, ShapeError, broadcast, int64, norm_axis, register
+from .ops import (OPS, DTypeError, OpIndexError, ShapeError, _np, broadcast, int64, norm_axis,
+                  register)
 
 _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
-
-
-def _np() -> Any:
-    from .. import numpy as np
-
-    return np
 
 
 def _apply(name: str, args: tuple, params: dict) -> Any:
