@@ -1,22 +1,46 @@
 """``ndengine.npx``: MXNet's NumPy-extension namespace (neural-network ops, devices,
-synchronization)."""
+synchronization, MXNet's file format).
+
+Each array function here is an op of the op table (``ndarray/ops.py``,
+``ndarray/ops_nn.py``) or is written from such ops, so its values are computed
+asynchronously and it has a gradient where MXNet has one.  ``nonzero`` blocks (its
+output's shape depends on the values, as in MXNet).  Parameters follow MXNet 1.9.1's
+``mxnet.npx`` (names, defaults, special codes); see docs/mxnet-differences.md for the
+few deliberate differences.
+"""
 from __future__ import annotations
 
+import builtins as _builtins
+import sys as _sys
+import types as _types
 from typing import Any
 
 import numpy as _onp
 
 from . import engine as _engine
+from .base import MXNetError
 from .device import Device, cpu, cpu_pinned, current_device, gpu, num_gpus
+from .ndarray import ops_nn as _ops_nn  # noqa: F401  (registers the nn ops)
+from .ndarray import tape as _tape
 from .ndarray.ndarray import NDArray, _unary, apply_op
-from .ndarray.ops import OPS
+from .ndarray.ops import OPS, DTypeError, ShapeError, norm_axis
 from .numpy._util import as_nd
 
+Context = Device
+
 __all__ = ["set_np", "reset_np", "is_np_array", "is_np_shape", "waitall", "cpu", "gpu",
-           "cpu_pinned", "num_gpus", "current_context", "current_device", "relu", "sigmoid",
-           "softmax", "log_softmax", "one_hot", "pick", "batch_flatten", "seed", "activation",
-           "leaky_relu", "dropout", "batch_dot", "reshape_like", "gpu_memory_info", "save",
-           "load"]
+           "cpu_pinned", "num_gpus", "current_context", "current_device", "Context",
+           "relu", "sigmoid", "softmax", "log_softmax", "one_hot", "pick", "batch_flatten",
+           "seed", "activation", "leaky_relu", "dropout", "batch_dot", "reshape_like",
+           "gpu_memory_info", "save", "load", "reshape", "arange_like", "batch_norm",
+           "layer_norm", "cast", "constraint_check", "embedding", "erf", "erfinv", "gamma",
+           "gammaln", "fully_connected", "gather_nd", "nonzero", "sequence_mask",
+           "shape_array", "slice", "smooth_l1", "topk"]
+
+
+class NpxParamError(MXNetError, ValueError):
+    """A parameter of an npx function has a value the function does not accept."""
+
 
 _np_active = [False]
 
@@ -87,28 +111,31 @@ def seed(seed: int, ctx: Any = "all") -> None:
     random.seed(seed, ctx)
 
 
+def _op(name: str, *args: Any, **params: Any) -> Any:
+    return apply_op(OPS[name], args, params)
+
+
+def _training() -> bool:
+    return bool(_tape.STATE.training)
+
+
+# ----------------------------------------------------------------------------- activations
 def relu(data: Any) -> NDArray:
     """max(x, 0)."""
     return _unary(OPS["relu"], as_nd(data))
 
 
 def sigmoid(data: Any) -> NDArray:
-    """1 / (1 + exp(-x))."""
+    """1 / (1 + exp(-x)) (integer input gives float32; MXNet computes it in the integer
+    type)."""
     return _unary(OPS["sigmoid"], as_nd(data))
 
 
-def softrelu(data: Any) -> NDArray:
-    return _unary(OPS["softrelu"], as_nd(data))
-
-
-def leaky_relu(data: Any, act_type: str = "leaky", slope: float = 0.25) -> NDArray:
-    if act_type != "leaky":
-        raise NotImplementedError(f"leaky_relu: act_type {act_type!r} is not supported")
-    return apply_op(OPS["leaky_relu"], (as_nd(data),), {"slope": slope})
+_ACT_TYPES = ("relu", "sigmoid", "tanh", "softrelu", "softsign")
 
 
 def activation(data: Any, act_type: str = "relu") -> NDArray:
-    """See ``npx.activation``: relu, sigmoid, tanh, softrelu, softsign."""
+    """relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or softsign (x / (1 + |x|))."""
     x = as_nd(data)
     if act_type == "relu":
         return relu(x)
@@ -117,36 +144,105 @@ def activation(data: Any, act_type: str = "relu") -> NDArray:
     if act_type == "tanh":
         return _unary(OPS["tanh"], x)
     if act_type == "softrelu":
-        return softrelu(x)
+        return _unary(OPS["softrelu"], x)
     if act_type == "softsign":
         return x / (abs(x) + 1)
-    raise ValueError(f"activation: unknown act_type {act_type!r} (relu, sigmoid, tanh, "
-                     "softrelu, softsign)")
+    raise NpxParamError(f"activation: invalid act_type {act_type!r}, valid values are: "
+                        f"{', '.join(_ACT_TYPES)}")
 
 
-def softmax(data: Any, axis: int = -1, length: Any = None, temperature: Any = None,
-            use_length: bool = False, dtype: Any = None) -> NDArray:
-    """Softmax along *axis*."""
-    if use_length or length is not None:
-        raise NotImplementedError("softmax: length masking is not supported")
-    r = apply_op(OPS["softmax"], (as_nd(data),), {"axis": axis, "temperature": temperature})
-    return r.astype(dtype) if dtype is not None else r
+_LEAKY_TYPES = ("elu", "gelu", "leaky", "prelu", "rrelu", "selu")
 
 
-def log_softmax(data: Any, axis: int = -1, length: Any = None, temperature: Any = None,
-                use_length: bool = False, dtype: Any = None) -> NDArray:
-    """log(softmax(x)), computed stably."""
-    if use_length or length is not None:
-        raise NotImplementedError("log_softmax: length masking is not supported")
-    r = apply_op(OPS["log_softmax"], (as_nd(data),), {"axis": axis, "temperature": temperature})
-    return r.astype(dtype) if dtype is not None else r
+def leaky_relu(data: Any, gamma: Any = None, act_type: str = "leaky", slope: float = 0.25,
+               lower_bound: float = 0.125, upper_bound: float = 0.334) -> Any:
+    """Leaky ReLU and relatives: 'leaky' (``x`` or ``slope * x``), 'elu'
+    (``slope * (exp(x) - 1)`` below 0), 'selu', 'gelu' (``x * Phi(x)``, the erf form),
+    'prelu' (the slope *gamma* learned, per channel of axis 1 or one for all), 'rrelu'
+    (a random slope in [lower_bound, upper_bound] per element when training, their
+    mean otherwise; returns ``[out, slopes]`` as MXNet does, the slopes zero when not
+    training)."""
+    x = as_nd(data)
+    if act_type == "leaky":
+        return apply_op(OPS["leaky_relu"], (x,), {"slope": float(slope)})
+    if act_type == "elu":
+        return apply_op(OPS["elu"], (x,), {"slope": float(slope)})
+    if act_type == "selu":
+        return _unary(OPS["selu"], x)
+    if act_type == "gelu":
+        return _unary(OPS["gelu"], x)
+    if act_type == "prelu":
+        if gamma is None:
+            raise NpxParamError("leaky_relu: act_type 'prelu' needs the gamma array (the "
+                                "learned slopes)")
+        return apply_op(OPS["prelu"], (x, as_nd(gamma, x.device)))
+    if act_type == "rrelu":
+        from . import numpy as np
+
+        if _training():
+            slopes = np.random.uniform(lower_bound, upper_bound, size=x.shape, dtype=x.dtype,
+                                       device=x.device)
+            return [np.where(x > 0, x, x * slopes), slopes]
+        mid = (lower_bound + upper_bound) / 2
+        return [apply_op(OPS["leaky_relu"], (x,), {"slope": mid}),
+                np.zeros(x.shape, dtype=x.dtype, device=x.device)]
+    raise NpxParamError(f"leaky_relu: invalid act_type {act_type!r}, valid values are: "
+                        f"{', '.join(_LEAKY_TYPES)}")
 
 
+# ----------------------------------------------------------------------------- softmax
+def _sm_dtype(r: NDArray, dtype: Any, name: str) -> NDArray:
+    if dtype is None:
+        return r
+    dt = _onp.dtype(dtype)
+    if dt.kind != "f":
+        raise NpxParamError(f"{name}: dtype must be None, float16, float32 or float64, got "
+                            f"{dt}")
+    return r.astype(dt) if dt != r.dtype else r
+
+
+def _softmax_impl(name: str, data: Any, length: Any, axis: Any, temperature: Any,
+                  use_length: Any, dtype: Any) -> NDArray:
+    x = as_nd(data)
+    if not isinstance(axis, (int, _onp.integer)) or isinstance(axis, bool):
+        raise DTypeError(f"{name}: axis must be an int, got {type(axis).__name__} "
+                         f"{axis!r}")
+    if use_length:
+        if length is None:
+            raise NpxParamError(f"{name}: use_length=True needs the length array")
+        r = apply_op(OPS[f"{name}_length"], (x, as_nd(length, x.device)),
+                     {"axis": int(axis), "temperature": temperature})
+    else:
+        if length is not None:
+            raise NpxParamError(f"{name}: a length array was given but use_length is False "
+                                f"(MXNet: 'expects 1 inputs, but got 2')")
+        r = apply_op(OPS[name], (x,), {"axis": int(axis), "temperature": temperature})
+    return _sm_dtype(r, dtype, name)
+
+
+def softmax(data: Any, length: Any = None, axis: int = -1, temperature: Any = None,
+            dtype: Any = None, use_length: bool = False) -> NDArray:
+    """Softmax along *axis*; with ``use_length=True`` only the first ``length[...]``
+    entries along *axis* count (*length* has the data's shape without *axis*), the
+    rest are 0."""
+    return _softmax_impl("softmax", data, length, axis, temperature, use_length, dtype)
+
+
+def log_softmax(data: Any, axis: int = -1, temperature: Any = None, dtype: Any = None,
+                use_length: bool = False, length: Any = None) -> NDArray:
+    """log(softmax(x)) along *axis*, computed stably.  ``use_length=True`` with the
+    keyword *length* masks as :func:`softmax` does (the masked entries are 0; MXNet
+    1.9.1's npx.log_softmax accepts no length)."""
+    return _softmax_impl("log_softmax", data, length, axis, temperature, use_length, dtype)
+
+
+# ----------------------------------------------------------------------------- indexing
 def one_hot(data: Any, depth: int, on_value: float = 1.0, off_value: float = 0.0,
             dtype: Any = "float32") -> NDArray:
-    """One-hot encoding along a new last axis (out-of-range indices give all off_value)."""
+    """One-hot encoding along a new last axis (out-of-range indices give all off_value;
+    float indices are truncated)."""
     if not isinstance(depth, (int, _onp.integer)) or depth <= 0:
-        raise ValueError(f"one_hot: depth must be a positive int, got {depth!r}")
+        raise NpxParamError(f"one_hot: depth must be a positive int, got {depth!r}")
     return apply_op(OPS["one_hot"], (as_nd(data),), {"depth": int(depth), "on_value": on_value,
                                                       "off_value": off_value,
                                                       "dtype": _onp.dtype(dtype)})
@@ -160,19 +256,376 @@ def pick(data: Any, index: Any, axis: int = -1, mode: str = "clip",
                     {"axis": axis, "keepdims": keepdims, "mode": mode})
 
 
+def embedding(data: Any, weight: Any, input_dim: int | None = None,
+              output_dim: int | None = None, dtype: Any = "float32",
+              sparse_grad: bool = False) -> NDArray:
+    """Rows of *weight* (input_dim, output_dim) picked by the integer values of *data*
+    (indices clipped to [0, input_dim - 1], floats truncated): shape
+    ``data.shape + (output_dim,)``.  The gradient of *weight* is dense (with
+    sparse_grad too: ndengine has no row_sparse arrays)."""
+    w = as_nd(weight)
+    d = as_nd(data, w.device)
+    if len(w.shape) == 2:
+        for what, want, got in (("input_dim", input_dim, w.shape[0]),
+                                ("output_dim", output_dim, w.shape[1])):
+            if want is not None and int(want) != got:
+                raise ShapeError(f"embedding: {what} is {want} but the weight has shape "
+                                 f"{w.shape} (on {w.device})")
+    return apply_op(OPS["embedding"], (d, w))
+
+
+def gather_nd(data: Any, indices: Any) -> NDArray:
+    """``data[indices[0], ..., indices[M-1]]``: indices of shape (M, Y...) pick from the
+    first M axes; the result has shape ``Y... + data.shape[M:]``."""
+    d = as_nd(data)
+    return apply_op(OPS["gather_nd"], (d, as_nd(indices, d.device)))
+
+
+def nonzero(a: Any) -> NDArray:
+    """The indices of the non-zero elements, one row each: shape (N, a.ndim), int64
+    (``numpy.transpose(numpy.nonzero(a))``).  Blocks: the shape depends on the values."""
+    from . import numpy as np
+
+    x = as_nd(a)
+    idx = _onp.argwhere(x.asnumpy()).astype(_onp.int64)
+    return np.array(idx, dtype="int64", device=x.device)
+
+
+def topk(data: Any, axis: Any = -1, k: int = 1, ret_typ: str = "indices",
+         is_ascend: bool = False, dtype: Any = "float32") -> Any:
+    """The *k* largest (or smallest, *is_ascend*) elements along *axis* (None: of the
+    flattened array), sorted, ties by index: their indices (in *dtype*, float32 by
+    default as in MXNet), values, both ``[values, indices]``, or a 0/1 mask
+    (``ret_typ``).  ``k=0`` sorts the whole axis."""
+    x = as_nd(data)
+    if axis is None:
+        x = x.reshape((-1,))
+        axis = 0
+    if ret_typ not in ("indices", "value", "both", "mask"):
+        raise NpxParamError(f"topk: invalid ret_typ {ret_typ!r}, valid values are: both, "
+                            f"indices, mask, value")
+    if ret_typ == "mask":
+        return apply_op(OPS["topk_mask"], (x,), {"axis": axis, "k": k,
+                                                  "is_ascend": bool(is_ascend)})
+    values, indices = apply_op(OPS["topk"], (x,), {"axis": axis, "k": k,
+                                                   "is_ascend": bool(is_ascend),
+                                                   "dtype": _onp.dtype(dtype)})
+    if ret_typ == "value":
+        return values
+    if ret_typ == "indices":
+        return indices
+    return [values, indices]
+
+
+# ----------------------------------------------------------------------------- shapes
 def batch_flatten(data: Any) -> NDArray:
     """Collapse all axes but the first."""
     d = as_nd(data)
     return d.reshape((d.shape[0], -1)) if d.ndim else d.reshape((1, 1))
 
 
-def reshape_like(lhs: Any, rhs: Any) -> NDArray:
-    return as_nd(lhs).reshape(as_nd(rhs).shape)
+def _norm_range(begin: Any, end: Any, ndim: int, name: str, which: str) -> tuple[int, int]:
+    b = 0 if begin is None else int(begin)
+    e = ndim if end is None else int(end)
+    b = b + ndim if b < 0 else b
+    e = e + ndim if e < 0 else e
+    if not 0 <= b <= e <= ndim:
+        raise ShapeError(f"reshape_like: {which}_begin {begin}, {which}_end {end} do not "
+                         f"give a range of the {ndim} dimensions")
+    return b, e
 
 
-def batch_dot(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False) -> NDArray:
+def reshape_like(lhs: Any, rhs: Any, lhs_begin: Any = None, lhs_end: Any = None,
+                 rhs_begin: Any = None, rhs_end: Any = None) -> NDArray:
+    """*lhs* reshaped to *rhs*'s shape, or its dimensions ``[lhs_begin, lhs_end)``
+    replaced by rhs's ``[rhs_begin, rhs_end)``."""
+    a, b = as_nd(lhs), as_nd(rhs)
+    lb, le = _norm_range(lhs_begin, lhs_end, a.ndim, "reshape_like", "lhs")
+    rb, re_ = _norm_range(rhs_begin, rhs_end, b.ndim, "reshape_like", "rhs")
+    shape = a.shape[:lb] + b.shape[rb:re_] + a.shape[le:]
+    if _size(shape) != a.size:
+        raise ShapeError(f"reshape_like: cannot reshape lhs with shape {a.shape} to new "
+                         f"shape {shape} because they have different size (on {a.device})")
+    return a.reshape(shape)
+
+
+def _size(shape: tuple) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _reshape_codes(src: tuple, codes: tuple, opname: str = "reshape") -> tuple[int, ...]:
+    """The output shape of npx.reshape's special codes (np mode), left to right."""
+    out: list[int] = []
+    unknown = -1
+    i = j = 0
+    n = len(src)
+
+    def take() -> int:
+        nonlocal i
+        if i >= n:
+            raise ShapeError(f"{opname}: the codes {codes} use more dimensions than the "
+                             f"input shape {src} has")
+        d = src[i]
+        i += 1
+        return d
+
+    while j < len(codes):
+        c = codes[j]
+        if c >= 0:
+            out.append(c)
+            i += 1
+        elif c == -1:
+            if unknown >= 0:
+                raise ShapeError(f"{opname}: can only specify one unknown dimension (-1) in "
+                                 f"{codes}")
+            unknown = len(out)
+            out.append(1)
+            i += 1
+        elif c == -2:
+            out.append(take())
+        elif c == -3:
+            d = take()
+            if d != 1:
+                raise ShapeError(f"{opname}: -3 may only skip a dimension of size 1, "
+                                 f"dimension {i - 1} of {src} is {d}")
+        elif c == -4:
+            while i < n:
+                out.append(src[i])
+                i += 1
+        elif c == -5:
+            out.append(take() * take())
+        elif c == -6:
+            if j + 2 >= len(codes):
+                raise ShapeError(f"{opname}: -6 must be followed by the two split sizes in "
+                                 f"{codes}")
+            d0 = take()
+            d1, d2 = codes[j + 1], codes[j + 2]
+            j += 2
+            if d1 == -1 and d2 == -1:
+                raise ShapeError(f"{opname}: split dims cannot both be -1 in {codes}")
+            if d1 == -1:
+                d1 = d0 // d2 if d2 else 0
+            elif d2 == -1:
+                d2 = d0 // d1 if d1 else 0
+            if d1 < 0 or d2 < 0 or d1 * d2 != d0:
+                raise ShapeError(f"{opname}: split dims {codes[j - 1]}, {codes[j]} do not "
+                                 f"divide original dim {d0} (input shape {src})")
+            out.extend((d1, d2))
+        else:
+            raise ShapeError(f"{opname}: invalid shape code {c} in {codes} (codes are >= 0, "
+                             f"-1 ... -6)")
+        j += 1
+    total = _size(src)
+    if unknown >= 0:
+        known = _size(out[:unknown] + out[unknown + 1:])
+        if known == 0 or total % known:
+            raise ShapeError(f"{opname}: cannot reshape array of shape {src} into shape "
+                             f"{codes}")
+        out[unknown] = total // known
+    if _size(out) != total:
+        raise ShapeError(f"{opname}: cannot reshape array of shape {src} into shape {codes} "
+                         f"(sizes {total} vs. {_size(out)})")
+    return tuple(out)
+
+
+def reshape(a: Any, newshape: Any, reverse: bool = False, order: str = "C") -> NDArray:
+    """Reshape with MXNet's special codes: -1 infer, -2 copy one input dimension,
+    -3 drop a dimension of size 1, -4 copy all remaining ones, -5 merge two,
+    -6 split one into the next two codes (one may be -1); other values are sizes (0
+    is a size).  *reverse*: read the codes and the shape from the right.  The result
+    is a new array (a copy, as in MXNet)."""
+    x = as_nd(a)
+    if order != "C":
+        raise NpxParamError(f"reshape: only order='C' is supported, got {order!r}")
+    codes = (int(newshape),) if isinstance(newshape, (int, _onp.integer)) else \
+        tuple(int(c) for c in newshape)
+    where = f" (input {x.shape} {x.dtype} on {x.device})"
+    try:
+        if reverse:
+            shape = _reshape_codes(x.shape[::-1], codes[::-1])[::-1]
+        else:
+            shape = _reshape_codes(x.shape, codes)
+    except ShapeError as e:
+        raise ShapeError(str(e) + where) from None
+    return apply_op(OPS["reshape"], (x,), {"newshape": shape})
+
+
+def shape_array(data: Any) -> NDArray:
+    """The shape of *data* as a 1-D int64 array (no wait: shapes are always known)."""
+    from . import numpy as np
+
+    x = as_nd(data)
+    return np.array(_onp.array(x.shape, dtype=_onp.int64), dtype="int64", device=x.device)
+
+
+def _slice_key(shape: tuple, begin: Any, end: Any, step: Any) -> tuple:
+    begin = tuple(begin) if isinstance(begin, (list, tuple)) else (begin,)
+    end = tuple(end) if isinstance(end, (list, tuple)) else (end,)
+    step = () if step is None else tuple(step) if isinstance(step, (list, tuple)) else (step,)
+    if len(begin) != len(end):
+        raise ShapeError(f"slice: begin {begin} and end {end} must have the same length")
+    if len(begin) > len(shape):
+        raise ShapeError(f"slice: slicing axis exceeds data dimensions (begin {begin} for "
+                         f"an array of shape {shape})")
+    if len(step) > len(begin):
+        raise ShapeError(f"slice: step {step} is longer than begin {begin}")
+    step = step + (None,) * (len(begin) - len(step))
+    key = []
+    for b, e, s in zip(begin, end, step):
+        if s == 0:
+            raise ShapeError("slice: step cannot be 0")
+        key.append(_builtins.slice(b, e, s))
+    return tuple(key)
+
+
+def slice(data: Any, begin: Any, end: Any, step: Any = None) -> NDArray:  # noqa: A001
+    """``data[b0:e0:s0, b1:e1:s1, ...]`` for the given begins, ends and steps (None:
+    the default, as in Python slices): a new array."""
+    x = as_nd(data)
+    key = _slice_key(x.shape, begin, end, step)
+    return apply_op(OPS["getitem"], (x, key)).copy()
+
+
+def arange_like(data: Any, start: float = 0.0, step: float = 1.0, repeat: int = 1,
+                ctx: Any = None, axis: Any = None) -> NDArray:
+    """``start + step * (i // repeat)`` over an array shaped like *data* (or of its
+    *axis*'s length), in data's dtype.  Reads only data's shape."""
+    x = as_nd(data)
+    if not isinstance(repeat, (int, _onp.integer)) or repeat < 1:
+        raise NpxParamError(f"arange_like: repeat must be a positive int, got {repeat!r}")
+    shape = x.shape if axis is None else (x.shape[norm_axis(axis, x.ndim, "arange_like")],)
+    dev = x.device if ctx is None else Device(ctx) if isinstance(ctx, Device) else ctx
+    return apply_op(OPS["arange_like"], (), {"shape": tuple(shape), "start": float(start),
+                                             "step": float(step), "repeat": int(repeat),
+                                             "dtype": x.dtype}, device=dev)
+
+
+# ----------------------------------------------------------------------------- elementwise
+def cast(data: Any, dtype: Any) -> NDArray:
+    """*data* converted to *dtype* (floats to integers truncate toward zero)."""
+    return as_nd(data).astype(_onp.dtype(dtype))
+
+
+def erf(data: Any) -> NDArray:
+    """The Gauss error function, elementwise."""
+    return _unary(OPS["erf"], as_nd(data))
+
+
+def erfinv(data: Any) -> NDArray:
+    """The inverse error function, elementwise (+-inf at +-1, nan outside [-1, 1])."""
+    return _unary(OPS["erfinv"], as_nd(data))
+
+
+def gamma(data: Any) -> NDArray:
+    """The gamma function, elementwise (inf at 0, nan at negative integers)."""
+    return _unary(OPS["gamma"], as_nd(data))
+
+
+def gammaln(data: Any) -> NDArray:
+    """log |gamma(x)|, elementwise."""
+    return _unary(OPS["gammaln"], as_nd(data))
+
+
+def smooth_l1(data: Any, scalar: float) -> NDArray:
+    """``0.5 * (scalar * x)**2`` where ``|x| < 1 / scalar**2``, else
+    ``|x| - 0.5 / scalar**2``."""
+    if scalar is None:
+        raise NpxParamError("smooth_l1: the scalar (sigma) is required")
+    return apply_op(OPS["smooth_l1"], (as_nd(data),), {"scalar": float(scalar)})
+
+
+def constraint_check(x: Any, msg: str = "Constraint violated.") -> NDArray:
+    """``array(True)`` if every element of the boolean array *x* is true; otherwise its
+    op fails with ValueError(*msg*), raised at the next sync point of the result (the
+    check runs asynchronously, as in MXNet)."""
+    return apply_op(OPS["constraint_check"], (as_nd(x),), {"msg": str(msg)})
+
+
+def sequence_mask(data: Any, sequence_length: Any = None, use_sequence_length: bool = False,
+                  value: float = 0.0, axis: int = 0) -> NDArray:
+    """Set the steps past each sequence's length to *value*: *data* is (sequence,
+    batch, ...) for axis=0 or (batch, sequence, ...) for axis=1, *sequence_length* has
+    one length per batch item.  Identity without use_sequence_length."""
+    x = as_nd(data)
+    if not use_sequence_length:
+        return x
+    if sequence_length is None:
+        raise NpxParamError("sequence_mask: use_sequence_length=True needs sequence_length")
+    return apply_op(OPS["sequence_mask"], (x, as_nd(sequence_length, x.device)),
+                    {"value": float(value), "axis": axis})
+
+
+# ----------------------------------------------------------------------------- layers as ops
+def fully_connected(x: Any, weight: Any, bias: Any = None, num_hidden: int | None = None,
+                    no_bias: bool = False, flatten: bool = True) -> NDArray:
+    """``x @ weight.T + bias``; with *flatten* the input is first reshaped to
+    (batch, -1), else the product applies to its last axis."""
+    x = as_nd(x)
+    w = as_nd(weight, x.device)
+    if num_hidden is not None and len(w.shape) >= 1 and w.shape[0] != num_hidden:
+        raise ShapeError(f"fully_connected: weight has {w.shape[0]} rows, num_hidden is "
+                         f"{num_hidden} (weight {w.shape}, input {x.shape} on {x.device})")
+    b = None if no_bias or bias is None else as_nd(bias, x.device)
+    return apply_op(OPS["fully_connected"], (x, w, b), {"flatten": bool(flatten),
+                                                        "act": None})
+
+
+def batch_norm(data: Any, gamma: Any, beta: Any, moving_mean: Any, moving_var: Any,
+               eps: float = 1e-3, momentum: float = 0.9, fix_gamma: bool = True,
+               use_global_stats: bool = False, output_mean_var: bool = False, axis: int = 1,
+               cudnn_off: bool = False, min_calib_range: Any = None,
+               max_calib_range: Any = None) -> Any:
+    """Batch normalization over the channel *axis*.  In training mode (autograd's) the
+    batch's mean and (biased) variance are used, and the moving statistics are
+    updated in place when the gradient is computed, as in MXNet 1.9.1:
+    ``moving = moving * momentum + batch * (1 - momentum)``; otherwise (or with
+    use_global_stats) the moving statistics are used.  *fix_gamma*: a gamma of ones
+    (its gradient is 0).  *output_mean_var*: also return the mean and the inverse
+    standard deviation used."""
+    x = as_nd(data)
+    dev = x.device
+    args = (x, as_nd(gamma, dev), as_nd(beta, dev), as_nd(moving_mean, dev),
+            as_nd(moving_var, dev))
+    training = _training() and not use_global_stats
+    out, mean, inv = apply_op(OPS["batch_norm"], args,
+                              {"eps": float(eps), "fix_gamma": bool(fix_gamma),
+                               "training": training, "axis": int(axis),
+                               "momentum": float(momentum)})
+    return [out, mean, inv] if output_mean_var else out
+
+
+def layer_norm(data: Any, gamma: Any, beta: Any, axis: int = -1, eps: float = 1e-5,
+               output_mean_var: bool = False) -> Any:
+    """Normalize over *axis*, then scale by gamma and shift by beta.
+    *output_mean_var*: also return the mean and the standard deviation (with eps), with
+    *axis* kept as size 1."""
+    x = as_nd(data)
+    dev = x.device
+    out, mean, std = apply_op(OPS["layer_norm"], (x, as_nd(gamma, dev), as_nd(beta, dev)),
+                              {"axis": int(axis), "eps": float(eps)})
+    return [out, mean, std] if output_mean_var else out
+
+
+def batch_dot(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
+              forward_stype: Any = None) -> NDArray:
+    """Matrix products of the batches of *a* and *b* (..., M, K) x (..., K, N), with
+    the same batch dimensions."""
     from .numpy import matmul, swapaxes
 
+    a, b = as_nd(a), as_nd(b)
+    b = as_nd(b, a.device)
+    if a.ndim < 3 or b.ndim != a.ndim or a.shape[:-2] != b.shape[:-2]:
+        raise ShapeError(f"batch_dot: the inputs must have the same batch dimensions and at "
+                         f"least 3 dimensions, got {a.shape} and {b.shape} (on {a.device})")
+    ka = a.shape[-2] if transpose_a else a.shape[-1]
+    kb = b.shape[-1] if transpose_b else b.shape[-2]
+    if ka != kb:
+        raise ShapeError(f"batch_dot: shape mismatch: {a.shape} x {b.shape} with "
+                         f"transpose_a={bool(transpose_a)}, transpose_b={bool(transpose_b)}: "
+                         f"{ka} vs. {kb} (on {a.device})")
     if transpose_a:
         a = swapaxes(a, -1, -2)
     if transpose_b:
@@ -183,24 +636,28 @@ def batch_dot(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = Fal
 def dropout(data: Any, p: float = 0.5, mode: str = "training", axes: Any = None,
             cudnn_off: bool = True) -> NDArray:
     """Inverted dropout: zero elements with probability *p* when training (autograd's
-    train mode) or when ``mode='always'``; identity otherwise."""
-    from .ndarray.tape import STATE
+    train mode) or when ``mode='always'``; identity otherwise.  *axes*: the mask is
+    shared along these axes."""
     from .numpy import random
 
     x = as_nd(data)
     if not 0 <= p < 1:
-        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
-    if p == 0 or (mode != "always" and not STATE.training):
+        raise NpxParamError(f"dropout: p must be in [0, 1), got {p}")
+    if mode not in ("training", "always"):
+        raise NpxParamError(f"dropout: mode must be 'training' or 'always', got {mode!r}")
+    if p == 0 or (mode != "always" and not _training()):
         return x
     shape = x.shape
     if axes:
-        shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+        shared = {norm_axis(a, x.ndim, "dropout") for a in axes}
+        shape = tuple(1 if i in shared else s for i, s in enumerate(x.shape))
     keep = random.uniform(0, 1, size=shape, dtype=x.dtype, device=x.device) >= p
     mask = keep.astype(x.dtype) / (1 - p)
     return apply_op(OPS["_mask_mul"], (x, mask))
 
 
 def gpu_memory_info(device_id: int = 0) -> tuple[int, int]:
+    """(free, total) bytes of GPU *device_id* (needs CuPy and a GPU)."""
     gpu(device_id).check_available()
     import cupy  # type: ignore[import-not-found]
 
@@ -227,3 +684,21 @@ class _NpxRandom:
 
 
 random = _NpxRandom()
+
+# ``npx.utils`` (``mxnet.numpy_extension.utils``): the file functions
+utils = _types.ModuleType(f"{__name__}.utils", "MXNet's NDArray files: save, load.")
+utils.save = save  # type: ignore[attr-defined]
+utils.load = load  # type: ignore[attr-defined]
+utils.__all__ = ["save", "load"]  # type: ignore[attr-defined]
+_sys.modules[utils.__name__] = utils
+
+
+def __getattr__(name: str) -> Any:
+    if name == "image":         # ``npx.image`` is ``mxnet.image`` (as in MXNet)
+        import importlib
+
+        try:
+            return importlib.import_module(f"{__package__}.image")
+        except ModuleNotFoundError as e:
+            raise AttributeError("npx.image: ndengine has no image module yet") from e
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

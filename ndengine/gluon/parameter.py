@@ -561,14 +561,16 @@ class ParameterDict:
              ignore_extra: bool = False, restore_prefix: str = "", cast_dtype: bool = False,
              dtype_source: str = "current") -> None:
         """Load values saved by :meth:`save` (names get *restore_prefix* prepended)."""
-        from .block import load_arrays
+        from .block import MissingParameterError, load_arrays
 
         loaded = {restore_prefix + k: v for k, v in load_arrays(filename).items()}
         if not allow_missing:
             for name in self.keys():
                 if name not in loaded:
-                    raise ValueError(f"Parameter {name!r} is missing in file {filename!r}. Set "
-                                     f"allow_missing=True to ignore missing parameters.")
+                    raise MissingParameterError(f"Parameter {name!r} is missing in file "
+                                                f"{filename!r}. Set "
+                                                f"allow_missing=True to ignore missing "
+                                                f"parameters.")
         for name, arr in loaded.items():
             if name not in self._params:
                 if not ignore_extra:

@@ -316,6 +316,12 @@ CASES = {
 }
 
 
+from nn_grad_cases import NN_CASES, NN_NON_DIFFERENTIABLE  # noqa: E402  (ndarray/ops_nn.py)
+
+CASES.update(NN_CASES)
+NON_DIFFERENTIABLE |= NN_NON_DIFFERENTIABLE
+
+
 def _cases():
     for name, cases in CASES.items():
         for k, (fn, inputs, tol) in enumerate(cases):

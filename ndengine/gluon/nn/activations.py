@@ -2,7 +2,6 @@
 Swish)."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ... import init as _init
@@ -50,7 +49,8 @@ class LeakyReLU(HybridBlock):
 
 
 class PReLU(HybridBlock):
-    """Leaky ReLU with a learned slope ``alpha`` (shape ``(in_channels,)``)."""
+    """Leaky ReLU with a learned slope ``alpha`` (shape ``(in_channels,)``: one slope,
+    or one per channel of axis 1): ``npx.leaky_relu(x, alpha, act_type='prelu')``."""
 
     def __init__(self, alpha_initializer: Any = None, in_channels: int = 1,
                  **kwargs: Any) -> None:
@@ -60,9 +60,7 @@ class PReLU(HybridBlock):
                                          init=alpha_initializer or _init.Constant(0.25))
 
     def hybrid_forward(self, F: Any, x: Any, alpha: Any) -> Any:
-        a = alpha.reshape((1, -1) + (1,) * (x.ndim - 2)) if x.ndim >= 2 and alpha.size > 1 \
-            else alpha
-        return F.np.where(x > 0, x, x * a)
+        return F.npx.leaky_relu(x, gamma=alpha, act_type="prelu")
 
 
 class ELU(HybridBlock):
@@ -73,26 +71,21 @@ class ELU(HybridBlock):
         self._alpha = alpha
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return F.np.where(x > 0, x, self._alpha * (F.np.exp(F.np.minimum(x, 0)) - 1))
+        return F.npx.leaky_relu(x, act_type="elu", slope=self._alpha)
 
 
 class SELU(HybridBlock):
     """Scaled ELU (Klambauer et al.)."""
 
-    _ALPHA = 1.6732632423543772848170429916717
-    _SCALE = 1.0507009873554804934193349852946
-
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        neg = self._ALPHA * (F.np.exp(F.np.minimum(x, 0)) - 1)
-        return self._SCALE * F.np.where(x > 0, x, neg)
+        return F.npx.leaky_relu(x, act_type="selu")
 
 
 class GELU(HybridBlock):
-    """``0.5 * x * (1 + erf(x / sqrt(2)))`` (tanh approximation)."""
+    """``x * Phi(x)`` = ``0.5 * x * (1 + erf(x / sqrt(2)))`` (the exact form, as MXNet)."""
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        c = math.sqrt(2.0 / math.pi)
-        return 0.5 * x * (1 + F.np.tanh(c * (x + 0.044715 * x * x * x)))
+        return F.npx.leaky_relu(x, act_type="gelu")
 
 
 class Swish(HybridBlock):

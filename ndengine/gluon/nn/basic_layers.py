@@ -205,21 +205,22 @@ class HybridLambda(HybridBlock):
 
 
 class Embedding(HybridBlock):
-    """Look up rows of a (input_dim, output_dim) weight by integer index."""
+    """Look up rows of a (input_dim, output_dim) weight by integer index
+    (``npx.embedding``: out-of-range indices are clipped; with *sparse_grad* the
+    weight's gradient is still dense)."""
 
     def __init__(self, input_dim: int, output_dim: int, dtype: Any = "float32",
                  weight_initializer: Any = None, sparse_grad: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if sparse_grad:
-            raise NotImplementedError("Embedding: sparse_grad is not supported")
-        self._kwargs = {"input_dim": input_dim, "output_dim": output_dim, "dtype": dtype}
+        self._kwargs = {"input_dim": input_dim, "output_dim": output_dim, "dtype": dtype,
+                        "sparse_grad": sparse_grad}
         with self.name_scope():
             self.weight = self.params.get("weight", shape=(input_dim, output_dim),
                                           init=weight_initializer, dtype=dtype)
 
     def hybrid_forward(self, F: Any, x: Any, weight: Any) -> Any:
-        return F.np.take(weight, x.astype("int64"), axis=0)
+        return F.npx.embedding(x, weight, **self._kwargs)
 
     def __repr__(self) -> str:
         return "{name}({input_dim} -> {output_dim}, {dtype})".format(
@@ -227,8 +228,9 @@ class Embedding(HybridBlock):
 
 
 class BatchNorm(HybridBlock):
-    """Batch normalization over *axis* (channels); running statistics updated in
-    training mode (``autograd.record()``), used otherwise."""
+    """Batch normalization over *axis* (channels), ``npx.batch_norm``: batch statistics
+    in training mode (``autograd.record()``), the running ones otherwise; as in MXNet
+    1.9.1, the running statistics are updated by the backward pass of a training step."""
 
     def __init__(self, axis: int = 1, momentum: float = 0.9, epsilon: float = 1e-5,
                  center: bool = True, scale: bool = True, use_global_stats: bool = False,
@@ -264,7 +266,7 @@ class BatchNorm(HybridBlock):
 
     def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any, running_mean: Any,
                        running_var: Any) -> Any:
-        return _ops.batch_norm(x, gamma, beta, running_mean, running_var, **self._kwargs)
+        return F.npx.batch_norm(x, gamma, beta, running_mean, running_var, **self._kwargs)
 
     def __repr__(self) -> str:
         c = self.gamma.shape[0]
@@ -297,7 +299,7 @@ class LayerNorm(HybridBlock):
         self.beta.shape = (c,)
 
     def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any) -> Any:
-        return _ops.layer_norm(x, gamma, beta, axis=self._axis, eps=self._epsilon)
+        return F.npx.layer_norm(x, gamma, beta, axis=self._axis, eps=self._epsilon)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(axis={self._axis}, eps={self._epsilon})"
