@@ -11,6 +11,7 @@ few deliberate differences.
 from __future__ import annotations
 
 import builtins as _builtins
+import importlib.machinery as _machinery
 import sys as _sys
 import types as _types
 from typing import Any
@@ -685,11 +686,14 @@ class _NpxRandom:
 
 random = _NpxRandom()
 
-# ``npx.utils`` (``mxnet.numpy_extension.utils``): the file functions
+# ``npx.utils`` (``mxnet.numpy_extension.utils``): the file functions.  An empty
+# ``__path__`` lets ``import mxnet.numpy_extension.utils`` find it in sys.modules.
+__path__: list[str] = []
 utils = _types.ModuleType(f"{__name__}.utils", "MXNet's NDArray files: save, load.")
 utils.save = save  # type: ignore[attr-defined]
 utils.load = load  # type: ignore[attr-defined]
 utils.__all__ = ["save", "load"]  # type: ignore[attr-defined]
+utils.__spec__ = _machinery.ModuleSpec(utils.__name__, None)
 _sys.modules[utils.__name__] = utils
 
 
@@ -702,3 +706,7 @@ def __getattr__(name: str) -> Any:
         except ModuleNotFoundError as e:
             raise AttributeError("npx.image: ndengine has no image module yet") from e
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"image"})
