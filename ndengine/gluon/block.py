@@ -324,12 +324,12 @@ class Block:
         """Save the parameter values under structural names (``'0.weight'``) to
         *filename* in MXNet's ``.params`` format (a sync point: values are read; the
         file is replaced atomically).  *deduplicate*: a parameter shared by several
-        blocks is saved once, under its first name."""
+        blocks is saved once, under its last name (as MXNet)."""
         params = self._collect_params_with_prefix()
         if deduplicate:
             seen: dict[int, str] = {}
             for k, v in params.items():
-                seen.setdefault(id(v), k)
+                seen[id(v)] = k          # the last name, as MXNet keeps
             keep = set(seen.values())
             params = {k: v for k, v in params.items() if k in keep}
         save_arrays(filename, {k: v._reduce() for k, v in params.items()})
