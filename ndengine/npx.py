@@ -667,8 +667,44 @@ def gpu_memory_info(device_id: int = 0) -> tuple[int, int]:
     return free, total
 
 
+def _n_shape(a: Any, b: Any, batch_shape: Any) -> tuple[int, ...]:
+    """batch_shape + the broadcast shape of the two parameters (normal_n, uniform_n)."""
+    if batch_shape is None:
+        batch = ()
+    elif isinstance(batch_shape, (int, _onp.integer)):
+        batch = (int(batch_shape),)
+    else:
+        batch = tuple(int(s) for s in batch_shape)
+    shapes = [tuple(getattr(v, "shape", _onp.shape(v))) for v in (a, b)]
+    try:
+        params = tuple(_onp.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ShapeError(f"shapes {shapes[0]} and {shapes[1]} of the parameters do not "
+                         f"broadcast") from None
+    return batch + params
+
+
 class _NpxRandom:
-    """``npx.random``: seed and bernoulli (see ``np.random``)."""
+    """``npx.random``: seed, bernoulli, normal_n and uniform_n (see ``np.random``)."""
+
+    @staticmethod
+    def normal_n(loc: Any = 0.0, scale: Any = 1.0, batch_shape: Any = None, dtype: Any = None,
+                 ctx: Any = None, device: Any = None) -> NDArray:
+        """Normal samples of shape ``batch_shape + broadcast(loc, scale).shape``."""
+        from .numpy import random
+
+        return random.normal(loc, scale, size=_n_shape(loc, scale, batch_shape), dtype=dtype,
+                             ctx=ctx, device=device)
+
+    @staticmethod
+    def uniform_n(low: Any = 0.0, high: Any = 1.0, batch_shape: Any = None, dtype: Any = None,
+                  ctx: Any = None, device: Any = None) -> NDArray:
+        """Uniform samples in [low, high) of shape
+        ``batch_shape + broadcast(low, high).shape``."""
+        from .numpy import random
+
+        return random.uniform(low, high, size=_n_shape(low, high, batch_shape), dtype=dtype,
+                              ctx=ctx, device=device)
 
     @staticmethod
     def seed(seed: int, ctx: Any = "all") -> None:

@@ -41,6 +41,18 @@ def _quiet(xp: Any) -> Any:
     return errstate(all="ignore") if errstate is not None else contextlib.nullcontext()
 
 
+def _add_at(xp: Any, out: Any, index: Any, values: Any) -> None:
+    """``out[index] += values`` with repeated indices summed (CuPy: cupyx.scatter_add
+    where its ufuncs have no ``at``)."""
+    at = getattr(xp.add, "at", None)
+    if at is not None:
+        at(out, index, values)
+        return
+    import cupyx  # type: ignore[import-not-found]
+
+    cupyx.scatter_add(out, index, values)
+
+
 def _float_dt(dt: Any) -> Any:
     return dt if dt.kind == "f" else float32
 
@@ -323,7 +335,7 @@ def _emb_kernel(xp: Any, data: Any, weight: Any) -> Any:
 def _emb_backward_kernel(xp: Any, g: Any, data: Any, rows: int) -> Any:
     d = g.shape[-1]
     out = xp.zeros((rows, d), dtype=g.dtype)
-    xp.add.at(out, _emb_index(xp, data, rows).reshape(-1), g.reshape(-1, d))
+    _add_at(xp, out, _emb_index(xp, data, rows).reshape(-1), g.reshape(-1, d))
     return out
 
 
@@ -711,7 +723,7 @@ def _gather_kernel(xp: Any, data: Any, indices: Any) -> Any:
 
 def _scatter_add_kernel(xp: Any, g: Any, indices: Any, shape: tuple) -> Any:
     out = xp.zeros(shape, dtype=g.dtype)
-    xp.add.at(out, tuple(indices.astype(xp.int64)), g)
+    _add_at(xp, out, tuple(indices.astype(xp.int64)), g)
     return out
 
 

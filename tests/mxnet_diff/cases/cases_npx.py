@@ -707,3 +707,16 @@ def gluon_load_parameters_missing(mx, np, npx):
     npx.save("n.params", {"weight": np.ones((3, 2))})
     net.load_parameters("n.params")
     return net.weight.data(), net.bias.data()
+
+
+@case(values=False)
+def random_normal_n_uniform_n(mx, np, npx):
+    return (npx.random.normal_n(np.array([0.0, 10.0]), 1, batch_shape=(3,)),
+            npx.random.uniform_n(0, 1, batch_shape=(2, 3)),
+            npx.random.uniform_n(np.zeros((2, 1)), np.ones(3), batch_shape=4),
+            npx.random.normal_n(0, 1), npx.random.normal_n(0, 1, batch_shape=2, dtype="float64"))
+
+
+@case
+def random_n_bad_broadcast(mx, np, npx):
+    return npx.random.normal_n(np.zeros(2), np.ones(3), batch_shape=2)
