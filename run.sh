@@ -14,6 +14,8 @@ fi
 if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
     "$VENV/bin/python" -m pip install --quiet -e ".[test,demo]"
+    # the book's package, for tests/test_d2l_package.py (its imports are in the test extra)
+    "$VENV/bin/python" -m pip install --quiet --no-deps d2l==1.0.3
     touch "$VENV/.installed"
 fi
 cmd=${1:-demo}
