@@ -18,8 +18,9 @@ and resizing is OpenCV's (see :mod:`._resize`).
 """
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any
+from typing import Any, Callable
 
 from .. import numpy as _np
 from ..ndarray.ndarray import NDArray, apply_op
@@ -36,6 +37,23 @@ _GRAY = (0.299, 0.587, 0.114)
 _EIGVAL = (55.46, 4.794, 1.148)
 _EIGVEC = ((-0.5675, 0.7192, 0.4009), (-0.5808, -0.0045, -0.8140),
            (-0.5836, -0.6948, 0.4203))
+
+
+def _is_legacy(x: Any) -> bool:
+    return x.__class__ is not NDArray and hasattr(x, "as_np_ndarray")
+
+
+def _legacy_aware(fn: Callable) -> Callable:
+    """A legacy ``mx.nd`` array in gives a legacy array out (the op runs on the np
+    array it shares its buffer with, so nothing is copied)."""
+    @functools.wraps(fn)
+    def wrapper(data: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _is_legacy(data):
+            return fn(data, *args, **kwargs)
+        from ..legacy.ndarray import wrap
+
+        return wrap(fn(data.as_np_ndarray(), *args, **kwargs))
+    return wrapper
 
 
 def _check_array(x: Any, opname: str) -> NDArray:
@@ -96,6 +114,7 @@ def _to_tensor_grad(g: Any, out: Any, x: Any) -> tuple:
 _TO_TENSOR = OpDef("to_tensor", _to_tensor_kernel, _to_tensor_infer, _to_tensor_grad)
 
 
+@_legacy_aware
 def to_tensor(data: Any) -> NDArray:
     """(H, W, C) or (N, H, W, C) image(s) in [0, 255] to float32 (C, H, W) /
     (N, C, H, W) in [0, 1] (``npx.image.to_tensor``)."""
@@ -153,6 +172,7 @@ def _normalize_grad(g: Any, out: Any, x: Any, mean: tuple, std: tuple) -> tuple:
 _NORMALIZE = OpDef("normalize", _normalize_kernel, _normalize_infer, _normalize_grad)
 
 
+@_legacy_aware
 def normalize(data: Any, mean: Any = 0.0, std: Any = 1.0) -> NDArray:
     """``(data - mean) / std`` per channel of a (C, H, W) or (N, C, H, W) tensor; *mean*
     and *std* are numbers or one value per channel (``npx.image.normalize``)."""
@@ -225,6 +245,7 @@ def target_size(h: int, w: int, size: Any, keep_ratio: bool, opname: str) -> tup
     return size, w * size // h
 
 
+@_legacy_aware
 def resize(data: Any, size: Any = (), keep_ratio: bool = False, interp: int = 1) -> NDArray:
     """Resize (H, W, C) or (N, H, W, C) image(s) to ``size`` ((width, height), or an
     int: a square, or the short edge with *keep_ratio*) with OpenCV's interpolation
@@ -266,6 +287,7 @@ _UNCROP = OpDef("crop_backward", _uncrop_kernel,
                 lambda g, shape, x0, y0: (tuple(shape), g.dtype), kind="copy")
 
 
+@_legacy_aware
 def crop(data: Any, x: int, y: int, width: int, height: int) -> NDArray:
     """The box of *width* x *height* at column *x*, row *y* of (H, W, C) or
     (N, H, W, C) image(s), copied (``npx.image.crop``)."""
@@ -290,11 +312,13 @@ def _flip_grad(g: Any, out: Any, x: Any, axis: int) -> tuple:
 _FLIP = OpDef("image_flip", _flip_kernel, _flip_infer, _flip_grad, kind="copy")
 
 
+@_legacy_aware
 def flip_left_right(data: Any) -> NDArray:
     """Mirror (H, W, C) or (N, H, W, C) image(s) left to right."""
     return apply_op(_FLIP, (_check_array(data, "flip_left_right"),), {"axis": -2})
 
 
+@_legacy_aware
 def flip_top_bottom(data: Any) -> NDArray:
     """Mirror (H, W, C) or (N, H, W, C) image(s) top to bottom."""
     return apply_op(_FLIP, (_check_array(data, "flip_top_bottom"),), {"axis": -3})
@@ -319,6 +343,7 @@ def _draws(x: NDArray, low: float = 0.0, high: float = 1.0) -> NDArray:
     return _np.random.uniform(low, high, size=(n,), ctx=x.device)
 
 
+@_legacy_aware
 def random_flip_left_right(data: Any) -> NDArray:
     """Mirror each image left to right with probability 0.5."""
     data = _check_array(data, "random_flip_left_right")
@@ -326,6 +351,7 @@ def random_flip_left_right(data: Any) -> NDArray:
     return apply_op(_RANDOM_FLIP, (data, _draws(data)), {"axis": -2})
 
 
+@_legacy_aware
 def random_flip_top_bottom(data: Any) -> NDArray:
     """Mirror each image top to bottom with probability 0.5."""
     data = _check_array(data, "random_flip_top_bottom")
@@ -435,23 +461,27 @@ def _random_adjust(data: Any, lo: Any, hi: Any, kind: str) -> NDArray:
     return apply_op(_ADJUST_OP, (data, _draws(data, lo, hi)), {"kind": kind})
 
 
+@_legacy_aware
 def random_brightness(data: Any, min_factor: float, max_factor: float) -> NDArray:
     """Scale each image by a factor drawn from [min_factor, max_factor]."""
     return _random_adjust(data, min_factor, max_factor, "brightness")
 
 
+@_legacy_aware
 def random_contrast(data: Any, min_factor: float, max_factor: float) -> NDArray:
     """Blend each image with its mean grey level: ``x * a + (1 - a) * mean``, a drawn
     from [min_factor, max_factor]."""
     return _random_adjust(data, min_factor, max_factor, "contrast")
 
 
+@_legacy_aware
 def random_saturation(data: Any, min_factor: float, max_factor: float) -> NDArray:
     """Blend each pixel with its grey level (0.299 R + 0.587 G + 0.114 B):
     ``x * a + (1 - a) * grey``, a drawn from [min_factor, max_factor]."""
     return _random_adjust(data, min_factor, max_factor, "saturation")
 
 
+@_legacy_aware
 def random_hue(data: Any, min_factor: float, max_factor: float) -> NDArray:
     """Rotate each image's hue by ``a * 360`` degrees, a drawn from
     [min_factor, max_factor]."""
@@ -485,6 +515,7 @@ def _jitter_infer(x: Any, keys: Any, alphas: Any, active: tuple) -> tuple:
 _JITTER = OpDef("image_color_jitter", _jitter_kernel, _jitter_infer)
 
 
+@_legacy_aware
 def random_color_jitter(data: Any, brightness: float = 0, contrast: float = 0,
                         saturation: float = 0, hue: float = 0) -> NDArray:
     """Brightness, contrast, saturation (factors ``1 + U(-v, v)``) and hue (a turn of
@@ -522,6 +553,7 @@ def _lighting_infer(x: Any, alpha: Any) -> tuple:
 _LIGHTING = OpDef("image_lighting", _lighting_kernel, _lighting_infer)
 
 
+@_legacy_aware
 def adjust_lighting(data: Any, alpha: Any) -> NDArray:
     """Add AlexNet's PCA lighting noise ``eigvec @ (alpha * eigval)`` to each pixel;
     *alpha* is 3 numbers."""
@@ -532,6 +564,7 @@ def adjust_lighting(data: Any, alpha: Any) -> NDArray:
     return apply_op(_LIGHTING, (data, _np.array(vals, ctx=data.device)))
 
 
+@_legacy_aware
 def random_lighting(data: Any, alpha_std: float = 0.05) -> NDArray:
     """:func:`adjust_lighting` with alpha drawn from N(0, alpha_std) for each image."""
     data = _check_array(data, "random_lighting")

@@ -224,14 +224,39 @@ def test_loader_batches_transformed_dataset_as_per_sample(tmp_path):
     assert len(fast) == 5
 
 
-def test_loader_with_random_transform_goes_per_sample(tmp_path):
+def test_loader_with_random_crop_goes_per_sample(tmp_path):
     write_idx(tmp_path, "train", 6)
     ds = vision.MNIST(root=str(tmp_path)).transform_first(
-        T.Compose([T.RandomFlipLeftRight(), T.ToTensor()]))
+        T.Compose([T.RandomResizedCrop(20), T.ToTensor()]))
     loader = gluon.data.DataLoader(ds, 4, shuffle=True, num_workers=4)
     assert loader._plan is None
     shapes = [(x.shape, y.shape) for x, y in loader]
-    assert shapes == [((4, 1, 28, 28), (4,)), ((2, 1, 28, 28), (2,))]
+    assert shapes == [((4, 1, 20, 20), (4,)), ((2, 1, 20, 20), (2,))]
+
+
+def test_loader_applies_random_flips_per_image_of_a_batch(tmp_path):
+    imgs, labels = write_idx(tmp_path, "train", 64)
+    ds = vision.MNIST(root=str(tmp_path)).transform_first(
+        T.Compose([T.RandomFlipLeftRight(), T.Cast("float32")]))
+    loader = gluon.data.DataLoader(ds, 32)
+    assert loader._plan is not None
+    mx.random.seed(5)
+    out = onp.concatenate([x.asnumpy() for x, _ in loader])[..., 0]
+    flipped = [onp.array_equal(out[i], imgs[i, :, ::-1]) for i in range(64)]
+    kept = [onp.array_equal(out[i], imgs[i]) for i in range(64)]
+    assert all(f or k for f, k in zip(flipped, kept)) and 10 < sum(flipped) < 54
+    mx.random.seed(5)
+    again = onp.concatenate([x.asnumpy() for x, _ in loader])[..., 0]
+    onp.testing.assert_array_equal(out, again)
+
+
+def test_samples_are_views_that_copy_on_write(tmp_path):
+    imgs, _ = write_idx(tmp_path, "train", 3)
+    ds = vision.MNIST(root=str(tmp_path))
+    img, label = ds[1]
+    img += 1
+    onp.testing.assert_array_equal(ds[1][0].asnumpy()[:, :, 0], imgs[1])
+    onp.testing.assert_array_equal(img.asnumpy()[:, :, 0], imgs[1] + 1)
 
 
 def test_loader_shuffle_follows_numpys_seed(tmp_path):
@@ -245,6 +270,7 @@ def test_loader_shuffle_follows_numpys_seed(tmp_path):
                                                              num_workers=4)]))
     onp.testing.assert_array_equal(*labels)
     assert sorted(labels[0].tolist()) == sorted(ds._label.asnumpy().tolist())
+    assert labels[0].tolist() != ds._label.asnumpy().tolist()
 
 
 def test_vision_is_an_attribute_of_gluon_data():

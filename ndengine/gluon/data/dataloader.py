@@ -8,10 +8,12 @@ Python thread waiting on values.
   per array (``out = src[indices]``), reading the source array's var and writing the
   batch's.  The Python thread only draws the indices.  The vision datasets (MNIST,
   CIFAR...) are gathered the same way, and ``dataset.transform_first(t)`` with a
-  deterministic vision transform *t* (Resize, ToTensor, Normalize, Cast, their
-  Compose...) applies *t* to the gathered batch: a few ops per batch, where
-  transforming each sample costs a few ops per sample.  The batch is the same either
-  way (see ``Dataset._batch_plan``).
+  vision transform *t* that treats each image of a batch as one image (Resize,
+  ToTensor, Normalize, Cast, the random flips and colour jitters, their Compose...)
+  applies *t* to the gathered batch: a few ops per batch, where transforming each
+  sample costs a few ops per sample.  The batch is the same either way (see
+  ``Dataset._batch_plan``; random transforms draw per image either way, in another
+  order).
 * Any other dataset: samples are read in Python (``dataset[i]``); NDArray samples are
   stacked by an ``np.stack`` op, host (NumPy/scalar) samples by a pushed stacking op
   that runs on an engine worker.

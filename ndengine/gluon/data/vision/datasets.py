@@ -27,8 +27,8 @@ from typing import Any, Callable
 import numpy as _onp
 
 from .... import image
-from .... import numpy as _np
 from ....base import MXNetError
+from ....ndarray.ndarray import from_buffer
 from ..dataset import Dataset
 
 __all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageFolderDataset",
@@ -90,19 +90,30 @@ class _DownloadedDataset(Dataset):
         self._transform = transform
         self._data: Any = None
         self._label: Any = None
+        self._host_data: Any = None
+        self._host_label: Any = None
         if root is None:
             root = os.path.join(data_dir(), "datasets", self._namespace)
         self._root = os.path.expanduser(root)
         os.makedirs(self._root, exist_ok=True)
         self._get_data()
 
+    def _set(self, data: Any, label: Any) -> None:
+        """The samples, held as host arrays that ``_data`` / ``_label`` wrap: a sample
+        is a view of them wrapped as an array, made without pushing an op (a write into
+        it copies first, so the dataset keeps its values)."""
+        self._host_data, self._host_label = data, label
+        self._data, self._label = from_buffer(data), from_buffer(label)
+
     def __getitem__(self, idx: int) -> Any:
+        data = from_buffer(self._host_data[idx])
+        label = from_buffer(self._host_label[idx, ...])
         if self._transform is not None:
-            return self._transform(self._data[idx], self._label[idx])
-        return self._data[idx], self._label[idx]
+            return self._transform(data, label)
+        return data, label
 
     def __len__(self) -> int:
-        return len(self._label)
+        return len(self._host_label)
 
     def _batch_plan(self) -> Any:
         """A DataLoader gathers whole batches of images and labels (no transform)."""
@@ -183,8 +194,7 @@ class MNIST(_DownloadedDataset):
                              f"{label_file} {n_label} labels")
         label = _onp.frombuffer(labels, dtype=_onp.uint8).astype(_onp.int32)
         data = _onp.frombuffer(pixels, dtype=_onp.uint8).reshape(n, rows, cols, 1)
-        self._data = _np.array(data, dtype=data.dtype)
-        self._label = _np.array(label, dtype=label.dtype)
+        self._set(data, label)
 
 
 class FashionMNIST(MNIST):
@@ -263,10 +273,9 @@ class CIFAR10(_DownloadedDataset):
                 raise DatasetNotFoundError(f"{type(self).__name__}: {archive} does not hold "
                                            f"{', '.join(missing)}")
         parts = [self._read_batch(os.path.join(self._root, n)) for n in names]
-        data = _onp.concatenate([p[0] for p in parts])
+        data = _onp.ascontiguousarray(_onp.concatenate([p[0] for p in parts]))
         label = _onp.concatenate([p[1] for p in parts])
-        self._data = _np.array(data, dtype=data.dtype)
-        self._label = _np.array(label, dtype=label.dtype)
+        self._set(data, label)
 
 
 class CIFAR100(CIFAR10):

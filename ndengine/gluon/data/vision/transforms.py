@@ -10,10 +10,14 @@ Randomness: the crops (RandomResizedCrop) and RandomApply draw from Python's
 ``random``, RandomRotation from NumPy's global generator, as MXNet; the flips and
 colour jitters from the device generator (``mx.random.seed``).
 
-Transforms whose result for a batch is the stack of their results for its images
-(ToTensor, Normalize, Resize, Cast, CropResize, CenterCrop, and Compose /
-HybridSequential of them) are applied to whole batches by the DataLoader when a
-dataset's ``transform_first`` uses them (see :mod:`..dataloader`).
+Transforms that treat each image of a batch as they treat one image (ToTensor,
+Normalize, Resize, Cast, CropResize, CenterCrop; the random flips and colour jitters,
+which draw independently per image; Compose / HybridSequential of them) are applied to
+whole batches by the DataLoader when a dataset's ``transform_first`` uses them (see
+:mod:`..dataloader`).  For the random ones the draws are then made batch by batch
+rather than sample by sample: for a seed the values differ from a per-sample run,
+their distribution does not.  RandomResizedCrop, RandomApply and the rotations run per
+sample.
 """
 from __future__ import annotations
 
@@ -240,6 +244,7 @@ class Resize(HybridBlock):
 
 class RandomFlipLeftRight(HybridBlock):
     """Mirror left to right with probability 0.5 (per image of a batch)."""
+    _batchable = True
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
         return _ops.random_flip_left_right(x)
@@ -247,6 +252,7 @@ class RandomFlipLeftRight(HybridBlock):
 
 class RandomFlipTopBottom(HybridBlock):
     """Mirror top to bottom with probability 0.5 (per image of a batch)."""
+    _batchable = True
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
         return _ops.random_flip_top_bottom(x)
@@ -265,6 +271,7 @@ class _RandomFactor(HybridBlock):
 
 class RandomBrightness(_RandomFactor):
     """Scale by a factor drawn from [max(0, 1 - brightness), 1 + brightness]."""
+    _batchable = True
     _op = staticmethod(_ops.random_brightness)
 
     def __init__(self, brightness: float) -> None:
@@ -298,6 +305,7 @@ class RandomHue(_RandomFactor):
 
 class RandomColorJitter(HybridBlock):
     """Brightness, contrast, saturation and hue jitters in a random order."""
+    _batchable = True
 
     def __init__(self, brightness: float = 0, contrast: float = 0, saturation: float = 0,
                  hue: float = 0) -> None:
@@ -310,6 +318,7 @@ class RandomColorJitter(HybridBlock):
 
 class RandomLighting(HybridBlock):
     """AlexNet-style PCA lighting noise of standard deviation *alpha*."""
+    _batchable = True
 
     def __init__(self, alpha: float) -> None:
         super().__init__()
