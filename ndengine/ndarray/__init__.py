@@ -1,5 +1,67 @@
-"""NDArray (buffer + engine var + device) and the op table it dispatches."""
-from .ndarray import NDArray, apply_op, from_buffer, invoke
+"""The array core (``ndarray.py``: the np-mode NDArray; ``ops.py``: the op table) and,
+as in MXNet's ``mxnet/ndarray`` package, the legacy ``mx.nd`` API.
+
+``mx.nd`` / ``mx.ndarray`` resolve to this package.  Its legacy names (``NDArray`` —
+the legacy class —, ``array``, ``zeros``, ``dot``, ``random``...) come from
+:mod:`ndengine.legacy`, imported on first use by the module ``__getattr__`` below, so
+``import ndengine`` and np-mode code never load it.  The core's own names are imported
+from their submodules (``from ndengine.ndarray.ndarray import NDArray`` for the np
+class, ``from ndengine.ndarray.ops import OPS``); ``apply_op``, ``from_buffer``,
+``invoke``, ``OPS``, ``OpDef`` and ``ShapeError`` stay here too.
+"""
+from __future__ import annotations
+
+import importlib as _importlib
+import importlib.util as _util
+from typing import Any
+
+from .ndarray import NDArray as _NPArray
+from .ndarray import apply_op, from_buffer, invoke
 from .ops import OPS, OpDef, ShapeError
 
-__all__ = ["NDArray", "apply_op", "from_buffer", "invoke", "OPS", "OpDef", "ShapeError"]
+_CORE = ["apply_op", "from_buffer", "invoke", "OPS", "OpDef", "ShapeError"]
+
+
+def _legacy() -> Any:
+    """The legacy namespace, ndengine.legacy (a layer above this one: imported lazily)."""
+    return _importlib.import_module("ndengine.legacy")
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    # a submodule of this package (ops, tape, serialization...) is never a legacy name
+    if not name.startswith("_") and _util.find_spec(f"{__name__}.{name}") is not None:
+        return _importlib.import_module(f"{__name__}.{name}")
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    legacy = _legacy()
+    try:
+        value = getattr(legacy, name)
+    except AttributeError:
+        raise AttributeError(f"module 'mxnet.ndarray' (ndengine.ndarray) has no attribute "
+                             f"{name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_legacy().__all__))
+
+
+def _as_nd_ndarray(self: _NPArray) -> Any:
+    """The legacy ``mx.nd.NDArray`` handle of this array (no copy: they share the buffer
+    and engine var)."""
+    return _legacy().ndarray.wrap(self)
+
+
+def _as_np_ndarray(self: _NPArray) -> _NPArray:
+    return self
+
+
+if not hasattr(_NPArray, "as_nd_ndarray"):
+    _NPArray.as_nd_ndarray = _as_nd_ndarray
+if not hasattr(_NPArray, "as_np_ndarray"):
+    _NPArray.as_np_ndarray = _as_np_ndarray
+
+__all__ = list(_CORE)

@@ -1,0 +1,68 @@
+"""MXNet 1.x's legacy NDArray API (``mx.nd`` / ``mx.ndarray``), over the np op table and
+engine.
+
+``mx.nd.NDArray`` (see :mod:`.ndarray`) is a thin handle over an np-mode array — one
+buffer, one engine var — so conversions both ways are free and np-mode code never
+pays for the legacy API.  The functions are the np/npx ops under MXNet 1.x's rules
+(no 0-d results, dtypes kept, MXNet's parameter names).  ``ndengine.ndarray`` (what
+``mx.nd`` resolves to) exposes this namespace lazily; its submodules ``mx.nd.random``,
+``mx.nd.linalg`` ... are this package's.
+"""
+from __future__ import annotations
+
+from . import random
+from .creation import *  # noqa: F401,F403
+from .creation import __all__ as _c_all
+from .io import load, load_frombuffer, save
+from .ndarray import NDArray, _install_methods
+from .nn import *  # noqa: F401,F403
+from .nn import __all__ as _nn_all
+from .tensor import *  # noqa: F401,F403
+from .tensor import __all__ as _t_all
+
+_install_methods()
+
+
+def waitall() -> None:
+    """Wait for every pushed op to finish (raises the first error no sync point has)."""
+    from .. import npx
+
+    npx.waitall()
+
+
+# MXNet 1.x's flat names of the samplers
+random_uniform = random.uniform
+random_normal = random.normal
+random_randint = random.randint
+random_exponential = random.exponential
+random_gamma = random.gamma
+random_poisson = random.poisson
+random_negative_binomial = random.negative_binomial
+random_generalized_negative_binomial = random.generalized_negative_binomial
+sample_multinomial = random.multinomial
+uniform = random.uniform
+normal = random.normal
+shuffle = random.shuffle
+
+
+def onehot_encode(indices: NDArray, out: NDArray) -> NDArray:
+    """One-hot rows of *indices* written into *out* (batch, depth); returns *out*."""
+    return one_hot(indices, out.shape[1], out=out)  # noqa: F405
+
+
+def moments(data: NDArray, axes: tuple = None, keepdims: bool = False,  # type: ignore[assignment]
+            name: object = None) -> list:
+    """[mean, variance] of *data* over *axes*."""
+    m = mean(data, axis=axes, keepdims=True)  # noqa: F405
+    v = mean(square(data - m), axis=axes, keepdims=keepdims)  # noqa: F405
+    if not keepdims:
+        m = mean(data, axis=axes)  # noqa: F405
+    return [m, v]
+
+
+__all__ = (["NDArray", "random", "waitall", "save", "load", "load_frombuffer",
+            "random_uniform", "random_normal", "random_randint", "random_exponential",
+            "random_gamma", "random_poisson", "random_negative_binomial",
+            "random_generalized_negative_binomial", "sample_multinomial", "uniform",
+            "normal", "shuffle", "onehot_encode", "moments"]
+           + _c_all + _nn_all + _t_all)

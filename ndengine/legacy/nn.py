@@ -1,0 +1,248 @@
+"""The legacy neural-network ops (``mx.nd.FullyConnected``, ``Activation``,
+``BatchNorm``, ``softmax``...), with MXNet 1.x's parameter names and defaults, written
+on np/npx ops (so autograd differentiates them).  ``SoftmaxOutput`` is its own op
+(ndengine.ndarray.ops_legacy): its backward is MXNet's loss-layer gradient."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as _onp
+
+from .. import npx as _npx
+from .. import numpy as _np
+from ..ndarray import tape as _tape
+from ..ndarray.ndarray import apply_op
+from ..ndarray.ops import OPS, ShapeError
+from ._util import arr, dt, ret
+
+__all__ = ["Activation", "FullyConnected", "softmax", "log_softmax", "softmin",
+           "SoftmaxActivation", "SoftmaxOutput", "Softmax", "LeakyReLU", "Dropout",
+           "BatchNorm", "LayerNorm", "InstanceNorm", "Embedding", "L2Normalization"]
+
+_INT64 = _onp.dtype(_onp.int64)
+
+
+def _npx_fn(name: str) -> Any:
+    """An npx function if npx has it (others are adding npx ops), else None."""
+    return getattr(_npx, name, None)
+
+
+def Activation(data: Any, act_type: str, out: Any = None, name: Any = None) -> Any:
+    """relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or softsign (x / (1 + |x|))."""
+    a = arr(data, "Activation")
+    if act_type not in ("relu", "sigmoid", "tanh", "softrelu", "softsign"):
+        raise ValueError(f"Activation: act_type must be one of relu, sigmoid, tanh, softrelu, "
+                         f"softsign, got {act_type!r}")
+    return ret(_npx.activation(a, act_type=act_type), out)
+
+
+def FullyConnected(data: Any, weight: Any, bias: Any = None, num_hidden: int = 0,
+                   no_bias: bool = False, flatten: bool = True, out: Any = None,
+                   name: Any = None) -> Any:
+    """``data @ weight.T + bias``: *data* is flattened to (batch, -1) first, or with
+    ``flatten=False`` the product applies to its last axis."""
+    x = arr(data, "FullyConnected")
+    w = arr(weight, "FullyConnected", "weight")
+    b = None if no_bias or bias is None else arr(bias, "FullyConnected", "bias")
+    if not no_bias and bias is None:
+        raise TypeError("FullyConnected: bias is required unless no_bias=True")
+    if w.ndim != 2 or (num_hidden and w.shape[0] != num_hidden):
+        raise ShapeError(f"FullyConnected: weight {w.shape} must be (num_hidden={num_hidden}, "
+                         f"in_units) (data {x.shape}, on {x.device})")
+    fc = _npx_fn("fully_connected")
+    if fc is not None:
+        return ret(fc(x, w, b, num_hidden=w.shape[0], no_bias=b is None, flatten=flatten), out)
+    x2 = x.reshape((x.shape[0], -1)) if flatten else x
+    if x2.shape[-1] != w.shape[1]:
+        raise ShapeError(f"FullyConnected: data {x.shape} has {x2.shape[-1]} features"
+                         f"{' (flattened)' if flatten else ''}, weight {w.shape} expects "
+                         f"{w.shape[1]} (on {x.device})")
+    r = _np.dot(x2, w.T) if x2.ndim == 2 else _np.matmul(x2, w.T)
+    if b is not None:
+        r = r + b
+    return ret(r, out)
+
+
+def _temp(t: Any) -> Any:
+    return None if t is None or t == 1.0 else float(t)
+
+
+def _masked(a: Any, length: Any, axis: int, fill: float) -> Any:
+    """*a* with the positions at or past *length* along *axis* set to *fill*."""
+    n = arr(length, "softmax", "length")
+    ax = axis % a.ndim
+    steps = _np.arange(a.shape[ax], dtype=n.dtype, ctx=a.device)
+    shape_s = [1] * a.ndim
+    shape_s[ax] = a.shape[ax]
+    shape_n = list(a.shape)
+    shape_n[ax] = 1
+    keep = steps.reshape(tuple(shape_s)) < n.reshape(tuple(shape_n))
+    return _np.where(keep, a, _np.array(fill, dtype=a.dtype, ctx=a.device)), keep
+
+
+def softmax(data: Any, length: Any = None, axis: int = -1, temperature: Any = None,
+            dtype: Any = None, use_length: bool = False, out: Any = None,
+            name: Any = None) -> Any:
+    """exp(x / t) normalized along *axis*; with ``use_length`` positions past each
+    row's *length* get probability 0."""
+    a = arr(data, "softmax")
+    if use_length:
+        m, keep = _masked(a, length, axis, -_onp.inf)
+        r = _npx.softmax(m, axis=axis, temperature=_temp(temperature))
+        r = _np.where(keep, r, _np.zeros((), dtype=r.dtype, ctx=a.device))
+    else:
+        r = _npx.softmax(a, axis=axis, temperature=_temp(temperature))
+    return ret(r if dtype is None else r.astype(dt(dtype)), out)
+
+
+def log_softmax(data: Any, axis: int = -1, temperature: Any = None, dtype: Any = None,
+                use_length: bool = False, length: Any = None, out: Any = None,
+                name: Any = None) -> Any:
+    a = arr(data, "log_softmax")
+    if use_length:
+        a, _ = _masked(a, length, axis, -_onp.inf)
+    r = _npx.log_softmax(a, axis=axis, temperature=_temp(temperature))
+    return ret(r if dtype is None else r.astype(dt(dtype)), out)
+
+
+def softmin(data: Any, axis: int = -1, temperature: Any = None, dtype: Any = None,
+            use_length: bool = False, out: Any = None, name: Any = None) -> Any:
+    """softmax(-x)."""
+    a = arr(data, "softmin")
+    r = _npx.softmax(-a, axis=axis, temperature=_temp(temperature))
+    return ret(r if dtype is None else r.astype(dt(dtype)), out)
+
+
+def SoftmaxActivation(data: Any, mode: str = "instance", out: Any = None,
+                      name: Any = None) -> Any:
+    """softmax over all but the first axis (``'instance'``) or over axis 1
+    (``'channel'``)."""
+    a = arr(data, "SoftmaxActivation")
+    if mode == "channel":
+        return ret(_npx.softmax(a, axis=1), out)
+    if mode != "instance":
+        raise ValueError(f"SoftmaxActivation: mode must be 'instance' or 'channel', got {mode!r}")
+    return ret(_npx.softmax(a.reshape((a.shape[0], -1)), axis=-1).reshape(a.shape), out)
+
+
+def SoftmaxOutput(data: Any, label: Any, grad_scale: float = 1.0, ignore_label: float = -1.0,
+                  multi_output: bool = False, use_ignore: bool = False,
+                  preserve_shape: bool = False, normalization: str = "null",
+                  out_grad: bool = False, smooth_alpha: float = 0.0, out: Any = None,
+                  name: Any = None) -> Any:
+    """softmax of *data* (over axis 1, the rest flattened; per position with
+    ``multi_output``; over the last axis with ``preserve_shape``).  Its gradient is the
+    cross-entropy's against *label*, ``(p - one_hot(label)) * grad_scale``, whatever
+    the head gradient (MXNet's loss layer)."""
+    a = arr(data, "SoftmaxOutput")
+    lab = arr(label, "SoftmaxOutput", "label")
+    if normalization not in ("null", "batch", "valid"):
+        raise ValueError(f"SoftmaxOutput: normalization must be 'null', 'batch' or 'valid', "
+                         f"got {normalization!r}")
+    axis = a.ndim - 1 if preserve_shape or a.ndim <= 1 else 1
+    return ret(apply_op(OPS["SoftmaxOutput"], (a, lab), {
+        "axis": axis, "grad_scale": float(grad_scale), "ignore_label": float(ignore_label),
+        "use_ignore": bool(use_ignore), "normalization": normalization,
+        "multi_output": bool(multi_output), "preserve_shape": bool(preserve_shape),
+        "smooth_alpha": float(smooth_alpha)}), out)
+
+
+Softmax = SoftmaxOutput
+
+
+def LeakyReLU(data: Any, gamma: Any = None, act_type: str = "leaky", slope: float = 0.25,
+              lower_bound: float = 0.125, upper_bound: float = 0.334, out: Any = None,
+              name: Any = None) -> Any:
+    """leaky (x or slope * x), elu (slope * (exp(x) - 1) below 0), selu, gelu, or prelu
+    (a learned slope *gamma* per channel, axis 1)."""
+    a = arr(data, "LeakyReLU")
+    g = None if gamma is None else arr(gamma, "LeakyReLU", "gamma")
+    return ret(_npx.leaky_relu(a, g, act_type=act_type, slope=slope, lower_bound=lower_bound,
+                               upper_bound=upper_bound), out)
+
+
+def Dropout(data: Any, p: float = 0.5, mode: str = "training", axes: Any = (),
+            cudnn_off: bool = False, out: Any = None, name: Any = None) -> Any:
+    """Zero elements with probability *p* (scaling the rest by 1/(1-p)) in autograd's
+    training mode (or always with ``mode='always'``); identity otherwise."""
+    a = arr(data, "Dropout")
+    if mode not in ("training", "always"):
+        raise ValueError(f"Dropout: mode must be 'training' or 'always', got {mode!r}")
+    return ret(_npx.dropout(a, p=p, mode=mode, axes=tuple(axes) or None), out)
+
+
+def BatchNorm(data: Any, gamma: Any, beta: Any, moving_mean: Any, moving_var: Any,
+              eps: float = 0.001, momentum: float = 0.9, fix_gamma: bool = True,
+              use_global_stats: bool = False, output_mean_var: bool = False, axis: int = 1,
+              cudnn_off: bool = False, min_calib_range: Any = None,
+              max_calib_range: Any = None, out: Any = None, name: Any = None) -> Any:
+    """Batch normalization over *axis* (MXNet 1.x defaults: eps 1e-3, fix_gamma=True).
+    In autograd's training mode the batch statistics are used and the moving ones
+    updated in place; otherwise the moving statistics."""
+    x = arr(data, "BatchNorm")
+    r = _npx.batch_norm(x, arr(gamma, "BatchNorm", "gamma"), arr(beta, "BatchNorm", "beta"),
+                        arr(moving_mean, "BatchNorm", "moving_mean"),
+                        arr(moving_var, "BatchNorm", "moving_var"), eps=eps, momentum=momentum,
+                        fix_gamma=fix_gamma, use_global_stats=use_global_stats,
+                        output_mean_var=output_mean_var, axis=axis)
+    return ret(list(r) if isinstance(r, (list, tuple)) else r, out)
+
+
+def LayerNorm(data: Any, gamma: Any, beta: Any, axis: int = -1, eps: float = 1e-5,
+              output_mean_var: bool = False, out: Any = None, name: Any = None) -> Any:
+    r = _npx.layer_norm(arr(data, "LayerNorm"), arr(gamma, "LayerNorm", "gamma"),
+                        arr(beta, "LayerNorm", "beta"), axis=axis, eps=eps,
+                        output_mean_var=output_mean_var)
+    return ret(list(r) if isinstance(r, (list, tuple)) else r, out)
+
+
+def InstanceNorm(data: Any, gamma: Any, beta: Any, eps: float = 0.001, out: Any = None,
+                 name: Any = None) -> Any:
+    """Normalize each (sample, channel) over the spatial axes (2 and on)."""
+    x = arr(data, "InstanceNorm")
+    if x.ndim < 3:
+        raise ShapeError(f"InstanceNorm: data must be at least 3-D (N, C, ...), got {x.shape}")
+    g = arr(gamma, "InstanceNorm", "gamma")
+    b = arr(beta, "InstanceNorm", "beta")
+    red = tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    mean = x.mean(axis=red, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=red, keepdims=True)
+    return ret((x - mean) / _np.sqrt(var + eps) * g.reshape(shape) + b.reshape(shape), out)
+
+
+def Embedding(data: Any, weight: Any, input_dim: int = 0, output_dim: int = 0,
+              dtype: Any = "float32", sparse_grad: bool = False, out: Any = None,
+              name: Any = None) -> Any:
+    """Rows of *weight* (input_dim, output_dim) picked by the indices in *data* (any
+    numeric dtype; out-of-range indices are clipped)."""
+    i = arr(data, "Embedding")
+    w = arr(weight, "Embedding", "weight")
+    if w.ndim != 2 or (input_dim and w.shape[0] != input_dim) or \
+            (output_dim and w.shape[1] != output_dim):
+        raise ShapeError(f"Embedding: weight {w.shape} must be (input_dim={input_dim}, "
+                         f"output_dim={output_dim})")
+    if i._dtype.kind not in "iu":
+        i = apply_op(OPS["astype"], (i,), {"dtype": _INT64})
+    emb = _npx_fn("embedding")
+    if emb is not None:
+        return ret(emb(i, w, input_dim=w.shape[0], output_dim=w.shape[1]), out)
+    return ret(_np.take(w, i, axis=0, mode="clip"), out)
+
+
+def L2Normalization(data: Any, eps: float = 1e-10, mode: str = "instance", out: Any = None,
+                    name: Any = None) -> Any:
+    """x / sqrt(sum(x^2) + eps) over all but the first axis (``'instance'``), over axis
+    1 (``'channel'``) or over axes 2 and on (``'spatial'``)."""
+    x = arr(data, "L2Normalization")
+    if mode == "instance":
+        red = tuple(range(1, x.ndim))
+    elif mode == "channel":
+        red = (1,)
+    elif mode == "spatial":
+        red = tuple(range(2, x.ndim))
+    else:
+        raise ValueError(f"L2Normalization: mode must be instance, channel or spatial, got "
+                         f"{mode!r}")
+    return ret(x / _np.sqrt((x * x).sum(axis=red, keepdims=True) + eps), out)

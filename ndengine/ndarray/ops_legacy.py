@@ -1,0 +1,124 @@
+"""Ops of MXNet 1.x's legacy ``mx.nd`` API that the np op table has no form of.
+
+Most legacy functions are np/npx ops under other names (see ndengine.legacy); the ones
+here differ in what they compute or in their dtype rule:
+
+* :func:`keep_dtype` — the variant of an elementwise op whose result keeps its
+  operands' dtype (MXNet 1.x: ``int32 / int32`` truncates to int32, comparisons give
+  0/1 in the inputs' dtype).  The kernel is the np op's; the runner casts its result
+  to the inferred dtype.
+* ``nd_round`` — rounding half away from zero (``nd.round(2.5) == 3``; np's rounds half
+  to even).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .ops import OPS, OpDef, _zero_grad, register
+
+__all__ = ["keep_dtype"]
+
+_KEEP: dict[str, OpDef] = {}
+
+
+def _first_dtype(args: tuple) -> Any:
+    for a in args:
+        if hasattr(a, "shape") and hasattr(a, "dtype"):
+            return a.dtype
+    raise TypeError("no array operand")
+
+
+def keep_dtype(name: str) -> OpDef:
+    """The op ``_nd_<name>``: np's elementwise op *name*, its result in the dtype of its
+    first array operand.  Registered on first use."""
+    op = _KEEP.get(name)
+    if op is not None:
+        return op
+    base = OPS[name]
+    base_infer = base.infer
+
+    def infer(*args: Any, **params: Any) -> Any:
+        shape, _ = base_infer(*args, **params)
+        return shape, _first_dtype(args)
+
+    op = register(f"_nd_{name}", base.kernel, infer, None)
+    _KEEP[name] = op
+    return op
+
+
+def _round_k(xp: Any, a: Any) -> Any:
+    if a.dtype.kind not in "fc":
+        return a.copy()
+    return xp.copysign(xp.floor(xp.abs(a) + 0.5), a)
+
+
+register("nd_round", _round_k, lambda a: (a.shape, a.dtype), _zero_grad)
+
+
+# ------------------------------------------------------------------ SoftmaxOutput
+# Forward: softmax over the class axis (1, or the last axis with preserve_shape).
+# Backward ignores the head gradient, as MXNet's loss-layer ops do: the gradient of the
+# cross-entropy of the softmax against the labels, (p - one_hot(label)) * grad_scale,
+# zero where label == ignore_label (use_ignore), divided per `normalization`.
+def _so_axis(ndim: int, multi_output: bool, preserve_shape: bool) -> int:
+    if preserve_shape or ndim <= 1:
+        return ndim - 1
+    return 1
+
+
+def _so_flat(p: Any, axis: int, multi_output: bool, preserve_shape: bool) -> bool:
+    """MXNet flattens (N, d1, d2...) to (N, d1*d2...) unless multi_output/preserve_shape."""
+    return p.ndim > 2 and axis == 1 and not multi_output and not preserve_shape
+
+
+def _so_k(xp: Any, a: Any, label: Any, axis: int = 1, multi_output: bool = False,
+          preserve_shape: bool = False, **_: Any) -> Any:
+    shape = a.shape
+    if _so_flat(a, axis, multi_output, preserve_shape):
+        a = a.reshape(shape[0], -1)
+    e = xp.exp(a - a.max(axis=axis, keepdims=True))
+    return (e / e.sum(axis=axis, keepdims=True)).reshape(shape)
+
+
+def _so_infer(a: Any, label: Any, axis: int = 1, **_: Any) -> Any:
+    from .ops import ShapeError
+
+    if len(a.shape) < 1:
+        raise ShapeError(f"SoftmaxOutput: data must have at least one dimension, got {a.shape}")
+    return a.shape, a.dtype
+
+
+def _so_grad_k(xp: Any, p: Any, label: Any, axis: int = 1, grad_scale: float = 1.0,
+               ignore_label: float = -1.0, use_ignore: bool = False,
+               normalization: str = "null", multi_output: bool = False,
+               preserve_shape: bool = False, smooth_alpha: float = 0.0) -> Any:
+    q = p.reshape(p.shape[0], -1) if _so_flat(p, axis, multi_output, preserve_shape) else p
+    ax = axis
+    k = q.shape[ax]
+    lab = label.reshape(xp.moveaxis(q, ax, -1).shape[:-1])
+    idx = lab.astype(xp.int64)
+    onehot = (xp.arange(k).reshape((1,) * idx.ndim + (k,)) == idx[..., None]).astype(p.dtype)
+    if smooth_alpha:
+        onehot = onehot * (1 - smooth_alpha) + (1 - onehot) * (smooth_alpha / (k - 1))
+    g = xp.moveaxis(q, ax, -1) - onehot
+    valid = None
+    if use_ignore:
+        valid = (lab != ignore_label)
+        g = g * valid[..., None]
+    g = xp.moveaxis(g, -1, ax) * grad_scale
+    if normalization == "batch":
+        g = g / p.shape[0]
+    elif normalization == "valid":
+        n = valid.sum() if valid is not None else lab.size
+        g = g / max(int(n), 1)
+    return g.reshape(p.shape)
+
+
+def _so_grad(g: Any, out: Any, a: Any, label: Any, **params: Any) -> tuple[Any, None]:
+    from .ndarray import apply_op
+
+    return apply_op(_SO_GRAD, (out, label), params), None
+
+
+_SO_GRAD = OpDef("_backward_SoftmaxOutput", _so_grad_k, lambda p, label, **_: (p.shape, p.dtype))
+register("SoftmaxOutput", _so_k, _so_infer, _so_grad)
