@@ -355,3 +355,17 @@ def test_bfloat16_loads_as_float32():
     got = ser.loads(_list(arr))[0]
     assert got.dtype == onp.float32
     onp.testing.assert_array_equal(got.asnumpy(), want)
+
+
+def test_missing_directory_error_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"cannot write .*no-dir.*x\.params"):
+        npx.save(str(tmp_path / "no-dir" / "x.params"), [np.ones(1)])
+
+
+def test_arrays_of_another_device_are_saved_with_their_context(tmp_path):
+    a = np.arange(3.0).copyto(ndengine.cpu(1))
+    b = ser.saves([a])
+    assert struct.unpack_from("<ii", b, 24 + 8 + 4 + 8) == (1, 1)     # dev_type cpu, id 1
+    got = ser.loads(b)[0]
+    assert got.device == ndengine.cpu(0)                            # loads onto cpu(0)
+    assert got.asnumpy().tolist() == [0.0, 1.0, 2.0]

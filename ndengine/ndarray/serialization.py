@@ -202,8 +202,8 @@ def save(fname: Any, data: Any, np_shape: bool = True) -> None:
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
-        raise type(e)(e.errno, f"{opname}: cannot write {path!r}: {e.strerror or e}") \
-            from e
+        msg = f"{opname}: cannot write {path!r}: {e.strerror or e}"
+        raise (type(e)(e.errno, msg) if e.errno is not None else type(e)(msg)) from e
     finally:
         if tmp is not None:
             try:
