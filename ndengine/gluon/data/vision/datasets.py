@@ -20,7 +20,6 @@ import os
 import struct
 import tarfile
 import tempfile
-import urllib.request
 import warnings
 from typing import Any, Callable
 
@@ -65,6 +64,8 @@ def _sha1(path: str) -> str:
 def _download(url: str, path: str, sha1: str) -> None:
     """*url* to *path* through a temporary file in the same directory: *path* appears
     only complete and with the right SHA-1."""
+    import urllib.request
+
     fd, tmp = tempfile.mkstemp(prefix=".download-", dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=_TIMEOUT) as r:
