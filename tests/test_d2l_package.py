@@ -157,6 +157,20 @@ def test_load_data_fashion_mnist_and_evaluate_accuracy(tmp_path, monkeypatch):
     net.initialize()
     acc = d2l.evaluate_accuracy(net, test_iter)
     assert 0.0 <= acc <= 1.0
+    assert d2l.evaluate_accuracy_gpu(net, test_iter) == pytest.approx(acc)
+
+
+def test_fashion_mnist_visualize(tmp_path, monkeypatch):
+    monkeypatch.setenv("MXNET_HOME", str(tmp_path))
+    _fashion_files(str(tmp_path))
+    data = d2l.FashionMNIST(batch_size=8)
+    batch = next(iter(data.val_dataloader()))
+    data.visualize(batch, nrows=2, ncols=4)
+    axes = d2l.plt.gcf().axes
+    assert len(axes) == 8 and axes[0].get_title() in ["t-shirt", "trouser", "pullover", "dress",
+                                                       "coat", "sandal", "shirt", "sneaker",
+                                                       "bag", "ankle boot"]
+    assert axes[0].images[0].get_array().shape == (28, 28)
 
 
 def test_accuracy_helpers():
