@@ -6,7 +6,9 @@ Each array function here is an op of the op table (``ndarray/ops.py``,
 asynchronously and it has a gradient where MXNet has one.  ``nonzero`` blocks (its
 output's shape depends on the values, as in MXNet).  Parameters follow MXNet 1.9.1's
 ``mxnet.npx`` (names, defaults, special codes); see docs/mxnet-differences.md for the
-few deliberate differences.
+few deliberate differences.  The functions MXNet generates from its C++ ops accept
+``name=`` (ignored: there is no graph to name), as ``F.npx.relu(x, name='fwd')`` in
+MXNet's own gluon code passes it.
 """
 from __future__ import annotations
 
@@ -121,12 +123,12 @@ def _training() -> bool:
 
 
 # ----------------------------------------------------------------------------- activations
-def relu(data: Any) -> NDArray:
+def relu(data: Any, name: Any = None) -> NDArray:
     """max(x, 0)."""
     return _unary(OPS["relu"], as_nd(data))
 
 
-def sigmoid(data: Any) -> NDArray:
+def sigmoid(data: Any, name: Any = None) -> NDArray:
     """1 / (1 + exp(-x)) (integer input gives float32; MXNet computes it in the integer
     type)."""
     return _unary(OPS["sigmoid"], as_nd(data))
@@ -135,7 +137,7 @@ def sigmoid(data: Any) -> NDArray:
 _ACT_TYPES = ("relu", "sigmoid", "tanh", "softrelu", "softsign")
 
 
-def activation(data: Any, act_type: str = "relu") -> NDArray:
+def activation(data: Any, act_type: str = "relu", name: Any = None) -> NDArray:
     """relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or softsign (x / (1 + |x|))."""
     x = as_nd(data)
     if act_type == "relu":
@@ -156,7 +158,7 @@ _LEAKY_TYPES = ("elu", "gelu", "leaky", "prelu", "rrelu", "selu")
 
 
 def leaky_relu(data: Any, gamma: Any = None, act_type: str = "leaky", slope: float = 0.25,
-               lower_bound: float = 0.125, upper_bound: float = 0.334) -> Any:
+               lower_bound: float = 0.125, upper_bound: float = 0.334, name: Any = None) -> Any:
     """Leaky ReLU and relatives: 'leaky' (``x`` or ``slope * x``), 'elu'
     (``slope * (exp(x) - 1)`` below 0), 'selu', 'gelu' (``x * Phi(x)``, the erf form),
     'prelu' (the slope *gamma* learned, per channel of axis 1 or one for all), 'rrelu'
@@ -222,7 +224,7 @@ def _softmax_impl(name: str, data: Any, length: Any, axis: Any, temperature: Any
 
 
 def softmax(data: Any, length: Any = None, axis: int = -1, temperature: Any = None,
-            dtype: Any = None, use_length: bool = False) -> NDArray:
+            dtype: Any = None, use_length: bool = False, name: Any = None) -> NDArray:
     """Softmax along *axis*; with ``use_length=True`` only the first ``length[...]``
     entries along *axis* count (*length* has the data's shape without *axis*), the
     rest are 0."""
@@ -230,7 +232,7 @@ def softmax(data: Any, length: Any = None, axis: int = -1, temperature: Any = No
 
 
 def log_softmax(data: Any, axis: int = -1, temperature: Any = None, dtype: Any = None,
-                use_length: bool = False, length: Any = None) -> NDArray:
+                use_length: bool = False, length: Any = None, name: Any = None) -> NDArray:
     """log(softmax(x)) along *axis*, computed stably.  ``use_length=True`` with the
     keyword *length* masks as :func:`softmax` does (the masked entries are 0; MXNet
     1.9.1's npx.log_softmax accepts no length)."""
@@ -239,7 +241,7 @@ def log_softmax(data: Any, axis: int = -1, temperature: Any = None, dtype: Any =
 
 # ----------------------------------------------------------------------------- indexing
 def one_hot(data: Any, depth: int, on_value: float = 1.0, off_value: float = 0.0,
-            dtype: Any = "float32") -> NDArray:
+            dtype: Any = "float32", name: Any = None) -> NDArray:
     """One-hot encoding along a new last axis (out-of-range indices give all off_value;
     float indices are truncated)."""
     if not isinstance(depth, (int, _onp.integer)) or depth <= 0:
@@ -250,7 +252,7 @@ def one_hot(data: Any, depth: int, on_value: float = 1.0, off_value: float = 0.0
 
 
 def pick(data: Any, index: Any, axis: int = -1, mode: str = "clip",
-         keepdims: bool = False) -> NDArray:
+         keepdims: bool = False, name: Any = None) -> NDArray:
     """``data[..., index[...], ...]`` along *axis* (clip or wrap out-of-range indices)."""
     d = as_nd(data)
     return apply_op(OPS["pick"], (d, as_nd(index, d.device)),
@@ -259,7 +261,7 @@ def pick(data: Any, index: Any, axis: int = -1, mode: str = "clip",
 
 def embedding(data: Any, weight: Any, input_dim: int | None = None,
               output_dim: int | None = None, dtype: Any = "float32",
-              sparse_grad: bool = False) -> NDArray:
+              sparse_grad: bool = False, name: Any = None) -> NDArray:
     """Rows of *weight* (input_dim, output_dim) picked by the integer values of *data*
     (indices clipped to [0, input_dim - 1], floats truncated): shape
     ``data.shape + (output_dim,)``.  The gradient of *weight* is dense (with
@@ -275,7 +277,7 @@ def embedding(data: Any, weight: Any, input_dim: int | None = None,
     return apply_op(OPS["embedding"], (d, w))
 
 
-def gather_nd(data: Any, indices: Any) -> NDArray:
+def gather_nd(data: Any, indices: Any, name: Any = None) -> NDArray:
     """``data[indices[0], ..., indices[M-1]]``: indices of shape (M, Y...) pick from the
     first M axes; the result has shape ``Y... + data.shape[M:]``."""
     d = as_nd(data)
@@ -293,7 +295,7 @@ def nonzero(a: Any) -> NDArray:
 
 
 def topk(data: Any, axis: Any = -1, k: int = 1, ret_typ: str = "indices",
-         is_ascend: bool = False, dtype: Any = "float32") -> Any:
+         is_ascend: bool = False, dtype: Any = "float32", name: Any = None) -> Any:
     """The *k* largest (or smallest, *is_ascend*) elements along *axis* (None: of the
     flattened array), sorted, ties by index: their indices (in *dtype*, float32 by
     default as in MXNet), values, both ``[values, indices]``, or a 0/1 mask
@@ -319,7 +321,7 @@ def topk(data: Any, axis: Any = -1, k: int = 1, ret_typ: str = "indices",
 
 
 # ----------------------------------------------------------------------------- shapes
-def batch_flatten(data: Any) -> NDArray:
+def batch_flatten(data: Any, name: Any = None) -> NDArray:
     """Collapse all axes but the first."""
     d = as_nd(data)
     return d.reshape((d.shape[0], -1)) if d.ndim else d.reshape((1, 1))
@@ -337,7 +339,7 @@ def _norm_range(begin: Any, end: Any, ndim: int, name: str, which: str) -> tuple
 
 
 def reshape_like(lhs: Any, rhs: Any, lhs_begin: Any = None, lhs_end: Any = None,
-                 rhs_begin: Any = None, rhs_end: Any = None) -> NDArray:
+                 rhs_begin: Any = None, rhs_end: Any = None, name: Any = None) -> NDArray:
     """*lhs* reshaped to *rhs*'s shape, or its dimensions ``[lhs_begin, lhs_end)``
     replaced by rhs's ``[rhs_begin, rhs_end)``."""
     a, b = as_nd(lhs), as_nd(rhs)
@@ -454,7 +456,7 @@ def reshape(a: Any, newshape: Any, reverse: bool = False, order: str = "C") -> N
     return apply_op(OPS["reshape"], (x,), {"newshape": shape})
 
 
-def shape_array(data: Any) -> NDArray:
+def shape_array(data: Any, name: Any = None) -> NDArray:
     """The shape of *data* as a 1-D int64 array (no wait: shapes are always known)."""
     from . import numpy as np
 
@@ -482,7 +484,8 @@ def _slice_key(shape: tuple, begin: Any, end: Any, step: Any) -> tuple:
     return tuple(key)
 
 
-def slice(data: Any, begin: Any, end: Any, step: Any = None) -> NDArray:  # noqa: A001
+def slice(data: Any, begin: Any, end: Any, step: Any = None,  # noqa: A001
+          name: Any = None) -> NDArray:
     """``data[b0:e0:s0, b1:e1:s1, ...]`` for the given begins, ends and steps (None:
     the default, as in Python slices): a new array."""
     x = as_nd(data)
@@ -491,7 +494,7 @@ def slice(data: Any, begin: Any, end: Any, step: Any = None) -> NDArray:  # noqa
 
 
 def arange_like(data: Any, start: float = 0.0, step: float = 1.0, repeat: int = 1,
-                ctx: Any = None, axis: Any = None) -> NDArray:
+                ctx: Any = None, axis: Any = None, name: Any = None) -> NDArray:
     """``start + step * (i // repeat)`` over an array shaped like *data* (or of its
     *axis*'s length), in data's dtype.  Reads only data's shape."""
     x = as_nd(data)
@@ -505,32 +508,32 @@ def arange_like(data: Any, start: float = 0.0, step: float = 1.0, repeat: int = 
 
 
 # ----------------------------------------------------------------------------- elementwise
-def cast(data: Any, dtype: Any) -> NDArray:
+def cast(data: Any, dtype: Any, name: Any = None) -> NDArray:
     """*data* converted to *dtype* (floats to integers truncate toward zero)."""
     return as_nd(data).astype(_onp.dtype(dtype))
 
 
-def erf(data: Any) -> NDArray:
+def erf(data: Any, name: Any = None) -> NDArray:
     """The Gauss error function, elementwise."""
     return _unary(OPS["erf"], as_nd(data))
 
 
-def erfinv(data: Any) -> NDArray:
+def erfinv(data: Any, name: Any = None) -> NDArray:
     """The inverse error function, elementwise (+-inf at +-1, nan outside [-1, 1])."""
     return _unary(OPS["erfinv"], as_nd(data))
 
 
-def gamma(data: Any) -> NDArray:
+def gamma(data: Any, name: Any = None) -> NDArray:
     """The gamma function, elementwise (inf at 0, nan at negative integers)."""
     return _unary(OPS["gamma"], as_nd(data))
 
 
-def gammaln(data: Any) -> NDArray:
+def gammaln(data: Any, name: Any = None) -> NDArray:
     """log |gamma(x)|, elementwise."""
     return _unary(OPS["gammaln"], as_nd(data))
 
 
-def smooth_l1(data: Any, scalar: float) -> NDArray:
+def smooth_l1(data: Any, scalar: float, name: Any = None) -> NDArray:
     """``0.5 * (scalar * x)**2`` where ``|x| < 1 / scalar**2``, else
     ``|x| - 0.5 / scalar**2``."""
     if scalar is None:
@@ -546,7 +549,7 @@ def constraint_check(x: Any, msg: str = "Constraint violated.") -> NDArray:
 
 
 def sequence_mask(data: Any, sequence_length: Any = None, use_sequence_length: bool = False,
-                  value: float = 0.0, axis: int = 0) -> NDArray:
+                  value: float = 0.0, axis: int = 0, name: Any = None) -> NDArray:
     """Set the steps past each sequence's length to *value*: *data* is (sequence,
     batch, ...) for axis=0 or (batch, sequence, ...) for axis=1, *sequence_length* has
     one length per batch item.  Identity without use_sequence_length."""
@@ -561,7 +564,7 @@ def sequence_mask(data: Any, sequence_length: Any = None, use_sequence_length: b
 
 # ----------------------------------------------------------------------------- layers as ops
 def fully_connected(x: Any, weight: Any, bias: Any = None, num_hidden: int | None = None,
-                    no_bias: bool = False, flatten: bool = True) -> NDArray:
+                    no_bias: bool = False, flatten: bool = True, name: Any = None) -> NDArray:
     """``x @ weight.T + bias``; with *flatten* the input is first reshaped to
     (batch, -1), else the product applies to its last axis."""
     x = as_nd(x)
@@ -578,7 +581,7 @@ def batch_norm(data: Any, gamma: Any, beta: Any, moving_mean: Any, moving_var: A
                eps: float = 1e-3, momentum: float = 0.9, fix_gamma: bool = True,
                use_global_stats: bool = False, output_mean_var: bool = False, axis: int = 1,
                cudnn_off: bool = False, min_calib_range: Any = None,
-               max_calib_range: Any = None) -> Any:
+               max_calib_range: Any = None, name: Any = None) -> Any:
     """Batch normalization over the channel *axis*.  In training mode (autograd's) the
     batch's mean and (biased) variance are used, and the moving statistics are
     updated in place when the gradient is computed, as in MXNet 1.9.1:
@@ -599,7 +602,7 @@ def batch_norm(data: Any, gamma: Any, beta: Any, moving_mean: Any, moving_var: A
 
 
 def layer_norm(data: Any, gamma: Any, beta: Any, axis: int = -1, eps: float = 1e-5,
-               output_mean_var: bool = False) -> Any:
+               output_mean_var: bool = False, name: Any = None) -> Any:
     """Normalize over *axis*, then scale by gamma and shift by beta.
     *output_mean_var*: also return the mean and the standard deviation (with eps), with
     *axis* kept as size 1."""
@@ -611,7 +614,7 @@ def layer_norm(data: Any, gamma: Any, beta: Any, axis: int = -1, eps: float = 1e
 
 
 def batch_dot(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
-              forward_stype: Any = None) -> NDArray:
+              forward_stype: Any = None, name: Any = None) -> NDArray:
     """Matrix products of the batches of *a* and *b* (..., M, K) x (..., K, N), with
     the same batch dimensions."""
     from .numpy import matmul, swapaxes
@@ -635,7 +638,7 @@ def batch_dot(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = Fal
 
 
 def dropout(data: Any, p: float = 0.5, mode: str = "training", axes: Any = None,
-            cudnn_off: bool = True) -> NDArray:
+            cudnn_off: bool = True, name: Any = None) -> NDArray:
     """Inverted dropout: zero elements with probability *p* when training (autograd's
     train mode) or when ``mode='always'``; identity otherwise.  *axes*: the mask is
     shared along these axes."""

@@ -400,3 +400,12 @@ def test_utils_image_context_and_the_mxnet_names():
     assert importlib.import_module("mxnet.numpy_extension.utils") is npx.utils
     assert importlib.import_module("mxnet.numpy_extension").image is \
         importlib.import_module("ndengine.image")
+
+
+def test_op_functions_accept_mxnet_name_argument():
+    x = mnp.ones((2, 3))
+    g = mnp.ones(3)
+    assert npx.relu(x, name="fwd").shape == (2, 3)
+    assert npx.leaky_relu(x, act_type="gelu", name="fwd").shape == (2, 3)
+    assert npx.batch_norm(x, g, g, g, g, name="fwd").shape == (2, 3)
+    assert npx.softmax(x, name="fwd").shape == (2, 3)
