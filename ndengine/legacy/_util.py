@@ -6,12 +6,22 @@ from typing import Any
 
 import numpy as _onp
 
+from ..base import MXNetError
 from ..ndarray.ndarray import NDArray as _NP
 from ..ndarray.ndarray import apply_op
 from ..ndarray.ops import OPS, DTypeError, ShapeError
 from .ndarray import NDArray, unwrap, wrap, wrap_all
 
-__all__ = ["arr", "arrs", "ret", "keep", "norm_axis_arg", "excluded", "full_to_1", "dt"]
+__all__ = ["OpParamError", "ArgumentTypeError", "arr", "arrs", "ret", "keep", "norm_axis_arg", "excluded", "full_to_1", "dt"]
+
+
+class ArgumentTypeError(MXNetError, TypeError, AssertionError):
+    """An operand of a legacy function is not an NDArray (MXNet raises AssertionError;
+    this is a TypeError too)."""
+
+
+class OpParamError(MXNetError, ValueError):
+    """A parameter of a legacy op has an invalid value (MXNet raises MXNetError)."""
 
 
 def arr(x: Any, fname: str, what: str = "data") -> _NP:
@@ -21,7 +31,7 @@ def arr(x: Any, fname: str, what: str = "data") -> _NP:
         return x._arr
     if c is _NP:
         return x
-    raise TypeError(f"{fname}: {what} must be an NDArray, got {type(x).__name__}"
+    raise ArgumentTypeError(f"{fname}: {what} must be an NDArray, got {type(x).__name__}"
                     + (f" {x!r}" if isinstance(x, (int, float)) else ""))
 
 

@@ -297,14 +297,6 @@ class NDArray(metaclass=_LegacyMeta):
             gw = self._gw = wrap(g)
         return gw
 
-    @property
-    def grad_req(self) -> str:
-        return self._arr.grad_req
-
-    @grad_req.setter
-    def grad_req(self, req: str) -> None:
-        self._arr.grad_req = req
-
     def backward(self, out_grad: Any = None, retain_graph: bool = False,
                  train_mode: bool = True) -> None:
         """Push the gradient ops of the recorded graph that computes this array."""
@@ -416,13 +408,9 @@ class NDArray(metaclass=_LegacyMeta):
         return wrap(abs(self._arr))
 
     def __eq__(self, o: Any) -> Any:  # type: ignore[override]
-        if o is None:
-            return False
         return compare("equal", self, _operand(o, "=="))
 
     def __ne__(self, o: Any) -> Any:  # type: ignore[override]
-        if o is None:
-            return True
         return compare("not_equal", self, _operand(o, "!="))
 
     def __lt__(self, o: Any) -> "NDArray":

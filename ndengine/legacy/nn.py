@@ -14,7 +14,7 @@ from .. import numpy as _np
 from ..ndarray import tape as _tape
 from ..ndarray.ndarray import apply_op
 from ..ndarray.ops import OPS, ShapeError
-from ._util import arr, dt, ret
+from ._util import OpParamError, arr, dt, ret
 
 __all__ = ["Activation", "FullyConnected", "softmax", "log_softmax", "softmin",
            "SoftmaxActivation", "SoftmaxOutput", "Softmax", "LeakyReLU", "Dropout",
@@ -32,7 +32,7 @@ def Activation(data: Any, act_type: str, out: Any = None, name: Any = None) -> A
     """relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or softsign (x / (1 + |x|))."""
     a = arr(data, "Activation")
     if act_type not in ("relu", "sigmoid", "tanh", "softrelu", "softsign"):
-        raise ValueError(f"Activation: act_type must be one of relu, sigmoid, tanh, softrelu, "
+        raise OpParamError(f"Activation: act_type must be one of relu, sigmoid, tanh, softrelu, "
                          f"softsign, got {act_type!r}")
     return ret(_npx.activation(a, act_type=act_type), out)
 
@@ -122,7 +122,7 @@ def SoftmaxActivation(data: Any, mode: str = "instance", out: Any = None,
     if mode == "channel":
         return ret(_npx.softmax(a, axis=1), out)
     if mode != "instance":
-        raise ValueError(f"SoftmaxActivation: mode must be 'instance' or 'channel', got {mode!r}")
+        raise OpParamError(f"SoftmaxActivation: mode must be 'instance' or 'channel', got {mode!r}")
     return ret(_npx.softmax(a.reshape((a.shape[0], -1)), axis=-1).reshape(a.shape), out)
 
 
@@ -138,7 +138,7 @@ def SoftmaxOutput(data: Any, label: Any, grad_scale: float = 1.0, ignore_label: 
     a = arr(data, "SoftmaxOutput")
     lab = arr(label, "SoftmaxOutput", "label")
     if normalization not in ("null", "batch", "valid"):
-        raise ValueError(f"SoftmaxOutput: normalization must be 'null', 'batch' or 'valid', "
+        raise OpParamError(f"SoftmaxOutput: normalization must be 'null', 'batch' or 'valid', "
                          f"got {normalization!r}")
     axis = a.ndim - 1 if preserve_shape or a.ndim <= 1 else 1
     return ret(apply_op(OPS["SoftmaxOutput"], (a, lab), {
@@ -168,7 +168,7 @@ def Dropout(data: Any, p: float = 0.5, mode: str = "training", axes: Any = (),
     training mode (or always with ``mode='always'``); identity otherwise."""
     a = arr(data, "Dropout")
     if mode not in ("training", "always"):
-        raise ValueError(f"Dropout: mode must be 'training' or 'always', got {mode!r}")
+        raise OpParamError(f"Dropout: mode must be 'training' or 'always', got {mode!r}")
     return ret(_npx.dropout(a, p=p, mode=mode, axes=tuple(axes) or None), out)
 
 
@@ -181,6 +181,15 @@ def BatchNorm(data: Any, gamma: Any, beta: Any, moving_mean: Any, moving_var: An
     In autograd's training mode the batch statistics are used and the moving ones
     updated in place; otherwise the moving statistics."""
     x = arr(data, "BatchNorm")
+    if fix_gamma:
+        # MXNet's op sets gamma to 1 in place when it is fixed
+        g = arr(gamma, "BatchNorm", "gamma")
+        rec = _tape.STATE.recording
+        _tape.STATE.recording = False
+        try:
+            g[...] = 1
+        finally:
+            _tape.STATE.recording = rec
     r = _npx.batch_norm(x, arr(gamma, "BatchNorm", "gamma"), arr(beta, "BatchNorm", "beta"),
                         arr(moving_mean, "BatchNorm", "moving_mean"),
                         arr(moving_var, "BatchNorm", "moving_var"), eps=eps, momentum=momentum,
@@ -243,6 +252,6 @@ def L2Normalization(data: Any, eps: float = 1e-10, mode: str = "instance", out: 
     elif mode == "spatial":
         red = tuple(range(2, x.ndim))
     else:
-        raise ValueError(f"L2Normalization: mode must be instance, channel or spatial, got "
+        raise OpParamError(f"L2Normalization: mode must be instance, channel or spatial, got "
                          f"{mode!r}")
     return ret(x / _np.sqrt((x * x).sum(axis=red, keepdims=True) + eps), out)

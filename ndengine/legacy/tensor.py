@@ -15,12 +15,14 @@ import numpy as _onp
 
 from .. import npx as _npx
 from .. import numpy as _np
+from ..ndarray import ndarray as _core
 from ..ndarray import ops_legacy as _lops
+from ..ndarray import tape as _tape
 from ..ndarray.ndarray import NDArray as _NP
 from ..ndarray.ndarray import _unary as _np_unary
 from ..ndarray.ndarray import apply_op
 from ..ndarray.ops import OPS, DTypeError, OpIndexError, ShapeError
-from ._util import arr, arrs, dt, excluded, full_to_1, keep, norm_axis_arg, ret
+from ._util import OpParamError, arr, arrs, dt, excluded, full_to_1, keep, norm_axis_arg, ret
 from .ndarray import NDArray, binary, compare, unwrap, wrap
 
 __all__: list[str] = []
@@ -69,12 +71,13 @@ _UNARY = {
     "radians": (_op1("radians"), "Degrees to radians"),
     "floor": (_op1("floor"), "Round down"), "ceil": (_op1("ceil"), "Round up"),
     "trunc": (_op1("trunc"), "Round toward zero"), "fix": (_op1("fix"), "Round toward zero"),
-    "rint": (_op1("rint"), "Round to the nearest integer, halves to even"),
+    "rint": (lambda a: apply_op(OPS["nd_rint"], (a,)),
+             "Round to the nearest integer, halves down (2.5 -> 2, -0.5 -> -1)"),
     "round": (lambda a: apply_op(OPS["nd_round"], (a,)),
               "Round to the nearest integer, halves away from zero (2.5 -> 3)"),
     "relu": (lambda a: _npx.relu(a), "max(x, 0)"),
     "sigmoid": (lambda a: _npx.sigmoid(a), "1 / (1 + exp(-x))"),
-    "softsign": (lambda a: a / (abs(a) + 1), "x / (1 + |x|)"),
+    "softsign": (lambda a: a / (builtins.abs(a) + 1), "x / (1 + |x|)"),
     "erf": (lambda a: _npx.erf(a), "The Gauss error function"),
     "erfinv": (lambda a: _npx.erfinv(a), "The inverse error function"),
     "gamma": (lambda a: _npx.gamma(a), "The gamma function"),
@@ -144,15 +147,14 @@ def _scalar_op(pyop: Any, lhs: Any, rhs: Any) -> Any:
 def _make_binary(name: str, opname: str, pyop: Any, cmp: bool = False) -> Any:
     opdef = OPS[opname]
 
-    def f(lhs: Any, rhs: Any, out: Any = None, name: Any = None) -> Any:
+    def f(lhs: Any, rhs: Any) -> Any:
         if not _is_arr(lhs) and not _is_arr(rhs):
             return _scalar_op(pyop, lhs, rhs)
         for v in (lhs, rhs):
             if not _is_arr(v) and not isinstance(v, (int, float, bool, _onp.generic)):
                 raise TypeError(f"{f.__name__}: type {type(v)} not supported (NDArrays and "
                                 f"scalars only)")
-        r = compare(opname, lhs, rhs) if cmp else binary(opdef, lhs, rhs, f.__name__)
-        return ret(r._arr, out)
+        return compare(opname, lhs, rhs) if cmp else binary(opdef, lhs, rhs, f.__name__)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = (f"``{name}(lhs, rhs)``: elementwise, with broadcasting; either side may "
                  f"be a scalar.")
@@ -182,12 +184,12 @@ for _n, _opn, _py, _cmp in _BIN:
 def _make_broadcast(name: str, opname: str, cmp: bool, same_shape: bool) -> Any:
     opdef = OPS[opname]
 
-    def f(lhs: Any, rhs: Any, out: Any = None, name: Any = None, **kwargs: Any) -> NDArray:
+    def f(lhs: Any, rhs: Any, out: Any = None, **kwargs: Any) -> NDArray:
         x = arr(lhs, f.__name__, "lhs")
         y = arr(rhs, f.__name__, "rhs")
         if same_shape and x._shape != y._shape:
             raise ShapeError(f"{f.__name__}: shapes {x.shape} and {y.shape} differ (elemwise "
-                             f"ops do not broadcast: use broadcast_{name.split('_')[1]}; on "
+                             f"ops do not broadcast: use broadcast_{f.__name__[9:]}; on "
                              f"{x.device})")
         r = compare(opname, x, y) if cmp else binary(opdef, x, y, f.__name__)
         return ret(r._arr, out)
@@ -219,7 +221,7 @@ def add_n(*args: Any, **kwargs: Any) -> NDArray:
     xs = arrs(args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args,
               "add_n", "args")
     if not xs:
-        raise ValueError("add_n: needs at least one array")
+        raise OpParamError("add_n: needs at least one array")
     for x in xs[1:]:
         if x._shape != xs[0]._shape:
             raise ShapeError(f"add_n: shapes {[tuple(v.shape) for v in xs]} differ (on "
@@ -280,12 +282,12 @@ def norm(data: Any, ord: int = 2, axis: Any = None, out_dtype: Any = None,
     matrix too)."""
     a = arr(data, "norm")
     if ord not in (1, 2):
-        raise ValueError(f"norm: ord must be 1 or 2, got {ord!r}")
+        raise OpParamError(f"norm: ord must be 1 or 2, got {ord!r}")
     ax = norm_axis_arg(axis)
     if ord == 2:
         r = _np.sqrt(_np.sum(a * a, axis=ax, keepdims=bool(keepdims)))
     else:
-        r = _np.sum(abs(a), axis=ax, keepdims=bool(keepdims))
+        r = _np.sum(builtins.abs(a), axis=ax, keepdims=bool(keepdims))
     r = keep(r, a._dtype if out_dtype is None else dt(out_dtype))
     return ret(full_to_1(r), out)
 
@@ -461,7 +463,15 @@ def reshape(data: Any, shape: Any = None, reverse: bool = False, out: Any = None
             raise TypeError("reshape: shape is required")
     if isinstance(shape, (int, _onp.integer)):
         shape = (int(shape),)
-    return ret(a.reshape(legacy_shape(a.shape, shape, reverse)), out)
+    target = legacy_shape(a.shape, shape, reverse)
+    if out is None and _make_view is not None and not _tape.STATE.recording:
+        # MXNet 1.x's reshape shares its input's memory: a view of the whole array
+        return wrap(_make_view(a, 0, a.size, target))
+    return ret(a.reshape(target), out)
+
+
+# the views of np mode (ndengine.ndarray.ndarray), when the core has them
+_make_view = getattr(_core, "make_view", None)
 
 
 _export(reshape, "Reshape")
@@ -561,7 +571,7 @@ def concat(*data: Any, dim: int = 1, num_args: Any = None, out: Any = None,
     xs = arrs(data[0] if len(data) == 1 and isinstance(data[0], (list, tuple)) else data,
               "concat")
     if not xs:
-        raise ValueError("concat: needs at least one array")
+        raise OpParamError("concat: needs at least one array")
     return ret(_np.concatenate(xs, axis=dim), out)
 
 
@@ -628,8 +638,8 @@ def _slice_key(shape: tuple[int, ...], begin: Any, end: Any, step: Any, fname: s
     key = []
     for i, (b, e, s) in enumerate(zip(begin, end, step)):
         if s == 0:
-            raise ValueError(f"{fname}: step cannot be 0 (axis {i})")
-        key.append(slice(b, e, s))
+            raise OpParamError(f"{fname}: step cannot be 0 (axis {i})")
+        key.append(builtins.slice(b, e, s))
     return tuple(key)
 
 
@@ -660,7 +670,7 @@ def slice_like(data: Any, shape_like: Any, axes: Any = (), out: Any = None,
     """*data* cut to *shape_like*'s size on *axes* (all axes by default), from index 0."""
     a = arr(data, "slice_like")
     b = arr(shape_like, "slice_like", "shape_like")
-    ax = range(min(a.ndim, b.ndim)) if not axes else [x % a.ndim for x in axes]
+    ax = range(builtins.min(a.ndim, b.ndim)) if not axes else [x % a.ndim for x in axes]
     key = [builtins.slice(None)] * a.ndim
     for i in ax:
         if b.shape[i] > a.shape[i]:
@@ -682,7 +692,7 @@ def take(a: Any, indices: Any, axis: int = 0, mode: str = "clip", out: Any = Non
     x = arr(a, "take")
     i = _int_index(arr(indices, "take", "indices"))
     if mode not in ("clip", "wrap", "raise"):
-        raise ValueError(f"take: mode must be 'clip', 'wrap' or 'raise', got {mode!r}")
+        raise OpParamError(f"take: mode must be 'clip', 'wrap' or 'raise', got {mode!r}")
     return ret(_np.take(x, i, axis=axis, mode=mode), out)
 
 
@@ -753,7 +763,7 @@ def broadcast_axis(data: Any, axis: Any = (), size: Any = (), out: Any = None,
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     sizes = (size,) if isinstance(size, int) else tuple(size)
     if len(axes) != len(sizes):
-        raise ValueError(f"broadcast_axis: axis {axis} and size {size} differ in length")
+        raise OpParamError(f"broadcast_axis: axis {axis} and size {size} differ in length")
     shape = list(a.shape)
     for ax, s in zip(axes, sizes):
         if shape[ax] != 1:
@@ -787,12 +797,10 @@ def diag(data: Any, k: int = 0, axis1: int = 0, axis2: int = 1, out: Any = None,
     if a.ndim == 1:
         n = a.shape[0] + builtins.abs(k)
         eye = _np.eye(n, k=k, dtype=a._dtype, ctx=a.device)
-        if k >= 0:
-            col = _np.concatenate([a, _np.zeros((builtins.abs(k),), dtype=a._dtype,
-                                                ctx=a.device)]) if k else a
-            return ret(eye * col.reshape((1, n)), out)
-        row = _np.concatenate([a, _np.zeros((-k,), dtype=a._dtype, ctx=a.device)])
-        return ret(eye * row.reshape((n, 1)), out)
+        v = a if not k else _np.concatenate(
+            [a, _np.zeros((builtins.abs(k),), dtype=a._dtype, ctx=a.device)])
+        # row i holds a[i] (k >= 0); column j holds a[j] (k < 0)
+        return ret(eye * v.reshape((n, 1) if k >= 0 else (1, n)), out)
     if a.ndim < 2:
         raise ShapeError(f"diag: input must be at least 1-D, got {a.shape}")
     return ret(_np.einsum(_diag_subscripts(a.ndim, axis1 % a.ndim, axis2 % a.ndim),
@@ -879,7 +887,7 @@ def SequenceLast(data: Any, sequence_length: Any = None, use_sequence_length: bo
     """The last valid step of each sequence (time on *axis*)."""
     a = arr(data, "SequenceLast")
     if axis not in (0, 1):
-        raise ValueError(f"SequenceLast: axis must be 0 or 1, got {axis}")
+        raise OpParamError(f"SequenceLast: axis must be 0 or 1, got {axis}")
     t = _np.moveaxis(a, axis, 0) if axis else a
     if not use_sequence_length:
         return ret(t[t.shape[0] - 1], out)
@@ -893,7 +901,7 @@ def SequenceReverse(data: Any, sequence_length: Any = None, use_sequence_length:
     """Each sequence's valid steps reversed (time on axis 0); padding stays in place."""
     a = arr(data, "SequenceReverse")
     if axis != 0:
-        raise ValueError("SequenceReverse: only axis=0 is supported (as in MXNet)")
+        raise OpParamError("SequenceReverse: only axis=0 is supported (as in MXNet)")
     if not use_sequence_length:
         return ret(_np.flip(a, 0), out)
     n = _int_index(arr(sequence_length, "SequenceReverse", "sequence_length"))

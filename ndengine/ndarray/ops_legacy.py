@@ -8,7 +8,7 @@ here differ in what they compute or in their dtype rule:
   0/1 in the inputs' dtype).  The kernel is the np op's; the runner casts its result
   to the inferred dtype.
 * ``nd_round`` — rounding half away from zero (``nd.round(2.5) == 3``; np's rounds half
-  to even).
+  to even); ``nd_rint`` — MXNet's rint, halves down (``rint(-0.5) == -1``).
 """
 from __future__ import annotations
 
@@ -53,6 +53,17 @@ def _round_k(xp: Any, a: Any) -> Any:
 
 
 register("nd_round", _round_k, lambda a: (a.shape, a.dtype), _zero_grad)
+
+
+def _rint_k(xp: Any, a: Any) -> Any:
+    if a.dtype.kind not in "fc":
+        return a.copy()
+    f = xp.floor(a)
+    return xp.where(a - f <= 0.5, f, f + 1)
+
+
+# MXNet's rint: the floor when the fraction is at most 1/2, else the ceiling
+register("nd_rint", _rint_k, lambda a: (a.shape, a.dtype), _zero_grad)
 
 
 # ------------------------------------------------------------------ SoftmaxOutput
