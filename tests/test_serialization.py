@@ -369,3 +369,15 @@ def test_arrays_of_another_device_are_saved_with_their_context(tmp_path):
     got = ser.loads(b)[0]
     assert got.device == ndengine.cpu(0)                            # loads onto cpu(0)
     assert got.asnumpy().tolist() == [0.0, 1.0, 2.0]
+
+
+def test_save_over_a_symlink_and_keep_permissions(tmp_path):
+    real = tmp_path / "real.params"
+    npx.save(str(real), [np.ones(1)])
+    os.chmod(real, 0o640)
+    link = tmp_path / "link.params"
+    link.symlink_to(real)
+    npx.save(str(link), [np.zeros(2)])
+    assert link.is_symlink()                              # still a link to the same file
+    assert npx.load(str(real))[0].shape == (2,)
+    assert real.stat().st_mode & 0o777 == 0o640

@@ -191,15 +191,17 @@ def save(fname: Any, data: Any, np_shape: bool = True) -> None:
     arrays, names = _prepare(data, opname)
     if os.path.isdir(path):
         raise NDArrayIsADirectoryError(f"{opname}: {path!r} is a directory")
-    directory = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path)     # through a symlink: replace the file it names
+    directory = os.path.dirname(target)
     tmp = None
     try:
-        fd, tmp = _open_temp(directory, os.path.basename(path))
+        fd, tmp = _open_temp(directory, os.path.basename(target))
         with os.fdopen(fd, "wb") as f:
+            _keep_mode(f.fileno(), target)
             _write(f, arrays, names, np_shape)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
         tmp = None
     except OSError as e:
         msg = f"{opname}: cannot write {path!r}: {e.strerror or e}"
@@ -210,6 +212,18 @@ def save(fname: Any, data: Any, np_shape: bool = True) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _keep_mode(fd: int, target: str) -> None:
+    """A file saved over an existing one keeps that file's permissions."""
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        return
+    try:
+        os.fchmod(fd, mode)
+    except OSError:
+        pass
 
 
 def _open_temp(directory: str, base: str) -> tuple[int, str]:
