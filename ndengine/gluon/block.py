@@ -364,9 +364,10 @@ class Block:
                 names_of.setdefault(id(v), []).append(k)
             for name, p in params.items():
                 if not any(n in loaded for n in names_of[id(p)]):
-                    raise MissingParameterError(f"Parameter {name!r} is missing in file {filename!r}, which "
-                                     f"contains parameters: {sorted(loaded)}. Set "
-                                     f"allow_missing=True to ignore missing parameters.")
+                    raise MissingParameterError(
+                        f"Parameter {name!r} is missing in file {filename!r}, which contains "
+                        f"parameters: {sorted(loaded)}. Set allow_missing=True to ignore "
+                        f"missing parameters.")
         for name, arr in loaded.items():
             if name not in params:
                 if not ignore_extra:

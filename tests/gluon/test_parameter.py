@@ -182,3 +182,24 @@ def test_shared_parameters():
     a.initialize()
     x = np.ones((1, 2))
     onp.testing.assert_allclose(a(x).asnumpy(), b(x).asnumpy())
+
+
+def test_parameterdict_loads_an_mxnet_written_file():
+    """collect_params().save written by real MXNet 1.9.1 (legacy mode, prefix stripped)
+    loads with restore_prefix, in MXNet's binary format."""
+    from pathlib import Path
+
+    from ndengine.gluon import nn
+
+    f = Path(__file__).parents[1] / "fixtures" / "mxnet_files" / "mxnet" / "gluon_paramdict.params"
+    net = nn.Sequential(prefix="model_")
+    with net.name_scope():
+        net.add(nn.Dense(5, in_units=3, activation="relu"), nn.BatchNorm(in_channels=5),
+                nn.Dense(2, in_units=5))
+    params = net.collect_params()
+    params.load(str(f), restore_prefix="model_")
+    assert params["model_dense0_weight"].data().shape == (5, 3)
+    assert params["model_batchnorm0_running_var"].data().asnumpy().min() >= 1.0
+    with pytest.raises(AssertionError, match="missing in file"):
+        other = nn.Dense(3, in_units=2, prefix="other_")
+        other.collect_params().load(str(f), restore_prefix="other_")
