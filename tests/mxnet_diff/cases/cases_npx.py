@@ -116,7 +116,8 @@ def leaky_relu_prelu(mx, np, npx):
 @case
 def leaky_relu_rrelu_predict(mx, np, npx):
     x = _x(np, 2, 4)
-    return npx.leaky_relu(x, act_type="rrelu")
+    out = npx.leaky_relu(x, act_type="rrelu")
+    return len(out), out[0], out[1].shape      # MXNet leaves the slopes uninitialized here
 
 
 @case
@@ -720,3 +721,88 @@ def random_normal_n_uniform_n(mx, np, npx):
 @case
 def random_n_bad_broadcast(mx, np, npx):
     return npx.random.normal_n(np.zeros(2), np.ones(3), batch_shape=2)
+
+
+# ----------------------------------------------------------------------------- bad input
+@case
+def sequence_mask_bad_length_shape(mx, np, npx):
+    return npx.sequence_mask(np.ones((3, 2, 2)), np.array([1.0, 2.0, 3.0]),
+                             use_sequence_length=True)
+
+
+@case
+def sequence_mask_bad_axis(mx, np, npx):
+    return npx.sequence_mask(np.ones((3, 2, 2)), np.array([1.0, 2.0]),
+                             use_sequence_length=True, axis=2)
+
+
+@case
+def topk_bad_ret_typ(mx, np, npx):
+    return npx.topk(np.ones((2, 3)), ret_typ="values")
+
+
+@case
+def topk_bad_axis(mx, np, npx):
+    return npx.topk(np.ones((2, 3)), axis=2)
+
+
+@case
+def layer_norm_bad_axis(mx, np, npx):
+    return npx.layer_norm(np.ones((2, 3)), np.ones(3), np.zeros(3), axis=2)
+
+
+@case
+def gather_nd_too_many_axes(mx, np, npx):
+    return npx.gather_nd(np.ones((2, 3)), np.zeros((3, 2), dtype="int32"))
+
+
+@case
+def softmax_bad_axis(mx, np, npx):
+    return npx.softmax(np.ones((2, 3)), axis=3)
+
+
+@case
+def one_hot_bad_depth(mx, np, npx):
+    return npx.one_hot(np.array([1, 2]), -1)
+
+
+@case
+def arange_like_bad_axis(mx, np, npx):
+    return npx.arange_like(np.ones((2, 3)), axis=5)
+
+
+@case
+def embedding_float_weight_dims(mx, np, npx):
+    w = np.arange(6.0).reshape(3, 2)
+    return npx.embedding(np.array([[2.0, 0.0]]), w, input_dim=3, output_dim=2)
+
+
+@case
+def batch_dot_2d(mx, np, npx):
+    return npx.batch_dot(np.ones((3, 4)), np.ones((4, 3)))
+
+
+@case
+def fully_connected_bad_bias(mx, np, npx):
+    return npx.fully_connected(np.ones((2, 3)), np.ones((4, 3)), np.ones(5), num_hidden=4)
+
+
+@case
+def smooth_l1_float64_and_0d(mx, np, npx):
+    return npx.smooth_l1(np.array([0.25, -3.0], dtype="float64"), 1.0), \
+        npx.smooth_l1(np.array(0.5), 2.0)
+
+
+@case(rtol=2e-3, atol=2e-3)     # float16: one unit in the last place
+def layer_norm_float16(mx, np, npx):
+    x = np.array([[1.0, 2.0, 4.0], [0.5, 0.0, -1.0]], dtype="float16")
+    return npx.layer_norm(x, np.ones(3, dtype="float16"), np.zeros(3, dtype="float16"))
+
+
+@case
+def batch_norm_float16_data(mx, np, npx):
+    x = np.array([[1.0, 2.0, 4.0], [0.5, 0.0, -1.0]], dtype="float16")
+    with mx.autograd.record():
+        y = npx.batch_norm(x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3),
+                           fix_gamma=False)
+    return y
