@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 import numpy as _onp
 
+from .. import ndarray as _nd_pkg
 from .. import npx as _npx
 from ..base import MXNetError, ThreadState
 from ..ndarray import serialization as _ser
@@ -435,6 +436,10 @@ class Block:
         self.collect_params().reset_ctx(ctx)
 
     def __call__(self, *args: Any) -> Any:
+        if args and args[0].__class__ is _nd_pkg._legacy_class:   # mx.nd arrays (1.x)
+            from ..legacy import _gluon
+
+            return _gluon.call(self, args)
         if not self._forward_pre_hooks and not self._forward_hooks:
             return self.forward(*args)
         for hook in list(self._forward_pre_hooks.values()):

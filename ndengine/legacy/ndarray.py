@@ -460,6 +460,16 @@ class NDArray(metaclass=_LegacyMeta):
         return self._iop(_MOD, o, "%=")
 
 
+def _register() -> None:
+    """Let gluon's Block.__call__ recognize legacy arrays (without importing this)."""
+    from .. import ndarray as _pkg
+
+    _pkg._legacy_class = NDArray
+
+
+_register()
+
+
 def _rebuild(values: _onp.ndarray, ctx: Device) -> NDArray:
     from .creation import array
 

@@ -19,6 +19,10 @@ from .ndarray import NDArray as _NPArray
 from .ndarray import apply_op, from_buffer, invoke
 from .ops import OPS, OpDef, ShapeError
 
+# the legacy NDArray class once ndengine.legacy is imported (None before): gluon's
+# Block.__call__ tests its first argument against it to run a block on legacy arrays
+_legacy_class: Any = None
+
 _CORE = ["apply_op", "from_buffer", "invoke", "OPS", "OpDef", "ShapeError"]
 
 
