@@ -1,10 +1,10 @@
 """MXNet's binary NDArray file format (ndengine.ndarray.serialization, npx.save/load).
 
 Both directions against real MXNet 1.9.1 without running it here:
-* the files in tests/fixtures/mxnet_files/mxnet/ were written by MXNet
+* the files in tests/fixtures/mxnet_files/from_mxnet/ were written by MXNet
   (``make_files.py mxnet``): they load here with the values that were saved;
 * ndengine writes the same bytes for the same contents (every file but the sparse one);
-* the files in tests/fixtures/mxnet_files/ndengine/ were written by ndengine and
+* the files in tests/fixtures/mxnet_files/from_ndengine/ were written by ndengine and
   loaded by MXNet (``make_files.py verify``); ndengine still writes them unchanged.
 """
 from __future__ import annotations
@@ -60,12 +60,12 @@ def _assert_same(want, got):
 # ----------------------------------------------------------------------------- MXNet's files
 @pytest.mark.parametrize("name", DATA_FILES)
 def test_mxnet_written_files_load(name):
-    got = ser.load(FIX / "mxnet" / f"{name}.params")
+    got = ser.load(FIX / "from_mxnet" / f"{name}.params")
     _assert_same(mf.expected_values(name), _as_numpy(got))
 
 
 def test_npx_load_gives_ready_arrays_on_cpu0():
-    got = npx.load(str(FIX / "mxnet" / "npx_dict.params"))
+    got = npx.load(str(FIX / "from_mxnet" / "npx_dict.params"))
     for v in got.values():
         assert v._data is not None          # no op pending: ready at once
         assert v.device == ndengine.cpu(0)
@@ -101,9 +101,9 @@ def written(tmp_path_factory):
 def test_ndengine_writes_mxnet_bytes(written, name):
     out, _ = written
     mine = (out / f"{name}.params").read_bytes()
-    assert mine == (FIX / "mxnet" / f"{name}.params").read_bytes()
+    assert mine == (FIX / "from_mxnet" / f"{name}.params").read_bytes()
     # and the committed file MXNet verified is still what ndengine writes
-    assert mine == (FIX / "ndengine" / f"{name}.params").read_bytes()
+    assert mine == (FIX / "from_ndengine" / f"{name}.params").read_bytes()
 
 
 def test_gluon_outputs_match_mxnet(written):
@@ -124,14 +124,14 @@ def test_mxnet_params_load_into_ndengine_nets(name):
     else:
         net = nn.Sequential()
         net.add(nn.Dense(5, activation="relu"), nn.BatchNorm(), nn.Dense(2))
-    net.load_parameters(str(FIX / "mxnet" / f"{name}.params"))
+    net.load_parameters(str(FIX / "from_mxnet" / f"{name}.params"))
     out = net(np.array(mf.GLUON_X)).asnumpy()
     onp.testing.assert_allclose(out, onp.load(FIX / "expected.npz")[name], rtol=1e-5,
                                 atol=1e-6)
 
 
 def test_mxnet_gluon_names_are_structural():
-    names = list(ser.load(FIX / "mxnet" / "gluon_np.params"))
+    names = list(ser.load(FIX / "from_mxnet" / "gluon_np.params"))
     assert names == ["0.weight", "0.bias", "1.gamma", "1.beta", "1.running_mean",
                      "1.running_var", "2.weight", "2.bias"]
 
@@ -249,7 +249,7 @@ def test_new_file_gets_umask_permissions(tmp_path):
 
 # ----------------------------------------------------------------------------- bad files
 def _good() -> bytes:
-    return (FIX / "mxnet" / "npx_dict.params").read_bytes()
+    return (FIX / "from_mxnet" / "npx_dict.params").read_bytes()
 
 
 def test_every_truncation_is_a_clear_error():
@@ -270,7 +270,7 @@ def test_truncated_file_names_the_file(tmp_path):
 
 
 def _patched(offset: int, fmt: str, value) -> bytes:
-    b = bytearray((FIX / "mxnet" / "npx_list.params").read_bytes())
+    b = bytearray((FIX / "from_mxnet" / "npx_list.params").read_bytes())
     struct.pack_into(fmt, b, offset, value)
     return bytes(b)
 

@@ -191,7 +191,8 @@ def test_parameterdict_loads_an_mxnet_written_file():
 
     from ndengine.gluon import nn
 
-    f = Path(__file__).parents[1] / "fixtures" / "mxnet_files" / "mxnet" / "gluon_paramdict.params"
+    f = Path(__file__).parents[1] / "fixtures" / "mxnet_files" / "from_mxnet" / \
+        "gluon_paramdict.params"
     net = nn.Sequential(prefix="model_")
     with net.name_scope():
         net.add(nn.Dense(5, in_units=3, activation="relu"), nn.BatchNorm(in_channels=5),
