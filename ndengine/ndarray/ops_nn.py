@@ -546,13 +546,13 @@ def _erf(xp: Any, x: Any) -> Any:
     s2 = s * s
     term = s.copy()
     total = s.copy()
-    for n in range(1, 64):
+    for n in range(1, 42):
         term = term * (-s2 / n)
         total = total + term / (2 * n + 1)
     small = total * (2 / _SQRT_PI)
     b = xp.maximum(a, 2.5)
     f = b.copy()
-    for k in range(80, 0, -1):
+    for k in range(50, 0, -1):
         f = b + (k / 2) / f
     big = 1 - xp.exp(-b * b) / (_SQRT_PI * f)
     return xp.sign(z) * xp.where(a < 2.5, small, big)
@@ -578,7 +578,7 @@ def _erfinv(xp: Any, y: Any) -> Any:
         pl = cl + pl * wl
         ph = ch + ph * wh
     x = xp.where(w < 5, pl, ph) * yc
-    for _ in range(3):
+    for _ in range(2):
         x = x - (_erf(xp, x) - yc) / ((2 / _SQRT_PI) * xp.exp(-x * x))
     edge = xp.where(xp.abs(y) == 1, xp.sign(y) * xp.inf, xp.nan)
     return xp.where(inside, x, edge)
