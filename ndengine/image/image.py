@@ -152,7 +152,8 @@ def copyMakeBorder(src: Any, top: int, bot: int, left: int, right: int, type: in
                    value: float = 0.0, values: Any = (), out: Any = None) -> Any:
     """Pad (H, W, C) *src* by *top*, *bot* rows and *left*, *right* columns (OpenCV's
     ``copyMakeBorder``): *type* 0 constant (*value*, or one of *values* per channel),
-    1 reflect (fedcba|abcd), 2 reflect-101 (edcb|abcd), 3 replicate, 4 wrap."""
+    1 reflect (fedcba|abcd), 2 reflect-101 (edcb|abcd), 3 replicate, 4 wrap; OpenCV's
+    BORDER_ISOLATED flag (16) may be added and changes nothing for a whole image."""
     x = _np_of(src, "copyMakeBorder")
     if x.ndim != 3:
         raise ShapeError(f"copyMakeBorder: src must be an (H, W, C) image, got shape "
@@ -160,6 +161,8 @@ def copyMakeBorder(src: Any, top: int, bot: int, left: int, right: int, type: in
     pads = [int(v) for v in (top, bot, left, right)]
     if any(p < 0 for p in pads):
         raise ValueError(f"copyMakeBorder: margins must be >= 0, got {pads}")
+    if isinstance(type, int) and type & 16:
+        type &= ~16
     if type not in _BORDER_MODES:
         raise ValueError(f"copyMakeBorder: type must be one of {sorted(_BORDER_MODES)}, got "
                          f"{type!r}")
@@ -173,11 +176,14 @@ def copyMakeBorder(src: Any, top: int, bot: int, left: int, right: int, type: in
 
 
 def _constant_border(x: NDArray, width: tuple, value: float, values: Any) -> NDArray:
+    """OpenCV's constant border: *values* per channel (missing ones are 0, as in a
+    cv::Scalar), or *value* in every channel when *values* is empty."""
     c = x.shape[2]
-    fill = list(values) if values else [value]
-    if len(fill) not in (1, c) and len(fill) < c:
-        fill = fill + [0.0] * (c - len(fill))
-    fill = (fill * c)[:c] if len(fill) == 1 else fill[:c]
+    if values:
+        fill = [float(v) for v in values][:c]
+        fill += [0.0] * (c - len(fill))
+    else:
+        fill = [float(value)] * c
     h, w = x.shape[0] + width[0][0] + width[0][1], x.shape[1] + width[1][0] + width[1][1]
     base = _np.array(_onp.broadcast_to(_onp.asarray(fill, dtype=_onp.float64), (h, w, c))
                      .astype(x.dtype), ctx=x.device)
@@ -590,10 +596,11 @@ class ColorNormalizeAug(Augmenter):
 
     def __init__(self, mean: Any, std: Any) -> None:
         super().__init__(mean=mean, std=std)
+        # other values become float32 arrays, as MXNet's nd.array makes them
         self.mean = mean if mean is None or isinstance(mean, NDArray) or _is_legacy(mean) \
-            else _np.array(mean)
+            else _np.array(mean, dtype="float32")
         self.std = std if std is None or isinstance(std, NDArray) or _is_legacy(std) \
-            else _np.array(std)
+            else _np.array(std, dtype="float32")
 
     def __call__(self, src: Any) -> Any:
         legacy = _is_legacy(src)

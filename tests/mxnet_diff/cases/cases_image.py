@@ -292,7 +292,7 @@ def crop_op_out_of_the_image_fails(mx, np, npx):
 @case
 def flips(mx, np, npx):
     I = _ops(mx)
-    x = _img(np, 4, 5)
+    x = _img(np, 4, 6)
     return I.flip_left_right(x), I.flip_top_bottom(x)
 
 
@@ -409,3 +409,61 @@ def create_augmenter_list_and_run(mx, np, npx):
 def augmenter_dumps(mx, np, npx):
     return (mx.image.ResizeAug(4, 1).dumps(), mx.image.CastAug().dumps(),
             mx.image.SequentialAug([mx.image.CastAug()]).dumps())
+
+
+# ----------------------------------------------------------------------------- detection
+def _det_label():
+    return onp.array([[0, 0.1, 0.2, 0.5, 0.6], [1, 0.4, 0.3, 0.9, 0.8],
+                      [2, 0.05, 0.7, 0.2, 0.95]])
+
+
+@case(mode="nd")
+def det_flip_crop_pad_follow_pythons_random(mx, np, npx):
+    x = _nd(mx, _img(np, 20, 30).asnumpy(), "uint8")
+    out = []
+    for seed, aug in ((1, mx.image.DetHorizontalFlipAug(1.0)),
+                      (2, mx.image.DetRandomCropAug(min_object_covered=0.3)),
+                      (3, mx.image.DetRandomCropAug(area_range=(0.3, 0.6), min_eject_coverage=0.5)),
+                      (4, mx.image.DetRandomPadAug(pad_val=(1, 2, 3))),
+                      (5, mx.image.DetRandomPadAug(area_range=(1.5, 2.0), pad_val=(7,)))):
+        random.seed(seed)
+        img, label = aug(x, _det_label())
+        out.append((img.asnumpy(), label))
+    return out
+
+
+@case(mode="nd", rtol=1e-4, atol=1e-3)
+def create_det_augmenter_list_and_run(mx, np, npx):
+    random.seed(9)
+    onp.random.seed(9)
+    augs = mx.image.CreateDetAugmenter((3, 16, 16), resize=24, rand_crop=0.7, rand_pad=0.7,
+                                       rand_mirror=True, mean=True, std=True, brightness=0.1,
+                                       hue=0.1, pca_noise=0.05, rand_gray=0.3,
+                                       min_object_covered=[0.1, 0.5], area_range=(0.3, 2.0))
+    outs = []
+    for k in range(3):
+        img, label = _nd(mx, _img(np, 20, 30, seed=k).asnumpy(), "uint8"), _det_label()
+        for a in augs:
+            img, label = a(img, label)
+        outs.append((img.asnumpy(), label))
+    return [str(a.dumps()) for a in augs], outs
+
+
+@case(mode="nd", differs="MXNet's DetRandomPadAug means `(pad_val)` as a tuple, but it is "
+                         "the number itself: OpenCV then pads with (v, 0, 0); ndengine fills "
+                         "every channel with v")
+def det_pad_with_one_number_fills_every_channel(mx, np, npx):
+    random.seed(5)
+    img, _ = mx.image.DetRandomPadAug(pad_val=7)(_nd(mx, _img(np, 6, 8).asnumpy(), "uint8"),
+                                                _det_label())
+    return img.asnumpy()[0, 0]
+
+
+@case
+def det_random_select_of_non_det_augmenter_fails(mx, np, npx):
+    return mx.image.DetRandomSelectAug([mx.image.CastAug()])
+
+
+@case
+def det_borrow_of_non_augmenter_fails(mx, np, npx):
+    return mx.image.DetBorrowAug(lambda x: x)
