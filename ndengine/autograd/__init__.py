@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ndarray import tape as _tape
+from .. import ndarray as _nd_pkg
 from ..ndarray.ndarray import NDArray
 from .backward import GradientError, run_backward, zeros_like_meta
 from .function import Function
@@ -161,7 +162,8 @@ def backward(heads: Any, head_grads: Any = None, retain_graph: bool = False,
              train_mode: bool = True) -> None:  # noqa: F811
     """Push the gradient ops of *heads* and write the gradients of the variables they
     depend on into their ``.grad`` (per grad_req).  Returns before they are computed."""
-    run_backward(heads, head_grads, None, retain_graph, False, train_mode, "backward")
+    run_backward(_np_arrays(heads), _np_arrays(head_grads), None, retain_graph, False,
+                 train_mode, "backward")
 
 
 def grad(heads: Any, variables: Any, head_grads: Any = None, retain_graph: Any = None,
@@ -169,12 +171,32 @@ def grad(heads: Any, variables: Any, head_grads: Any = None, retain_graph: Any =
     """The gradients of *heads* with respect to *variables*, as new arrays (``.grad``
     is not touched).  With ``create_graph`` the gradient ops are recorded too, so the
     result can be differentiated again."""
+    first = variables[0] if isinstance(variables, (list, tuple)) and variables else variables
+    legacy = _is_legacy(first)
+    heads, head_grads, variables = _np_arrays(heads), _np_arrays(head_grads), \
+        _np_arrays(variables)
     single = isinstance(variables, NDArray)
     if retain_graph is None:
         retain_graph = create_graph
     res = run_backward(heads, head_grads, [variables] if single else variables,
                        bool(retain_graph), bool(create_graph), train_mode, "grad")
+    if legacy:      # mx.nd variables get mx.nd gradients
+        res = [g.as_nd_ndarray() for g in res]
     return res
+
+
+# -- legacy mx.nd arrays (MXNet 1.x) are handles over np arrays: autograd works on those
+def _is_legacy(x: Any) -> bool:
+    return x is not None and x.__class__ is _nd_pkg._legacy_class
+
+
+def _np_arrays(xs: Any) -> Any:
+    """*xs* with each legacy mx.nd array replaced by the np array it shares (no copy)."""
+    if _nd_pkg._legacy_class is None or xs is None:
+        return xs
+    if isinstance(xs, (list, tuple)):
+        return [x.as_np_ndarray() if _is_legacy(x) else x for x in xs]
+    return xs.as_np_ndarray() if _is_legacy(xs) else xs
 
 
 def get_symbol(x: Any) -> Any:

@@ -11,6 +11,7 @@ import numpy as _onp
 
 from .. import npx as _npx
 from .. import numpy as _np
+from ..ndarray import ops_legacy as _lops
 from ..ndarray import tape as _tape
 from ..ndarray.ndarray import apply_op
 from ..ndarray.ops import OPS, ShapeError
@@ -141,7 +142,7 @@ def SoftmaxOutput(data: Any, label: Any, grad_scale: float = 1.0, ignore_label: 
         raise OpParamError(f"SoftmaxOutput: normalization must be 'null', 'batch' or 'valid', "
                          f"got {normalization!r}")
     axis = a.ndim - 1 if preserve_shape or a.ndim <= 1 else 1
-    return ret(apply_op(OPS["SoftmaxOutput"], (a, lab), {
+    return ret(apply_op(_lops.LEGACY_OPS["SoftmaxOutput"], (a, lab), {
         "axis": axis, "grad_scale": float(grad_scale), "ignore_label": float(ignore_label),
         "use_ignore": bool(use_ignore), "normalization": normalization,
         "multi_output": bool(multi_output), "preserve_shape": bool(preserve_shape),
