@@ -4,11 +4,11 @@ import importlib as _importlib
 
 from . import dataloader, dataset, sampler
 from .dataloader import DataLoader, default_batchify_fn, default_mp_batchify_fn
-from .dataset import ArrayDataset, Dataset, SimpleDataset
+from .dataset import ArrayDataset, Dataset, RecordFileDataset, SimpleDataset
 from .sampler import (BatchSampler, FilterSampler, IntervalSampler, RandomSampler, Sampler,
                       SequentialSampler)
 
-__all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "DataLoader", "default_batchify_fn",
+__all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "RecordFileDataset", "DataLoader", "default_batchify_fn",
            "default_mp_batchify_fn", "Sampler", "SequentialSampler", "RandomSampler",
            "FilterSampler", "BatchSampler", "IntervalSampler", "sampler", "dataset", "dataloader",
            "vision"]

@@ -7,7 +7,7 @@ import numpy as _onp
 
 from ...ndarray.ndarray import NDArray, from_buffer
 
-__all__ = ["Dataset", "SimpleDataset", "ArrayDataset"]
+__all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "RecordFileDataset"]
 
 
 class Dataset:
@@ -182,3 +182,23 @@ class ArrayDataset(Dataset):
 
     def _batch_plan(self) -> Any:
         return (list(self._data), None) if self._gatherable() else None
+
+
+class RecordFileDataset(Dataset):
+    """The records of a RecordIO file (``.rec``, indexed by the ``.idx`` file beside
+    it): sample i is the raw bytes of the i-th record of the index."""
+
+    def __init__(self, filename: str) -> None:
+        import os
+
+        from ... import recordio
+
+        self.idx_file = os.path.splitext(filename)[0] + ".idx"
+        self.filename = filename
+        self._record = recordio.MXIndexedRecordIO(self.idx_file, self.filename, "r")
+
+    def __getitem__(self, idx: int) -> Any:
+        return self._record.read_idx(self._record.keys[idx])
+
+    def __len__(self) -> int:
+        return len(self._record.keys)

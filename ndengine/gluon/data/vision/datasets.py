@@ -28,10 +28,10 @@ import numpy as _onp
 from .... import image
 from ....base import MXNetError
 from ....ndarray.ndarray import from_buffer
-from ..dataset import Dataset
+from ..dataset import Dataset, RecordFileDataset
 
-__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageFolderDataset",
-           "DatasetNotFoundError"]
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset",
+           "ImageFolderDataset", "DatasetNotFoundError"]
 
 _DEFAULT_REPO = "https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/"
 _TIMEOUT = 30.0
@@ -297,6 +297,26 @@ class CIFAR100(CIFAR10):
 
     def _label_column(self) -> int:
         return 1 if self._fine_label else 0
+
+
+class ImageRecordDataset(RecordFileDataset):
+    """The images of a RecordIO file (made with ``im2rec`` or ``recordio.pack_img``):
+    sample i is ``(image, label)``, the image decoded with *flag* (1 colour RGB, 0
+    grey), the label the record header's (a float, or a float32 array)."""
+
+    def __init__(self, filename: str, flag: int = 1, transform: Callable | None = None) -> None:
+        super().__init__(filename)
+        self._flag = flag
+        self._transform = transform
+
+    def __getitem__(self, idx: int) -> Any:
+        from .... import recordio
+
+        header, img = recordio.unpack(super().__getitem__(idx))
+        data = image.imdecode(img, self._flag)
+        if self._transform is not None:
+            return self._transform(data, header.label)
+        return data, header.label
 
 
 class ImageFolderDataset(Dataset):
