@@ -321,6 +321,11 @@ from nn_grad_cases import NN_CASES, NN_NON_DIFFERENTIABLE  # noqa: E402  (ndarra
 CASES.update(NN_CASES)
 NON_DIFFERENTIABLE |= NN_NON_DIFFERENTIABLE
 
+from np_grad_cases import NP_CASES, NP_NON_DIFFERENTIABLE  # noqa: E402  (ops_sort, ops_np)
+
+CASES.update(NP_CASES)
+NON_DIFFERENTIABLE |= NP_NON_DIFFERENTIABLE
+
 
 def _cases():
     for name, cases in CASES.items():
