@@ -10,7 +10,9 @@ pays for the legacy API.  The functions are the np/npx ops under MXNet 1.x's rul
 """
 from __future__ import annotations
 
-from . import random
+from . import linalg, random
+from .extra import *  # noqa: F401,F403
+from .extra import __all__ as _x_all
 from .creation import *  # noqa: F401,F403
 from .creation import __all__ as _c_all
 from .io import load, load_frombuffer, save
@@ -21,6 +23,11 @@ from .tensor import *  # noqa: F401,F403
 from .tensor import __all__ as _t_all
 
 _install_methods()
+
+# MXNet 1.x's flat names of the linalg ops (linalg_gemm2 is linalg.gemm2)
+for _n in linalg.__all__:
+    globals()["linalg_" + _n] = getattr(linalg, _n)
+_linalg_flat = ["linalg_" + _n for _n in linalg.__all__]
 
 
 def waitall() -> None:
@@ -60,9 +67,9 @@ def moments(data: NDArray, axes: tuple = None, keepdims: bool = False,  # type: 
     return [m, v]
 
 
-__all__ = (["NDArray", "random", "waitall", "save", "load", "load_frombuffer",
+__all__ = (["NDArray", "random", "linalg", "waitall", "save", "load", "load_frombuffer",
             "random_uniform", "random_normal", "random_randint", "random_exponential",
             "random_gamma", "random_poisson", "random_negative_binomial",
             "random_generalized_negative_binomial", "sample_multinomial", "uniform",
             "normal", "shuffle", "onehot_encode", "moments"]
-           + _c_all + _nn_all + _t_all)
+           + _c_all + _nn_all + _t_all + _x_all + _linalg_flat)

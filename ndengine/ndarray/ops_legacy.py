@@ -144,3 +144,55 @@ def _so_grad(g: Any, out: Any, a: Any, label: Any, **params: Any) -> tuple[Any, 
 
 _SO_GRAD = OpDef("_backward_SoftmaxOutput", _so_grad_k, lambda p, label, **_: (p.shape, p.dtype))
 register("SoftmaxOutput", _so_k, _so_infer, _so_grad)
+
+
+# ------------------------------------------------------------------ regression outputs
+# Loss layers: forward is the prediction (identity, or sigmoid for the logistic one);
+# backward ignores the head gradient and gives (out - label) (sign(out - label) for MAE)
+# times grad_scale / num_output, num_output = label.size / batch.
+def _reg_k(kind: str) -> Any:
+    def k(xp: Any, a: Any, label: Any, grad_scale: float = 1.0) -> Any:
+        if kind == "logistic":
+            return 1 / (1 + xp.exp(-a))
+        return a.copy()
+    return k
+
+
+def _reg_infer(a: Any, label: Any, grad_scale: float = 1.0) -> Any:
+    from .ops import ShapeError
+
+    n = 1
+    for d in label.shape:
+        n *= d
+    m = 1
+    for d in a.shape:
+        m *= d
+    if n != m:
+        raise ShapeError(f"RegressionOutput: label {tuple(label.shape)} does not match data "
+                         f"{tuple(a.shape)}")
+    return a.shape, a.dtype
+
+
+def _reg_grad_k(kind: str) -> Any:
+    def k(xp: Any, out: Any, label: Any, grad_scale: float = 1.0) -> Any:
+        d = out - label.reshape(out.shape)
+        if kind == "mae":
+            d = xp.sign(d)
+        num_output = label.size // label.shape[0] if label.ndim else 1
+        return d * (grad_scale / max(num_output, 1))
+    return k
+
+
+def _def_regression(name: str, kind: str) -> None:
+    back = OpDef(f"_backward_{name}", _reg_grad_k(kind), lambda o, l, **_: (o.shape, o.dtype))
+
+    def grad(g: Any, out: Any, a: Any, label: Any, grad_scale: float = 1.0):
+        from .ndarray import apply_op
+
+        return apply_op(back, (out, label), {"grad_scale": grad_scale}), None
+    register(name, _reg_k(kind), _reg_infer, grad)
+
+
+_def_regression("LinearRegressionOutput", "linear")
+_def_regression("LogisticRegressionOutput", "logistic")
+_def_regression("MAERegressionOutput", "mae")
