@@ -19,7 +19,8 @@ from ._util import OpParamError, arr, dt, ret
 
 __all__ = ["Activation", "FullyConnected", "softmax", "log_softmax", "softmin",
            "SoftmaxActivation", "SoftmaxOutput", "Softmax", "LeakyReLU", "Dropout",
-           "BatchNorm", "LayerNorm", "InstanceNorm", "Embedding", "L2Normalization"]
+           "BatchNorm", "LayerNorm", "InstanceNorm", "Embedding", "L2Normalization",
+           "Convolution", "Pooling"]
 
 _INT64 = _onp.dtype(_onp.int64)
 
@@ -256,3 +257,90 @@ def L2Normalization(data: Any, eps: float = 1e-10, mode: str = "instance", out: 
         raise OpParamError(f"L2Normalization: mode must be instance, channel or spatial, got "
                          f"{mode!r}")
     return ret(x / _np.sqrt((x * x).sum(axis=red, keepdims=True) + eps), out)
+
+
+def _tuple(v: Any, n: int, default: int, what: str, fname: str) -> tuple:
+    if v is None or (isinstance(v, (tuple, list)) and len(v) == 0):
+        return (default,) * n
+    if isinstance(v, (int, _onp.integer)):
+        return (int(v),) * n
+    t = tuple(int(x) for x in v)
+    if len(t) != n:
+        raise OpParamError(f"{fname}: {what} {v} must have {n} values (one per spatial axis "
+                           f"of kernel {n}-D)")
+    return t
+
+
+def _layout(layout: Any, nd: int, fname: str) -> None:
+    if layout not in (None, "NCW", "NCHW", "NCDHW") or \
+            (layout is not None and len(layout) != nd + 2):
+        raise OpParamError(f"{fname}: layout {layout!r} is not supported (channels first: "
+                           f"NCW, NCHW or NCDHW)")
+
+
+def Convolution(data: Any, weight: Any, bias: Any = None, kernel: Any = (), stride: Any = (),
+                dilate: Any = (), pad: Any = (), num_filter: int = 0, num_group: int = 1,
+                workspace: int = 1024, no_bias: bool = False, cudnn_tune: Any = None,
+                cudnn_off: bool = False, layout: Any = None, out: Any = None,
+                name: Any = None) -> Any:
+    """1-D, 2-D or 3-D convolution (cross-correlation) of (N, C, ...) data with weight
+    (num_filter, C / num_group, *kernel), plus bias."""
+    x = arr(data, "Convolution")
+    w = arr(weight, "Convolution", "weight")
+    if not kernel:
+        raise OpParamError("Convolution: kernel is required, e.g. kernel=(3, 3)")
+    k = tuple(int(v) for v in kernel)
+    nd = len(k)
+    if nd not in (1, 2, 3):
+        raise OpParamError(f"Convolution: kernel {kernel} must have 1 to 3 values")
+    _layout(layout, nd, "Convolution")
+    b = None
+    if not no_bias:
+        if bias is None:
+            raise TypeError("Convolution: bias is required unless no_bias=True")
+        b = arr(bias, "Convolution", "bias")
+    if num_filter and w.shape[0] != num_filter:
+        raise ShapeError(f"Convolution: weight {w.shape} has {w.shape[0]} filters, "
+                         f"num_filter is {num_filter}")
+    params = {"kernel": k, "stride": _tuple(stride, nd, 1, "stride", "Convolution"),
+              "dilate": _tuple(dilate, nd, 1, "dilate", "Convolution"),
+              "pad": _tuple(pad, nd, 0, "pad", "Convolution"), "num_group": int(num_group)}
+    if min(params["stride"]) < 1 or min(params["dilate"]) < 1:
+        raise OpParamError(f"Convolution: stride {stride} and dilate {dilate} must be >= 1")
+    return ret(apply_op(_lops.LEGACY_OPS["Convolution"], (x, w, b), params), out)
+
+
+def Pooling(data: Any, kernel: Any = (), pool_type: str = "max", global_pool: bool = False,
+            cudnn_off: bool = False, pooling_convention: str = "valid", stride: Any = (),
+            pad: Any = (), p_value: Any = None, count_include_pad: Any = None,
+            layout: Any = None, out: Any = None, name: Any = None) -> Any:
+    """max, avg, sum or lp pooling over the spatial axes of (N, C, ...) data (stride 1
+    by default; ``global_pool`` pools each whole map; the 'full' convention rounds the
+    output size up)."""
+    x = arr(data, "Pooling")
+    if pool_type not in ("max", "avg", "sum", "lp"):
+        raise OpParamError(f"Pooling: pool_type must be max, avg, sum or lp, got "
+                           f"{pool_type!r}")
+    if pooling_convention not in ("valid", "full"):
+        raise OpParamError(f"Pooling: pooling_convention must be 'valid' or 'full', got "
+                           f"{pooling_convention!r}")
+    if global_pool:
+        if x.ndim < 3:
+            raise ShapeError(f"Pooling: data must be (N, C, ...) with spatial axes, got "
+                             f"{x.shape}")
+        k = tuple(x.shape[2:])
+        st, pd = (1,) * len(k), (0,) * len(k)
+    else:
+        if not kernel:
+            raise OpParamError("Pooling: kernel is required unless global_pool=True")
+        k = tuple(int(v) for v in kernel)
+        st = _tuple(stride, len(k), 1, "stride", "Pooling")
+        pd = _tuple(pad, len(k), 0, "pad", "Pooling")
+    _layout(layout, len(k), "Pooling")
+    if len(k) not in (1, 2, 3):
+        raise OpParamError(f"Pooling: kernel {k} must have 1 to 3 values")
+    params = {"kernel": k, "stride": st, "pad": pd, "pool_type": pool_type,
+              "full": pooling_convention == "full",
+              "count_include_pad": True if count_include_pad is None else bool(count_include_pad),
+              "p_value": 2 if p_value is None else int(p_value)}
+    return ret(apply_op(_lops.LEGACY_OPS["Pooling"], (x,), params), out)

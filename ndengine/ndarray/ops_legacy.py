@@ -196,3 +196,246 @@ def _def_regression(name: str, kind: str) -> None:
 _def_regression("LinearRegressionOutput", "linear")
 _def_regression("LogisticRegressionOutput", "logistic")
 _def_regression("MAERegressionOutput", "mae")
+
+
+# ------------------------------------------------------------------ convolution, pooling
+# N-d (1 to 3 spatial axes, layout NC...) by windows: the zero-padded input seen through
+# a strided view of shape (N, C, *out, *kernel) (no copy), then one batched matrix
+# product per group (im2col).  Gradients are their own ops: the weight's is the product
+# of the head gradient with the same windows, the data's scatters the columns back with
+# one strided add per kernel offset (never a loop over elements or batch items).
+def _prod(t: Any) -> int:
+    n = 1
+    for v in t:
+        n *= int(v)
+    return n
+
+
+def _out_sizes(sp: tuple, kernel: tuple, stride: tuple, dilate: tuple, pad: tuple,
+               full: bool = False) -> tuple:
+    out = []
+    for s, k, st, d, p in zip(sp, kernel, stride, dilate, pad):
+        span = d * (k - 1) + 1
+        n = s + 2 * p - span
+        out.append((-(-n // st) if full else n // st) + 1)
+    return tuple(out)
+
+
+def _padded(xp: Any, x: Any, pad: tuple, value: float = 0.0, extra: tuple | None = None) -> Any:
+    extra = extra or (0,) * len(pad)
+    if not any(pad) and not any(extra):
+        return xp.ascontiguousarray(x)
+    widths = ((0, 0), (0, 0)) + tuple((p, p + e) for p, e in zip(pad, extra))
+    return xp.pad(x, widths, mode="constant", constant_values=value)
+
+
+def _windows(xp: Any, xpad: Any, out: tuple, kernel: tuple, stride: tuple,
+             dilate: tuple) -> Any:
+    st = xpad.strides
+    nd = len(kernel)
+    shape = xpad.shape[:2] + tuple(out) + tuple(kernel)
+    strides = st[:2] + tuple(st[2 + i] * stride[i] for i in range(nd)) + \
+        tuple(st[2 + i] * dilate[i] for i in range(nd))
+    return xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
+
+
+def _offsets(kernel: tuple, out: tuple, stride: tuple, dilate: tuple):
+    """(flat index, slices of the padded input) of each kernel offset."""
+    import itertools
+
+    for j, ks in enumerate(itertools.product(*[range(k) for k in kernel])):
+        sl = tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
+                   for k, d, o, s in zip(ks, dilate, out, stride))
+        yield j, (slice(None), slice(None)) + sl
+
+
+def _conv_cols(xp: Any, x: Any, kernel: tuple, stride: tuple, dilate: tuple, pad: tuple,
+               groups: int) -> tuple:
+    n, c = x.shape[:2]
+    out = _out_sizes(x.shape[2:], kernel, stride, dilate, pad)
+    win = _windows(xp, _padded(xp, x, pad), out, kernel, stride, dilate)
+    ot, kt, cg = _prod(out), _prod(kernel), c // groups
+    cols = win.reshape(n, groups, cg, ot, kt).transpose(1, 0, 3, 2, 4)
+    return cols.reshape(groups, n * ot, cg * kt), out
+
+
+def _conv_k(xp: Any, x: Any, w: Any, b: Any = None, kernel: tuple = (), stride: tuple = (),
+            dilate: tuple = (), pad: tuple = (), num_group: int = 1) -> Any:
+    n, f, g = x.shape[0], w.shape[0], num_group
+    cols, out = _conv_cols(xp, x, kernel, stride, dilate, pad, g)
+    wm = w.reshape(g, f // g, -1).transpose(0, 2, 1)
+    r = xp.matmul(cols, wm)                                   # (G, N*O, F/G)
+    r = r.reshape(g, n, _prod(out), f // g).transpose(1, 0, 3, 2).reshape((n, f) + out)
+    if b is not None:
+        r = r + b.reshape((1, f) + (1,) * len(out))
+    return r
+
+
+def _conv_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (), stride: tuple = (),
+                dilate: tuple = (), pad: tuple = (), num_group: int = 1) -> Any:
+    from .ops import ShapeError, result_dtype
+
+    sx, sw = tuple(x.shape), tuple(w.shape)
+    nd = len(kernel)
+    if len(sx) != nd + 2 or len(sw) != nd + 2:
+        raise ShapeError(f"Convolution: data {sx} and weight {sw} must have {nd + 2} axes for "
+                         f"a {nd}-D kernel {kernel} (layout NC{'DHW'[3 - nd:]})")
+    f, c = sw[0], sx[1]
+    if c % num_group or f % num_group or sw[1] * num_group != c or sw[2:] != tuple(kernel):
+        raise ShapeError(f"Convolution: weight {sw} does not fit data {sx} (expected "
+                         f"({f}, {c // max(num_group, 1)}, {', '.join(map(str, kernel))}) "
+                         f"with num_group={num_group})")
+    if b is not None and tuple(b.shape) != (f,):
+        raise ShapeError(f"Convolution: bias {tuple(b.shape)} must be ({f},)")
+    out = _out_sizes(sx[2:], kernel, stride, dilate, pad)
+    if any(o < 1 for o in out):
+        raise ShapeError(f"Convolution: kernel {kernel} (dilate {dilate}) is larger than the "
+                         f"padded input {tuple(s + 2 * p for s, p in zip(sx[2:], pad))}")
+    return (sx[0], f) + out, result_dtype("Convolution", x.dtype, w.dtype)
+
+
+def _conv_bw_weight_k(xp: Any, g: Any, x: Any, wshape: tuple = (), kernel: tuple = (),
+                      stride: tuple = (), dilate: tuple = (), pad: tuple = (),
+                      num_group: int = 1) -> Any:
+    n, f, grp = x.shape[0], wshape[0], num_group
+    cols, out = _conv_cols(xp, x, kernel, stride, dilate, pad, grp)
+    gm = g.reshape(n, grp, f // grp, _prod(out)).transpose(1, 2, 0, 3).reshape(grp, f // grp, -1)
+    return xp.matmul(gm, cols).reshape(wshape)
+
+
+def _conv_bw_data_k(xp: Any, g: Any, w: Any, xshape: tuple = (), kernel: tuple = (),
+                    stride: tuple = (), dilate: tuple = (), pad: tuple = (),
+                    num_group: int = 1) -> Any:
+    n, c = xshape[:2]
+    f, grp = w.shape[0], num_group
+    out = tuple(g.shape[2:])
+    ot, kt, cg = _prod(out), _prod(kernel), c // grp
+    gm = g.reshape(n, grp, f // grp, ot).transpose(1, 0, 3, 2).reshape(grp, n * ot, f // grp)
+    dcols = xp.matmul(gm, w.reshape(grp, f // grp, cg * kt))      # (G, N*O, Cg*K)
+    dcols = dcols.reshape(grp, n, ot, cg, kt).transpose(1, 0, 3, 2, 4).reshape(
+        (n, c) + out + (kt,))
+    dx = xp.zeros((n, c) + tuple(s + 2 * p for s, p in zip(xshape[2:], pad)), dtype=g.dtype)
+    for j, sl in _offsets(kernel, out, stride, dilate):
+        dx[sl] += dcols[..., j]
+    crop = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(pad, xshape[2:]))
+    return dx[crop]
+
+
+def _conv_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any):
+    from .ndarray import apply_op
+    from .tape import needs
+
+    gx = gw = gb = None
+    if needs(0):
+        gx = apply_op(_CONV_BW_DATA, (g, w), dict(p, xshape=tuple(x.shape)))
+    if needs(1):
+        gw = apply_op(_CONV_BW_WEIGHT, (g, x), dict(p, wshape=tuple(w.shape)))
+    if b is not None and needs(2):
+        gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+    return gx, gw, gb
+
+
+_CONV_BW_DATA = OpDef("_backward_Convolution_data", _conv_bw_data_k,
+                      lambda g, w, xshape=(), **_: (tuple(xshape), g.dtype))
+_CONV_BW_WEIGHT = OpDef("_backward_Convolution_weight", _conv_bw_weight_k,
+                        lambda g, x, wshape=(), **_: (tuple(wshape), g.dtype))
+register("Convolution", _conv_k, _conv_infer, _conv_grad)
+
+
+def _pool_geometry(shape: tuple, kernel: tuple, stride: tuple, pad: tuple,
+                   full: bool) -> tuple:
+    sp = shape[2:]
+    out = _out_sizes(sp, kernel, stride, (1,) * len(kernel), pad, full)
+    extra = tuple(max(0, (o - 1) * s + k - (n + 2 * p))
+                  for o, s, k, n, p in zip(out, stride, kernel, sp, pad))
+    return out, extra
+
+
+def _pool_counts(xp: Any, shape: tuple, kernel: tuple, stride: tuple, pad: tuple,
+                 extra: tuple, out: tuple, include_pad: bool, dtype: Any) -> Any:
+    """How many elements each window averages: those of the input (and of its explicit
+    padding with *include_pad*), never the extra cells of the 'full' convention."""
+    sp = shape[2:]
+    if include_pad:
+        ones = xp.ones((1, 1) + tuple(n + 2 * p for n, p in zip(sp, pad)), dtype=dtype)
+        padded = _padded(xp, ones, (0,) * len(sp), 0.0, extra)
+    else:
+        padded = _padded(xp, xp.ones((1, 1) + tuple(sp), dtype=dtype), pad, 0.0, extra)
+    win = _windows(xp, padded, out, kernel, stride, (1,) * len(kernel))
+    return win.sum(axis=tuple(range(-len(kernel), 0)))
+
+
+def _pool_k(xp: Any, x: Any, kernel: tuple = (), stride: tuple = (), pad: tuple = (),
+            pool_type: str = "max", full: bool = False, count_include_pad: bool = True,
+            p_value: int = 2) -> Any:
+    out, extra = _pool_geometry(x.shape, kernel, stride, pad, full)
+    fill = -xp.inf if pool_type == "max" and x.dtype.kind == "f" else (
+        xp.iinfo(x.dtype).min if pool_type == "max" else 0)
+    xpad = _padded(xp, x, pad, fill, extra)
+    axes = tuple(range(-len(kernel), 0))
+    win = _windows(xp, xpad, out, kernel, stride, (1,) * len(kernel))
+    if pool_type == "max":
+        return win.max(axis=axes)
+    if pool_type == "sum":
+        return win.sum(axis=axes)
+    if pool_type == "lp":
+        return (xp.abs(win) ** p_value).sum(axis=axes) ** (1.0 / p_value)
+    counts = _pool_counts(xp, x.shape, kernel, stride, pad, extra, out, count_include_pad,
+                          x.dtype)
+    return win.sum(axis=axes) / counts
+
+
+def _pool_infer(x: Any, kernel: tuple = (), stride: tuple = (), pad: tuple = (),
+                pool_type: str = "max", full: bool = False, count_include_pad: bool = True,
+                p_value: int = 2) -> Any:
+    from .ops import ShapeError
+
+    sx = tuple(x.shape)
+    if len(sx) != len(kernel) + 2:
+        raise ShapeError(f"Pooling: data {sx} must have {len(kernel) + 2} axes for kernel "
+                         f"{kernel}")
+    out, _ = _pool_geometry(sx, kernel, stride, pad, full)
+    if any(o < 1 for o in out):
+        raise ShapeError(f"Pooling: kernel {kernel} is larger than the padded input "
+                         f"{tuple(s + 2 * p for s, p in zip(sx[2:], pad))}")
+    return sx[:2] + out, x.dtype
+
+
+def _pool_bw_k(xp: Any, g: Any, x: Any, y: Any, kernel: tuple = (), stride: tuple = (),
+               pad: tuple = (), pool_type: str = "max", full: bool = False,
+               count_include_pad: bool = True, p_value: int = 2) -> Any:
+    out, extra = _pool_geometry(x.shape, kernel, stride, pad, full)
+    nd = len(kernel)
+    ones = (1,) * nd
+    fill = -xp.inf if x.dtype.kind == "f" else 0
+    xpad = _padded(xp, x, pad, fill if pool_type == "max" else 0.0, extra)
+    dx = xp.zeros(xpad.shape, dtype=g.dtype)
+    if pool_type == "max":
+        win = _windows(xp, xpad, out, kernel, stride, ones)
+        first = win.reshape(x.shape[:2] + out + (-1,)).argmax(axis=-1)   # ties: the first
+        for j, sl in _offsets(kernel, out, stride, ones):
+            dx[sl] += g * (first == j)
+    elif pool_type in ("avg", "sum"):
+        gg = g
+        if pool_type == "avg":
+            gg = g / _pool_counts(xp, x.shape, kernel, stride, pad, extra, out,
+                                  count_include_pad, g.dtype)
+        for _, sl in _offsets(kernel, out, stride, ones):
+            dx[sl] += gg
+    else:
+        yp = xp.where(y > 0, y, 1) ** (1 - p_value)
+        for _, sl in _offsets(kernel, out, stride, ones):
+            v = xpad[sl]
+            dx[sl] += g * yp * xp.abs(v) ** (p_value - 1) * xp.sign(v)
+    crop = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(pad, x.shape[2:]))
+    return dx[crop]
+
+
+def _pool_grad(g: Any, out: Any, x: Any, **p: Any):
+    from .ndarray import apply_op
+
+    return (apply_op(_POOL_BW, (g, x, out), p),)
+
+
+_POOL_BW = OpDef("_backward_Pooling", _pool_bw_k, lambda g, x, y, **_: (tuple(x.shape), g.dtype))
+register("Pooling", _pool_k, _pool_infer, _pool_grad)
