@@ -18,6 +18,8 @@ from .creation import __all__ as _c_all
 from .io import load, load_frombuffer, save
 from .ndarray import NDArray, _install_methods
 from .nn import *  # noqa: F401,F403
+from .optim import *  # noqa: F401,F403
+from .optim import __all__ as _o_all
 from .nn import __all__ as _nn_all
 from .tensor import *  # noqa: F401,F403
 from .tensor import __all__ as _t_all
@@ -72,4 +74,4 @@ __all__ = (["NDArray", "random", "linalg", "waitall", "save", "load", "load_from
             "random_gamma", "random_poisson", "random_negative_binomial",
             "random_generalized_negative_binomial", "sample_multinomial", "uniform",
             "normal", "shuffle", "onehot_encode", "moments"]
-           + _c_all + _nn_all + _t_all + _x_all + _linalg_flat)
+           + _c_all + _nn_all + _t_all + _x_all + _o_all + _linalg_flat)

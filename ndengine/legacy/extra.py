@@ -3,6 +3,7 @@ upsampling, group normalization, index (un)raveling, the regression output layer
 the per-element samplers ``sample_*``."""
 from __future__ import annotations
 
+import builtins as _builtins
 from typing import Any
 
 import numpy as _onp
@@ -221,3 +222,174 @@ sample_negative_binomial = _sampler("sample_negative_binomial", _random.negative
 sample_generalized_negative_binomial = _sampler(
     "sample_generalized_negative_binomial", _random.generalized_negative_binomial, 2,
     "Generalized negative binomial samples (mu, alpha).")
+
+
+# ----------------------------------------------------------------------------- misc
+def histogram(data: Any, bins: Any = 10, range: Any = None, out: Any = None,
+              name: Any = None) -> Any:
+    """[counts (int64), bin edges]: *bins* equal bins over *range* (the data's min and
+    max by default) or the edges in an NDArray *bins*."""
+    a = arr(data, "histogram")
+    b = arr(bins, "histogram", "bins") if hasattr(bins, "shape") else int(bins)
+    counts, edges = _np.histogram(a, bins=b, range=range)
+    return ret([counts, edges.astype(a.dtype)], out)
+
+
+def all_finite(data: Any, init_output: bool = True, out: Any = None, name: Any = None) -> Any:
+    """[1.] when every element is finite, else [0.] (float32)."""
+    a = arr(data, "all_finite")
+    return ret(_np.isfinite(a).all().reshape((1,)).astype(_onp.float32), out)
+
+
+def multi_all_finite(*data: Any, num_arrays: int = 1, init_output: bool = True,
+                     out: Any = None, name: Any = None) -> Any:
+    """[1.] when every element of every array is finite, else [0.]."""
+    xs = arrs(list(data), "multi_all_finite")
+    r = _np.isfinite(xs[0]).all()
+    for x in xs[1:]:
+        r = _np.logical_and(r, _np.isfinite(x).all())
+    return ret(r.reshape((1,)).astype(_onp.float32), out)
+
+
+def multi_sum_sq(*data: Any, num_arrays: int = 1, out: Any = None, name: Any = None) -> Any:
+    """The sum of squares of each array (float32, one per array)."""
+    xs = arrs(list(data), "multi_sum_sq")
+    return ret(_np.stack([(x.astype(_onp.float32) ** 2).sum() for x in xs]), out)
+
+
+def reset_arrays(*data: Any, num_arrays: int = 1, out: Any = None, name: Any = None) -> Any:
+    """Set every element of each array to 0 (in place); returns []."""
+    for x in arrs(list(data), "reset_arrays"):
+        x[...] = 0
+    return []
+
+
+def LRN(data: Any, alpha: float = 1e-4, beta: float = 0.75, knorm: float = 2.0,
+        nsize: int = 5, out: Any = None, name: Any = None) -> Any:
+    """Local response normalization across channels: x / (knorm + alpha / nsize *
+    sum of x^2 over the nsize channels around)^beta."""
+    x = arr(data, "LRN")
+    n = int(nsize)
+    if x.ndim != 4:
+        raise ShapeError(f"LRN: data must be 4-D (N, C, H, W), got {x.shape}")
+    if n < 1 or n % 2 == 0:
+        raise OpParamError(f"LRN: nsize must be odd and positive, got {nsize}")
+    sq = x * x
+    half = n // 2
+    c = x.shape[1]
+    zeros = _np.zeros((x.shape[0], half) + x.shape[2:], dtype=x.dtype, ctx=x.device)
+    padded = _np.concatenate([zeros, sq, zeros], axis=1)
+    s = padded[:, 0:c]
+    for i in _builtins.range(1, n):
+        s = s + padded[:, i:i + c]
+    return ret(x / (knorm + s * (alpha / n)) ** beta, out)
+
+
+def choose_element_0index(lhs: Any, rhs: Any, out: Any = None, name: Any = None) -> Any:
+    """``lhs[i, rhs[i]]`` for each row i."""
+    from .tensor import pick
+
+    return pick(lhs, rhs, axis=1, out=out)
+
+
+def fill_element_0index(lhs: Any, mhs: Any, rhs: Any, out: Any = None,
+                        name: Any = None) -> Any:
+    """A copy of *lhs* with ``result[i, rhs[i]] = mhs[i]``."""
+    a = arr(lhs, "fill_element_0index", "lhs")
+    v = arr(mhs, "fill_element_0index", "mhs")
+    i = arr(rhs, "fill_element_0index", "rhs").astype(_onp.int64)
+    from .. import npx as _npx
+
+    hot = _npx.one_hot(i, a.shape[1], dtype=a.dtype)
+    return ret(a * (1 - hot) + hot * v.reshape((-1, 1)), out)
+
+
+def _gammaln(x: Any) -> Any:
+    from .. import npx as _npx
+
+    return _npx.gammaln(x)
+
+
+def _pdf(name: str, logpdf: Any, nparams: int, doc: str, vector: bool = False) -> Any:
+    def f(sample: Any, *params: Any, is_log: bool = False, out: Any = None,
+          name: Any = None) -> Any:
+        if len(params) != nparams:
+            raise TypeError(f"{f.__name__}: takes sample and {nparams} parameter arrays")
+        s = arr(sample, f.__name__, "sample")
+        ps = [arr(p, f.__name__, "parameter") for p in params]
+        lead = ps[0].shape[:-1] if vector else ps[0].shape      # the batch axes
+        extra = s.ndim - ps[0].ndim
+        if extra < 0 or s.shape[:len(lead)] != lead or \
+                (vector and s.shape[-1:] != ps[0].shape[-1:]):
+            raise ShapeError(f"{f.__name__}: sample {s.shape} must start with the parameters' "
+                             f"shape {ps[0].shape}")
+        if vector:
+            ps = [p.reshape(lead + (1,) * extra + p.shape[-1:]) for p in ps]
+        else:
+            ps = [p.reshape(p.shape + (1,) * extra) for p in ps]
+        lp = logpdf(s, *ps)
+        return ret(lp if is_log else _np.exp(lp), out)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc + (" of each sample (the sample's leading axes are the parameters'); "
+                       "the log with ``is_log``.")
+    return f
+
+
+def _lp_normal(x: Any, mu: Any, sigma: Any) -> Any:
+    z = (x - mu) / sigma
+    return -0.5 * z * z - _np.log(sigma) - 0.5 * _onp.log(2 * _onp.pi)
+
+
+def _lp_uniform(x: Any, lo: Any, hi: Any) -> Any:
+    inside = _np.logical_and(x >= lo, x <= hi)
+    return _np.where(inside, -_np.log(hi - lo), -_onp.inf)
+
+
+def _lp_exponential(x: Any, lam: Any) -> Any:
+    return _np.log(lam) - lam * x
+
+
+def _lp_gamma(x: Any, alpha: Any, beta: Any) -> Any:
+    return alpha * _np.log(beta) + (alpha - 1) * _np.log(x) - beta * x - _gammaln(alpha)
+
+
+def _lp_poisson(x: Any, lam: Any) -> Any:
+    return x * _np.log(lam) - lam - _gammaln(x + 1)
+
+
+def _lp_nb(x: Any, k: Any, p: Any) -> Any:
+    return (_gammaln(x + k) - _gammaln(x + 1) - _gammaln(k) + k * _np.log(p)
+            + x * _np.log(1 - p))
+
+
+def _lp_gnb(x: Any, mu: Any, alpha: Any) -> Any:
+    k = 1 / alpha
+    return _lp_nb(x, k, 1 / (1 + alpha * mu))
+
+
+def _lp_dirichlet(x: Any, alpha: Any) -> Any:
+    return (((alpha - 1) * _np.log(x)).sum(axis=-1) + _gammaln(alpha.sum(axis=-1))
+            - _gammaln(alpha).sum(axis=-1))
+
+
+random_pdf_normal = _pdf("random_pdf_normal", _lp_normal, 2, "The normal density (mu, sigma)")
+random_pdf_uniform = _pdf("random_pdf_uniform", _lp_uniform, 2,
+                          "The uniform density on [low, high]")
+random_pdf_exponential = _pdf("random_pdf_exponential", _lp_exponential, 1,
+                              "The exponential density of rate lam")
+random_pdf_gamma = _pdf("random_pdf_gamma", _lp_gamma, 2,
+                        "The gamma density (shape alpha, rate beta)")
+random_pdf_poisson = _pdf("random_pdf_poisson", _lp_poisson, 1, "The Poisson probability")
+random_pdf_negative_binomial = _pdf("random_pdf_negative_binomial", _lp_nb, 2,
+                                    "The negative binomial probability (k, p)")
+random_pdf_generalized_negative_binomial = _pdf(
+    "random_pdf_generalized_negative_binomial", _lp_gnb, 2,
+    "The generalized negative binomial probability (mu, alpha)")
+random_pdf_dirichlet = _pdf("random_pdf_dirichlet", _lp_dirichlet, 1,
+                            "The Dirichlet density (alpha over the last axis)", vector=True)
+
+__all__ += ["histogram", "all_finite", "multi_all_finite", "multi_sum_sq", "reset_arrays",
+            "LRN", "choose_element_0index", "fill_element_0index", "random_pdf_normal",
+            "random_pdf_uniform", "random_pdf_exponential", "random_pdf_gamma",
+            "random_pdf_poisson", "random_pdf_negative_binomial",
+            "random_pdf_generalized_negative_binomial", "random_pdf_dirichlet"]

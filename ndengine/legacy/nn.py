@@ -20,7 +20,7 @@ from ._util import OpParamError, arr, dt, ret
 __all__ = ["Activation", "FullyConnected", "softmax", "log_softmax", "softmin",
            "SoftmaxActivation", "SoftmaxOutput", "Softmax", "LeakyReLU", "Dropout",
            "BatchNorm", "LayerNorm", "InstanceNorm", "Embedding", "L2Normalization",
-           "Convolution", "Pooling"]
+           "Convolution", "Pooling", "Deconvolution"]
 
 _INT64 = _onp.dtype(_onp.int64)
 
@@ -344,3 +344,52 @@ def Pooling(data: Any, kernel: Any = (), pool_type: str = "max", global_pool: bo
               "count_include_pad": True if count_include_pad is None else bool(count_include_pad),
               "p_value": 2 if p_value is None else int(p_value)}
     return ret(apply_op(_lops.LEGACY_OPS["Pooling"], (x,), params), out)
+
+
+def Deconvolution(data: Any, weight: Any, bias: Any = None, kernel: Any = (), stride: Any = (),
+                  dilate: Any = (), pad: Any = (), adj: Any = (), target_shape: Any = (),
+                  num_filter: int = 0, num_group: int = 1, workspace: int = 512,
+                  no_bias: bool = True, cudnn_tune: Any = None, cudnn_off: bool = False,
+                  layout: Any = None, out: Any = None, name: Any = None) -> Any:
+    """The transposed convolution of (N, C, ...) data with weight (C, num_filter /
+    num_group, *kernel): output size (in - 1) * stride - 2 pad + dilate (k - 1) + 1 + adj
+    (or *target_shape*, which sets pad and adj)."""
+    x = arr(data, "Deconvolution")
+    w = arr(weight, "Deconvolution", "weight")
+    if not kernel:
+        raise OpParamError("Deconvolution: kernel is required, e.g. kernel=(3, 3)")
+    k = tuple(int(v) for v in kernel)
+    nd = len(k)
+    if nd not in (1, 2, 3):
+        raise OpParamError(f"Deconvolution: kernel {kernel} must have 1 to 3 values")
+    _layout(layout, nd, "Deconvolution")
+    st = _tuple(stride, nd, 1, "stride", "Deconvolution")
+    dl = _tuple(dilate, nd, 1, "dilate", "Deconvolution")
+    pd = _tuple(pad, nd, 0, "pad", "Deconvolution")
+    aj = _tuple(adj, nd, 0, "adj", "Deconvolution")
+    if x.ndim != nd + 2:
+        raise ShapeError(f"Deconvolution: data {x.shape} must have {nd + 2} axes")
+    sp = x.shape[2:]
+    if target_shape:
+        ts = _tuple(target_shape, nd, 0, "target_shape", "Deconvolution")
+        pd, aj = [], []
+        for i, t, s, d, kk in zip(sp, ts, st, dl, k):
+            full = (i - 1) * s + d * (kk - 1) + 1
+            total = full - t
+            p = (total + 1) // 2
+            pd.append(p)
+            aj.append(t - (full - 2 * p))
+        pd, aj = tuple(pd), tuple(aj)
+    if any(a >= s and a >= d for a, s, d in zip(aj, st, dl)):
+        raise OpParamError(f"Deconvolution: adj {aj} must be smaller than stride {st}")
+    groups = int(num_group)
+    f = w.shape[1] * groups if w.ndim == nd + 2 else 0
+    if num_filter and f != num_filter:
+        raise ShapeError(f"Deconvolution: weight {w.shape} gives {f} filters, num_filter is "
+                         f"{num_filter}")
+    osp = tuple((i - 1) * s - 2 * p + d * (kk - 1) + 1 + a
+                for i, s, p, d, kk, a in zip(sp, st, pd, dl, k, aj))
+    b = None if no_bias or bias is None else arr(bias, "Deconvolution", "bias")
+    params = {"kernel": k, "stride": st, "dilate": dl, "pad": pd, "num_group": groups,
+              "oshape": (x.shape[0], f) + osp}
+    return ret(apply_op(_lops.LEGACY_OPS["Deconvolution"], (x, w, b), params), out)

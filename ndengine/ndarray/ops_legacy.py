@@ -439,3 +439,52 @@ def _pool_grad(g: Any, out: Any, x: Any, **p: Any):
 
 _POOL_BW = OpDef("_backward_Pooling", _pool_bw_k, lambda g, x, y, **_: (tuple(x.shape), g.dtype))
 register("Pooling", _pool_k, _pool_infer, _pool_grad)
+
+
+# Deconvolution (transposed convolution): the data gradient of the convolution whose
+# output it takes; its own gradients are that convolution's forward (data) and weight
+# gradient with the roles of data and head gradient swapped.
+def _deconv_k(xp: Any, x: Any, w: Any, b: Any = None, kernel: tuple = (), stride: tuple = (),
+              dilate: tuple = (), pad: tuple = (), num_group: int = 1,
+              oshape: tuple = ()) -> Any:
+    r = _conv_bw_data_k(xp, x, w, xshape=oshape, kernel=kernel, stride=stride, dilate=dilate,
+                        pad=pad, num_group=num_group)
+    if b is not None:
+        r = r + b.reshape((1, -1) + (1,) * len(kernel))
+    return r
+
+
+def _deconv_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (), stride: tuple = (),
+                  dilate: tuple = (), pad: tuple = (), num_group: int = 1,
+                  oshape: tuple = ()) -> Any:
+    from .ops import ShapeError, result_dtype
+
+    sx, sw = tuple(x.shape), tuple(w.shape)
+    nd = len(kernel)
+    if len(sx) != nd + 2 or len(sw) != nd + 2 or sw[0] != sx[1] or sw[2:] != tuple(kernel):
+        raise ShapeError(f"Deconvolution: weight {sw} does not fit data {sx} (expected "
+                         f"({sx[1] if len(sx) > 1 else '?'}, num_filter / num_group, "
+                         f"{', '.join(map(str, kernel))}))")
+    if b is not None and tuple(b.shape) != (oshape[1],):
+        raise ShapeError(f"Deconvolution: bias {tuple(b.shape)} must be ({oshape[1]},)")
+    if _out_sizes(oshape[2:], kernel, stride, dilate, pad) != sx[2:] or \
+            any(o < 1 for o in oshape[2:]):
+        raise ShapeError(f"Deconvolution: output {oshape} does not fit input {sx}")
+    return tuple(oshape), result_dtype("Deconvolution", x.dtype, w.dtype)
+
+
+def _deconv_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, oshape: tuple = (), **p: Any):
+    from .ndarray import apply_op
+    from .tape import needs
+
+    gx = gw = gb = None
+    if needs(0):
+        gx = apply_op(LEGACY_OPS["Convolution"], (g, w, None), p)
+    if needs(1):
+        gw = apply_op(_CONV_BW_WEIGHT, (x, g), dict(p, wshape=tuple(w.shape)))
+    if b is not None and needs(2):
+        gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+    return gx, gw, gb
+
+
+register("Deconvolution", _deconv_k, _deconv_infer, _deconv_grad)

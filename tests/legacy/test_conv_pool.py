@@ -171,3 +171,36 @@ def test_conv_pool_errors():
         nd.Pooling(x, kernel=(2, 2), pool_type="median")
     with pytest.raises(MXNetError, match="layout"):
         nd.Pooling(x, kernel=(2, 2), layout="NHWC")
+
+
+@pytest.mark.parametrize("xs, ws, stride, pad, adj, groups", [
+    ((2, 3, 4, 4), (3, 2, 3, 3), (1, 1), (0, 0), (0, 0), 1),
+    ((1, 4, 3, 3), (4, 2, 3, 3), (2, 2), (1, 1), (1, 1), 2),
+    ((2, 2, 5), (2, 3, 4), (3,), (1,), (2,), 1),
+])
+def test_deconvolution_is_the_conv_data_gradient(xs, ws, stride, pad, adj, groups):
+    """Deconvolution(x, w) is the transpose of Convolution(., w): <conv(y), x> =
+    <y, deconv(x)> for any y; and its gradients match finite differences."""
+    rng = onp.random.default_rng(5)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    k = ws[2:]
+    d = nd.Deconvolution(nd.array(x, dtype="float64"), nd.array(w, dtype="float64"), kernel=k,
+                         stride=stride, pad=pad, adj=adj, num_group=groups)
+    y = rng.standard_normal(d.shape)
+    c = nd.Convolution(nd.array(y, dtype="float64"), nd.array(w, dtype="float64"), kernel=k,
+                       stride=stride, pad=pad, num_group=groups, no_bias=True)
+    onp.testing.assert_allclose((c.asnumpy() * x).sum(), (y * d.asnumpy()).sum(), rtol=1e-10)
+    b = rng.standard_normal(d.shape[1])
+
+    def fn(x, w, b):
+        return nd.Deconvolution(wrap(x), wrap(w), wrap(b), kernel=k, stride=stride, pad=pad,
+                                adj=adj, num_group=groups, no_bias=False)._arr
+    check_grad("Deconvolution", fn, [x, w, b], rtol=1e-4, atol=1e-6)
+
+
+def test_deconvolution_target_shape_sets_pad_and_adj():
+    x = nd.ones((1, 2, 3, 3))
+    w = nd.ones((2, 3, 3, 3))
+    for t in (5, 6, 7):
+        y = nd.Deconvolution(x, w, kernel=(3, 3), stride=(2, 2), target_shape=(t, t))
+        assert y.shape == (1, 3, t, t)

@@ -88,3 +88,33 @@ def pooling_gradients(mx, np, npx):
 @case(**ND)
 def pooling_unknown_type(mx, np, npx):
     return mx.nd.Pooling(mx.nd.ones((1, 1, 4, 4)), kernel=(2, 2), pool_type="median")
+
+
+@case(**ND)
+def deconvolution_forms(mx, np, npx):
+    nd = mx.nd
+    x = _x(mx, (2, 4, 3, 3))
+    w = _x(mx, (4, 3, 3, 3))
+    wg = _x(mx, (4, 2, 3, 3))
+    return (nd.Deconvolution(x, w, kernel=(3, 3), num_filter=3),
+            nd.Deconvolution(x, w, nd.arange(3), kernel=(3, 3), num_filter=3, stride=(2, 2),
+                             pad=(1, 1), adj=(1, 1), no_bias=False),
+            nd.Deconvolution(x, wg, kernel=(3, 3), num_filter=4, num_group=2),
+            nd.Deconvolution(_x(mx, (1, 2, 5)), _x(mx, (2, 3, 4)), kernel=(4,), stride=(2,),
+                             num_filter=3))
+
+
+@case(**ND)
+def deconvolution_gradients(mx, np, npx):
+    nd = mx.nd
+    x = _x(mx, (2, 4, 3, 3))
+    w = _x(mx, (4, 2, 3, 3))
+    b = nd.arange(4)
+    for a in (x, w, b):
+        a.attach_grad()
+    with mx.autograd.record():
+        y = nd.Deconvolution(x, w, b, kernel=(3, 3), num_filter=4, num_group=2, stride=(2, 2),
+                             pad=(1, 1), no_bias=False)
+        l = (y * y).sum()
+    l.backward()
+    return y, x.grad, w.grad, b.grad
