@@ -16,7 +16,7 @@ _SAME = ["sum", "mean", "prod", "max", "min", "nansum", "nanprod", "norm", "argm
          "swapaxes", "split", "split_v2", "slice", "slice_axis", "slice_like", "take", "pick",
          "one_hot", "topk", "sort", "argsort", "broadcast_to", "broadcast_axes",
          "broadcast_like", "reshape_like", "diag", "shape_array",
-         "size_array", "cumsum"]
+         "size_array"]
 _NN = ["softmax", "log_softmax", "softmin"]
 
 
