@@ -141,8 +141,12 @@ def compare(opname: str, a: Any, b: Any) -> "NDArray":
     """A comparison: 0/1 in the operands' dtype (MXNet 1.x has no bool results)."""
     x = unwrap(a)
     y = unwrap(b)
-    if x.__class__ is _NP and y.__class__ is _NP and x._dtype != y._dtype:
-        raise _dtype_mismatch(opname, x, y)
+    if x.__class__ is _NP and y.__class__ is _NP:
+        if x._dtype != y._dtype:
+            raise _dtype_mismatch(opname, x, y)
+        if x._dtype.kind == "f":
+            # np's two-array fast path on the 0/1 op (its runner casts bool to float)
+            return wrap(_binary(_lops.keep_dtype(opname), x, y))
     dt = x._dtype if x.__class__ is _NP else y._dtype
     if x.__class__ is not _NP:
         x = _scalar_for(dt, x)

@@ -247,11 +247,15 @@ def _axes(a: _NP, axis: Any, exclude: bool, fname: str) -> Any:
     return ax
 
 
-def _make_reduce(name: str, npfn: Any, doc: str) -> Any:
+def _make_reduce(name: str, npfn: Any, doc: str, opname: Any = None) -> Any:
     def f(data: Any, axis: Any = None, keepdims: bool = False, exclude: bool = False,
           out: Any = None, name: Any = None, **kwargs: Any) -> NDArray:
         a = arr(data, f.__name__)
         ax = _axes(a, axis, exclude, f.__name__)
+        if ax is None and not keepdims and opname is not None:
+            # the whole array, in one op: shape (1,), the input's dtype
+            return ret(apply_op(_lops.full_reduce(opname), (a,),
+                                {"axis": None, "keepdims": False}), out)
         r = npfn(a, axis=ax, keepdims=bool(keepdims))
         return ret(full_to_1(keep(r, a._dtype)), out)
     f.__name__ = f.__qualname__ = name
@@ -269,7 +273,7 @@ for _n, _fn, _doc in (("sum", _np.sum, "The sum"), ("mean", _np.mean, "The mean"
                       ("min", _np.min, "The minimum"), ("nansum", _np.nansum,
                                                          "The sum, NaNs counting as 0"),
                       ("nanprod", _nanprod, "The product, NaNs counting as 1")):
-    _export(_make_reduce(_n, _fn, _doc))
+    _export(_make_reduce(_n, _fn, _doc, _n if _n in OPS and _n != "nanprod" else None))
 _export(globals()["sum"], "sum_axis")
 _export(globals()["max"], "max_axis")
 _export(globals()["min"], "min_axis")

@@ -53,6 +53,9 @@ def keep_dtype(name: str) -> OpDef:
         return shape, _first_dtype(args)
 
     op = register(f"_nd_{name}", base.kernel, infer, None)
+    # np's CPU fast path calls this NumPy function on the buffers; its result is cast to
+    # the inferred dtype (bool -> float32 for comparisons)
+    op.np_fn = base.np_fn
     _KEEP[name] = op
     return op
 
@@ -488,3 +491,32 @@ def _deconv_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, oshape: tuple 
 
 
 register("Deconvolution", _deconv_k, _deconv_infer, _deconv_grad)
+
+
+# ------------------------------------------------------------------ full reductions
+_FULL: dict[str, OpDef] = {}
+
+
+def full_reduce(name: str) -> OpDef:
+    """The op ``_nd_full_<name>``: np's reduction *name* over every axis, with MXNet 1.x's
+    result: shape (1,), the input's dtype (one op, where a reshape would add a second)."""
+    op = _FULL.get(name)
+    if op is not None:
+        return op
+    base = OPS[name]
+    bkernel, binfer, bgrad = base.kernel, base.infer, base.grad
+
+    def kernel(xp: Any, a: Any, **p: Any) -> Any:
+        return xp.reshape(xp.asarray(bkernel(xp, a, **p)), (1,))
+
+    def infer(a: Any, **p: Any) -> Any:
+        binfer(a, **p)                       # its checks (empty max...)
+        return (1,), a.dtype
+
+    grad = None
+    if bgrad is not None:
+        def grad(g: Any, out: Any, a: Any, **p: Any) -> Any:
+            return bgrad(g.reshape(()), out.reshape(()), a, **p)
+    op = register(f"_nd_full_{name}", kernel, infer, grad)
+    _FULL[name] = op
+    return op

@@ -274,3 +274,22 @@ def test_gluon_block_on_legacy_arrays():
     y = net(x)
     assert type(y) is nd.NDArray
     onp.testing.assert_allclose(y.asnumpy(), net(x.as_np_ndarray()).asnumpy())
+
+
+@pytest.mark.parametrize("fname", ["sum", "mean", "max", "min", "prod", "nansum"])
+def test_full_reductions_are_one_op_with_gradients(fname):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "autograd"))
+    from ag_helpers import check_grad
+
+    from ndengine.legacy.ndarray import wrap
+
+    x = onp.random.default_rng(0).permutation(12).reshape(3, 4) / 5.0 + 0.5
+    fn = getattr(nd, fname)
+    r = fn(nd.array(x))
+    assert r.shape == (1,) and r.dtype is onp.float32
+    onp.testing.assert_allclose(r.asnumpy(), [getattr(onp, fname)(x)], rtol=1e-5)
+    check_grad(f"_nd_full_{fname}", lambda a: fn(wrap(a))._arr, [x], rtol=1e-5)
+    assert fn(nd.array([1, 2], dtype="int32")).dtype is onp.int32
