@@ -59,3 +59,23 @@ def more_optimizers(mx, np, npx):
 def update_unknown_parameter(mx, np, npx):
     nd = mx.nd
     return nd.sgd_update(nd.ones(2), nd.ones(2), lr=0.1, momentum=0.9)
+
+
+@case(differs="NumPy conversion gives the values, not an object array of NDArrays", **ND)
+def numpy_conversion_of_legacy_arrays(mx, np, npx):
+    import numpy as onp
+    a = onp.asarray(mx.nd.array([[1, 2], [3, 4]]))
+    return str(a.dtype), a.shape
+
+
+@case(differs="integer L2 norm is sqrt(sum of squares), truncated once", **ND)
+def int_norm(mx, np, npx):
+    return mx.nd.norm(mx.nd.array([3, -3, 5], dtype="int32"))
+
+
+@case(**ND)
+def dilated_deconvolution(mx, np, npx):
+    nd = mx.nd
+    x = nd.ones((1, 2, 3, 3))
+    return nd.Deconvolution(x, nd.ones((2, 2, 3, 3)), kernel=(3, 3), num_filter=2,
+                            dilate=(2, 1)).asnumpy()
