@@ -528,3 +528,39 @@ def ctc_float64(mx, np, npx):
               "ndengine's op fails naming the label")
 def ctc_label_out_of_alphabet(mx, np, npx):
     return _legacy(mx, mx.gluon.loss.CTCLoss(), _ctc_data(np), np.array([[3, 0, -1], [2, 2, -1], [0, 1, 1]]))
+
+
+# ----------------------------------------------------------------------------- legacy mode
+def _nd_pl(mx, shape=(3, 4)):
+    import numpy as onp
+
+    n = int(onp.prod(shape))
+    return (mx.nd.array(onp.sin(onp.arange(n) * 0.7).reshape(shape)),
+            mx.nd.array(onp.cos(onp.arange(n) * 0.3 + 1).reshape(shape)))
+
+
+@case(mode="nd")
+def legacy_arrays_reductions_and_batch_axis(mx, np, npx):
+    L = mx.gluon.loss
+    p, y = _nd_pl(mx, (2, 3, 4))
+    return (L.L2Loss(batch_axis=1)(p, y), L.L1Loss()(p, y), L.HuberLoss(batch_axis=2)(p, y),
+            L.HingeLoss()(p, y), L.LogisticLoss()(p, y), L.SigmoidBCELoss()(p, y),
+            L.KLDivLoss(from_logits=False, axis=1)(p, mx.nd.softmax(y, axis=1)))
+
+
+@case(mode="nd")
+def legacy_arrays_pairwise_losses(mx, np, npx):
+    L = mx.gluon.loss
+    p, y = _nd_pl(mx)
+    return (L.TripletLoss()(p, y, p * 2), L.CosineEmbeddingLoss()(p, y, mx.nd.array([1, -1, 1])),
+            L.SDMLLoss()(p, y), L.SoftmaxCELoss()(p, mx.nd.array([0, 3, 1])))
+
+
+@case(mode="nd")
+def legacy_arrays_ctc(mx, np, npx):
+    import numpy as onp
+
+    d = mx.nd.array(onp.sin(onp.arange(60) * 1.3).reshape(3, 5, 4) * 2)
+    lab = mx.nd.array([[1, 0, -1], [2, 2, -1], [0, 1, 1]])
+    L = mx.gluon.loss
+    return L.CTCLoss()(d, lab), L.CTCLoss()(d, lab, mx.nd.array([5, 3, 4]), mx.nd.array([2, 1, 3]))
