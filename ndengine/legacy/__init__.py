@@ -10,7 +10,7 @@ pays for the legacy API.  The functions are the np/npx ops under MXNet 1.x's rul
 """
 from __future__ import annotations
 
-from . import linalg, random
+from . import contrib, linalg, random
 from .extra import *  # noqa: F401,F403
 from .extra import __all__ as _x_all
 from .creation import *  # noqa: F401,F403
@@ -69,7 +69,7 @@ def moments(data: NDArray, axes: tuple = None, keepdims: bool = False,  # type: 
     return [m, v]
 
 
-__all__ = (["NDArray", "random", "linalg", "waitall", "save", "load", "load_frombuffer",
+__all__ = (["NDArray", "random", "linalg", "contrib", "waitall", "save", "load", "load_frombuffer",
             "random_uniform", "random_normal", "random_randint", "random_exponential",
             "random_gamma", "random_poisson", "random_negative_binomial",
             "random_generalized_negative_binomial", "sample_multinomial", "uniform",

@@ -12,7 +12,8 @@ from ..ndarray.ndarray import apply_op
 from ..ndarray.ops import OPS, DTypeError, ShapeError
 from .ndarray import NDArray, unwrap, wrap, wrap_all
 
-__all__ = ["OpParamError", "ArgumentTypeError", "arr", "arrs", "ret", "keep", "norm_axis_arg", "excluded", "full_to_1", "dt"]
+__all__ = ["OpParamError", "ArgumentTypeError", "arr", "arrs", "ret", "keep", "norm_axis_arg",
+           "excluded", "full_to_1", "dt"]
 
 
 class ArgumentTypeError(MXNetError, TypeError, AssertionError):

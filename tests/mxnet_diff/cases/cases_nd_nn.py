@@ -38,7 +38,8 @@ def softmax_forms(mx, np, npx):
     x = _data(mx)
     return (nd.softmax(x), nd.softmax(x, axis=0), nd.softmax(x, temperature=2.0),
             nd.log_softmax(x), nd.log_softmax(x, axis=0), nd.softmin(x),
-            nd.SoftmaxActivation(x), nd.softmax(x, length=nd.array([2, 3], dtype="int32"), use_length=True),
+            nd.SoftmaxActivation(x),
+            nd.softmax(x, length=nd.array([2, 3], dtype="int32"), use_length=True),
             x.softmax(), x.log_softmax(axis=0))
 
 
