@@ -10,7 +10,7 @@ pays for the legacy API.  The functions are the np/npx ops under MXNet 1.x's rul
 """
 from __future__ import annotations
 
-from . import contrib, linalg, random
+from . import contrib, image, linalg, random, utils
 from .extra import *  # noqa: F401,F403
 from .extra import __all__ as _x_all
 from .creation import *  # noqa: F401,F403
@@ -20,6 +20,11 @@ from .ndarray import NDArray, _install_methods
 from .nn import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .optim import __all__ as _o_all
+
+# MXNet 1.x's first versions of three ops, kept for old models: the same computations
+BatchNorm_v1 = BatchNorm  # noqa: F405
+Convolution_v1 = Convolution  # noqa: F405
+Pooling_v1 = Pooling  # noqa: F405
 from .nn import __all__ as _nn_all
 from .tensor import *  # noqa: F401,F403
 from .tensor import __all__ as _t_all
@@ -69,9 +74,10 @@ def moments(data: NDArray, axes: tuple = None, keepdims: bool = False,  # type: 
     return [m, v]
 
 
-__all__ = (["NDArray", "random", "linalg", "contrib", "waitall", "save", "load", "load_frombuffer",
+__all__ = (["NDArray", "random", "linalg", "contrib", "image", "utils", "waitall", "save", "load", "load_frombuffer",
             "random_uniform", "random_normal", "random_randint", "random_exponential",
             "random_gamma", "random_poisson", "random_negative_binomial",
             "random_generalized_negative_binomial", "sample_multinomial", "uniform",
-            "normal", "shuffle", "onehot_encode", "moments"]
+            "normal", "shuffle", "onehot_encode", "moments", "BatchNorm_v1",
+            "Convolution_v1", "Pooling_v1"]
            + _c_all + _nn_all + _t_all + _x_all + _o_all + _linalg_flat)

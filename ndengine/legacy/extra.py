@@ -393,3 +393,135 @@ __all__ += ["histogram", "all_finite", "multi_all_finite", "multi_sum_sq", "rese
             "random_pdf_uniform", "random_pdf_exponential", "random_pdf_gamma",
             "random_pdf_poisson", "random_pdf_negative_binomial",
             "random_pdf_generalized_negative_binomial", "random_pdf_dirichlet"]
+
+
+# ----------------------------------------------------------------------------- more ops
+def _pair(v: Any, n: int, default: int) -> tuple:
+    if v is None or (isinstance(v, (tuple, list)) and not v):
+        return (default,) * n
+    if isinstance(v, int):
+        return (v,) * n
+    return tuple(int(x) for x in v)
+
+
+def im2col(data: Any, kernel: Any, stride: Any = (), dilate: Any = (), pad: Any = (),
+           out: Any = None, name: Any = None) -> Any:
+    """The sliding blocks of (N, C, ...) as columns: (N, C * prod(kernel), L)."""
+    from ..ndarray.ops_legacy import _out_sizes
+
+    a = arr(data, "im2col")
+    k = tuple(int(v) for v in kernel)
+    nd = len(k)
+    if a.ndim != nd + 2:
+        raise ShapeError(f"im2col: data {a.shape} must have {nd + 2} axes for kernel {k}")
+    st, dl, pd = _pair(stride, nd, 1), _pair(dilate, nd, 1), _pair(pad, nd, 0)
+    n, c = a.shape[:2]
+    osz = _out_sizes(a.shape[2:], k, st, dl, pd)
+    # a convolution with an identity weight: one output channel per (channel, offset)
+    kt = int(_onp.prod(k))
+    eye = _np.array(_onp.eye(kt, dtype=_onp.float64).reshape((kt, 1) + k), dtype=a.dtype,
+                    ctx=a.device)
+    w = _np.tile(eye, (c, 1) + (1,) * nd)
+    r = apply_op(_lops.LEGACY_OPS["Convolution"], (a, w, None),
+                 {"kernel": k, "stride": st, "dilate": dl, "pad": pd, "num_group": c})
+    return ret(r.reshape((n, c * kt, int(_onp.prod(osz)))), out)
+
+
+def col2im(data: Any, output_size: Any, kernel: Any, stride: Any = (), dilate: Any = (),
+           pad: Any = (), out: Any = None, name: Any = None) -> Any:
+    """The inverse arrangement of :func:`im2col`: columns (N, C * prod(kernel), L)
+    summed back into (N, C, *output_size)."""
+    from ..ndarray.ops_legacy import _CONV_BW_DATA, _out_sizes
+
+    a = arr(data, "col2im")
+    k = tuple(int(v) for v in kernel)
+    nd = len(k)
+    size = tuple(int(v) for v in output_size)
+    st, dl, pd = _pair(stride, nd, 1), _pair(dilate, nd, 1), _pair(pad, nd, 0)
+    kt = int(_onp.prod(k))
+    n = a.shape[0]
+    if a.ndim != 3 or a.shape[1] % kt:
+        raise ShapeError(f"col2im: data {a.shape} must be (N, C * {kt}, L)")
+    c = a.shape[1] // kt
+    osz = _out_sizes(size, k, st, dl, pd)
+    if int(_onp.prod(osz)) != a.shape[2]:
+        raise ShapeError(f"col2im: {a.shape[2]} columns do not fit output_size {size} with "
+                         f"kernel {k}, stride {st}, dilate {dl}, pad {pd}")
+    eye = _np.array(_onp.eye(kt, dtype=_onp.float64).reshape((kt, 1) + k), dtype=a.dtype,
+                    ctx=a.device)
+    w = _np.tile(eye, (c, 1) + (1,) * nd)
+    g = a.reshape((n, c * kt) + osz)
+    r = apply_op(_CONV_BW_DATA, (g, w), {"xshape": (n, c) + size, "kernel": k, "stride": st,
+                                         "dilate": dl, "pad": pd, "num_group": c})
+    return ret(r, out)
+
+
+def Crop(*data: Any, offset: Any = (0, 0), h_w: Any = (0, 0), center_crop: bool = False,
+         num_args: int = 1, out: Any = None, name: Any = None) -> Any:
+    """Crop (N, C, H, W) to h_w (or to the second input's H, W) at *offset* (or centred)."""
+    xs = arrs(list(data), "Crop")
+    a = xs[0]
+    if a.ndim != 4:
+        raise ShapeError(f"Crop: data must be (N, C, H, W), got {a.shape}")
+    h, w = (xs[1].shape[2], xs[1].shape[3]) if len(xs) > 1 else tuple(int(v) for v in h_w)
+    if h > a.shape[2] or w > a.shape[3] or h <= 0 or w <= 0:
+        raise ShapeError(f"Crop: target size ({h}, {w}) must fit the data {a.shape}")
+    if center_crop:
+        y0, x0 = (a.shape[2] - h) // 2, (a.shape[3] - w) // 2
+    else:
+        y0, x0 = (int(v) for v in offset)
+    if y0 + h > a.shape[2] or x0 + w > a.shape[3]:
+        raise ShapeError(f"Crop: offset ({y0}, {x0}) + size ({h}, {w}) exceeds {a.shape}")
+    return ret(a[:, :, y0:y0 + h, x0:x0 + w], out)
+
+
+def ctc_loss(data: Any, label: Any, data_lengths: Any = None, label_lengths: Any = None,
+             use_data_lengths: bool = False, use_label_lengths: bool = False,
+             blank_label: str = "first", out: Any = None, name: Any = None) -> Any:
+    """The CTC loss of (T, N, C) activations against padded labels (N, L), per sample."""
+    from ..ndarray import ops_loss
+
+    def opt(x: Any, what: str) -> Any:
+        return None if x is None else arr(x, "ctc_loss", what)
+    return ret(ops_loss.ctc_loss(arr(data, "ctc_loss"), arr(label, "ctc_loss", "label"),
+                                 opt(data_lengths, "data_lengths"),
+                                 opt(label_lengths, "label_lengths"),
+                                 use_data_lengths=use_data_lengths,
+                                 use_label_lengths=use_label_lengths,
+                                 blank_label=blank_label), out)
+
+
+CTCLoss = ctc_loss
+
+
+def amp_cast(data: Any, dtype: Any, out: Any = None, name: Any = None) -> Any:
+    """*data* cast to *dtype* (the mixed-precision cast)."""
+    a = arr(data, "amp_cast")
+    return ret(a.astype(_onp.dtype(dtype)), out)
+
+
+def amp_multicast(*data: Any, num_outputs: int = 1, cast_narrow: bool = False,
+                  out: Any = None, name: Any = None) -> Any:
+    """The arrays cast to their widest float dtype (narrowest with ``cast_narrow``)."""
+    xs = arrs(list(data), "amp_multicast")
+    if len(xs) != int(num_outputs):
+        raise OpParamError(f"amp_multicast: num_outputs={num_outputs} but {len(xs)} arrays")
+    floats = [x.dtype for x in xs if x.dtype.kind == "f"]
+    if not floats:
+        return ret([x.copy() for x in xs], out)
+    pick = min if cast_narrow else max
+    target = pick(floats, key=lambda d: d.itemsize)
+    return ret([x.astype(target) if x.dtype.kind == "f" else x.copy() for x in xs], out)
+
+
+def cast_storage(data: Any, stype: str, out: Any = None, name: Any = None) -> Any:
+    """A copy in storage type *stype*: only 'default' (dense) exists here."""
+    a = arr(data, "cast_storage")
+    if stype != "default":
+        raise OpParamError(f"cast_storage: storage type {stype!r} is not supported (ndengine "
+                           f"has dense arrays only)")
+    return ret(a.copy(), out)
+
+
+__all__ += ["im2col", "col2im", "Crop", "ctc_loss", "CTCLoss", "amp_cast", "amp_multicast",
+            "cast_storage"]

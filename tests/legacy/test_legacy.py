@@ -293,3 +293,18 @@ def test_full_reductions_are_one_op_with_gradients(fname):
     onp.testing.assert_allclose(r.asnumpy(), [getattr(onp, fname)(x)], rtol=1e-5)
     check_grad(f"_nd_full_{fname}", lambda a: fn(wrap(a))._arr, [x], rtol=1e-5)
     assert fn(nd.array([1, 2], dtype="int32")).dtype is onp.int32
+
+
+def test_amp_casts():
+    a = nd.ones(2, dtype="float64")
+    b = nd.ones(2, dtype="float16")
+    i = nd.ones(2, dtype="int32")
+    assert nd.amp_cast(a, dtype="float16").dtype is onp.float16
+    r = nd.amp_multicast(a, b, i, num_outputs=3)
+    assert [x.dtype for x in r] == [onp.float64, onp.float64, onp.int32]
+    r = nd.amp_multicast(a, b, num_outputs=2, cast_narrow=True)
+    assert [x.dtype for x in r] == [onp.float16, onp.float16]
+    with pytest.raises(MXNetError, match="num_outputs=1 but 2"):
+        nd.amp_multicast(a, b, num_outputs=1)
+    with pytest.raises(MXNetError, match="dense arrays only"):
+        nd.cast_storage(a, stype="csr")
