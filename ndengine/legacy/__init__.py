@@ -74,7 +74,8 @@ def moments(data: NDArray, axes: tuple = None, keepdims: bool = False,  # type: 
     return [m, v]
 
 
-__all__ = (["NDArray", "random", "linalg", "contrib", "image", "utils", "waitall", "save", "load", "load_frombuffer",
+__all__ = (["NDArray", "random", "linalg", "contrib", "image", "utils", "waitall", "save",
+            "load", "load_frombuffer",
             "random_uniform", "random_normal", "random_randint", "random_exponential",
             "random_gamma", "random_poisson", "random_negative_binomial",
             "random_generalized_negative_binomial", "sample_multinomial", "uniform",

@@ -525,3 +525,18 @@ def cast_storage(data: Any, stype: str, out: Any = None, name: Any = None) -> An
 
 __all__ += ["im2col", "col2im", "Crop", "ctc_loss", "CTCLoss", "amp_cast", "amp_multicast",
             "cast_storage"]
+
+
+def SVMOutput(data: Any, label: Any, margin: float = 1.0, regularization_coefficient: float = 1.0,
+              use_linear: bool = False, out: Any = None, name: Any = None) -> Any:
+    """The scores themselves; the gradient (ignoring the head gradient) is the squared
+    hinge loss's (the linear one's with ``use_linear``) against the labels."""
+    a = arr(data, "SVMOutput")
+    lab = arr(label, "SVMOutput", "label")
+    return ret(apply_op(_lops.LEGACY_OPS["SVMOutput"], (a, lab),
+                        {"margin": float(margin),
+                         "regularization_coefficient": float(regularization_coefficient),
+                         "use_linear": bool(use_linear)}), out)
+
+
+__all__ += ["SVMOutput"]

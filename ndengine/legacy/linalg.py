@@ -11,7 +11,7 @@ from .. import numpy as _np
 from ..ndarray.ops import ShapeError
 from ._util import arr, full_to_1, ret
 
-__all__ = ["gemm", "gemm2", "potrf", "potri", "trsm", "trmm", "syrk", "sumlogdiag",
+__all__ = ["gelqf", "gemm", "gemm2", "potrf", "potri", "trsm", "trmm", "syrk", "sumlogdiag",
            "inverse", "det", "slogdet", "extractdiag", "makediag", "extracttrian",
            "maketrian"]
 
@@ -206,3 +206,14 @@ def maketrian(A: Any, offset: int = 0, lower: bool = True, out: Any = None,
     sel[_onp.arange(m), r * n + c] = 1
     s = _np.array(sel, dtype=a.dtype, ctx=a.device)
     return ret(_np.matmul(a, s).reshape(a.shape[:-1] + (n, n)), out)
+
+
+def gelqf(A: Any, out: Any = None, name: Any = None) -> Any:
+    """The LQ factorization of each (m, n) matrix with m <= n: [Q (m, n) with
+    orthonormal rows, L (m, m) lower triangular], A = L Q (LAPACK's signs)."""
+    (a,) = _mats("gelqf", A)
+    if a.shape[-2] > a.shape[-1]:
+        raise ShapeError(f"linalg.gelqf: matrices must not have more rows than columns, got "
+                         f"{a.shape}")
+    q, r = _np.linalg.qr(_t(a))
+    return ret([_t(q), _t(r)], out)

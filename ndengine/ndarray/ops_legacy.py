@@ -520,3 +520,39 @@ def full_reduce(name: str) -> OpDef:
     op = register(f"_nd_full_{name}", kernel, infer, grad)
     _FULL[name] = op
     return op
+
+
+# SVMOutput: forward is the scores; backward (ignoring the head gradient) is the hinge
+# loss's: squared (L2-SVM, default) 2*max(0, margin + x) for other classes and
+# -2*max(0, margin - x) for the label's, or linear (L1-SVM) the indicators of those
+# margins being violated; times regularization_coefficient.
+def _svm_infer(a: Any, label: Any, **_: Any) -> Any:
+    from .ops import ShapeError
+
+    if len(a.shape) != 2 or tuple(label.shape) != (a.shape[0],):
+        raise ShapeError(f"SVMOutput: data must be (batch, classes) and label (batch,), got "
+                         f"{tuple(a.shape)} and {tuple(label.shape)}")
+    return a.shape, a.dtype
+
+
+def _svm_grad_k(xp: Any, x: Any, label: Any, margin: float = 1.0,
+                regularization_coefficient: float = 1.0, use_linear: bool = False) -> Any:
+    k = x.shape[1]
+    is_label = xp.arange(k).reshape(1, k) == label.astype(xp.int64).reshape(-1, 1)
+    if use_linear:
+        g = xp.where(is_label, -(margin > x).astype(x.dtype), (margin > -x).astype(x.dtype))
+    else:
+        g = xp.where(is_label, -2 * xp.maximum(margin - x, 0), 2 * xp.maximum(margin + x, 0))
+    return g * regularization_coefficient
+
+
+_SVM_BACK = OpDef("_backward_SVMOutput", _svm_grad_k, lambda x, l, **_: (x.shape, x.dtype))
+
+
+def _svm_grad(g: Any, out: Any, a: Any, label: Any, **p: Any):
+    from .ndarray import apply_op
+
+    return apply_op(_SVM_BACK, (a, label), p), None
+
+
+register("SVMOutput", lambda xp, a, label, **_: a.copy(), _svm_infer, _svm_grad)

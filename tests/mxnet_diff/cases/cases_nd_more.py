@@ -134,3 +134,25 @@ def sampler_ranges(mx, np, npx):
     nd = mx.nd
     s = nd.sample_uniform(nd.array([0, 10]), nd.array([1, 11]), shape=50)
     return (s[0].min() >= 0, s[0].max() < 1, s[1].min() >= 10, s[1].max() < 11)
+
+
+@case(**ND)
+def svm_output_gradients(mx, np, npx):
+    nd = mx.nd
+    out = []
+    for kw in ({}, {"use_linear": True}, {"margin": 0.5, "regularization_coefficient": 2}):
+        x = nd.array([[0.5, -0.2, 1.5], [2.0, 0.1, -1.0]])
+        x.attach_grad()
+        with mx.autograd.record():
+            y = nd.SVMOutput(x, nd.array([0, 2]), **kw)
+        y.backward(nd.ones_like(y) * 3)
+        out += [y, x.grad]
+    return out
+
+
+@case(**ND)
+def gelqf_factors(mx, np, npx):
+    nd = mx.nd
+    q, l = nd.linalg.gelqf(nd.array([[1., 2, 3], [4, 5, 6.5]]))
+    q2, l2 = nd.linalg_gelqf(nd.array([[[2., 1], [1, 3]], [[1., 0], [0, 1]]]))
+    return q, l, q2, l2
