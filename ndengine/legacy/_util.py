@@ -10,7 +10,7 @@ from ..base import MXNetError
 from ..ndarray.ndarray import NDArray as _NP
 from ..ndarray.ndarray import apply_op
 from ..ndarray.ops import OPS, DTypeError, ShapeError
-from .ndarray import NDArray, unwrap, wrap, wrap_all
+from .ndarray import NDArray, unwrap, wrap_all
 
 __all__ = ["OpParamError", "ArgumentTypeError", "arr", "arrs", "ret", "keep", "norm_axis_arg",
            "excluded", "full_to_1", "dt"]

@@ -9,7 +9,7 @@ import numpy as _onp
 
 from .. import numpy as _np
 from ..ndarray.ops import ShapeError
-from ._util import OpParamError, arr, dt, ret
+from ._util import OpParamError, arr, ret
 from .ndarray import NDArray, wrap
 
 __all__ = ["foreach", "while_loop", "cond", "arange_like", "div_sqrt_dim", "boolean_mask",
@@ -164,5 +164,3 @@ def quadratic(data: Any, a: float = 0.0, b: float = 0.0, c: float = 0.0, out: An
     x = arr(data, "contrib.quadratic")
     return ret(x * x * a + x * b + c, out)
 
-
-_ = dt

@@ -31,8 +31,7 @@ from ..device import Device
 from ..ndarray import ops_legacy as _lops
 from ..ndarray.ndarray import NDArray as _NP
 from ..ndarray.ndarray import _binary, _inplace, _SCALARS, apply_op
-from ..ndarray.ndarray import from_buffer as _from_buffer
-from ..ndarray.ops import OPS, DTypeError, OpIndexError, ShapeError
+from ..ndarray.ops import OPS, DTypeError, ShapeError
 
 __all__ = ["NDArray", "wrap", "unwrap"]
 
@@ -351,9 +350,6 @@ class NDArray(metaclass=_LegacyMeta):
     def __deepcopy__(self, memo: Any) -> "NDArray":
         return self.copy()
 
-    def __dir__(self):
-        return sorted(set(object.__dir__(self)))
-
     # -- indexing --------------------------------------------------------------------
     def __getitem__(self, key: Any) -> "NDArray":
         from .indexing import getitem
@@ -488,6 +484,3 @@ def _install_methods() -> None:
     for name, fn in _methods.METHODS.items():
         setattr(NDArray, name, fn)
 
-
-OpIndexError = OpIndexError  # re-exported for indexing errors
-from_np_buffer = _from_buffer

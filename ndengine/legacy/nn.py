@@ -4,7 +4,6 @@ on np/npx ops (so autograd differentiates them).  ``SoftmaxOutput`` is its own o
 (ndengine.ndarray.ops_legacy): its backward is MXNet's loss-layer gradient."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as _onp

@@ -14,7 +14,7 @@ from .. import numpy as _np
 from ..ndarray.ndarray import NDArray as _NP
 from ..ndarray.ops import ShapeError
 from ._util import arr, dt, ret
-from .ndarray import NDArray, wrap
+from .ndarray import NDArray
 
 __all__ = ["uniform", "normal", "randn", "randint", "exponential", "gamma", "poisson",
            "negative_binomial", "generalized_negative_binomial", "multinomial", "shuffle",
@@ -176,5 +176,3 @@ def seed(seed_state: int, ctx: Any = "all") -> None:
     """Seed the generators (of every device, or of *ctx*)."""
     _np.random.seed(seed_state, ctx)
 
-
-_ = wrap

@@ -21,9 +21,9 @@ from ..ndarray import tape as _tape
 from ..ndarray.ndarray import NDArray as _NP
 from ..ndarray.ndarray import _unary as _np_unary
 from ..ndarray.ndarray import apply_op
-from ..ndarray.ops import OPS, DTypeError, OpIndexError, ShapeError
+from ..ndarray.ops import OPS, DTypeError, ShapeError
 from ._util import OpParamError, arr, arrs, dt, excluded, full_to_1, keep, norm_axis_arg, ret
-from .ndarray import NDArray, binary, compare, unwrap, wrap
+from .ndarray import NDArray, binary, compare, wrap
 
 __all__: list[str] = []
 _INT64 = _onp.dtype(_onp.int64)
@@ -140,16 +140,12 @@ def _is_arr(x: Any) -> bool:
     return x.__class__ is NDArray or x.__class__ is _NP
 
 
-def _scalar_op(pyop: Any, lhs: Any, rhs: Any) -> Any:
-    return pyop(lhs, rhs)
-
-
 def _make_binary(name: str, opname: str, pyop: Any, cmp: bool = False) -> Any:
     opdef = OPS[opname]
 
     def f(lhs: Any, rhs: Any) -> Any:
         if not _is_arr(lhs) and not _is_arr(rhs):
-            return _scalar_op(pyop, lhs, rhs)
+            return pyop(lhs, rhs)
         for v in (lhs, rhs):
             if not _is_arr(v) and not isinstance(v, (int, float, bool, _onp.generic)):
                 raise TypeError(f"{f.__name__}: type {type(v)} not supported (NDArrays and "
@@ -979,5 +975,3 @@ def softmax_cross_entropy(data: Any, label: Any, out: Any = None, name: Any = No
     lp = _npx.log_softmax(a, axis=-1)
     return ret((-_npx.pick(lp, lab, axis=-1)).sum().reshape((1,)), out)
 
-
-_ = (unwrap, OpIndexError)   # re-exported names used by sibling modules
