@@ -308,3 +308,21 @@ def test_amp_casts():
         nd.amp_multicast(a, b, num_outputs=1)
     with pytest.raises(MXNetError, match="dense arrays only"):
         nd.cast_storage(a, stype="csr")
+
+
+def test_autograd_functions_take_legacy_arrays():
+    x = nd.array([1.0, 2.0, 3.0])
+    x.attach_grad()
+    with autograd.record():
+        y = x * x
+    autograd.backward([y], [nd.ones(3) * 2])
+    onp.testing.assert_allclose(x.grad.asnumpy(), [4, 8, 12])
+    with autograd.record():
+        y = (x ** 3).sum()
+    (g,) = autograd.grad(y, [x])
+    assert type(g) is nd.NDArray
+    onp.testing.assert_allclose(g.asnumpy(), 3 * onp.array([1, 4, 9]))
+    with autograd.record():
+        y = x * 2
+    g = autograd.grad(y, x)
+    assert type(g[0]) is nd.NDArray
