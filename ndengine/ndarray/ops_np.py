@@ -440,7 +440,8 @@ def _divmod_grad(g: Any, out: Any, a: Any, b: Any):
     return ga, gb
 
 
-register("divmod", lambda xp, a, b: tuple(xp.divmod(a, b)), _divmod_infer, _divmod_grad, nout=2)
+register("divmod", lambda xp, a, b: tuple(xp.divmod(a, b)), _divmod_infer, _divmod_grad, nout=2,
+         grad_needs_outputs=True)    # the gradient of the remainder reads the quotient
 
 
 def _correlate_infer(a: Any, v: Any, mode: str = "valid") -> Any:
