@@ -20,7 +20,7 @@ from .ndarray import NDArray, _install_methods
 from .nn import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .rnn import RNN
-from .spatial import BilinearSampler, GridGenerator, SpatialTransformer
+from .spatial import BilinearSampler, GridGenerator, ROIPooling, SpatialTransformer
 from .optim import __all__ as _o_all
 
 # MXNet 1.x's first versions of three ops, kept for old models: the same computations
@@ -82,6 +82,6 @@ __all__ = (["NDArray", "random", "linalg", "contrib", "image", "utils", "waitall
             "random_gamma", "random_poisson", "random_negative_binomial",
             "random_generalized_negative_binomial", "sample_multinomial", "uniform",
             "normal", "shuffle", "onehot_encode", "moments", "RNN", "BilinearSampler",
-            "GridGenerator", "SpatialTransformer", "BatchNorm_v1",
+            "GridGenerator", "SpatialTransformer", "ROIPooling", "BatchNorm_v1",
             "Convolution_v1", "Pooling_v1"]
            + _c_all + _nn_all + _t_all + _x_all + _o_all + _linalg_flat)

@@ -236,3 +236,31 @@ __all__ += ["mp_sgd_update", "mp_sgd_mom_update", "mp_nag_mom_update", "multi_sg
             "preloaded_multi_sgd_update", "preloaded_multi_sgd_mom_update",
             "preloaded_multi_mp_sgd_update", "preloaded_multi_mp_sgd_mom_update",
             "lamb_update_phase1", "lamb_update_phase2", "multi_lars"]
+
+
+def mp_lamb_update_phase1(weight: Any, grad: Any, mean: Any, var: Any, weight32: Any,
+                          beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-6,
+                          t: int = 1, bias_correction: bool = True, wd: Any = None,
+                          rescale_grad: float = 1.0, clip_gradient: float = -1.0,
+                          out: Any = None, name: Any = None) -> Any:
+    """:func:`lamb_update_phase1` on the float32 master weight (the gradient cast to
+    float32); the direction is float32."""
+    arr(weight, "mp_lamb_update_phase1", "weight")
+    g32 = arr(grad, "mp_lamb_update_phase1", "grad").astype(_onp.float32)
+    return lamb_update_phase1(weight32, wrap(g32), mean, var, beta1=beta1, beta2=beta2,
+                              epsilon=epsilon, t=t, bias_correction=bias_correction, wd=wd,
+                              rescale_grad=rescale_grad, clip_gradient=clip_gradient, out=out)
+
+
+def mp_lamb_update_phase2(weight: Any, g: Any, r1: Any, r2: Any, weight32: Any, lr: float,
+                          lower_bound: float = -1.0, upper_bound: float = -1.0,
+                          out: Any = None, name: Any = None) -> Any:
+    """:func:`lamb_update_phase2` computed from the float32 master weight, the result in
+    the weight's dtype (weight32 itself is left as it is, as in MXNet 1.9.1)."""
+    w = arr(weight, "mp_lamb_update_phase2", "weight")
+    r = lamb_update_phase2(weight32, g, r1, r2, lr=lr, lower_bound=lower_bound,
+                           upper_bound=upper_bound)
+    return _into(r._arr.astype(w.dtype), out, "mp_lamb_update_phase2")
+
+
+__all__ += ["mp_lamb_update_phase1", "mp_lamb_update_phase2"]

@@ -66,3 +66,17 @@ def multi_update_needs_out(mx, np, npx):
 def lamb_needs_wd(mx, np, npx):
     nd = mx.nd
     return nd.lamb_update_phase1(nd.ones(2), nd.ones(2), nd.zeros(2), nd.zeros(2), t=1)
+
+
+@case(**ND)
+def mp_lamb(mx, np, npx):
+    nd = mx.nd
+    w = nd.array([1., 2])
+    g = nd.array([0.5, -1])
+    mean, var = nd.zeros(2), nd.zeros(2)
+    w32 = w.copy()
+    w16 = w.astype("float16")
+    g1 = nd.mp_lamb_update_phase1(w16, g.astype("float16"), mean, var, w32, t=1, wd=0.01)
+    r = nd.mp_lamb_update_phase2(w16, g1, nd.norm(w32), nd.norm(g1), w32, lr=0.1)
+    r2 = nd.mp_lamb_update_phase2(w16, g1, nd.norm(w32), nd.norm(g1), w32, lr=0.1, out=w16)
+    return g1, mean, var, r, r2 is w16, w16, w32

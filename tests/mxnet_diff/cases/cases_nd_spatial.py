@@ -40,3 +40,27 @@ def sampler_gradients(mx, np, npx):
 def spatial_transformer_needs_types(mx, np, npx):
     nd = mx.nd
     return nd.SpatialTransformer(nd.ones((1, 1, 2, 2)), nd.ones((1, 6)), target_shape=(2, 2))
+
+
+@case(**ND)
+def roi_pooling(mx, np, npx):
+    nd = mx.nd
+    x = nd.arange(2 * 2 * 6 * 6).reshape((2, 2, 6, 6))
+    rois = nd.array([[0, 0, 0, 3, 3], [1, 1, 2, 5, 5], [0, 0.6, 0.4, 4.4, 2.2],
+                     [1, 5, 5, 5, 5]])
+    return (nd.ROIPooling(x, rois, pooled_size=(2, 2), spatial_scale=1.0),
+            nd.ROIPooling(x, rois, pooled_size=(3, 2), spatial_scale=0.5),
+            nd.ROIPooling(x, rois, pooled_size=(4, 4), spatial_scale=1.0))
+
+
+@case(**ND)
+def roi_pooling_gradient(mx, np, npx):
+    nd = mx.nd
+    x = nd.arange(2 * 1 * 5 * 5).reshape((2, 1, 5, 5)) % 7
+    x.attach_grad()
+    with mx.autograd.record():
+        y = nd.ROIPooling(x, nd.array([[0, 0, 0, 4, 4], [1, 1, 1, 3, 4]]), pooled_size=(2, 2),
+                          spatial_scale=1.0)
+        l = (y * y).sum()
+    l.backward()
+    return y, x.grad
