@@ -24,7 +24,7 @@ import numpy as _onp
 from .. import engine as _engine
 from ..base import MXNetError
 from ..ndarray import tape as _tape
-from ..ndarray.ndarray import NDArray, _coerce, from_buffer
+from ..ndarray.ndarray import NDArray, _coerce, adopt, assign, from_buffer
 from .graph import Node, array_args
 
 __all__ = ["run_backward", "GradientError"]
@@ -233,27 +233,24 @@ def _propagate(order: list[Node], leads: dict[int, bool], grads: dict[int, list]
 
 
 # ------------------------------------------------------------------ writing x.grad
+# (through the array layer's assign/adopt: x.grad may have views, ``x.grad[0]``, which
+# must see the new gradient, as in MXNet)
 def _run_assign(dst: NDArray, src: NDArray) -> None:
-    buf = src._data
-    if buf.dtype != dst._dtype:
-        buf = buf.astype(dst._dtype)
-    elif src is not dst:
-        src._shared = True        # one buffer, two arrays: in-place writes copy first
-        dst._shared = True
-    dst._data = buf
+    if src._data.dtype != dst._dtype:
+        assign(dst, src._data.astype(dst._dtype))
+    else:
+        adopt(dst, src)           # one buffer, two arrays: in-place writes copy first
 
 
 def _run_add(dst: NDArray, src: NDArray) -> None:
     buf = dst._data + src._data
     if buf.dtype != dst._dtype:
         buf = buf.astype(dst._dtype)
-    dst._data = buf
-    dst._shared = False
+    assign(dst, buf)
 
 
 def _run_zero(dst: NDArray, xp: Any) -> None:
-    dst._data = xp.zeros(dst._shape, dtype=dst._dtype)
-    dst._shared = False
+    assign(dst, xp.zeros(dst._shape, dtype=dst._dtype))
 
 
 def write_grad(var: NDArray, g: NDArray | None) -> None:

@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any
 
 from .. import engine as _engine
-from ..ndarray.ndarray import NDArray, _new
+from ..ndarray.ndarray import NDArray, _new, share
 
 __all__ = ["Node", "record_op", "requires_grad", "array_args", "alias"]
 
@@ -97,7 +97,7 @@ def record_op(opdef: Any, args: tuple, outputs: Any, params: dict) -> None:
 
 def _run_alias(src: NDArray, out: NDArray) -> None:
     out._data = src._data
-    src._shared = True          # one buffer, two arrays: in-place writes copy first
+    share(src)                  # one buffer, two arrays: in-place writes copy first
     out._shared = True
 
 

@@ -110,17 +110,23 @@ def _slice(data: Any, axis: int, lo: int, hi: int) -> Any:
 def split_data(data: Any, num_slice: int, batch_axis: int = 0,
                even_split: bool = True) -> list:
     """See ``mxnet.gluon.utils.split_data``: *num_slice* slices of *data* along
-    *batch_axis* (views, on data's device); a list even for one slice.  With
+    *batch_axis* on data's device, a list even for one slice: copies of an np array
+    (MXNet's np mode uses np.split), views of an ``mx.nd`` array's rows (MXNet slices
+    those on axis 0).  With
     ``even_split=False`` the first ``size % num_slice`` slices have one row more (and
     a batch smaller than *num_slice* gives empty slices at the end), as in MXNet."""
-    if _is_legacy(data):
-        return [_wrap(s) for s in split_data(data.as_np_ndarray(), num_slice, batch_axis,
-                                             even_split)]
+    legacy = _is_legacy(data)
     shape = tuple(data.shape)
     if not shape:
         raise _ArgumentError("split_data: cannot split a 0-d array")
     axis = _norm_axis(batch_axis, len(shape), "split_data")
     bounds = _bounds(shape[axis], num_slice, even_split, shape, batch_axis)
+    if legacy and axis == 0:        # MXNet slices mx.nd arrays on axis 0: views
+        return [data[lo:hi] for lo, hi in bounds]
+    if legacy:
+        return [_wrap(_slice(data.as_np_ndarray(), axis, lo, hi).copy()) for lo, hi in bounds]
+    if isinstance(data, NDArray):   # MXNet's np mode splits with np.split: copies
+        return [_slice(data, axis, lo, hi).copy() for lo, hi in bounds]
     return [_slice(data, axis, lo, hi) for lo, hi in bounds]
 
 

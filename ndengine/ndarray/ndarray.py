@@ -8,11 +8,18 @@ Invariants
   kernels read the ``_data`` of their inputs when they run, after the engine granted
   the reads.  Anything else must wait first (the sync points below).
 * Outputs are allocated when their op runs (as in MXNet), not at push.
-* View-returning kernels (reshape, transpose, basic slicing, ...) may share a buffer;
-  in-place kernels copy such a buffer before writing it (copy-on-write), so arrays
-  behave as independent values whatever the schedule.
+* Views, as in MXNet: basic indexing that selects a contiguous block (``y[1]``,
+  ``y[1:3]``, ``y[1, 2:4]``, ...; see ``ndengine.numpy.manipulation``) returns an array
+  that shares its *root*'s buffer and engine var, so writes through either show in the
+  other and every op on a view is ordered with every op on its root.  Every other
+  result is a value of its own.  See "Views" below for the rules and the helpers
+  (:func:`writable`, :func:`assign`, :func:`share`) through which every write goes.
+* Value-returning kernels (reshape, transpose, strided slicing, ...) may still share a
+  buffer internally; a write to such a buffer copies it first (copy-on-write), so those
+  results keep their values whatever the schedule.
 
-Sync points: ``wait_to_read``, ``wait_to_write``, ``asnumpy``, ``item``, ``tolist``,
+Sync points (``wait_to_read``/``wait_to_write`` return None, as MXNet's do):
+``wait_to_read``, ``wait_to_write``, ``asnumpy``, ``item``, ``tolist``,
 ``repr``/``str``/``print``, ``bool``, ``float``, ``int``, ``len`` is not one (shape is
 known), iteration (yields rows lazily, no wait), ``__array__``.
 """
@@ -20,6 +27,8 @@ from __future__ import annotations
 
 import functools
 import numbers
+import threading
+import weakref
 from typing import Any
 
 import numpy as _onp
@@ -204,7 +213,7 @@ def _mark_shared(args: tuple) -> None:
     must copy before their next in-place write, so the output keeps its values."""
     for a in args:
         if a.__class__ is NDArray:
-            a._shared = True
+            share(a)
         elif a.__class__ is list or a.__class__ is tuple:
             _mark_shared(a)
 
@@ -221,6 +230,7 @@ def _new(shape: tuple[int, ...], dtype: Any, device: Device) -> "NDArray":
     a._grad = None
     a._grad_req = None
     a._node = None
+    a._family = None
     return a
 
 
@@ -516,14 +526,236 @@ def _coerce(x: Any, device: Device) -> "NDArray":
     return from_buffer(buf, device)
 
 
+# ----------------------------------------------------------------------------- views
+# MXNet's views (``y[1]``, ``y[1:3]``, ``y[1, 2:4]``: basic indexing that selects a
+# contiguous block of the array, see ndengine.numpy.manipulation.view_region) share their
+# parent's memory: ``row = y[1]; row += 1`` changes y, and a write to y shows in row.
+#
+# * A view shares its *root*'s engine var (the root is the array that is no view; a view
+#   of a view has the same root), so every op on a view is ordered with every op on the
+#   root and on its other views, and a failed root poisons its views, exactly as MXNet's
+#   views share their chunk's var.
+# * ``view._family`` is a _View: the root and the flat range [lo, hi) of the root's
+#   buffer (C order) the view covers.  ``root._family`` is a _Root: weak references to
+#   the root's views and the buffer known to belong to the family alone.
+# * A view's ``_data`` is a NumPy view into its root's buffer, set by the view's op (a
+#   write of the shared var, pushed when the view is made: the root may not have its
+#   value yet) and refreshed whenever the root's buffer changes.
+# * Every write to an array of a family goes into the root's buffer, in place; when that
+#   buffer is not the family's own (it is shared with a value-semantics result such as
+#   a reshape or a strided slice, read-only, pooled, or not C-contiguous), the root is
+#   copied first, rebound, and its views refreshed: the other arrays keep the old buffer.
+#   Every op that writes an existing array's values goes through :func:`writable` (a
+#   buffer to write in place) or :func:`assign` (replace every value), so none can
+#   forget; :func:`share` marks a buffer seen by another array.
+# * Fresh outputs (every op's result) are untouched by all this: ``_family`` is None and
+#   the runners store ``_data`` directly.
+class _Root:
+    __slots__ = ("views", "owned", "limit")
+
+    def __init__(self) -> None:
+        self.views: list[Any] = []       # weakref.ref of each view (dead ones pruned)
+        self.owned: Any = None           # the buffer known to be the family's alone
+        self.limit = 16                  # prune dead references past this many
+
+
+class _View:
+    __slots__ = ("root", "lo", "hi")
+
+    def __init__(self, root: "NDArray", lo: int, hi: int) -> None:
+        self.root = root
+        self.lo = lo
+        self.hi = hi
+
+
+_FAMILY_LOCK = threading.Lock()
+_weakref = weakref.ref
+
+
+def root_of(a: "NDArray") -> "NDArray":
+    """The array whose buffer *a* views (*a* itself when it is no view)."""
+    f = a._family
+    return f.root if f.__class__ is _View else a
+
+
+def is_view(a: "NDArray") -> bool:
+    return a._family.__class__ is _View
+
+
+def covers_part(a: "NDArray") -> bool:
+    """*a* is a view of only part of its root: writing all of *a* writes part of the
+    root (an op doing so must read the root's var too, so that it is skipped, and not a
+    repair, when the root has no value)."""
+    f = a._family
+    if f.__class__ is not _View:
+        return False
+    return f.lo != 0 or f.hi != f.root.size
+
+
+def make_view(a: "NDArray", lo: int, hi: int, shape: tuple[int, ...]) -> "NDArray":
+    """A view of the elements [lo, hi) of *a* (C order) with *shape*: it shares a's root
+    buffer and var.  Pushes the op that sets its buffer; returns at once."""
+    f = a._family
+    if f.__class__ is _View:
+        root = f.root
+        lo += f.lo
+        hi += f.lo
+    else:
+        root = a
+    v = _new_object(NDArray)
+    v._data = None
+    v._var = root._var
+    v._device = root._device
+    v._shape = shape
+    v._dtype = root._dtype
+    v._shared = False
+    v._grad = None
+    v._grad_req = None
+    v._node = None
+    v._family = _View(root, lo, hi)
+    with _FAMILY_LOCK:
+        info = root._family
+        if info is None:
+            info = root._family = _Root()
+        views = info.views
+        if len(views) >= info.limit:
+            views = [w for w in views if w() is not None]
+            info.limit = max(16, 2 * len(views))
+        views.append(_weakref(v))
+        info.views = views
+    # a read-write of the shared var: ordered after every earlier op of the family, and
+    # skipped (passing the error on) when the root has no value
+    _engine.push(_partial(_run_view, v), (root._var,), (root._var,), root._device, 0, "view")
+    return v
+
+
+def _view_buffer(buf: Any, f: _View, shape: tuple[int, ...]) -> Any:
+    return buf.reshape(-1)[f.lo:f.hi].reshape(shape)
+
+
+def _run_view(v: "NDArray") -> None:
+    f = v._family
+    root = f.root
+    buf = root._data
+    if buf is None:
+        _no_value(root)
+    if not buf.flags.c_contiguous:
+        buf = _rebind_root(root, _xp(root._device).ascontiguousarray(buf))
+    v._data = _view_buffer(buf, f, v._shape)
+
+
+def _rebind_root(root: "NDArray", buf: Any) -> Any:
+    """Give *root* the buffer *buf* (the family's own) and point its views into it."""
+    info = root._family
+    root._data = buf
+    root._shared = False
+    info.owned = buf
+    for w in list(info.views):
+        v = w()
+        if v is not None:
+            v._data = _view_buffer(buf, v._family, v._shape)
+    return buf
+
+
+def _own(root: "NDArray", discard: bool = False) -> Any:
+    """The root's buffer, made the family's own first (copied, or, with *discard*,
+    replaced by a fresh one, when another array may see it).  Runs in an op that writes
+    the family's var."""
+    buf = root._data
+    if buf is not None and buf is root._family.owned and not root._shared:
+        return buf
+    if buf is None or (discard and (root._shared or buf.base is not None)):
+        new = _xp(root._device).empty(root._shape, dtype=root._dtype)
+    elif (not root._shared and buf.base is None and buf.flags.writeable
+          and buf.flags.c_contiguous):
+        new = buf                    # nobody else sees it: adopt it as it is
+    else:
+        new = buf.copy()             # C order
+    return _rebind_root(root, new)
+
+
+def writable(a: "NDArray") -> Any:
+    """*a*'s buffer, safe to write in place: a view writes into its root's buffer; any
+    other array's buffer is copied first when another array may see it.  Called by an op
+    that writes a's var, after it has read its inputs."""
+    f = a._family
+    if f is None:
+        buf = a._data
+        if a._shared or buf.base is not None or not buf.flags.writeable:
+            buf = buf.copy()
+            a._data = buf
+            a._shared = False
+        return buf
+    if f.__class__ is _Root:
+        return _own(a)
+    _own(f.root)
+    return a._data
+
+
+def assign(a: "NDArray", buf: Any, shared: bool = False) -> None:
+    """Replace all of *a*'s values by *buf* (of a's shape and dtype), from an op that
+    writes a's var.  An array of no family simply takes *buf* (*shared*: another array
+    holds it too, so a later in-place write copies first); a family's buffer is written
+    in place, so the other arrays of the family see the values."""
+    f = a._family
+    if f is None:
+        a._data = buf
+        a._shared = shared
+        return
+    if f.__class__ is _Root:
+        dst = _own(a, discard=True)
+    else:
+        _own(f.root)
+        dst = a._data
+    dst[...] = buf
+
+
+def overwrite_target(a: "NDArray") -> Any:
+    """A buffer to write *all* of a's values into (``a[...] = v``): a's own one when it
+    can be written in place, else a fresh one (also when a's op failed and it has none:
+    such a write gives it a value again).  Called by an op that writes a's var."""
+    f = a._family
+    if f is None:
+        buf = a._data
+        if buf is None or a._shared or buf.base is not None or not buf.flags.writeable:
+            buf = _xp(a._device).empty(a._shape, dtype=a._dtype)
+            a._data = buf
+            a._shared = False
+        return buf
+    if f.__class__ is _Root:
+        return _own(a, discard=True)
+    _own(f.root)
+    return a._data
+
+
+def adopt(dst: "NDArray", src: "NDArray") -> None:
+    """*dst* takes *src*'s values (same shape and dtype), sharing src's buffer when dst is
+    of no family (no copy; both then copy before an in-place write), else copied into
+    dst's family buffer.  From an op that reads src's var and writes dst's."""
+    if src is dst:
+        return
+    if dst._family is None:
+        share(src)
+        assign(dst, src._data, shared=True)
+    else:
+        assign(dst, src._data)
+
+
+def share(a: "NDArray") -> None:
+    """Another array holds (a view of) *a*'s buffer: the next write of a's family copies
+    first, so that array keeps its values."""
+    f = a._family
+    if f.__class__ is _View:
+        f.root._shared = True
+    else:
+        a._shared = True
+
+
 # ----------------------------------------------------------------------------- in place
 def _run_inplace(kernel: Any, xp: Any, a: "NDArray", b: Any, bnd: bool) -> None:
-    buf = a._data
-    if a._shared or buf.base is not None or not buf.flags.writeable:
-        buf = buf.copy()
-        a._data = buf
-        a._shared = False
-    kernel(xp, buf, b._data if bnd else b, out=buf)
+    src = b._data if bnd else b
+    buf = writable(a)
+    kernel(xp, buf, src, out=buf)
 
 
 def _check_inplace_autograd(a: "NDArray", opname: str) -> None:
@@ -614,7 +846,7 @@ class NDArray:
     """An n-dimensional array whose ops run asynchronously (``mxnet.numpy.ndarray``)."""
 
     __slots__ = ("_data", "_var", "_device", "_shape", "_dtype", "_shared", "_grad",
-                 "_grad_req", "_node", "__weakref__")
+                 "_grad_req", "_node", "_family", "__weakref__")
     __array_priority__ = 1000.0
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "NDArray":
@@ -666,17 +898,17 @@ class NDArray:
         return "default"
 
     # -- sync points ---------------------------------------------------------------
-    def wait_to_read(self) -> "NDArray":
-        """Block until every write pushed to this array is done (``NDArray.wait_to_read``)."""
+    def wait_to_read(self) -> None:
+        """Block until every write pushed to this array is done (``NDArray.wait_to_read``;
+        returns None, as MXNet's does)."""
         _engine.wait_for_var(self._var)
         if self._data is None:
             _no_value(self)
-        return self
 
-    def wait_to_write(self) -> "NDArray":
-        """Block until every read and write pushed to this array is done."""
+    def wait_to_write(self) -> None:
+        """Block until every read and write pushed to this array is done (returns None,
+        as legacy ``mx.nd.NDArray.wait_to_write`` does)."""
         _engine.wait_to_write(self._var)
-        return self
 
     def asnumpy(self) -> _onp.ndarray:
         """A NumPy copy of the values (blocks until they are computed)."""
@@ -1035,8 +1267,7 @@ def _run_copy_into(src: NDArray, dst: NDArray) -> None:
     buf = transfer(src._data, src._device, dst._device)
     if buf.dtype != dst._dtype:
         buf = buf.astype(dst._dtype)
-    dst._data = buf
-    dst._shared = False
+    assign(dst, buf)
 
 
 def copy_to_device(src: NDArray, device: Device, non_blocking: bool = True,
@@ -1062,7 +1293,10 @@ def copy_into(src: NDArray, dst: NDArray, priority: int = 0) -> NDArray:
     if dst._shape != src._shape:
         raise ShapeError(f"copyto: shape {src._shape} (on {src._device}) does not match the "
                          f"target's {dst._shape} (on {dst._device})")
-    _engine.push(_partial(_run_copy_into, src, dst), (src._var,), (dst._var,), dst._device,
+    # a copy into a view writes part of its root: it reads the root's value too (it is
+    # skipped, and passes the error on, when the root has none)
+    reads = (src._var, dst._var) if covers_part(dst) else (src._var,)
+    _engine.push(_partial(_run_copy_into, src, dst), reads, (dst._var,), dst._device,
                  priority, "copyto", True, dst.nbytes)
     return dst
 

@@ -4,6 +4,22 @@ routines" and "Indexing routines").
 Data-dependent ops block (they must see values to know their output's shape):
 ``nonzero``, ``unique``, ``argwhere``, ``flatnonzero``, one-argument ``where``, and
 indexing or assignment with a boolean-mask array (``x[mask]``).
+
+Indexing follows MXNet's rules (checked against MXNet 1.9.1, see
+tests/mxnet_diff/cases/cases_indexing.py):
+
+* ``x[:]`` (and ``x[::1]``, ``x[()]``) is ``x`` itself.
+* Basic indexing (integers, slices, ``...``, ``None``) whose selection is a contiguous
+  block of x's memory in C order returns a *view*: it shares x's buffer, so writes
+  through either show in the other (``row = y[1]; row += 1`` changes y).  That is an
+  integer or step-1 slice on the first axis (``y[1]``, ``y[1:3]``, ``y[-1]``), integers
+  on leading axes followed by one such slice (``y[1, 2:4]``, ``y[1, 2]``), ``y[...]``,
+  ``y[None]``, and any selection of at most one element.  See :func:`view_region`.
+* Everything else is a copy: strided or reversed slices (``y[::2]``), a selection
+  across rows (``y[:, 1]``, ``y[1:3, 0]``), integer-array, list and boolean-mask
+  indexing, and every other function (``reshape``, ``transpose``, ``expand_dims``...).
+* Index arrays may be of a float dtype (MXNet's ``np.array([0, 2])`` is float32):
+  the values are truncated toward zero, as MXNet does.
 """
 from __future__ import annotations
 
@@ -318,9 +334,11 @@ def _key_arrays(key: Any, out: list[NDArray], resolve_masks: bool = True) -> Any
                 return key.asnumpy()          # data-dependent: blocks
             out.append(key)
             return key
-        if key.dtype.kind not in "iu":
-            raise OpIndexError(f"getitem: arrays used as indices must be of integer (or "
-                               f"boolean) type, got {key.dtype} (on {key.device})")
+        if key.dtype.kind == "f":
+            key = key.astype(_onp.int64)     # MXNet truncates float indices (async)
+        elif key.dtype.kind not in "iu":
+            raise OpIndexError(f"getitem: arrays used as indices must be of integer, float "
+                               f"or boolean type, got {key.dtype} (on {key.device})")
         out.append(key)
         return key
     if isinstance(key, list):
@@ -328,9 +346,11 @@ def _key_arrays(key: Any, out: list[NDArray], resolve_masks: bool = True) -> Any
             arr = _onp.asarray(key)
         except ValueError:
             arr = _onp.asarray(key, dtype=object)
-        if arr.dtype == object or arr.dtype.kind not in "biu":
+        if arr.dtype == object or arr.dtype.kind not in "biuf":
             raise OpIndexError(f"getitem: unsupported index {key!r}")
-        return arr
+        return arr.astype(_onp.int64) if arr.dtype.kind == "f" else arr
+    if key.__class__ is _onp.ndarray and key.dtype.kind == "f":
+        return key.astype(_onp.int64)
     return key
 
 
@@ -351,9 +371,89 @@ def _hashable_key(key: Any) -> Any:
         return ("nd", key.shape, key.dtype)
     if isinstance(key, _onp.ndarray):
         raise TypeError
+    if key.__class__ is bool or key.__class__ is _onp.bool_:
+        return ("bool", bool(key))          # not 1 and 0: x[True] is a mask
     if key is None or key is Ellipsis or isinstance(key, (int, _onp.integer)):
         return key
     raise TypeError
+
+
+def view_region(shape: tuple[int, ...], key: Any) -> tuple[int, int] | None:
+    """The flat range ``(lo, hi)`` (C order) that ``x[key]`` selects from an array of
+    *shape* when MXNet returns a view for it, else None (a copy, or an error the copy
+    path reports).  From shapes only.
+
+    MXNet's rule: basic indexing (ints, slices, ``...``, ``None``) whose selection is
+    contiguous in memory: reading the axes from the right, once an axis selects a proper
+    part of itself, every axis to its left selects at most one element; a strided or
+    reversed slice of more than one element is never contiguous; a selection of at
+    most one element always is.  An empty selection is a copy (nothing to share)."""
+    if key.__class__ is not tuple:
+        key = (key,)
+    nd = 0
+    ellipses = 0
+    for k in key:
+        if k is None:
+            continue
+        if k is Ellipsis:
+            ellipses += 1
+        elif k.__class__ is slice or (isinstance(k, (int, _onp.integer))
+                                      and k.__class__ is not bool
+                                      and k.__class__ is not _onp.bool_):
+            nd += 1
+        else:
+            return None
+    ndim = len(shape)
+    if ellipses > 1 or nd > ndim:
+        return None
+    full: list[Any] = []
+    for k in key:
+        if k is Ellipsis:
+            full.extend([slice(None)] * (ndim - nd))
+        elif k is not None:
+            full.append(k)
+    full.extend([slice(None)] * (ndim - len(full)))
+    starts = []
+    lens = []
+    multi_strided = False
+    for k, n in zip(full, shape):
+        if k.__class__ is slice:
+            try:
+                start, stop, step = k.indices(n)
+            except (ValueError, TypeError):
+                return None                       # step 0, bad bounds: the copy path raises
+            length = len(range(start, stop, step))
+            if length > 1 and step != 1:
+                multi_strided = True
+        else:
+            start = int(k)
+            if start < -n or start >= n:
+                return None
+            if start < 0:
+                start += n
+            length = 1
+        starts.append(start)
+        lens.append(length)
+    total = 1
+    for m in lens:
+        total *= m
+    if total == 0:
+        return None
+    if total > 1:
+        if multi_strided:
+            return None
+        part = False
+        for m, n in zip(reversed(lens), reversed(shape)):
+            if part and m > 1:
+                return None
+            if m < n:
+                part = True
+    lo = 0
+    stride = 1
+    for start, n in zip(reversed(starts), reversed(shape)):
+        lo += start * stride
+        stride *= n
+    return lo, lo + total
 
 
 _GETITEM = OPS["getitem"]
@@ -366,13 +466,26 @@ def _run_getitem(out: NDArray, a: NDArray, key: Any) -> None:
     if r.__class__ is not _onp.ndarray:
         r = _onp.asarray(r)
     elif r.base is not None:
-        a._shared = True       # out views a's buffer: a must copy before writing in place
+        _nd.share(a)           # out views a's buffer: a must copy before writing in place
     out._data = r
 
 
+def _is_self_key(key: Any) -> bool:
+    """``x[:]``, ``x[::1]``, ``x[()]``: MXNet gives x itself."""
+    if key.__class__ is slice:
+        return key.start is None and key.stop is None and (key.step is None or key.step == 1)
+    return key.__class__ is tuple and not key
+
+
 def getitem(a: NDArray, key: Any) -> NDArray:
-    """``a[key]``: basic and integer-array indexing are asynchronous; a boolean mask
-    blocks.  The result is an independent value (writing it never changes *a*)."""
+    """``a[key]``: MXNet's indexing (see this module's docstring): a view for basic
+    indexing of a contiguous block, else a copy.  Asynchronous, except that a boolean
+    mask blocks (the result's shape depends on its values)."""
+    if _is_self_key(key):
+        if key.__class__ is slice and not a._shape:
+            raise OpIndexError(f"getitem: too many indices for a 0-d array (index {key!r}, "
+                               f"on {a.device})")
+        return a
     arrays: list[NDArray] = []
     key = _key_arrays(key, arrays)
     for k in arrays:
@@ -380,35 +493,65 @@ def getitem(a: NDArray, key: Any) -> NDArray:
             _mismatch(_GETITEM, [a, k])
     try:
         ck = (a.shape, a.dtype, _hashable_key(key))
-        r = _getitem_cache.get(ck)
+        hit = _getitem_cache.get(ck)
     except TypeError:
         ck = None
-        r = None
-    if r is None:
+        hit = None
+    if hit is None:
         r = _nd._infer(_GETITEM, None, (a, key), {}, a.device)
+        region = None if arrays else view_region(a.shape, key)
+        hit = (r, region)
         if ck is not None:
             if len(_getitem_cache) > 8192:
                 _getitem_cache.clear()
-            _getitem_cache[ck] = r
-    out = _nd._new(r[0], r[1], a.device)
-    if a.device.is_gpu:
-        _engine.push(_nd._partial(_nd._run_n, _GETITEM.kernel, a.device.xp, [out], (a, key), {}),
-                     [a._var] + [k._var for k in arrays], (out._var,), a.device, 0, "getitem")
+            _getitem_cache[ck] = hit
+    r, region = hit
+    if region is not None:
+        out = _nd.make_view(a, region[0], region[1], tuple(r[0]))
     else:
-        _engine.push(_nd._partial(_run_getitem, out, a, key),
-                     [a._var] + [k._var for k in arrays], (out._var,), a.device, 0, "getitem")
+        out = _nd._new(r[0], r[1], a.device)
+        if a.device.is_gpu:
+            _engine.push(_nd._partial(_nd._run_n, _GETITEM.kernel, a.device.xp, [out], (a, key),
+                                      {}),
+                         [a._var] + [k._var for k in arrays], (out._var,), a.device, 0,
+                         "getitem")
+        else:
+            _engine.push(_nd._partial(_run_getitem, out, a, key),
+                         [a._var] + [k._var for k in arrays], (out._var,), a.device, 0,
+                         "getitem")
     if _nd._TAPE.recording:
         _nd._tape.record(_GETITEM, (a, key), out, {})
     return out
 
 
-def _run_setitem(a: NDArray, key: Any, v: Any, vnd: bool) -> None:
-    buf = a._data
-    if a._shared or buf.base is not None or not buf.flags.writeable:
-        buf = buf.copy()
-        a._data = buf
-        a._shared = False
-    buf[_unwrap_key(key)] = v._data if vnd else v
+def _run_setitem(a: NDArray, key: Any, v: Any, vnd: bool, full: bool) -> None:
+    src = v._data if vnd else v
+    if full:
+        _nd.overwrite_target(a)[...] = src
+    else:
+        _nd.writable(a)[_unwrap_key(key)] = src
+
+
+def _is_full_key(key: Any, shape: tuple[int, ...]) -> bool:
+    """*key* selects every element, in order, with no new axes (``[:]``, ``[...]``,
+    ``[0:n]``, ``[:, :]``, ``[()]`` of a 0-d array)."""
+    ks = key if key.__class__ is tuple else (key,)
+    if builtins.sum(1 for k in ks if k is Ellipsis) > 1:
+        return False
+    slices = [k for k in ks if k is not Ellipsis]
+    if len(slices) > len(shape) or builtins.any(k.__class__ is not slice for k in slices):
+        return False
+    if len(slices) < len(ks):                      # the ellipsis stands for the middle axes
+        i = ks.index(Ellipsis)
+        n_after = len(ks) - i - 1
+        axes = list(range(i)) + list(range(len(shape) - n_after, len(shape)))
+    else:
+        axes = list(range(len(slices)))
+    try:
+        return builtins.all(k.indices(shape[ax]) == (0, shape[ax], 1)
+                            for k, ax in zip(slices, axes))
+    except (ValueError, TypeError):
+        return False
 
 
 def setitem(a: NDArray, key: Any, value: Any) -> None:
@@ -438,11 +581,17 @@ def setitem(a: NDArray, key: Any, value: Any) -> None:
         if value.dtype.kind == "c" and a.dtype.kind != "c":
             raise DTypeError(f"setitem: cannot assign {value.dtype} values to a {a.dtype} "
                              f"array (on {a.device})")
-        reads = [a._var, value._var] + [k._var for k in arrays]
+        reads = [value._var] + [k._var for k in arrays]
     else:
-        reads = [a._var] + [k._var for k in arrays]
-    _engine.push(_nd._partial(_run_setitem, a, key, value, vnd), reads, (a._var,), a.device, 0,
-                 "setitem")
+        reads = [k._var for k in arrays]
+    # Writing every element of an array (not of part of a view's root) does not read its
+    # old value: the write runs even when the array's op failed, and gives it a value
+    # again.  Any other write reads it too (skipped, passing the error on, when it has none).
+    full = not arrays and _is_full_key(key, a.shape) and not _nd.covers_part(a)
+    if not full:
+        reads.insert(0, a._var)
+    _engine.push(_nd._partial(_run_setitem, a, key, value, vnd, full), reads, (a._var,),
+                 a.device, 0, "setitem")
 
 
 _SETITEM = OpDef("setitem", lambda xp, *a: None, lambda *a: ((), None))

@@ -47,11 +47,22 @@ class Program:
         self.ref: list = []
         self.nd: list = []
         self.tainted: list[bool] = []
+        self.root: list[int] = []       # views (MXNet's: x[1:]) share their root's fate
 
-    def add(self, ref, nd, tainted=False):
+    def add(self, ref, nd, tainted=False, root=None):
         self.ref.append(ref)
         self.nd.append(nd)
         self.tainted.append(tainted)
+        self.root.append(len(self.root) if root is None else root)
+
+    def taint_family(self, i, bad, heal=False):
+        """Array *i* was written: it and every array sharing its root now depend on
+        *bad* (and on what they depended on before, unless the write replaced all of
+        the root's values)."""
+        r = self.root[i]
+        for k, rk in enumerate(self.root):
+            if rk == r:
+                self.tainted[k] = bad if heal else (self.tainted[k] or bad)
 
     def pick(self, pred=lambda a: True):
         ok = [i for i, a in enumerate(self.ref) if pred(a)]
@@ -85,7 +96,7 @@ class Program:
                 r = fref(*[self.ref[i] for i in idx])
         except (ValueError, IndexError, TypeError):
             return False
-        # ndengine's results are values, never views: copy NumPy's (a.reshape is a view)
+        # these results are values in MXNet, not views: copy NumPy's (a.reshape is a view)
         self.add(onp.array(r, copy=True), fnd(*[self.nd[i] for i in idx]),
                  any(self.tainted[i] for i in idx))
         return True
@@ -144,7 +155,15 @@ class Program:
         if kind == "T":
             return self._apply(lambda a: a.T, lambda a: a.T, i)
         if kind == "slice":
-            return self._apply(lambda a: a[1:], lambda a: a[1:], i)
+            # a view in MXNet (and NumPy) unless empty: writes through it reach its root
+            try:
+                r = self.ref[i][1:]
+            except IndexError:
+                return False
+            if r.size == 0:
+                return self._apply(lambda a: a[1:], lambda a: a[1:], i)
+            self.add(r, self.nd[i][1:], self.tainted[i], self.root[i])
+            return True
         if kind == "take":
             idx = onp.array([0, 0, 1])
             return self._apply(lambda a: a[idx], lambda a: a[mnp.array(idx)], i)
@@ -181,7 +200,10 @@ class Program:
                 a_nd *= b_nd
             else:
                 a_nd[:1] = b_nd
-            self.tainted[i] = self.tainted[i] or self.tainted[j]
+            # writing every value of a root (x[:1] = v of a one-row x) gives it a value
+            # again even if its op failed; any other write keeps the failure
+            full = kind == "setitem_array" and a_ref.shape[0] == 1 and self.root[i] == i
+            self.taint_family(i, self.tainted[j], heal=full)
             return True
         if kind == "setitem_scalar":
             v = float(self.draw(FINITE))

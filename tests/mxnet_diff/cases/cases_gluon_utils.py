@@ -77,11 +77,21 @@ def split_data_uneven_raises(mx, np, npx):
 
 
 @case
-def split_data_slices_are_views(mx, np, npx):
+def split_data_np_slices_are_copies(mx, np, npx):
     x = np.zeros((4, 2))
     a, b = mx.gluon.utils.split_data(x, 2)
     b += 1
-    return x
+    return x, b
+
+
+@case(mode="nd")
+def split_data_nd_rows_are_views(mx, np, npx):
+    x = mx.nd.zeros((4, 2))
+    a, b = mx.gluon.utils.split_data(x, 2)
+    b += 1
+    c, d = mx.gluon.utils.split_data(x, 2, batch_axis=1)
+    d += 5
+    return x, b, d
 
 
 @case
