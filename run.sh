@@ -22,7 +22,9 @@ cmd=${1:-demo}
 shift || true
 case "$cmd" in
     demo)  exec "$VENV/bin/python" examples/run_all.py "$@" ;;
-    test)  exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests "$@" ;;
+    # no paths given: pyproject's testpaths ("tests"); its addopts gives -q (one more
+    # would hide pytest's summary line)
+    test)  exec "$VENV/bin/python" -m pytest -p no:cacheprovider "$@" ;;
     bench) exec "$VENV/bin/python" benchmarks/run_all.py "$@" ;;
     *) echo "usage: ./run.sh demo|test|bench [args]" >&2; exit 2 ;;
 esac
