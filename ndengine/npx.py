@@ -749,3 +749,10 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | {"image"})
+
+
+# npx.rnn and the sequence ops live in their own module (re-exported here)
+from ._npx_seq import *  # noqa: E402,F401,F403
+from ._npx_seq import __all__ as _seq_all  # noqa: E402
+
+__all__ += _seq_all
