@@ -23,6 +23,7 @@ import numpy as _onp
 from . import engine as _engine
 from .base import MXNetError
 from .device import Device, cpu, cpu_pinned, current_device, gpu, num_gpus
+from .ndarray import ops_conv as _ops_conv  # noqa: F401  (registers the conv/pool ops)
 from .ndarray import ops_nn as _ops_nn  # noqa: F401  (registers the nn ops)
 from .ndarray import tape as _tape
 from .ndarray.ndarray import NDArray, _unary, apply_op
@@ -38,7 +39,8 @@ __all__ = ["set_np", "reset_np", "is_np_array", "is_np_shape", "waitall", "cpu",
            "gpu_memory_info", "save", "load", "reshape", "arange_like", "batch_norm",
            "layer_norm", "cast", "constraint_check", "embedding", "erf", "erfinv", "gamma",
            "gammaln", "fully_connected", "gather_nd", "nonzero", "sequence_mask",
-           "shape_array", "slice", "smooth_l1", "topk"]
+           "shape_array", "slice", "smooth_l1", "topk", "convolution", "deconvolution",
+           "pooling"]
 
 
 class NpxParamError(MXNetError, ValueError):
@@ -658,6 +660,199 @@ def dropout(data: Any, p: float = 0.5, mode: str = "training", axes: Any = None,
     keep = random.uniform(0, 1, size=shape, dtype=x.dtype, device=x.device) >= p
     mask = keep.astype(x.dtype) / (1 - p)
     return apply_op(OPS["_mask_mul"], (x, mask))
+
+
+# ----------------------------------------------------------------------------- convolution
+_CHANNELS_FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
+_CHANNELS_LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
+
+
+def _spatial(name: str, what: str, v: Any, nd: int, default: int,
+             minimum: int = 0) -> tuple[int, ...]:
+    """A per-axis parameter (stride, dilate, pad, adj): () or None gives *default* on
+    every axis; an int is repeated; a sequence must have one value per axis."""
+    if v is None or (isinstance(v, (tuple, list)) and len(v) == 0):
+        return (default,) * nd
+    if isinstance(v, (int, _onp.integer)) and not isinstance(v, bool):
+        t = (int(v),) * nd
+    else:
+        try:
+            t = tuple(int(a) for a in v)
+        except TypeError:
+            raise NpxParamError(f"{name}: {what} must be an int or a tuple of ints, got "
+                                f"{v!r}") from None
+        if len(t) != nd:
+            raise NpxParamError(f"{name}: {what} {tuple(v)} must have {nd} values (one per "
+                                f"spatial axis of the {nd}-D kernel)")
+    if any(a < minimum for a in t):
+        raise NpxParamError(f"{name}: {what} {t} must be >= {minimum}")
+    return t
+
+
+def _kernel(name: str, kernel: Any) -> tuple[int, ...]:
+    if kernel is None or (isinstance(kernel, (tuple, list)) and len(kernel) == 0):
+        raise NpxParamError(f"{name}: kernel is required, e.g. kernel=(3, 3)")
+    k = (int(kernel),) if isinstance(kernel, (int, _onp.integer)) else \
+        tuple(int(a) for a in kernel)
+    if len(k) not in (1, 2, 3) or any(a < 1 for a in k):
+        raise NpxParamError(f"{name}: kernel {tuple(k)} must have 1, 2 or 3 positive values")
+    return k
+
+
+def _layout(name: str, layout: Any, nd: int, allowed_last: bool = True) -> bool:
+    """Whether *layout* is channels-last (else channels-first; None is channels-first)."""
+    if layout is None or layout == _CHANNELS_FIRST[nd]:
+        return False
+    if allowed_last and layout == _CHANNELS_LAST[nd]:
+        return True
+    valid = [_CHANNELS_FIRST[nd]] + ([_CHANNELS_LAST[nd]] if allowed_last else [])
+    raise NpxParamError(f"{name}: layout {layout!r} does not fit a {nd}-D kernel; valid: "
+                        f"None, {', '.join(repr(v) for v in valid)}")
+
+
+def _to_first(a: NDArray) -> NDArray:
+    from .numpy import moveaxis
+
+    return moveaxis(a, -1, 1)
+
+
+def _to_last(a: NDArray) -> NDArray:
+    from .numpy import moveaxis
+
+    return moveaxis(a, 1, -1)
+
+
+def _conv_args(name: str, data: Any, weight: Any, bias: Any, no_bias: bool, kernel: Any,
+               stride: Any, dilate: Any, pad: Any, num_group: Any, layout: Any):
+    x = as_nd(data)
+    if weight is None:
+        raise NpxParamError(f"{name}: the weight array is required")
+    w = as_nd(weight, x.device)
+    k = _kernel(name, kernel)
+    nd = len(k)
+    b = None
+    if not no_bias:
+        if bias is None:
+            raise NpxParamError(f"{name}: a bias array is required unless no_bias=True")
+        b = as_nd(bias, x.device)
+    if not isinstance(num_group, (int, _onp.integer)) or num_group < 1:
+        raise NpxParamError(f"{name}: num_group must be a positive int, got {num_group!r}")
+    last = _layout(name, layout, nd)
+    params = {"kernel": k, "stride": _spatial(name, "stride", stride, nd, 1, 1),
+              "dilate": _spatial(name, "dilate", dilate, nd, 1, 1),
+              "pad": _spatial(name, "pad", pad, nd, 0), "num_group": int(num_group)}
+    if last:
+        if x.ndim != nd + 2 or w.ndim != nd + 2:
+            raise ShapeError(f"{name}: data {x.shape} and weight {w.shape} must have "
+                             f"{nd + 2} axes for layout {layout!r} (on {x.device})")
+        x, w = _to_first(x), _to_first(w)
+    return x, w, b, params, last
+
+
+def convolution(data: Any = None, weight: Any = None, bias: Any = None, kernel: Any = None,
+                stride: Any = None, dilate: Any = None, pad: Any = None,
+                num_filter: Any = None, num_group: int = 1, workspace: int = 1024,
+                no_bias: bool = False, cudnn_tune: Any = None, cudnn_off: bool = False,
+                layout: Any = None, name: Any = None) -> NDArray:
+    """1-D, 2-D or 3-D convolution (cross-correlation, as MXNet) of *data* (N, C, *sp)
+    with *weight* (num_filter, C / num_group, *kernel), plus *bias* (num_filter,)
+    unless *no_bias*.  Output size per axis
+    ``floor((x + 2 * pad - dilate * (kernel - 1) - 1) / stride) + 1``.  Channels-last
+    layouts (NWC, NHWC, NDHWC: data (N, *sp, C), weight (F, *kernel, C / G)) are
+    computed by transposing (MXNet's CPU build rejects them)."""
+    x, w, b, params, last = _conv_args("convolution", data, weight, bias, no_bias, kernel,
+                                       stride, dilate, pad, num_group, layout)
+    if num_filter is not None and w.ndim >= 1 and int(num_filter) != w.shape[0]:
+        raise ShapeError(f"convolution: num_filter is {num_filter} but the weight {w.shape} "
+                         f"has {w.shape[0]} filters (data {x.shape} on {x.device})")
+    y = apply_op(OPS["convolution"], (x, w, b), params)
+    return _to_last(y) if last else y
+
+
+def deconvolution(data: Any = None, weight: Any = None, bias: Any = None, kernel: Any = None,
+                  stride: Any = None, dilate: Any = None, pad: Any = None, adj: Any = None,
+                  target_shape: Any = None, num_filter: Any = None, num_group: int = 1,
+                  workspace: int = 512, no_bias: bool = True, cudnn_tune: Any = None,
+                  cudnn_off: bool = False, layout: Any = None, name: Any = None) -> NDArray:
+    """Transposed convolution (the gradient of :func:`convolution` with respect to its
+    data) of *data* (N, C, *sp) with *weight* (C, num_filter / num_group, *kernel);
+    output size per axis ``stride * (x - 1) + dilate * (kernel - 1) + 1 - 2 * pad +
+    adj`` (``adj < stride``), or *target_shape* (pad and adj then derived from it, as
+    MXNet).  As in MXNet, there is no bias unless ``no_bias=False``."""
+    x, w, b, params, last = _conv_args("deconvolution", data, weight, bias, no_bias, kernel,
+                                       stride, dilate, pad, num_group, layout)
+    k = params["kernel"]
+    nd = len(k)
+    params["adj"] = _spatial("deconvolution", "adj", adj, nd, 0)
+    if target_shape is not None and len(tuple(target_shape)) > 0:
+        ts = _spatial("deconvolution", "target_shape", target_shape, nd, 0, 1)
+        if x.ndim == nd + 2:
+            pads, adjs = [], []
+            for i in range(nd):
+                full = params["stride"][i] * (x.shape[2 + i] - 1) + \
+                    params["dilate"][i] * (k[i] - 1) + 1
+                if full < ts[i]:
+                    raise ShapeError(f"deconvolution: target_shape {ts} is too big for data "
+                                     f"{x.shape} (at most {full} on axis {i})")
+                total = full - ts[i]
+                adjs.append(total % 2)
+                pads.append((total + 1) // 2)
+            params["pad"], params["adj"] = tuple(pads), tuple(adjs)
+    if num_filter is not None and w.ndim >= 2 and int(num_filter) != w.shape[1] * \
+            params["num_group"]:
+        raise ShapeError(f"deconvolution: num_filter is {num_filter} but the weight "
+                         f"{w.shape} with num_group={params['num_group']} gives "
+                         f"{w.shape[1] * params['num_group']} (data {x.shape} on {x.device})")
+    y = apply_op(OPS["deconvolution"], (x, w, b), params)
+    return _to_last(y) if last else y
+
+
+_POOL_TYPES = ("avg", "lp", "max", "sum")
+
+
+def pooling(data: Any = None, kernel: Any = None, pool_type: str = "max",
+            global_pool: bool = False, cudnn_off: bool = False,
+            pooling_convention: str = "valid", stride: Any = None, pad: Any = None,
+            p_value: Any = None, count_include_pad: Any = None, layout: Any = None,
+            name: Any = None) -> NDArray:
+    """Max, average, sum or Lp pooling over the 1 to 3 spatial axes of *data*
+    (N, C, *sp): windows of *kernel* every *stride* (1 by default) over the input
+    padded by *pad* (with -inf for max, 0 otherwise).  'valid' rounds the output size
+    down, 'full' up.  'avg' divides by the window's cells inside the padded input
+    (``count_include_pad``, the default) or inside the input only.  'lp' is
+    ``(sum x**p) ** (1/p)`` (*p_value*, default 2).  *global_pool* pools each whole
+    map (kernel ignored).  Channels-last layouts are computed by transposing."""
+    x = as_nd(data)
+    if pool_type not in _POOL_TYPES:
+        raise NpxParamError(f"pooling: invalid pool_type {pool_type!r}, valid values are: "
+                            f"{', '.join(_POOL_TYPES)}")
+    if pooling_convention not in ("valid", "full"):
+        raise NpxParamError(f"pooling: pooling_convention must be 'valid' or 'full', got "
+                            f"{pooling_convention!r} ('same' is not supported)")
+    p = 2 if p_value is None else p_value
+    if not isinstance(p, (int, _onp.integer)) or isinstance(p, bool) or p < 1:
+        raise NpxParamError(f"pooling: p_value must be a positive int, got {p_value!r}")
+    if global_pool:
+        nd = x.ndim - 2
+        if nd not in (1, 2, 3):
+            raise ShapeError(f"pooling: data {x.shape} must have 3 to 5 axes (N, C, *spatial) "
+                             f"(on {x.device})")
+    else:
+        k = _kernel("pooling", kernel)
+        nd = len(k)
+    last = _layout("pooling", layout, nd)
+    if last:
+        x = _to_first(x)
+    if global_pool:
+        y = apply_op(OPS["global_pooling"], (x,), {"pool_type": pool_type, "p_value": int(p)})
+    else:
+        params = {"kernel": k, "stride": _spatial("pooling", "stride", stride, nd, 1, 1),
+                  "pad": _spatial("pooling", "pad", pad, nd, 0), "pool_type": pool_type,
+                  "full": pooling_convention == "full",
+                  "count_include_pad": True if count_include_pad is None
+                  else bool(count_include_pad), "p_value": int(p)}
+        y = apply_op(OPS["pooling"], (x,), params)
+    return _to_last(y) if last else y
 
 
 def gpu_memory_info(device_id: int = 0) -> tuple[int, int]:

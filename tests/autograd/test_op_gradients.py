@@ -326,6 +326,11 @@ from np_grad_cases import NP_CASES, NP_NON_DIFFERENTIABLE  # noqa: E402  (ops_so
 CASES.update(NP_CASES)
 NON_DIFFERENTIABLE |= NP_NON_DIFFERENTIABLE
 
+from conv_grad_cases import CONV_CASES, CONV_NON_DIFFERENTIABLE  # noqa: E402  (ops_conv)
+
+CASES.update(CONV_CASES)
+NON_DIFFERENTIABLE |= CONV_NON_DIFFERENTIABLE
+
 
 def _cases():
     for name, cases in CASES.items():

@@ -1,0 +1,543 @@
+"""The op table's convolution and pooling ops (``npx.convolution``, ``npx.deconvolution``,
+``npx.pooling``), 1-D to 3-D, channels first (N, C, *spatial); see :mod:`.ops` for the
+conventions.  ``npx`` turns the channels-last layouts into these by transposing.
+
+How the kernels work (all against ``xp``; no loop over pixels or batch items, only
+over kernel taps):
+
+* **im2col as a strided view.**  The zero-padded input seen through
+  ``as_strided`` as (N, C, *kernel, *out) costs nothing; one copy makes it the
+  column matrix (N, G, C/G * prod(kernel), prod(out)), and the convolution is one
+  batched BLAS product per group: ``W (G, F/G, C/G*K) @ cols``.  A 1x1 kernel with
+  stride 1 and no padding skips the copy (the input is its own column matrix).
+* **Weight gradient:** ``g (N, G, F/G, O) @ cols^T`` summed over the batch (the
+  columns made again from the input, not kept from the forward pass: a ResNet layer's
+  are hundreds of MB).
+* **Data gradient = deconvolution.**  With stride 1 it is itself a convolution: of the
+  head gradient, padded by ``dilate * (k - 1) - pad``, with the kernel flipped and
+  its in/out channels swapped (so im2col + one product again).  With a larger stride
+  it is one product giving the columns, scattered back with one strided add per
+  kernel tap (col2im).  ``deconvolution`` is that op with a bias; its gradients are a
+  convolution (data) and the same weight-gradient op, so both ops are differentiable
+  twice in their data argument.
+* **Pooling** reduces the padded input's windows with one vectorised step per kernel
+  tap (max / sum); the gradient op recomputes which element of each window is the
+  (first, in row-major order: MXNet's choice) maximum, or spreads the average, with
+  one strided add per tap.
+
+MXNet semantics kept: convolution output ``floor((x + 2p - d(k-1) - 1) / s) + 1``;
+deconvolution output ``s(x - 1) + d(k-1) + 1 - 2p + adj`` (``adj < stride``), or
+``target_shape`` (pad and adj derived as MXNet does); weight shapes (F, C/G, *k) for
+convolution and (C, F/G, *k) for deconvolution; pooling 'valid' (floor) and 'full'
+(ceil) conventions, average counting the explicit padding by default
+(``count_include_pad``) but never the cells the 'full' convention adds; 'lp' pooling
+is ``(sum x**p) ** (1/p)`` of the raw values, as MXNet computes it.  float16 is
+computed in float32 and rounded once.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from .ops import DTypeError, ShapeError, _blas, register
+from .ops_nn import _quiet
+from .tape import needs as _needs
+
+__all__: list[str] = []
+
+_LAYOUT = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
+
+
+# ----------------------------------------------------------------------------- geometry
+def _prod(t: Any) -> int:
+    n = 1
+    for v in t:
+        n *= int(v)
+    return n
+
+
+def conv_out_size(n: int, k: int, s: int, d: int, p: int) -> int:
+    """Convolution output length along one axis (floor, as MXNet)."""
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def deconv_out_size(n: int, k: int, s: int, d: int, p: int, adj: int) -> int:
+    """Deconvolution output length along one axis (MXNet's formula)."""
+    return s * (n - 1) + d * (k - 1) + 1 - 2 * p + adj
+
+
+def pool_out_size(n: int, k: int, s: int, p: int, full: bool) -> int:
+    m = n + 2 * p - k
+    return (-(-m // s) if full else m // s) + 1
+
+
+def _acc(xp: Any, dt: Any) -> Any:
+    """The dtype a kernel computes in: float16 in float32, other floats as they are."""
+    return xp.float32 if dt == xp.float16 else dt
+
+
+def _lowest(xp: Any, dt: Any) -> float:
+    return float(xp.finfo(dt).min)
+
+
+def _padded(xp: Any, x: Any, lo: tuple, hi: tuple, value: float = 0.0) -> Any:
+    if not any(lo) and not any(hi):
+        return x
+    widths = ((0, 0), (0, 0)) + tuple(zip(lo, hi))
+    return xp.pad(x, widths, mode="constant", constant_values=value)
+
+
+def _windows(xp: Any, xpad: Any, kernel: tuple, stride: tuple, dilate: tuple,
+             out: tuple) -> Any:
+    """The view (N, C, *kernel, *out) of the padded input's windows (no copy)."""
+    st = xpad.strides
+    nd = len(kernel)
+    shape = tuple(xpad.shape[:2]) + tuple(kernel) + tuple(out)
+    strides = tuple(st[:2]) + tuple(st[2 + i] * dilate[i] for i in range(nd)) + \
+        tuple(st[2 + i] * stride[i] for i in range(nd))
+    return xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
+
+
+def _tap_slices(kernel: tuple, stride: tuple, dilate: tuple, out: tuple):
+    """(tap index, tuple of spatial slices of the padded input that tap reads)."""
+    for j, ks in enumerate(itertools.product(*[range(k) for k in kernel])):
+        yield j, ks, tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
+                           for k, d, o, s in zip(ks, dilate, out, stride))
+
+
+def _cols(xp: Any, x: Any, kernel: tuple, stride: tuple, dilate: tuple, pad: tuple,
+          groups: int) -> tuple[Any, tuple]:
+    """The column matrix (N, G, C/G * prod(kernel), prod(out)) and the output size."""
+    n, c = x.shape[:2]
+    sp = x.shape[2:]
+    out = tuple(conv_out_size(sp[i], kernel[i], stride[i], dilate[i], pad[i])
+                for i in range(len(kernel)))
+    kt, ot = _prod(kernel), _prod(out)
+    if kt == 1 and not any(pad) and all(s == 1 for s in stride):
+        return x.reshape(n, groups, c // groups, ot), out
+    win = _windows(xp, _padded(xp, x, pad, pad), kernel, stride, dilate, out)
+    return xp.ascontiguousarray(win).reshape(n, groups, (c // groups) * kt, ot), out
+
+
+# ----------------------------------------------------------------------------- kernels
+def _conv_fwd(xp: Any, x: Any, w: Any, kernel: tuple, stride: tuple, dilate: tuple,
+              pad: tuple, groups: int) -> Any:
+    n = x.shape[0]
+    f = w.shape[0]
+    cols, out = _cols(xp, x, kernel, stride, dilate, pad, groups)
+    wm = w.reshape(groups, f // groups, -1)
+    if groups == 1:
+        y = xp.matmul(wm[0], cols[:, 0])                         # (N, F, O)
+    else:
+        y = xp.matmul(wm, cols)                                  # (N, G, F/G, O)
+    return y.reshape((n, f) + out)
+
+
+def _conv_wgrad(xp: Any, g: Any, x: Any, wshape: tuple, kernel: tuple, stride: tuple,
+                dilate: tuple, pad: tuple, groups: int) -> Any:
+    n = x.shape[0]
+    f = wshape[0]
+    cols, _ = _cols(xp, x, kernel, stride, dilate, pad, groups)
+    gm = g.reshape(n, groups, f // groups, -1)
+    if groups == 1:
+        dw = xp.matmul(gm[:, 0], cols[:, 0].transpose(0, 2, 1)).sum(axis=0)
+    else:
+        dw = xp.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    return dw.reshape(wshape)
+
+
+def _conv_dgrad(xp: Any, g: Any, w: Any, insp: tuple, kernel: tuple, stride: tuple,
+                dilate: tuple, pad: tuple, groups: int) -> Any:
+    """The transpose of the convolution: from g (N, F, *out) and the convolution weight
+    w (F, C/G, *kernel) to (N, C, *insp) (the data gradient; the deconvolution)."""
+    n, f = g.shape[:2]
+    out = tuple(g.shape[2:])
+    nd = len(kernel)
+    cg = w.shape[1]
+    c = cg * groups
+    fg = f // groups
+    if all(s == 1 for s in stride):
+        # a convolution of g, padded by d(k-1) - p (cropped where negative), with the
+        # kernel flipped and its channels swapped
+        lo = tuple(dilate[i] * (kernel[i] - 1) - pad[i] for i in range(nd))
+        hi = tuple(insp[i] - out[i] + dilate[i] * (kernel[i] - 1) - lo[i] for i in range(nd))
+        if any(v < 0 for v in lo + hi):
+            crop = (slice(None), slice(None)) + tuple(
+                slice(max(-lo[i], 0), out[i] - max(-hi[i], 0)) for i in range(nd))
+            g = g[crop]
+        gp = _padded(xp, g, tuple(max(v, 0) for v in lo), tuple(max(v, 0) for v in hi))
+        flip = (slice(None), slice(None), slice(None)) + (slice(None, None, -1),) * nd
+        wt = w.reshape((groups, fg, cg) + tuple(kernel))[flip].swapaxes(1, 2)
+        wt = wt.reshape((c, fg) + tuple(kernel))
+        return _conv_fwd(xp, xp.ascontiguousarray(gp), wt, kernel, (1,) * nd, dilate,
+                         (0,) * nd, groups)
+    kt, ot = _prod(kernel), _prod(out)
+    wm = w.reshape(groups, fg, cg * kt).transpose(0, 2, 1)      # (G, C/G*K, F/G)
+    gm = g.reshape(n, groups, fg, ot)
+    dcols = xp.matmul(wm, gm).reshape((n, c) + tuple(kernel) + out)
+    full = tuple(max(insp[i] + 2 * pad[i],
+                     (out[i] - 1) * stride[i] + dilate[i] * (kernel[i] - 1) + 1)
+                 for i in range(nd))
+    dx = xp.zeros((n, c) + full, dtype=dcols.dtype)
+    for _, ks, sl in _tap_slices(kernel, stride, dilate, out):
+        dx[(slice(None), slice(None)) + sl] += dcols[(slice(None), slice(None)) + ks]
+    crop = (slice(None), slice(None)) + tuple(slice(pad[i], pad[i] + insp[i])
+                                              for i in range(nd))
+    return dx[crop]
+
+
+def _bias_shape(b: Any, nd: int) -> tuple:
+    return (1, b.shape[0]) + (1,) * nd
+
+
+def _convolution_k(xp: Any, x: Any, w: Any, b: Any = None, kernel: tuple = (),
+                   stride: tuple = (), dilate: tuple = (), pad: tuple = (),
+                   num_group: int = 1) -> Any:
+    acc = _acc(xp, x.dtype)
+    y = _conv_fwd(xp, x.astype(acc, copy=False), w.astype(acc, copy=False), kernel, stride,
+                  dilate, pad, num_group)
+    if b is not None:
+        y += b.astype(acc, copy=False).reshape(_bias_shape(b, len(kernel)))
+    return y
+
+
+def _deconvolution_k(xp: Any, x: Any, w: Any, b: Any = None, kernel: tuple = (),
+                     stride: tuple = (), dilate: tuple = (), pad: tuple = (),
+                     adj: tuple = (), num_group: int = 1) -> Any:
+    acc = _acc(xp, x.dtype)
+    insp = tuple(deconv_out_size(x.shape[2 + i], kernel[i], stride[i], dilate[i], pad[i],
+                                 adj[i]) for i in range(len(kernel)))
+    y = _conv_dgrad(xp, x.astype(acc, copy=False), w.astype(acc, copy=False), insp, kernel,
+                    stride, dilate, pad, num_group)
+    if b is not None:
+        y = y + b.astype(acc, copy=False).reshape(_bias_shape(b, len(kernel)))
+    return y
+
+
+def _conv_wgrad_k(xp: Any, g: Any, x: Any, wshape: tuple = (), kernel: tuple = (),
+                  stride: tuple = (), dilate: tuple = (), pad: tuple = (),
+                  num_group: int = 1) -> Any:
+    acc = _acc(xp, g.dtype)
+    return _conv_wgrad(xp, g.astype(acc, copy=False), x.astype(acc, copy=False), wshape,
+                       kernel, stride, dilate, pad, num_group)
+
+
+# ----------------------------------------------------------------------------- shape rules
+def _check_common(name: str, x: Any, w: Any, b: Any, kernel: tuple, num_group: int) -> int:
+    sx, sw = tuple(x.shape), tuple(w.shape)
+    nd = len(kernel)
+    if nd not in (1, 2, 3):
+        raise ShapeError(f"{name}: kernel {kernel} must have 1, 2 or 3 values")
+    if len(sx) != nd + 2 or len(sw) != nd + 2:
+        raise ShapeError(f"{name}: data {sx} and weight {sw} must have {nd + 2} axes for the "
+                         f"{nd}-D kernel {kernel} (layout {_LAYOUT[nd]})")
+    if sw[2:] != tuple(kernel):
+        raise ShapeError(f"{name}: weight {sw} does not match kernel {kernel}")
+    for a, what in ((x, "data"), (w, "weight"), (b, "bias")):
+        if a is not None and a.dtype.kind != "f":
+            raise DTypeError(f"{name}: {what} must be floating-point, got {a.dtype}")
+        if a is not None and a.dtype != x.dtype:
+            raise DTypeError(f"{name}: data ({x.dtype}), weight ({w.dtype})"
+                             f"{'' if b is None else f' and bias ({b.dtype})'} must have one "
+                             f"dtype")
+    if num_group < 1:
+        raise ShapeError(f"{name}: num_group must be >= 1, got {num_group}")
+    return nd
+
+
+def _convolution_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (), stride: tuple = (),
+                       dilate: tuple = (), pad: tuple = (), num_group: int = 1):
+    nd = _check_common("convolution", x, w, b, kernel, num_group)
+    sx, sw = tuple(x.shape), tuple(w.shape)
+    f, c = sw[0], sx[1]
+    if c % num_group or f % num_group or sw[1] * num_group != c:
+        raise ShapeError(f"convolution: weight {sw} does not fit data {sx}: expected "
+                         f"({f}, {c // num_group if c % num_group == 0 else c / num_group}, "
+                         f"{', '.join(map(str, kernel))}) with num_group={num_group} (and "
+                         f"channels and filters divisible by it)")
+    if b is not None and tuple(b.shape) != (f,):
+        raise ShapeError(f"convolution: bias {tuple(b.shape)} must be ({f},) (one per filter)")
+    out = tuple(conv_out_size(sx[2 + i], kernel[i], stride[i], dilate[i], pad[i])
+                for i in range(nd))
+    if any(o < 1 for o in out):
+        span = tuple(dilate[i] * (kernel[i] - 1) + 1 for i in range(nd))
+        raise ShapeError(f"convolution: the kernel {kernel} (dilated: {span}) is larger than "
+                         f"the padded input {tuple(sx[2 + i] + 2 * pad[i] for i in range(nd))}")
+    return (sx[0], f) + out, x.dtype
+
+
+def _deconvolution_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (),
+                         stride: tuple = (), dilate: tuple = (), pad: tuple = (),
+                         adj: tuple = (), num_group: int = 1):
+    nd = _check_common("deconvolution", x, w, b, kernel, num_group)
+    sx, sw = tuple(x.shape), tuple(w.shape)
+    c = sx[1]
+    if sw[0] != c or c % num_group:
+        raise ShapeError(f"deconvolution: weight {sw} does not fit data {sx}: expected "
+                         f"({c}, num_filter / num_group, {', '.join(map(str, kernel))}) with "
+                         f"num_group={num_group} dividing the {c} input channels")
+    f = sw[1] * num_group
+    if b is not None and tuple(b.shape) != (f,):
+        raise ShapeError(f"deconvolution: bias {tuple(b.shape)} must be ({f},) (one per "
+                         f"filter)")
+    for i in range(nd):
+        if not 0 <= adj[i] < stride[i]:
+            raise ShapeError(f"deconvolution: adj {adj} must be smaller than stride {stride} "
+                             f"(and >= 0)")
+    out = tuple(deconv_out_size(sx[2 + i], kernel[i], stride[i], dilate[i], pad[i], adj[i])
+                for i in range(nd))
+    if any(o < 1 for o in out):
+        raise ShapeError(f"deconvolution: pad {pad} is too large for data {sx} and kernel "
+                         f"{kernel}: the output would be {out}")
+    return (sx[0], f) + out, x.dtype
+
+
+# ----------------------------------------------------------------------------- gradients
+def _sum_bias(g: Any) -> Any:
+    return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+
+
+def _conv_params(p: dict) -> dict:
+    return {k: p[k] for k in ("kernel", "stride", "dilate", "pad", "num_group")}
+
+
+def _convolution_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any):
+    from .ndarray import apply_op
+
+    gx = gw = gb = None
+    kernel, stride, dilate, pad = p["kernel"], p["stride"], p["dilate"], p["pad"]
+    if _needs(0):
+        adj = tuple(x.shape[2 + i] - deconv_out_size(g.shape[2 + i], kernel[i], stride[i],
+                                                     dilate[i], pad[i], 0)
+                    for i in range(len(kernel)))
+        gx = apply_op(_DECONV, (g, w, None), dict(_conv_params(p), adj=adj))
+    if _needs(1):
+        gw = apply_op(_CONV_WGRAD, (g, x), dict(_conv_params(p), wshape=tuple(w.shape)))
+    if b is not None and _needs(2):
+        gb = _sum_bias(g)
+    return gx, gw, gb
+
+
+def _deconvolution_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any):
+    from .ndarray import apply_op
+
+    gx = gw = gb = None
+    cp = _conv_params(p)
+    if _needs(0):
+        gx = apply_op(_CONV, (g, w, None), cp)
+    if _needs(1):
+        gw = apply_op(_CONV_WGRAD, (x, g), dict(cp, wshape=tuple(w.shape)))
+    if b is not None and _needs(2):
+        gb = _sum_bias(g)
+    return gx, gw, gb
+
+
+_CONV = register("convolution", _blas(_convolution_k), _convolution_infer, _convolution_grad)
+_DECONV = register("deconvolution", _blas(_deconvolution_k), _deconvolution_infer,
+                   _deconvolution_grad)
+_CONV_WGRAD = register("_convolution_weight_grad", _blas(_conv_wgrad_k),
+                       lambda g, x, wshape=(), **_: (tuple(wshape), g.dtype))
+
+
+# ----------------------------------------------------------------------------- pooling
+def _pool_geometry(sp: tuple, kernel: tuple, stride: tuple, pad: tuple,
+                   full: bool) -> tuple[tuple, tuple]:
+    """Output size, and the cells added past the right padding so that the last
+    window of the 'full' convention fits."""
+    out = tuple(pool_out_size(sp[i], kernel[i], stride[i], pad[i], full)
+                for i in range(len(kernel)))
+    extra = tuple(max(0, (out[i] - 1) * stride[i] + kernel[i] - (sp[i] + 2 * pad[i]))
+                  for i in range(len(kernel)))
+    return out, extra
+
+
+def _pool_counts(xp: Any, sp: tuple, kernel: tuple, stride: tuple, pad: tuple,
+                 out: tuple, extra: tuple, include_pad: bool, dtype: Any) -> Any:
+    """How many cells each window averages (broadcastable to (N, C, *out)): those of
+    the input, and of its explicit padding with *include_pad*; never the extra cells
+    of the 'full' convention.  Per axis, then multiplied (the windows are boxes)."""
+    nd = len(kernel)
+    total = None
+    for i in range(nd):
+        start = xp.arange(out[i]) * stride[i] - pad[i]
+        end = start + kernel[i]
+        if include_pad:
+            lo, hi = -pad[i], sp[i] + pad[i]
+        else:
+            lo, hi = 0, sp[i]
+        # a window of only the 'full' convention's extra cells averages nothing: 0
+        cnt = xp.maximum(xp.minimum(end, hi) - xp.maximum(start, lo), 1).astype(dtype)
+        shape = [1] * (nd + 2)
+        shape[2 + i] = out[i]
+        cnt = cnt.reshape(shape)
+        total = cnt if total is None else total * cnt
+    return total
+
+
+def _pool_k(xp: Any, x: Any, kernel: tuple = (), stride: tuple = (), pad: tuple = (),
+            pool_type: str = "max", full: bool = False, count_include_pad: bool = True,
+            p_value: int = 2) -> Any:
+    acc = _acc(xp, x.dtype)
+    xa = x.astype(acc, copy=False)
+    sp = tuple(x.shape[2:])
+    out, extra = _pool_geometry(sp, kernel, stride, pad, full)
+    hi = tuple(p + e for p, e in zip(pad, extra))
+    if pool_type == "lp" and p_value != 1:
+        xa = xa ** p_value
+    # max pads with the lowest finite value: a window of only padding (the 'full'
+    # convention can make one) gives it, as MXNet's (which starts from it) does
+    xpad = _padded(xp, xa, pad, hi, _lowest(xp, x.dtype) if pool_type == "max" else 0.0)
+    nd = len(kernel)
+    ones = (1,) * nd
+    r = None
+    for _, _, sl in _tap_slices(kernel, stride, ones, out):
+        v = xpad[(slice(None), slice(None)) + sl]
+        if r is None:
+            r = v.copy()
+        elif pool_type == "max":
+            xp.maximum(r, v, out=r)
+        else:
+            r += v
+    if pool_type == "avg":
+        r /= _pool_counts(xp, sp, kernel, stride, pad, out, extra, count_include_pad, acc)
+    elif pool_type == "lp" and p_value != 1:
+        r = r ** (1.0 / p_value)
+    return r
+
+
+def _pool_infer(x: Any, kernel: tuple = (), stride: tuple = (), pad: tuple = (),
+                pool_type: str = "max", full: bool = False, count_include_pad: bool = True,
+                p_value: int = 2):
+    sx = tuple(x.shape)
+    nd = len(kernel)
+    if nd not in (1, 2, 3):
+        raise ShapeError(f"pooling: kernel {kernel} must have 1, 2 or 3 values")
+    if len(sx) != nd + 2:
+        raise ShapeError(f"pooling: data {sx} must have {nd + 2} axes for the {nd}-D kernel "
+                         f"{kernel} (layout {_LAYOUT[nd]})")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"pooling: data must be floating-point, got {x.dtype}")
+    out, _ = _pool_geometry(sx[2:], kernel, stride, pad, full)
+    if any(o < 1 for o in out):
+        raise ShapeError(f"pooling: the kernel {kernel} is larger than the padded input "
+                         f"{tuple(sx[2 + i] + 2 * pad[i] for i in range(nd))}")
+    return sx[:2] + out, x.dtype
+
+
+def _pool_bw_k(xp: Any, g: Any, x: Any, y: Any, kernel: tuple = (), stride: tuple = (),
+               pad: tuple = (), pool_type: str = "max", full: bool = False,
+               count_include_pad: bool = True, p_value: int = 2) -> Any:
+    acc = _acc(xp, x.dtype)
+    ga = g.astype(acc, copy=False)
+    xa = x.astype(acc, copy=False)
+    sp = tuple(x.shape[2:])
+    nd = len(kernel)
+    ones = (1,) * nd
+    out, extra = _pool_geometry(sp, kernel, stride, pad, full)
+    hi = tuple(p + e for p, e in zip(pad, extra))
+    dx = xp.zeros(tuple(x.shape[:2]) + tuple(sp[i] + pad[i] + hi[i] for i in range(nd)),
+                  dtype=acc)
+    lead = (slice(None), slice(None))
+    if pool_type == "max":
+        xpad = _padded(xp, xa, pad, hi, _lowest(xp, x.dtype))
+        ya = y.astype(acc, copy=False)
+        taken = xp.zeros(ga.shape, dtype=bool)
+        for _, _, sl in _tap_slices(kernel, stride, ones, out):
+            hit = (xpad[lead + sl] == ya) & ~taken
+            taken |= hit
+            dx[lead + sl] += xp.where(hit, ga, 0)
+    elif pool_type in ("avg", "sum"):
+        gg = ga
+        if pool_type == "avg":
+            gg = ga / _pool_counts(xp, sp, kernel, stride, pad, out, extra, count_include_pad,
+                                   acc)
+        for _, _, sl in _tap_slices(kernel, stride, ones, out):
+            dx[lead + sl] += gg
+    else:                                   # lp: d/dx (sum x^p)^(1/p) = x^(p-1) y^(1-p)
+        xpad = _padded(xp, xa, pad, hi, 0.0)
+        if p_value == 1:
+            for _, _, sl in _tap_slices(kernel, stride, ones, out):
+                dx[lead + sl] += ga
+        else:
+            ya = y.astype(acc, copy=False)
+            with _quiet(xp):
+                scale = xp.where(ya != 0, ga * ya ** (1 - p_value), 0)
+            for _, _, sl in _tap_slices(kernel, stride, ones, out):
+                dx[lead + sl] += scale * xpad[lead + sl] ** (p_value - 1)
+    crop = lead + tuple(slice(pad[i], pad[i] + sp[i]) for i in range(nd))
+    return dx[crop]
+
+
+def _pool_grad(g: Any, out: Any, x: Any, **p: Any):
+    from .ndarray import apply_op
+
+    return (apply_op(_POOL_BW, (g, x, out), p),)
+
+
+_POOL_BW = register("_pooling_backward", _pool_bw_k,
+                    lambda g, x, y, **_: (tuple(x.shape), x.dtype))
+register("pooling", _pool_k, _pool_infer, _pool_grad)
+
+
+def _global_pool_k(xp: Any, x: Any, pool_type: str = "max", p_value: int = 2) -> Any:
+    acc = _acc(xp, x.dtype)
+    xa = x.astype(acc, copy=False)
+    axes = tuple(range(2, x.ndim))
+    if pool_type == "max":
+        return xa.max(axis=axes, keepdims=True)
+    if pool_type == "avg":
+        return xa.mean(axis=axes, keepdims=True)
+    if pool_type == "sum":
+        return xa.sum(axis=axes, keepdims=True)
+    if p_value == 1:
+        return xa.sum(axis=axes, keepdims=True)
+    return (xa ** p_value).sum(axis=axes, keepdims=True) ** (1.0 / p_value)
+
+
+def _global_pool_infer(x: Any, pool_type: str = "max", p_value: int = 2):
+    sx = tuple(x.shape)
+    if len(sx) not in (3, 4, 5):
+        raise ShapeError(f"pooling: data {sx} must have 3 to 5 axes (N, C, *spatial) for "
+                         f"global pooling")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"pooling: data must be floating-point, got {x.dtype}")
+    if any(s < 1 for s in sx[2:]):
+        raise ShapeError(f"pooling: global pooling of the empty spatial shape {sx[2:]}")
+    return sx[:2] + (1,) * (len(sx) - 2), x.dtype
+
+
+def _global_pool_grad(g: Any, out: Any, x: Any, pool_type: str = "max", p_value: int = 2):
+    from .ndarray import apply_op
+
+    return (apply_op(_GLOBAL_POOL_BW, (g, x, out), {"pool_type": pool_type,
+                                                     "p_value": p_value}),)
+
+
+def _global_pool_bw_k(xp: Any, g: Any, x: Any, y: Any, pool_type: str = "max",
+                      p_value: int = 2) -> Any:
+    acc = _acc(xp, x.dtype)
+    ga = g.astype(acc, copy=False)
+    xa = x.astype(acc, copy=False)
+    if pool_type == "max":
+        # the first maximum of each map (row-major), as MXNet
+        n, c = x.shape[:2]
+        flat = xa.reshape(n, c, -1)
+        first = flat.argmax(axis=2)
+        dx = xp.zeros(flat.shape, dtype=acc)
+        xp.put_along_axis(dx, first[..., None], ga.reshape(n, c, 1), axis=2)
+        return dx.reshape(x.shape)
+    if pool_type == "avg":
+        m = _prod(x.shape[2:])
+        return xp.broadcast_to(ga / m, x.shape).copy()
+    if pool_type == "sum" or p_value == 1:
+        return xp.broadcast_to(ga, x.shape).copy()
+    ya = y.astype(acc, copy=False)
+    with _quiet(xp):
+        scale = xp.where(ya != 0, ga * ya ** (1 - p_value), 0)
+    return scale * xa ** (p_value - 1)
+
+
+_GLOBAL_POOL_BW = register("_global_pooling_backward", _global_pool_bw_k,
+                           lambda g, x, y, **_: (tuple(x.shape), x.dtype))
+register("global_pooling", _global_pool_k, _global_pool_infer, _global_pool_grad)
+

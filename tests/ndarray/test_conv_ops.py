@@ -1,0 +1,351 @@
+"""npx.convolution / deconvolution / pooling (ops in ndarray/ops_conv.py) against direct
+NumPy references written with loops, on random shapes, strides, pads, dilations and
+groups (Hypothesis); layouts, dtypes and the call-time errors."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as onp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ndengine import autograd, np, npx
+from ndengine.base import MXNetError
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+# ----------------------------------------------------------------------------- references
+def conv_ref(x, w, b, stride, dilate, pad, groups):
+    nd = w.ndim - 2
+    xp = onp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in pad))
+    n, c = x.shape[:2]
+    f = w.shape[0]
+    k = w.shape[2:]
+    out = tuple((xp.shape[2 + i] - dilate[i] * (k[i] - 1) - 1) // stride[i] + 1
+                for i in range(nd))
+    y = onp.zeros((n, f) + out)
+    cg, fg = c // groups, f // groups
+    for o in itertools.product(*[range(v) for v in out]):
+        for kk in itertools.product(*[range(v) for v in k]):
+            idx = tuple(o[i] * stride[i] + kk[i] * dilate[i] for i in range(nd))
+            v = xp[(slice(None), slice(None)) + idx]                 # (n, c)
+            for g in range(groups):
+                wg = w[(slice(g * fg, (g + 1) * fg), slice(None)) + kk]   # (fg, cg)
+                y[(slice(None), slice(g * fg, (g + 1) * fg)) + o] += v[:, g * cg:(g + 1) * cg] @ wg.T
+    if b is not None:
+        y += b.reshape((1, f) + (1,) * nd)
+    return y
+
+
+def deconv_ref(x, w, b, stride, dilate, pad, adj, groups):
+    """Scatter every input cell through the kernel: out[i*s + k*d - p] += x[i] w[k]."""
+    nd = w.ndim - 2
+    n, c = x.shape[:2]
+    fg = w.shape[1]
+    f = fg * groups
+    cg = c // groups
+    k = w.shape[2:]
+    insp = x.shape[2:]
+    out = tuple(stride[i] * (insp[i] - 1) + dilate[i] * (k[i] - 1) + 1 - 2 * pad[i] + adj[i]
+                for i in range(nd))
+    full = tuple(out[i] + 2 * pad[i] + stride[i] for i in range(nd))
+    y = onp.zeros((n, f) + full)
+    for i in itertools.product(*[range(v) for v in insp]):
+        for kk in itertools.product(*[range(v) for v in k]):
+            o = tuple(i[a] * stride[a] + kk[a] * dilate[a] for a in range(nd))
+            for g in range(groups):
+                xv = x[(slice(None), slice(g * cg, (g + 1) * cg)) + i]         # (n, cg)
+                wg = w[(slice(g * cg, (g + 1) * cg), slice(None)) + kk]       # (cg, fg)
+                y[(slice(None), slice(g * fg, (g + 1) * fg)) + o] += xv @ wg
+    y = y[(slice(None), slice(None)) + tuple(slice(pad[a], pad[a] + out[a]) for a in range(nd))]
+    if b is not None:
+        y = y + b.reshape((1, f) + (1,) * nd)
+    return y
+
+
+def pool_ref(x, kernel, stride, pad, kind, full=False, include_pad=True, p=2):
+    nd = len(kernel)
+    sp = x.shape[2:]
+    out = []
+    for n_, k, s, pd in zip(sp, kernel, stride, pad):
+        m = n_ + 2 * pd - k
+        out.append((-(-m // s) if full else m // s) + 1)
+    y = onp.zeros(x.shape[:2] + tuple(out))
+    for o in itertools.product(*[range(v) for v in out]):
+        start = [o[i] * stride[i] - pad[i] for i in range(nd)]
+        end = [start[i] + kernel[i] for i in range(nd)]
+        sl = tuple(slice(max(start[i], 0), min(end[i], sp[i])) for i in range(nd))
+        win = x[(slice(None), slice(None)) + sl].reshape(x.shape[:2] + (-1,))
+        if kind == "max":
+            v = win.max(axis=-1) if win.shape[-1] else \
+                onp.full(x.shape[:2], onp.finfo(x.dtype).min)
+        elif kind == "sum":
+            v = win.sum(axis=-1)
+        elif kind == "lp":
+            v = (win ** p).sum(axis=-1) ** (1.0 / p)
+        else:
+            if include_pad:
+                cnt = onp.prod([min(end[i], sp[i] + pad[i]) - max(start[i], -pad[i])
+                                for i in range(nd)])
+            else:
+                cnt = onp.prod([min(end[i], sp[i]) - max(start[i], 0) for i in range(nd)])
+            v = win.sum(axis=-1) / max(cnt, 1)
+        y[(slice(None), slice(None)) + o] = v
+    return y
+
+
+# ----------------------------------------------------------------------------- strategies
+@st.composite
+def conv_geometry(draw, transposed=False):
+    nd = draw(st.sampled_from([1, 1, 2, 2, 2, 3]))
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    cg = draw(st.integers(1, 3))
+    fg = draw(st.integers(1, 3))
+    n = draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    dilate = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    pad = tuple(draw(st.integers(0, 2)) for _ in range(nd))
+    hi = 7 if nd < 3 else 5
+    if transposed:
+        sp = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+        adj = tuple(draw(st.integers(0, s - 1)) for s in stride)
+        out = [stride[i] * (sp[i] - 1) + dilate[i] * (kernel[i] - 1) + 1 - 2 * pad[i] + adj[i]
+               for i in range(nd)]
+        if min(out) < 1:
+            pad = (0,) * nd
+        return nd, groups, cg, fg, n, kernel, stride, dilate, pad, sp, adj
+    sp = []
+    for i in range(nd):
+        span = dilate[i] * (kernel[i] - 1) + 1
+        sp.append(draw(st.integers(max(1, span - 2 * pad[i]), max(span - 2 * pad[i], 1) + hi)))
+    return nd, groups, cg, fg, n, kernel, stride, dilate, pad, tuple(sp), None
+
+
+@SETTINGS
+@given(conv_geometry(), st.booleans(), st.integers(0, 2 ** 16))
+def test_convolution_matches_reference(geo, use_bias, seed):
+    nd, groups, cg, fg, n, kernel, stride, dilate, pad, sp, _ = geo
+    rng = onp.random.default_rng(seed)
+    x = rng.standard_normal((n, cg * groups) + sp)
+    w = rng.standard_normal((fg * groups, cg) + kernel)
+    b = rng.standard_normal(fg * groups) if use_bias else None
+    y = npx.convolution(np.array(x), np.array(w), None if b is None else np.array(b),
+                        kernel=kernel, stride=stride, dilate=dilate, pad=pad,
+                        num_filter=fg * groups, num_group=groups, no_bias=b is None)
+    onp.testing.assert_allclose(y.asnumpy(), conv_ref(x, w, b, stride, dilate, pad, groups),
+                                rtol=1e-10, atol=1e-10)
+
+
+@SETTINGS
+@given(conv_geometry(transposed=True), st.booleans(), st.integers(0, 2 ** 16))
+def test_deconvolution_matches_reference(geo, use_bias, seed):
+    nd, groups, cg, fg, n, kernel, stride, dilate, pad, sp, adj = geo
+    rng = onp.random.default_rng(seed)
+    x = rng.standard_normal((n, cg * groups) + sp)
+    w = rng.standard_normal((cg * groups, fg) + kernel)
+    b = rng.standard_normal(fg * groups) if use_bias else None
+    y = npx.deconvolution(np.array(x), np.array(w), None if b is None else np.array(b),
+                          kernel=kernel, stride=stride, dilate=dilate, pad=pad, adj=adj,
+                          num_filter=fg * groups, num_group=groups, no_bias=b is None)
+    onp.testing.assert_allclose(y.asnumpy(),
+                                deconv_ref(x, w, b, stride, dilate, pad, adj, groups),
+                                rtol=1e-10, atol=1e-10)
+
+
+@SETTINGS
+@given(conv_geometry(), st.integers(0, 2 ** 16))
+def test_convolution_gradients_are_the_transposes(geo, seed):
+    """<g, conv(x, w)> = <deconv(g, w), x> = <wgrad(g, x), w>: the gradients are exact
+    adjoints of the forward map (checked on random shapes; finite differences of a few
+    cases are in tests/autograd)."""
+    nd, groups, cg, fg, n, kernel, stride, dilate, pad, sp, _ = geo
+    rng = onp.random.default_rng(seed)
+    x = np.array(rng.standard_normal((n, cg * groups) + sp))
+    w = np.array(rng.standard_normal((fg * groups, cg) + kernel))
+    x.attach_grad()
+    w.attach_grad()
+    with autograd.record():
+        y = npx.convolution(x, w, kernel=kernel, stride=stride, dilate=dilate, pad=pad,
+                            num_group=groups, no_bias=True)
+    g = rng.standard_normal(y.shape)
+    y.backward(np.array(g))
+    lhs = float((y.asnumpy() * g).sum())
+    onp.testing.assert_allclose(float((x.grad.asnumpy() * x.asnumpy()).sum()), lhs,
+                                rtol=1e-9, atol=1e-9)
+    onp.testing.assert_allclose(float((w.grad.asnumpy() * w.asnumpy()).sum()), lhs,
+                                rtol=1e-9, atol=1e-9)
+
+
+@st.composite
+def pool_geometry(draw):
+    nd = draw(st.sampled_from([1, 2, 2, 3]))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    pad = tuple(draw(st.integers(0, k - 1)) for k in kernel)
+    sp = tuple(draw(st.integers(max(1, kernel[i] - 2 * pad[i]), 6)) for i in range(nd))
+    return nd, kernel, stride, pad, sp
+
+
+@SETTINGS
+@given(pool_geometry(), st.sampled_from(["max", "avg", "sum", "lp"]), st.booleans(),
+       st.booleans(), st.integers(1, 3), st.integers(0, 2 ** 16))
+def test_pooling_matches_reference(geo, kind, full, include_pad, p, seed):
+    nd, kernel, stride, pad, sp = geo
+    rng = onp.random.default_rng(seed)
+    x = rng.standard_normal((2, 3) + sp)
+    if kind == "lp":
+        x = onp.abs(x) + 0.1
+    y = npx.pooling(np.array(x), kernel=kernel, stride=stride, pad=pad, pool_type=kind,
+                    pooling_convention="full" if full else "valid",
+                    count_include_pad=include_pad, p_value=p)
+    want = pool_ref(x, kernel, stride, pad, kind, full, include_pad, p)
+    onp.testing.assert_allclose(y.asnumpy(), want, rtol=1e-10, atol=1e-12)
+
+
+@SETTINGS
+@given(pool_geometry(), st.sampled_from(["max", "avg", "sum"]), st.booleans(),
+       st.integers(0, 2 ** 16))
+def test_pooling_gradient_is_the_transpose(geo, kind, full, seed):
+    nd, kernel, stride, pad, sp = geo
+    rng = onp.random.default_rng(seed)
+    x = np.array(rng.permutation(2 * 3 * int(onp.prod(sp))).reshape((2, 3) + sp) * 1.0)
+    x.attach_grad()
+    with autograd.record():
+        y = npx.pooling(x, kernel=kernel, stride=stride, pad=pad, pool_type=kind,
+                        pooling_convention="full" if full else "valid")
+    g = rng.standard_normal(y.shape)
+    y.backward(np.array(g))
+    gx = x.grad.asnumpy()
+    if kind == "max":       # each output's gradient lands on its window's maximum
+        xs = x.asnumpy()
+        # (a window of only the 'full' convention's extra cells has no maximum: MXNet's
+        # lowest float, and no gradient)
+        real = y.asnumpy() > onp.finfo(onp.float64).min
+        assert onp.isclose(gx.sum(), g[real].sum())
+        assert set(onp.flatnonzero(gx)) <= set(onp.flatnonzero(onp.isin(xs, y.asnumpy())))
+    else:                   # linear: <g, pool(x)> = <grad, x>
+        onp.testing.assert_allclose((gx * x.asnumpy()).sum(), (g * y.asnumpy()).sum(),
+                                    rtol=1e-9)
+
+
+def test_max_pool_gradient_goes_to_the_first_maximum():
+    x = np.array(onp.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 3.0, 3.0]]]]))
+    x.attach_grad()
+    with autograd.record():
+        y = npx.pooling(x, kernel=(2, 2), stride=(2, 2))
+    y.backward()
+    onp.testing.assert_array_equal(x.grad.asnumpy(), [[[[0, 1, 1, 0], [0, 0, 0, 0]]]])
+
+
+@pytest.mark.parametrize("kind", ["max", "avg", "sum", "lp"])
+def test_global_pooling(kind):
+    rng = onp.random.default_rng(3)
+    for shape in [(2, 3, 5), (2, 3, 4, 5), (1, 2, 2, 3, 4)]:
+        x = onp.abs(rng.standard_normal(shape)) + 0.1
+        y = npx.pooling(np.array(x), kernel=(1,) * (len(shape) - 2), pool_type=kind,
+                        global_pool=True, p_value=3).asnumpy()
+        axes = tuple(range(2, len(shape)))
+        want = {"max": x.max(axes, keepdims=True), "avg": x.mean(axes, keepdims=True),
+                "sum": x.sum(axes, keepdims=True),
+                "lp": (x ** 3).sum(axes, keepdims=True) ** (1 / 3)}[kind]
+        onp.testing.assert_allclose(y, want, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- layouts, dtypes
+def test_channels_last_layouts_transpose():
+    rng = onp.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 6, 5))
+    w = rng.standard_normal((3, 4, 3, 3))
+    first = npx.convolution(np.array(x), np.array(w), kernel=(3, 3), pad=(1, 1), no_bias=True)
+    last = npx.convolution(np.array(x.transpose(0, 2, 3, 1)), np.array(w.transpose(0, 2, 3, 1)),
+                           kernel=(3, 3), pad=(1, 1), no_bias=True, layout="NHWC")
+    onp.testing.assert_allclose(last.asnumpy(), first.asnumpy().transpose(0, 2, 3, 1),
+                                rtol=1e-12)
+    p1 = npx.pooling(np.array(x), kernel=(2, 2), stride=(2, 2))
+    p2 = npx.pooling(np.array(x.transpose(0, 2, 3, 1)), kernel=(2, 2), stride=(2, 2),
+                     layout="NHWC")
+    onp.testing.assert_array_equal(p2.asnumpy(), p1.asnumpy().transpose(0, 2, 3, 1))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_dtypes(dtype):
+    rng = onp.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 5, 5)).astype(dtype)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(dtype)
+    y = npx.convolution(np.array(x), np.array(w), kernel=(3, 3), no_bias=True)
+    assert y.dtype == onp.dtype(dtype)
+    ref = conv_ref(x.astype("float64"), w.astype("float64"), None, (1, 1), (1, 1), (0, 0), 1)
+    tol = {"float16": 2e-2, "float32": 1e-5, "float64": 1e-12}[dtype]
+    onp.testing.assert_allclose(y.asnumpy().astype("float64"), ref, rtol=tol, atol=tol * 10)
+    p = npx.pooling(np.array(x), kernel=(2, 2), pool_type="avg")
+    assert p.dtype == onp.dtype(dtype)
+
+
+def test_deconvolution_target_shape():
+    x = np.ones((1, 2, 4, 4))
+    w = np.ones((2, 3, 3, 3))
+    y = npx.deconvolution(x, w, kernel=(3, 3), stride=(2, 2), target_shape=(8, 8),
+                          num_filter=3)
+    assert y.shape == (1, 3, 8, 8)
+    # the pad and adj it stands for: total = 2*3 + 3 - 8 = 1 -> pad 1, adj 1
+    z = npx.deconvolution(x, w, kernel=(3, 3), stride=(2, 2), pad=(1, 1), adj=(1, 1))
+    onp.testing.assert_array_equal(y.asnumpy(), z.asnumpy())
+
+
+def test_ops_return_before_their_values():
+    from ndengine import engine
+
+    x = np.ones((2, 3, 8, 8))
+    w = np.ones((4, 3, 3, 3))
+    gate_done = []
+
+    def hold():
+        gate_done.append(True)
+
+    y = npx.convolution(x, w, kernel=(3, 3), no_bias=True)
+    assert y.shape == (2, 4, 6, 6)       # shape known at once
+    engine.push(hold, (y._var,), (), name="after")
+    npx.waitall()
+    assert gate_done
+
+
+# ----------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("call, match", [
+    (lambda: npx.convolution(np.ones((1, 3, 5, 5)), np.ones((4, 2, 3, 3)), np.ones(4),
+                             kernel=(3, 3)), r"convolution: weight \(4, 2, 3, 3\) does not fit data \(1, 3, 5, 5\)"),
+    (lambda: npx.convolution(np.ones((1, 3, 5, 5)), np.ones((4, 3, 3, 3)), kernel=(3, 3)),
+     r"convolution: a bias array is required unless no_bias=True"),
+    (lambda: npx.convolution(np.ones((1, 3, 5, 5)), np.ones((4, 3, 3, 3)), np.ones(4),
+                             kernel=(3, 3), num_filter=5), r"num_filter is 5 .* 4 filters"),
+    (lambda: npx.convolution(np.ones((1, 3, 2, 2)), np.ones((4, 3, 3, 3)), np.ones(4),
+                             kernel=(3, 3)), r"larger than the padded input \(2, 2\)"),
+    (lambda: npx.convolution(np.ones((1, 3, 5, 5)), np.ones((4, 3, 3, 3)), np.ones(4),
+                             kernel=(3, 3), stride=(1, 1, 1)), r"stride \(1, 1, 1\) must have 2 values"),
+    (lambda: npx.convolution(np.ones((1, 3, 5, 5)), np.ones((4, 3, 3, 3)), np.ones(4),
+                             kernel=(3, 3), layout="NCW"), r"layout 'NCW' does not fit a 2-D kernel"),
+    (lambda: npx.convolution(np.ones((1, 3, 5, 5), dtype="int32"),
+                             np.ones((4, 3, 3, 3), dtype="int32"), kernel=(3, 3), no_bias=True),
+     r"convolution: data must be floating-point, got int32"),
+    (lambda: npx.convolution(np.ones((1, 3, 5, 5)), np.ones((4, 3, 3, 3), dtype="float64"),
+                             kernel=(3, 3), no_bias=True), r"must have one dtype"),
+    (lambda: npx.convolution(np.ones((1, 3, 5, 5)), np.ones((4, 3, 3, 3)), no_bias=True),
+     r"kernel is required"),
+    (lambda: npx.deconvolution(np.ones((1, 3, 5, 5)), np.ones((4, 3, 3, 3)), kernel=(3, 3)),
+     r"deconvolution: weight \(4, 3, 3, 3\) does not fit data \(1, 3, 5, 5\)"),
+    (lambda: npx.deconvolution(np.ones((1, 3, 5, 5)), np.ones((3, 2, 3, 3)), kernel=(3, 3),
+                               stride=(2, 2), adj=(2, 0)), r"adj \(2, 0\) must be smaller than stride"),
+    (lambda: npx.pooling(np.ones((1, 3, 5, 5)), kernel=(2, 2), pool_type="median"),
+     r"invalid pool_type 'median'"),
+    (lambda: npx.pooling(np.ones((1, 3, 5, 5)), kernel=(2, 2), pooling_convention="same"),
+     r"pooling_convention must be 'valid' or 'full'"),
+    (lambda: npx.pooling(np.ones((1, 3, 5)), kernel=(2, 2)), r"pooling: data \(1, 3, 5\) must have 4 axes"),
+    (lambda: npx.pooling(np.ones((1, 3, 1, 1)), kernel=(2, 2)), r"larger than the padded input"),
+])
+def test_errors_at_call_time(call, match):
+    with pytest.raises(MXNetError, match=match) as info:
+        call()
+    assert "cpu(0)" in str(info.value) or "npx" not in match
