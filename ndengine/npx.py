@@ -777,8 +777,8 @@ def deconvolution(data: Any = None, weight: Any = None, bias: Any = None, kernel
     """Transposed convolution (the gradient of :func:`convolution` with respect to its
     data) of *data* (N, C, *sp) with *weight* (C, num_filter / num_group, *kernel);
     output size per axis ``stride * (x - 1) + dilate * (kernel - 1) + 1 - 2 * pad +
-    adj`` (``adj < stride``), or *target_shape* (pad and adj then derived from it, as
-    MXNet).  As in MXNet, there is no bias unless ``no_bias=False``."""
+    adj`` (``adj`` smaller than the stride or the dilation), or *target_shape* (pad and
+    adj then derived from it, as MXNet).  As in MXNet, there is no bias unless ``no_bias=False``."""
     x, w, b, params, last = _conv_args("deconvolution", data, weight, bias, no_bias, kernel,
                                        stride, dilate, pad, num_group, layout)
     k = params["kernel"]

@@ -11,7 +11,7 @@ import numpy as _onp
 from .. import numpy as _np
 from ..ndarray import ops_legacy as _lops
 from ..ndarray.ndarray import apply_op
-from ..ndarray.ops import ShapeError
+from ..ndarray.ops import OPS, ShapeError
 from . import random as _random
 from ._util import OpParamError, arr, arrs, ret
 from .tensor import slice as _slice
@@ -407,7 +407,7 @@ def _pair(v: Any, n: int, default: int) -> tuple:
 def im2col(data: Any, kernel: Any, stride: Any = (), dilate: Any = (), pad: Any = (),
            out: Any = None, name: Any = None) -> Any:
     """The sliding blocks of (N, C, ...) as columns: (N, C * prod(kernel), L)."""
-    from ..ndarray.ops_legacy import _out_sizes
+    from ..ndarray.ops_conv import conv_out_size
 
     a = arr(data, "im2col")
     k = tuple(int(v) for v in kernel)
@@ -416,13 +416,13 @@ def im2col(data: Any, kernel: Any, stride: Any = (), dilate: Any = (), pad: Any 
         raise ShapeError(f"im2col: data {a.shape} must have {nd + 2} axes for kernel {k}")
     st, dl, pd = _pair(stride, nd, 1), _pair(dilate, nd, 1), _pair(pad, nd, 0)
     n, c = a.shape[:2]
-    osz = _out_sizes(a.shape[2:], k, st, dl, pd)
+    osz = tuple(conv_out_size(*v) for v in zip(a.shape[2:], k, st, dl, pd))
     # a convolution with an identity weight: one output channel per (channel, offset)
     kt = int(_onp.prod(k))
     eye = _np.array(_onp.eye(kt, dtype=_onp.float64).reshape((kt, 1) + k), dtype=a.dtype,
                     ctx=a.device)
     w = _np.tile(eye, (c, 1) + (1,) * nd)
-    r = apply_op(_lops.LEGACY_OPS["Convolution"], (a, w, None),
+    r = apply_op(OPS["convolution"], (a, w, None),
                  {"kernel": k, "stride": st, "dilate": dl, "pad": pd, "num_group": c})
     return ret(r.reshape((n, c * kt, int(_onp.prod(osz)))), out)
 
@@ -431,7 +431,7 @@ def col2im(data: Any, output_size: Any, kernel: Any, stride: Any = (), dilate: A
            pad: Any = (), out: Any = None, name: Any = None) -> Any:
     """The inverse arrangement of :func:`im2col`: columns (N, C * prod(kernel), L)
     summed back into (N, C, *output_size)."""
-    from ..ndarray.ops_legacy import _CONV_BW_DATA, _out_sizes
+    from ..ndarray.ops_conv import conv_out_size, deconv_out_size
 
     a = arr(data, "col2im")
     k = tuple(int(v) for v in kernel)
@@ -443,7 +443,7 @@ def col2im(data: Any, output_size: Any, kernel: Any, stride: Any = (), dilate: A
     if a.ndim != 3 or a.shape[1] % kt:
         raise ShapeError(f"col2im: data {a.shape} must be (N, C * {kt}, L)")
     c = a.shape[1] // kt
-    osz = _out_sizes(size, k, st, dl, pd)
+    osz = tuple(conv_out_size(*v) for v in zip(size, k, st, dl, pd))
     if int(_onp.prod(osz)) != a.shape[2]:
         raise ShapeError(f"col2im: {a.shape[2]} columns do not fit output_size {size} with "
                          f"kernel {k}, stride {st}, dilate {dl}, pad {pd}")
@@ -451,8 +451,11 @@ def col2im(data: Any, output_size: Any, kernel: Any, stride: Any = (), dilate: A
                     ctx=a.device)
     w = _np.tile(eye, (c, 1) + (1,) * nd)
     g = a.reshape((n, c * kt) + osz)
-    r = apply_op(_CONV_BW_DATA, (g, w), {"xshape": (n, c) + size, "kernel": k, "stride": st,
-                                         "dilate": dl, "pad": pd, "num_group": c})
+    # the transposed convolution with that weight, adj filling up to output_size
+    adj = tuple(size[i] - deconv_out_size(osz[i], k[i], st[i], dl[i], pd[i], 0)
+                for i in range(nd))
+    r = apply_op(OPS["deconvolution"], (g, w, None), {"kernel": k, "stride": st, "dilate": dl,
+                                                      "pad": pd, "adj": adj, "num_group": c})
     return ret(r, out)
 
 

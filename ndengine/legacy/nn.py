@@ -258,23 +258,30 @@ def L2Normalization(data: Any, eps: float = 1e-10, mode: str = "instance", out: 
     return ret(x / _np.sqrt((x * x).sum(axis=red, keepdims=True) + eps), out)
 
 
-def _tuple(v: Any, n: int, default: int, what: str, fname: str) -> tuple:
-    if v is None or (isinstance(v, (tuple, list)) and len(v) == 0):
-        return (default,) * n
-    if isinstance(v, (int, _onp.integer)):
-        return (int(v),) * n
-    t = tuple(int(x) for x in v)
-    if len(t) != n:
-        raise OpParamError(f"{fname}: {what} {v} must have {n} values (one per spatial axis "
-                           f"of kernel {n}-D)")
-    return t
-
-
 def _layout(layout: Any, nd: int, fname: str) -> None:
     if layout not in (None, "NCW", "NCHW", "NCDHW") or \
             (layout is not None and len(layout) != nd + 2):
         raise OpParamError(f"{fname}: layout {layout!r} is not supported (channels first: "
                            f"NCW, NCHW or NCDHW)")
+
+
+def _as_legacy(fname: str, call: Any) -> Any:
+    """Run the npx op *call* for legacy function *fname*: its call-time errors name
+    *fname* (``Convolution: ...``, not ``convolution: ...``)."""
+    from ..base import MXNetError
+
+    try:
+        return call()
+    except MXNetError as e:
+        msg = str(e)
+        low = fname.lower() + ":"
+        if not msg.startswith(low):
+            raise
+        try:
+            err = type(e)(fname + ":" + msg[len(low):])
+        except Exception:       # an error type with another constructor: keep it
+            raise e from None
+        raise err from None
 
 
 def Convolution(data: Any, weight: Any, bias: Any = None, kernel: Any = (), stride: Any = (),
@@ -283,30 +290,24 @@ def Convolution(data: Any, weight: Any, bias: Any = None, kernel: Any = (), stri
                 cudnn_off: bool = False, layout: Any = None, out: Any = None,
                 name: Any = None) -> Any:
     """1-D, 2-D or 3-D convolution (cross-correlation) of (N, C, ...) data with weight
-    (num_filter, C / num_group, *kernel), plus bias."""
+    (num_filter, C / num_group, *kernel), plus bias: ``npx.convolution`` (one op) with
+    MXNet 1.x's defaults; channels-first layouts only, as MXNet's CPU build."""
     x = arr(data, "Convolution")
     w = arr(weight, "Convolution", "weight")
     if not kernel:
         raise OpParamError("Convolution: kernel is required, e.g. kernel=(3, 3)")
     k = tuple(int(v) for v in kernel)
-    nd = len(k)
-    if nd not in (1, 2, 3):
+    if len(k) not in (1, 2, 3):
         raise OpParamError(f"Convolution: kernel {kernel} must have 1 to 3 values")
-    _layout(layout, nd, "Convolution")
+    _layout(layout, len(k), "Convolution")
     b = None
     if not no_bias:
         if bias is None:
             raise TypeError("Convolution: bias is required unless no_bias=True")
         b = arr(bias, "Convolution", "bias")
-    if num_filter and w.shape[0] != num_filter:
-        raise ShapeError(f"Convolution: weight {w.shape} has {w.shape[0]} filters, "
-                         f"num_filter is {num_filter}")
-    params = {"kernel": k, "stride": _tuple(stride, nd, 1, "stride", "Convolution"),
-              "dilate": _tuple(dilate, nd, 1, "dilate", "Convolution"),
-              "pad": _tuple(pad, nd, 0, "pad", "Convolution"), "num_group": int(num_group)}
-    if min(params["stride"]) < 1 or min(params["dilate"]) < 1:
-        raise OpParamError(f"Convolution: stride {stride} and dilate {dilate} must be >= 1")
-    return ret(apply_op(_lops.LEGACY_OPS["Convolution"], (x, w, b), params), out)
+    return ret(_as_legacy("Convolution", lambda: _npx.convolution(
+        x, w, b, kernel=k, stride=stride, dilate=dilate, pad=pad,
+        num_filter=num_filter or None, num_group=num_group, no_bias=b is None)), out)
 
 
 def Pooling(data: Any, kernel: Any = (), pool_type: str = "max", global_pool: bool = False,
@@ -315,34 +316,24 @@ def Pooling(data: Any, kernel: Any = (), pool_type: str = "max", global_pool: bo
             layout: Any = None, out: Any = None, name: Any = None) -> Any:
     """max, avg, sum or lp pooling over the spatial axes of (N, C, ...) data (stride 1
     by default; ``global_pool`` pools each whole map; the 'full' convention rounds the
-    output size up)."""
+    output size up): ``npx.pooling`` (one op); channels-first layouts only."""
     x = arr(data, "Pooling")
-    if pool_type not in ("max", "avg", "sum", "lp"):
-        raise OpParamError(f"Pooling: pool_type must be max, avg, sum or lp, got "
-                           f"{pool_type!r}")
-    if pooling_convention not in ("valid", "full"):
-        raise OpParamError(f"Pooling: pooling_convention must be 'valid' or 'full', got "
-                           f"{pooling_convention!r}")
     if global_pool:
         if x.ndim < 3:
             raise ShapeError(f"Pooling: data must be (N, C, ...) with spatial axes, got "
                              f"{x.shape}")
-        k = tuple(x.shape[2:])
-        st, pd = (1,) * len(k), (0,) * len(k)
+        nd = x.ndim - 2
     else:
         if not kernel:
             raise OpParamError("Pooling: kernel is required unless global_pool=True")
-        k = tuple(int(v) for v in kernel)
-        st = _tuple(stride, len(k), 1, "stride", "Pooling")
-        pd = _tuple(pad, len(k), 0, "pad", "Pooling")
-    _layout(layout, len(k), "Pooling")
-    if len(k) not in (1, 2, 3):
-        raise OpParamError(f"Pooling: kernel {k} must have 1 to 3 values")
-    params = {"kernel": k, "stride": st, "pad": pd, "pool_type": pool_type,
-              "full": pooling_convention == "full",
-              "count_include_pad": True if count_include_pad is None else bool(count_include_pad),
-              "p_value": 2 if p_value is None else int(p_value)}
-    return ret(apply_op(_lops.LEGACY_OPS["Pooling"], (x,), params), out)
+        nd = len(tuple(kernel))
+    if nd not in (1, 2, 3):
+        raise OpParamError(f"Pooling: kernel {tuple(kernel)} must have 1 to 3 values")
+    _layout(layout, nd, "Pooling")
+    return ret(_as_legacy("Pooling", lambda: _npx.pooling(
+        x, kernel=kernel, pool_type=pool_type, global_pool=global_pool,
+        pooling_convention=pooling_convention, stride=stride, pad=pad, p_value=p_value,
+        count_include_pad=count_include_pad)), out)
 
 
 def Deconvolution(data: Any, weight: Any, bias: Any = None, kernel: Any = (), stride: Any = (),
@@ -352,43 +343,17 @@ def Deconvolution(data: Any, weight: Any, bias: Any = None, kernel: Any = (), st
                   layout: Any = None, out: Any = None, name: Any = None) -> Any:
     """The transposed convolution of (N, C, ...) data with weight (C, num_filter /
     num_group, *kernel): output size (in - 1) * stride - 2 pad + dilate (k - 1) + 1 + adj
-    (or *target_shape*, which sets pad and adj)."""
+    (or *target_shape*, which sets pad and adj): ``npx.deconvolution`` (one op)."""
     x = arr(data, "Deconvolution")
     w = arr(weight, "Deconvolution", "weight")
     if not kernel:
         raise OpParamError("Deconvolution: kernel is required, e.g. kernel=(3, 3)")
     k = tuple(int(v) for v in kernel)
-    nd = len(k)
-    if nd not in (1, 2, 3):
+    if len(k) not in (1, 2, 3):
         raise OpParamError(f"Deconvolution: kernel {kernel} must have 1 to 3 values")
-    _layout(layout, nd, "Deconvolution")
-    st = _tuple(stride, nd, 1, "stride", "Deconvolution")
-    dl = _tuple(dilate, nd, 1, "dilate", "Deconvolution")
-    pd = _tuple(pad, nd, 0, "pad", "Deconvolution")
-    aj = _tuple(adj, nd, 0, "adj", "Deconvolution")
-    if x.ndim != nd + 2:
-        raise ShapeError(f"Deconvolution: data {x.shape} must have {nd + 2} axes")
-    sp = x.shape[2:]
-    if target_shape:
-        ts = _tuple(target_shape, nd, 0, "target_shape", "Deconvolution")
-        pd, aj = [], []
-        for i, t, s, d, kk in zip(sp, ts, st, dl, k):
-            full = (i - 1) * s + d * (kk - 1) + 1
-            total = full - t
-            p = (total + 1) // 2
-            pd.append(p)
-            aj.append(t - (full - 2 * p))
-        pd, aj = tuple(pd), tuple(aj)
-    if any(a >= s and a >= d for a, s, d in zip(aj, st, dl)):
-        raise OpParamError(f"Deconvolution: adj {aj} must be smaller than stride {st}")
-    groups = int(num_group)
-    f = w.shape[1] * groups if w.ndim == nd + 2 else 0
-    if num_filter and f != num_filter:
-        raise ShapeError(f"Deconvolution: weight {w.shape} gives {f} filters, num_filter is "
-                         f"{num_filter}")
-    osp = tuple((i - 1) * s - 2 * p + d * (kk - 1) + 1 + a
-                for i, s, p, d, kk, a in zip(sp, st, pd, dl, k, aj))
+    _layout(layout, len(k), "Deconvolution")
     b = None if no_bias or bias is None else arr(bias, "Deconvolution", "bias")
-    params = {"kernel": k, "stride": st, "dilate": dl, "pad": pd, "num_group": groups,
-              "oshape": (x.shape[0], f) + osp}
-    return ret(apply_op(_lops.LEGACY_OPS["Deconvolution"], (x, w, b), params), out)
+    return ret(_as_legacy("Deconvolution", lambda: _npx.deconvolution(
+        x, w, b, kernel=k, stride=stride, dilate=dilate, pad=pad, adj=adj,
+        target_shape=target_shape or None, num_filter=num_filter or None,
+        num_group=num_group, no_bias=b is None)), out)

@@ -281,9 +281,9 @@ def _deconvolution_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (),
         raise ShapeError(f"deconvolution: bias {tuple(b.shape)} must be ({f},) (one per "
                          f"filter)")
     for i in range(nd):
-        if not 0 <= adj[i] < stride[i]:
+        if adj[i] < 0 or (adj[i] >= stride[i] and adj[i] >= dilate[i]):
             raise ShapeError(f"deconvolution: adj {adj} must be smaller than stride {stride} "
-                             f"(and >= 0)")
+                             f"or dilate {dilate} (and >= 0)")
     out = tuple(deconv_out_size(sx[2 + i], kernel[i], stride[i], dilate[i], pad[i], adj[i])
                 for i in range(nd))
     if any(o < 1 for o in out):
@@ -401,8 +401,15 @@ def _pool_k(xp: Any, x: Any, kernel: tuple = (), stride: tuple = (), pad: tuple 
     if pool_type == "avg":
         r /= _pool_counts(xp, sp, kernel, stride, pad, out, extra, count_include_pad, acc)
     elif pool_type == "lp" and p_value != 1:
-        r = r ** (1.0 / p_value)
+        r = _root(xp, r, p_value)
     return r
+
+
+def _root(xp: Any, s: Any, p: int) -> Any:
+    """``s ** (1/p)``, for odd *p* the real root of a negative sum, as MXNet's."""
+    if p % 2:
+        return xp.sign(s) * xp.abs(s) ** (1.0 / p)
+    return s ** (1.0 / p)
 
 
 def _pool_infer(x: Any, kernel: tuple = (), stride: tuple = (), pad: tuple = (),
@@ -491,7 +498,7 @@ def _global_pool_k(xp: Any, x: Any, pool_type: str = "max", p_value: int = 2) ->
         return xa.sum(axis=axes, keepdims=True)
     if p_value == 1:
         return xa.sum(axis=axes, keepdims=True)
-    return (xa ** p_value).sum(axis=axes, keepdims=True) ** (1.0 / p_value)
+    return _root(xp, (xa ** p_value).sum(axis=axes, keepdims=True), p_value)
 
 
 def _global_pool_infer(x: Any, pool_type: str = "max", p_value: int = 2):

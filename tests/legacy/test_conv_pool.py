@@ -68,7 +68,7 @@ def test_convolution_gradient(xs, ws, stride, dilate, pad, groups):
     def fn(x, w, b):
         return nd.Convolution(wrap(x), wrap(w), wrap(b), kernel=ws[2:], stride=stride,
                               dilate=dilate, pad=pad, num_group=groups)._arr
-    check_grad("Convolution", fn, [x, w, b], rtol=1e-4, atol=1e-6)
+    check_grad("convolution", fn, [x, w, b], rtol=1e-4, atol=1e-6)
 
 
 def _pool_ref(x, k, stride, pad, kind, full, include_pad):
@@ -132,7 +132,7 @@ def test_pooling_gradient(xs, k, stride, pad, kind, full, include_pad):
         return nd.Pooling(wrap(x), kernel=k, stride=stride, pad=pad, pool_type=kind,
                           pooling_convention="full" if full else "valid",
                           count_include_pad=include_pad)._arr
-    check_grad("Pooling", fn, [x], rtol=1e-4, atol=1e-6)
+    check_grad("pooling", fn, [x], rtol=1e-4, atol=1e-6)
 
 
 def test_lp_and_global_pooling():
@@ -143,7 +143,7 @@ def test_lp_and_global_pooling():
     onp.testing.assert_allclose(y.asnumpy(), want, rtol=1e-6)
     g = nd.Pooling(nd.array(x), global_pool=True, pool_type="avg")
     onp.testing.assert_allclose(g.asnumpy()[..., 0, 0], x.mean(axis=(2, 3)), rtol=1e-5)
-    check_grad("Pooling", lambda a: nd.Pooling(wrap(a), kernel=(2, 2), pool_type="lp",
+    check_grad("pooling", lambda a: nd.Pooling(wrap(a), kernel=(2, 2), pool_type="lp",
                                                p_value=3)._arr, [x + 5], rtol=1e-4)
 
 
@@ -195,7 +195,7 @@ def test_deconvolution_is_the_conv_data_gradient(xs, ws, stride, pad, adj, group
     def fn(x, w, b):
         return nd.Deconvolution(wrap(x), wrap(w), wrap(b), kernel=k, stride=stride, pad=pad,
                                 adj=adj, num_group=groups, no_bias=False)._arr
-    check_grad("Deconvolution", fn, [x, w, b], rtol=1e-4, atol=1e-6)
+    check_grad("deconvolution", fn, [x, w, b], rtol=1e-4, atol=1e-6)
 
 
 def test_deconvolution_target_shape_sets_pad_and_adj():
