@@ -40,26 +40,34 @@ __all__ = ["set_np", "reset_np", "is_np_array", "is_np_shape", "waitall", "cpu",
            "layer_norm", "cast", "constraint_check", "embedding", "erf", "erfinv", "gamma",
            "gammaln", "fully_connected", "gather_nd", "nonzero", "sequence_mask",
            "shape_array", "slice", "smooth_l1", "topk", "convolution", "deconvolution",
-           "pooling"]
+           "pooling", "group_norm", "instance_norm", "masked_softmax", "masked_log_softmax"]
 
 
 class NpxParamError(MXNetError, ValueError):
     """A parameter of an npx function has a value the function does not accept."""
 
 
-_np_active = [False]
+_np_active = [False]        # npx.set_np(): MXNet's NumPy-array semantics
+_np_shape = [False]         # NumPy-shape semantics (set_np(array=False) sets only this)
 
 
 def set_np(shape: bool = True, array: bool = True, dtype: bool = False) -> None:
-    """ndengine's arrays always follow NumPy semantics; the mode only decides how
-    ``Block.save_parameters`` writes its file (NumPy-shape arrays, as MXNet's
-    ``npx.save``, after set_np; legacy arrays, as ``mx.nd.save``, otherwise)."""
-    _np_active[0] = True
+    """Enter MXNet's np mode, as MXNet: after it, gluon gives np arrays (parameters'
+    ``data()``, ``DataLoader`` batches) and ``Block.save_parameters`` writes NumPy-shape
+    arrays (as ``npx.save``); before it (MXNet's default), those are legacy ``mx.nd``
+    arrays.  ndengine's arrays themselves always follow NumPy's semantics.  Unlike
+    MXNet's, the flags are the process's, not the calling thread's (see
+    docs/mxnet-differences.md)."""
+    if array and not shape:
+        raise ValueError("NumPy Shape semantics is required in using NumPy array semantics.")
+    _np_active[0] = bool(array)
+    _np_shape[0] = bool(shape)
 
 
 def reset_np() -> None:
     """Leave np mode (see :func:`set_np`)."""
     _np_active[0] = False
+    _np_shape[0] = False
 
 
 def _np_semantics() -> bool:
@@ -68,11 +76,13 @@ def _np_semantics() -> bool:
 
 
 def is_np_array() -> bool:
-    return True
+    """Whether MXNet's NumPy-array semantics are on (``set_np``; off by default)."""
+    return _np_active[0]
 
 
 def is_np_shape() -> bool:
-    return True
+    """Whether NumPy-shape semantics are on (``set_np``; off by default)."""
+    return _np_shape[0]
 
 
 from .device.blas import BLAS as _BLAS  # noqa: E402
@@ -613,6 +623,65 @@ def layer_norm(data: Any, gamma: Any, beta: Any, axis: int = -1, eps: float = 1e
     out, mean, std = apply_op(OPS["layer_norm"], (x, as_nd(gamma, dev), as_nd(beta, dev)),
                               {"axis": int(axis), "eps": float(eps)})
     return [out, mean, std] if output_mean_var else out
+
+
+def group_norm(data: Any, gamma: Any, beta: Any, num_groups: int = 1, eps: float = 1e-5,
+               output_mean_var: bool = False, name: Any = None) -> Any:
+    """Split the channels (axis 1) of *data* (N, C, ...) into *num_groups* groups;
+    normalize each sample's group over its channels and spatial axes, then scale and
+    shift by *gamma* and *beta*, of shape (C,) (per channel) or (num_groups,) (per
+    group, MXNet 1.9.1's ``nd.GroupNorm``).  *output_mean_var*: also return the mean
+    and the standard deviation (with eps), each (N, num_groups)."""
+    x = as_nd(data)
+    dev = x.device
+    if not isinstance(num_groups, (int, _onp.integer)) or isinstance(num_groups, bool):
+        raise NpxParamError(f"group_norm: num_groups must be an int, got {num_groups!r}")
+    out, mean, std = apply_op(OPS["group_norm"], (x, as_nd(gamma, dev), as_nd(beta, dev)),
+                              {"num_groups": int(num_groups), "eps": float(eps)})
+    return [out, mean, std] if output_mean_var else out
+
+
+def instance_norm(data: Any, gamma: Any, beta: Any, eps: float = 1e-3,
+                  name: Any = None) -> NDArray:
+    """Normalize each (sample, channel) of *data* (N, C, *spatial) over its spatial
+    axes, then scale and shift per channel by *gamma*, *beta* (C,) (MXNet's
+    InstanceNorm; eps 1e-3 by default as there): :func:`group_norm` with one group per
+    channel."""
+    x = as_nd(data)
+    if x.ndim < 3:
+        raise ShapeError(f"instance_norm: data {x.shape} must have at least 3 axes (N, C, "
+                         f"*spatial) (on {x.device})")
+    dev = x.device
+    return apply_op(OPS["group_norm"], (x, as_nd(gamma, dev), as_nd(beta, dev)),
+                    {"num_groups": int(x.shape[1]), "eps": float(eps)})[0]
+
+
+def _masked(name: str, data: Any, mask: Any, axis: Any, temperature: Any) -> NDArray:
+    x = as_nd(data)
+    if mask is None:
+        raise NpxParamError(f"{name}: the mask array is required")
+    if not isinstance(axis, (int, _onp.integer)) or isinstance(axis, bool):
+        raise DTypeError(f"{name}: axis must be an int, got {axis!r}")
+    t = 1.0 if temperature is None else float(temperature)
+    if t == 0:
+        raise NpxParamError(f"{name}: temperature must not be 0")
+    return apply_op(OPS[name], (x, as_nd(mask, x.device)),
+                    {"axis": int(axis), "temperature": t})
+
+
+def masked_softmax(data: Any, mask: Any, axis: int = -1, temperature: float = 1.0,
+                   normalize: bool = True, name: Any = None) -> NDArray:
+    """Softmax of ``data / temperature`` along *axis* over the entries where *mask*
+    (bool or 0/1, broadcast to the data's shape) is true; the others are 0 (as MXNet
+    2's npx.masked_softmax; a row with no entry kept is all 0).  The maximum is always
+    subtracted first (*normalize* is accepted: the values are the same)."""
+    return _masked("masked_softmax", data, mask, axis, temperature)
+
+
+def masked_log_softmax(data: Any, mask: Any, axis: int = -1, temperature: float = 1.0,
+                       normalize: bool = True, name: Any = None) -> NDArray:
+    """log of :func:`masked_softmax`: -inf where *mask* is false."""
+    return _masked("masked_log_softmax", data, mask, axis, temperature)
 
 
 def batch_dot(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,

@@ -125,27 +125,23 @@ def UpSampling(*data: Any, scale: int = 1, sample_type: str = "nearest", num_arg
 
 def GroupNorm(data: Any, gamma: Any, beta: Any, num_groups: int = 1, eps: float = 1e-5,
               output_mean_var: bool = False, out: Any = None, name: Any = None) -> Any:
-    """Normalize each group of channels (axis 1) over the group and the spatial axes."""
+    """Normalize each group of channels (axis 1) over the group and the spatial axes:
+    ``npx.group_norm`` (gamma, beta per group, as MXNet 1.9.1, or per channel)."""
+    from .. import npx as _npx
+    from ..base import MXNetError
+
     x = arr(data, "GroupNorm")
     g = arr(gamma, "GroupNorm", "gamma")
     b = arr(beta, "GroupNorm", "beta")
-    G = int(num_groups)
-    if x.ndim < 2 or x.shape[1] % G:
-        raise ShapeError(f"GroupNorm: channels ({x.shape[1] if x.ndim > 1 else '?'}) must be "
-                         f"divisible by num_groups={G} (data {x.shape})")
-    n, c = x.shape[0], x.shape[1]
-    xg = x.reshape((n, G, -1))
-    mean = xg.mean(axis=2, keepdims=True)
-    var = ((xg - mean) ** 2).mean(axis=2, keepdims=True)
-    y = ((xg - mean) / _np.sqrt(var + eps)).reshape(x.shape)
-    shape = (1, c) + (1,) * (x.ndim - 2)
-    if g.shape == (G,) and G != c:
-        g = _np.repeat(g, c // G)
-        b = _np.repeat(b, c // G)
-    y = y * g.reshape(shape) + b.reshape(shape)
-    if output_mean_var:
-        return ret([y, mean.reshape((n, G)), _np.sqrt(var + eps).reshape((n, G))], out)
-    return ret(y, out)
+    try:
+        r = _npx.group_norm(x, g, b, num_groups=num_groups, eps=eps,
+                            output_mean_var=output_mean_var)
+    except MXNetError as e:
+        msg = str(e)
+        if not msg.startswith("group_norm:"):
+            raise
+        raise type(e)("GroupNorm:" + msg[len("group_norm:"):]) from None
+    return ret(r, out)
 
 
 def ravel_multi_index(data: Any, shape: Any, out: Any = None, name: Any = None) -> Any:

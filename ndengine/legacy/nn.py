@@ -209,17 +209,14 @@ def LayerNorm(data: Any, gamma: Any, beta: Any, axis: int = -1, eps: float = 1e-
 
 def InstanceNorm(data: Any, gamma: Any, beta: Any, eps: float = 0.001, out: Any = None,
                  name: Any = None) -> Any:
-    """Normalize each (sample, channel) over the spatial axes (2 and on)."""
+    """Normalize each (sample, channel) over the spatial axes (2 and on):
+    ``npx.instance_norm``."""
     x = arr(data, "InstanceNorm")
-    if x.ndim < 3:
-        raise ShapeError(f"InstanceNorm: data must be at least 3-D (N, C, ...), got {x.shape}")
     g = arr(gamma, "InstanceNorm", "gamma")
     b = arr(beta, "InstanceNorm", "beta")
-    red = tuple(range(2, x.ndim))
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    mean = x.mean(axis=red, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=red, keepdims=True)
-    return ret((x - mean) / _np.sqrt(var + eps) * g.reshape(shape) + b.reshape(shape), out)
+    if x.ndim < 3:
+        raise ShapeError(f"InstanceNorm: data must be at least 3-D (N, C, ...), got {x.shape}")
+    return ret(_as_legacy("InstanceNorm", lambda: _npx.instance_norm(x, g, b, eps=eps)), out)
 
 
 def Embedding(data: Any, weight: Any, input_dim: int = 0, output_dim: int = 0,

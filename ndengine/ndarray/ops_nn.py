@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as _onp
 
-from .ops import (DTypeError, ShapeError, _blas, _np, float32, int64, norm_axis, register,
-                  result_dtype)
+from .ops import (OPS, DTypeError, ShapeError, _blas, _np, float32, int64, norm_axis,
+                  register, result_dtype)
 from .tape import needs as _needs
 
 __all__: list[str] = []
@@ -312,6 +312,167 @@ def _ln_grad(g: Any, out: Any, x: Any, gamma: Any, beta: Any, axis: int = -1,
 
 
 register("layer_norm", _ln_kernel, _ln_infer, _ln_grad, nout=3, grad_needs_outputs=True)
+
+
+# ----------------------------------------------------------------------------- group norm
+# (N, C, *sp) seen as (N, G, C/G * prod(sp)): each sample's group of channels is
+# normalized over the group and the spatial axes, then scaled and shifted per channel
+# (gamma, beta of shape (C,)) or per group (shape (G,): MXNet 1.9.1's GroupNorm).
+# instance_norm is this op with one group per channel.
+def _gn_infer(x: Any, gamma: Any, beta: Any, num_groups: int = 1, eps: float = 1e-5):
+    sx = tuple(x.shape)
+    if len(sx) < 2:
+        raise ShapeError(f"group_norm: data {sx} must have at least 2 axes (N, C, ...)")
+    c, g = sx[1], int(num_groups)
+    if g < 1 or c % g:
+        raise ShapeError(f"group_norm: num_groups={num_groups} must divide the {c} channels "
+                         f"of data {sx}")
+    for what, a in (("gamma", gamma), ("beta", beta)):
+        if tuple(a.shape) not in ((c,), (g,)):
+            raise ShapeError(f"group_norm: {what} has shape {tuple(a.shape)}, expected ({c},) "
+                             f"(per channel) or ({g},) (per group) for data {sx}")
+    if tuple(gamma.shape) != tuple(beta.shape):
+        raise ShapeError(f"group_norm: gamma {tuple(gamma.shape)} and beta "
+                         f"{tuple(beta.shape)} must have one shape")
+    _check_float("group_norm", x, gamma, beta)
+    stat = (sx[0], g)
+    return [(sx, x.dtype), (stat, x.dtype), (stat, x.dtype)]
+
+
+def _per_channel(xp: Any, v: Any, c: int, ndim: int, acc: Any) -> Any:
+    v = v.astype(acc, copy=False)
+    if v.shape[0] != c:
+        v = xp.repeat(v, c // v.shape[0])
+    return v.reshape((1, c) + (1,) * (ndim - 2))
+
+
+def _gn_kernel(xp: Any, x: Any, gamma: Any, beta: Any, num_groups: int = 1,
+               eps: float = 1e-5):
+    n, c = x.shape[:2]
+    acc = xp.result_type(x.dtype, xp.float32)
+    xg = x.astype(acc, copy=False).reshape(n, num_groups, -1)
+    m = xg.mean(axis=2, keepdims=True)
+    d = xg - m
+    std = xp.sqrt((d * d).mean(axis=2, keepdims=True) + eps)
+    y = (d / std).reshape(x.shape)
+    y = y * _per_channel(xp, gamma, c, x.ndim, acc) + _per_channel(xp, beta, c, x.ndim, acc)
+    return (y.astype(x.dtype, copy=False), m.reshape(n, num_groups).astype(x.dtype),
+            std.reshape(n, num_groups).astype(x.dtype))
+
+
+def _gn_backward_kernel(xp: Any, g: Any, x: Any, gamma: Any, m: Any, std: Any,
+                        num_groups: int = 1) -> Any:
+    n, c = x.shape[:2]
+    acc = xp.result_type(x.dtype, xp.float32)
+    ga = g.astype(acc, copy=False)
+    inv = 1 / std.astype(acc).reshape(n, num_groups, 1)
+    xhat = (x.astype(acc, copy=False).reshape(n, num_groups, -1)
+            - m.astype(acc).reshape(n, num_groups, 1)) * inv
+    xhat_c = xhat.reshape(x.shape)
+    red = (0,) + tuple(range(2, x.ndim))
+    dgamma = (ga * xhat_c).sum(axis=red)                       # per channel
+    dbeta = ga.sum(axis=red)
+    if gamma.shape[0] != c:                                    # per group
+        dgamma = dgamma.reshape(num_groups, -1).sum(axis=1)
+        dbeta = dbeta.reshape(num_groups, -1).sum(axis=1)
+    dxhat = (ga * _per_channel(xp, gamma, c, x.ndim, acc)).reshape(n, num_groups, -1)
+    dx = inv * (dxhat - dxhat.mean(axis=2, keepdims=True)
+                - xhat * (dxhat * xhat).mean(axis=2, keepdims=True))
+    return (dx.reshape(x.shape).astype(x.dtype, copy=False), dgamma.astype(gamma.dtype),
+            dbeta.astype(gamma.dtype))
+
+
+_GN_BACKWARD = register("_group_norm_backward", _gn_backward_kernel,
+                        lambda g, x, gamma, m, std, num_groups=1:
+                        [(tuple(x.shape), x.dtype), (tuple(gamma.shape), gamma.dtype),
+                         (tuple(gamma.shape), gamma.dtype)], nout=3)
+
+
+def _gn_grad(g: Any, out: Any, x: Any, gamma: Any, beta: Any, num_groups: int = 1,
+             eps: float = 1e-5):
+    from .ndarray import apply_op
+
+    if g[0] is None:
+        return None, None, None
+    return tuple(apply_op(_GN_BACKWARD, (g[0], x, gamma, out[1], out[2]),
+                          {"num_groups": num_groups}))
+
+
+register("group_norm", _gn_kernel, _gn_infer, _gn_grad, nout=3, grad_needs_outputs=True)
+
+
+# ----------------------------------------------------------------------------- masked softmax
+# softmax / log_softmax along *axis* over the entries where *mask* (broadcast to the
+# data) is true; the others are 0 (softmax) or -inf (log_softmax), as MXNet 2's
+# npx.masked_softmax / masked_log_softmax.  A row with nothing kept: all 0 / all -inf.
+def _masked_infer(name: str) -> Any:
+    def infer(a: Any, mask: Any, axis: int = -1, temperature: float = 1.0):
+        sa, sm = tuple(a.shape), tuple(mask.shape)
+        if len(sa) < 1:
+            raise ShapeError(f"{name}: data must have at least 1 axis, got shape {sa}")
+        norm_axis(axis, len(sa), name)
+        try:
+            bs = _onp.broadcast_shapes(sa, sm)
+        except ValueError:
+            bs = None
+        if bs != sa:
+            raise ShapeError(f"{name}: mask {sm} does not broadcast to the data's shape {sa}")
+        if a.dtype.kind != "f":
+            raise DTypeError(f"{name}: data must be floating-point, got {a.dtype}")
+        if mask.dtype.kind not in "biuf":
+            raise DTypeError(f"{name}: mask must be bool or numbers, got {mask.dtype}")
+        return sa, a.dtype
+    return infer
+
+
+def _masked_parts(xp: Any, a: Any, mask: Any, axis: int, temperature: float):
+    acc = xp.result_type(a.dtype, xp.float32)
+    a = a.astype(acc, copy=False)
+    if temperature != 1.0:
+        a = a / temperature
+    keep = xp.broadcast_to(mask.astype(bool, copy=False), a.shape)
+    am = xp.where(keep, a, -xp.inf)
+    mx = am.max(axis=axis, keepdims=True)
+    mx = xp.where(xp.isfinite(mx), mx, 0)
+    e = xp.where(keep, xp.exp(am - mx), 0)
+    return keep, am, mx, e, e.sum(axis=axis, keepdims=True)
+
+
+def _masked_softmax_kernel(xp: Any, a: Any, mask: Any, axis: int = -1,
+                           temperature: float = 1.0) -> Any:
+    _, _, _, e, s = _masked_parts(xp, a, mask, axis, temperature)
+    return (e / xp.where(s == 0, 1, s)).astype(a.dtype, copy=False)
+
+
+def _masked_log_softmax_kernel(xp: Any, a: Any, mask: Any, axis: int = -1,
+                               temperature: float = 1.0) -> Any:
+    keep, am, mx, _, s = _masked_parts(xp, a, mask, axis, temperature)
+    with _quiet(xp):
+        r = xp.where(keep, am - mx - xp.log(s), -xp.inf)
+    return r.astype(a.dtype, copy=False)
+
+
+def _masked_softmax_grad(g: Any, out: Any, a: Any, mask: Any, axis: int = -1,
+                         temperature: float = 1.0):
+    r = out * (g - (g * out).sum(axis=axis, keepdims=True))
+    return (r / temperature if temperature != 1.0 else r), None
+
+
+def _masked_log_softmax_grad(g: Any, out: Any, a: Any, mask: Any, axis: int = -1,
+                             temperature: float = 1.0):
+    from .ndarray import apply_op
+
+    keep = mask if mask.dtype.kind == "b" else apply_op(OPS["not_equal"], (mask, 0))
+    gm = g * keep.astype(g.dtype)
+    p = apply_op(OPS["exp"], (out,))                 # the softmax; 0 where masked
+    r = gm - p * gm.sum(axis=axis, keepdims=True)
+    return (r / temperature if temperature != 1.0 else r), None
+
+
+register("masked_softmax", _masked_softmax_kernel, _masked_infer("masked_softmax"),
+         _masked_softmax_grad)
+register("masked_log_softmax", _masked_log_softmax_kernel,
+         _masked_infer("masked_log_softmax"), _masked_log_softmax_grad)
 
 
 # ----------------------------------------------------------------------------- embedding

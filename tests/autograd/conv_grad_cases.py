@@ -1,11 +1,12 @@
-"""Gradient cases of the ops of ndarray/ops_conv.py (merged into test_op_gradients.py's
+"""Gradient cases of the ops of ndarray/ops_conv.py and of the normalization and masked
+softmax ops of ndarray/ops_nn.py added with them (merged into test_op_gradients.py's
 ``CASES`` / ``NON_DIFFERENTIABLE``): float64 inputs are the variables, checked against
 central finite differences."""
 from __future__ import annotations
 
 import numpy as onp
 
-from ndengine import npx
+from ndengine import np, npx
 
 R = onp.random.default_rng(11)
 
@@ -40,7 +41,19 @@ CONV_NON_DIFFERENTIABLE = {
     # the gradient ops the convolution / pooling gradients push (their own gradients are
     # never needed: the data gradients go through convolution / deconvolution)
     "_convolution_weight_grad", "_pooling_backward", "_global_pooling_backward",
+    "_group_norm_backward",
 }
+
+_MASK = onp.array([[1, 1, 0, 1], [0, 1, 0, 0], [1, 1, 1, 1]], dtype=bool)
+_MASK3 = onp.array([[[1, 0, 1]], [[0, 1, 1]]], dtype=bool)       # broadcast over axis 1
+
+
+def _masked_log(mask, **kw):
+    # the masked entries are -inf: compare the kept ones only
+    def f(a):
+        m = np.array(mask)
+        return np.where(m, npx.masked_log_softmax(a, m, **kw), 0)
+    return f
 
 CONV_CASES = {
     "convolution": [
@@ -72,5 +85,21 @@ CONV_CASES = {
         C(_pool(kernel=(1,), global_pool=True, pool_type="sum"), U(1, 2, 2, 2, 3)),
         C(_pool(kernel=(1, 1), global_pool=True, pool_type="lp", p_value=2),
           U(2, 2, 3, 3, lo=0.2)),
+    ],
+    "group_norm": [
+        C(lambda x, g, b: npx.group_norm(x, g, b, num_groups=2), U(2, 4, 3), U(4), U(4)),
+        C(lambda x, g, b: npx.group_norm(x, g, b, num_groups=3, eps=1e-3), U(2, 6, 2, 2),
+          U(3), U(3)),
+        C(lambda x, g, b: npx.instance_norm(x, g, b), U(2, 3, 5), U(3), U(3)),
+    ],
+    "masked_softmax": [
+        C(lambda a: npx.masked_softmax(a, np.array(_MASK)), U(3, 4)),
+        C(lambda a: npx.masked_softmax(a, np.array(_MASK3), axis=0, temperature=0.7),
+          U(2, 2, 3)),
+    ],
+    "masked_log_softmax": [
+        C(_masked_log(_MASK), U(3, 4)),
+        C(_masked_log(onp.broadcast_to(_MASK3, (2, 2, 3)), axis=-1, temperature=2.0),
+          U(2, 2, 3)),
     ],
 }
