@@ -1,0 +1,277 @@
+"""Collectives as engine ops, on a communication worker of their own.
+
+Each collective is one engine op that reads its input arrays' vars and writes its output
+arrays' vars, like any array op, so it runs once the gradients it reduces are computed
+and the ops that use its results wait for it.  Two things are special:
+
+* **Its own worker.**  The ops run on :data:`COMM_DEVICE` (``cpu_shared(0)``, a device
+  no array lives on), so the engine gives them a worker thread of their own: a rank
+  waiting for the others never holds a compute worker.  (The engine schedules onto
+  ``Device`` handles only; ``cpu_shared`` is the one CPU-like type arrays never use.
+  A waiting front-end thread may still run a ready collective itself, as it runs any
+  ready CPU op: it would be waiting anyway.)
+* **One order on every rank.**  MPI matches collectives by their order, so every
+  collective also writes :data:`COMM_VAR`: the engine then runs them one at a time in
+  push order, and every rank pushes them in the same order (the same program), whatever
+  order their inputs become ready in.  The Trainer pushes the last layer's gradients
+  first, the order backward produces them, so this costs no overlap.
+
+How one collective runs (:func:`_run`): the ranks first exchange a 256-byte *header*
+(the collective's number and a description: op, keys, shapes, dtypes) with a
+non-blocking ``Iallgather`` that the op polls, with a deadline
+(``NDENGINE_DIST_TIMEOUT``) and while watching for notices of ranks that failed or
+exited (:mod:`.world`).  Once every rank is there and agrees, the payload moves with a
+blocking call (``Allreduce`` / ``Bcast`` in place: MPICH only progresses a
+non-blocking collective inside MPI calls, and polling it cost up to 2x the bandwidth
+of 64 KB-1 MB messages here, see ``benchmarks/distributed.py``).  Ranks that disagree
+(another key, shape or dtype, another op) all raise the same error naming what each
+rank pushed; none sends a payload.  An error in the op is stored on its outputs and
+raised at their next sync point, as for any op.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as _onp
+
+from .. import engine
+from ..device import Device
+from .world import DistError, DistTimeout, World, timeout, world
+
+__all__ = ["COMM_DEVICE", "COMM_VAR", "allreduce", "broadcast", "barrier", "push_collective",
+           "describe"]
+
+COMM_DEVICE = Device("cpu_shared", 0)
+COMM_VAR = engine.new_var("distributed.comm")
+
+_HEADER = 256          # bytes per rank: 8 seq, 8 hash, 240 description
+_partial = functools.partial
+
+
+def describe(arrays: Sequence[Any], keys: Sequence[Any] | None = None) -> str:
+    """``key: shape dtype`` of each array (what the ranks must agree on)."""
+    if keys is None:
+        keys = range(len(arrays))
+    return ", ".join(f"{k!r}: {tuple(a.shape)} {a.dtype}" for k, a in zip(keys, arrays))
+
+
+def _header(seq: int, desc: str) -> _onp.ndarray:
+    row = _onp.zeros(_HEADER, dtype=_onp.uint8)
+    raw = desc.encode("utf-8", "replace")
+    row[:8] = _onp.frombuffer(_onp.int64(seq).tobytes(), dtype=_onp.uint8)
+    row[8:16] = _onp.frombuffer(hashlib.blake2b(raw, digest_size=8).digest(), dtype=_onp.uint8)
+    text = raw[:_HEADER - 16]
+    row[16:16 + len(text)] = _onp.frombuffer(text, dtype=_onp.uint8)
+    return row
+
+
+def _row_text(row: _onp.ndarray) -> str:
+    seq = int(_onp.frombuffer(row[:8].tobytes(), dtype=_onp.int64)[0])
+    text = row[16:].tobytes().rstrip(b"\0").decode("utf-8", "replace")
+    return f"#{seq} {text}"
+
+
+def _check_gone(w: World, what: str) -> None:
+    """Raise if a rank failed, or exited before joining this collective."""
+    if not w.gone:
+        return
+    n = w.completed + 1
+    for r, why in sorted(w.gone.items()):
+        if r in w.exited_after and w.exited_after[r] >= n and "failed" not in why:
+            continue           # it left after taking part in this collective
+        raise DistError(f"{what}: {why}; rank {w.rank} (host {w.host}) stops at its "
+                        f"collective #{n}")
+
+
+def _wait(w: World, req: Any, what: str) -> None:
+    """Poll *req* until done: spin briefly, then yield, then sleep with a growing delay;
+    watch for notices; give up at the deadline."""
+    t0 = time.monotonic()
+    limit = timeout()
+    deadline = t0 + limit
+    spins = 0
+    while not req.Test():
+        spins += 1
+        if spins < 64:
+            continue
+        if spins % 8 == 0:
+            w.poll_notices()
+            _check_gone(w, what)
+        now = time.monotonic()
+        if now > deadline:
+            raise DistTimeout(
+                f"{what}: the other ranks did not join within {limit:g} s "
+                f"(NDENGINE_DIST_TIMEOUT) at rank {w.rank}'s collective #{w.completed + 1} "
+                f"(host {w.host}); a rank may hang, have exited without notice, or push "
+                f"collectives in another order")
+        elapsed = now - t0
+        time.sleep(0 if elapsed < 2e-3 else min(1e-3, elapsed / 16))
+
+
+def _agree(w: World, what: str, desc: str) -> None:
+    """The header exchange: every rank is at this collective and pushes the same thing."""
+    w.poll_notices()
+    _check_gone(w, what)
+    seq = w.completed + 1
+    mine = _header(seq, desc)
+    rows = _onp.empty((w.size, _HEADER), dtype=_onp.uint8)
+    w.inflight = True
+    req = w.data.Iallgather(mine, rows)
+    _wait(w, req, what)
+    w.inflight = False
+    if not (rows[:, :16] == mine[:16]).all():
+        w.completed += 1       # every rank saw the same rows: all stay in step
+        lines = "; ".join(f"rank {r}: {_row_text(rows[r])}" for r in range(w.size))
+        raise DistError(f"{what}: the ranks disagree on collective #{seq} (keys, shapes, "
+                        f"dtypes or op differ): {lines}")
+
+
+def _run(what: str, desc: str, payload: Callable[[World], None]) -> None:
+    """The body of every collective op (see the module notes)."""
+    w = world()
+    if w.size > 1:
+        _agree(w, what, desc)
+    payload(w)
+    w.completed += 1
+
+
+def push_collective(fn: Callable[[], None], reads: Sequence[Any], writes: Sequence[Any],
+                    name: str, priority: int = 0) -> None:
+    """Push *fn* (a collective) onto the communication worker, ordered after every
+    earlier collective (it writes :data:`COMM_VAR`)."""
+    w = world()
+    w.pushed += 1
+    engine.push(fn, tuple(reads), tuple(writes) + (COMM_VAR,), COMM_DEVICE, priority, name)
+
+
+# ------------------------------------------------------------------------- buffers
+_REDUCE_AS = {_onp.dtype(_onp.float16): _onp.dtype(_onp.float32),
+              _onp.dtype(_onp.bool_): _onp.dtype(_onp.int32)}
+
+
+def _host(buf: Any) -> _onp.ndarray:
+    return buf if isinstance(buf, _onp.ndarray) else buf.get()
+
+
+def _to_device(buf: _onp.ndarray, device: Device) -> Any:
+    return buf if not device.is_gpu else device.xp.asarray(buf)
+
+
+def _flat(arrays: Sequence[Any], dtype: _onp.dtype) -> _onp.ndarray:
+    """A fresh contiguous 1-d buffer holding every array's values (cast to *dtype*)."""
+    if len(arrays) == 1:
+        return _onp.array(_host(arrays[0]._data), dtype=dtype, order="C").reshape(-1)
+    out = _onp.empty(sum(a.size for a in arrays), dtype=dtype)
+    i = 0
+    for a in arrays:
+        out[i:i + a.size] = _host(a._data).reshape(-1)
+        i += a.size
+    return out
+
+
+def _scatter(flat: _onp.ndarray, outs: Sequence[Any]) -> None:
+    from ..ndarray.ndarray import assign
+
+    i = 0
+    for o in outs:
+        part = flat[i:i + o.size].reshape(o.shape)
+        i += o.size
+        if part.dtype != o.dtype:
+            part = part.astype(o.dtype)
+        assign(o, _to_device(part, o.device))
+
+
+def _group_dtype(arrays: Sequence[Any], what: str) -> _onp.dtype:
+    dtypes = {_onp.dtype(a.dtype) for a in arrays}
+    if len(dtypes) != 1:
+        raise DistError(f"{what}: arrays fused into one message must share a dtype, got "
+                        f"{sorted(str(d) for d in dtypes)}")
+    dt = dtypes.pop()
+    return _REDUCE_AS.get(dt, dt)
+
+
+# ------------------------------------------------------------------------- the ops
+def _run_allreduce(srcs: list, outs: list, what: str, desc: str) -> None:
+    dtype = _group_dtype(srcs, what)
+    flat = _flat(srcs, dtype)
+
+    def payload(w: World) -> None:
+        if w.size > 1:
+            w.data.Allreduce(w.MPI.IN_PLACE, flat, op=w.MPI.SUM)
+
+    _run(what, desc, payload)
+    _scatter(flat, outs)
+
+
+def allreduce(arrays: Sequence[Any], outs: Sequence[Any] | None = None, keys: Any = None,
+              priority: int = 0, name: str = "allreduce") -> list:
+    """Push one op that sums *arrays* over the ranks (fused into one message) and writes
+    the sums into *outs* (new arrays when None, returned).  Returns at once."""
+    from ..ndarray.ndarray import _new
+
+    arrays = list(arrays)
+    if not arrays:
+        return []
+    if outs is None:
+        outs = [_new(a.shape, a.dtype, a.device) for a in arrays]
+    outs = list(outs)
+    for a, o in zip(arrays, outs):
+        if a.shape != o.shape:
+            raise DistError(f"{name}: output shape {o.shape} does not match the input's "
+                            f"{a.shape} on {a.device}")
+    desc = f"allreduce {describe(arrays, keys)}"
+    _group_dtype(arrays, name)
+    push_collective(_partial(_run_allreduce, arrays, outs, name, desc),
+                    [a._var for a in arrays], [o._var for o in outs], name, priority)
+    return outs
+
+
+def _run_broadcast(srcs: list, outs: list, root: int, what: str, desc: str) -> None:
+    dtype = _group_dtype(srcs, what)
+    flat = _flat(srcs, dtype)
+
+    def payload(w: World) -> None:
+        if w.size > 1:
+            w.data.Bcast(flat, root=root)
+
+    _run(what, desc, payload)
+    _scatter(flat, outs)
+
+
+def broadcast(arrays: Sequence[Any], outs: Sequence[Any] | None = None, root: int = 0,
+              keys: Any = None, priority: int = 0, name: str = "broadcast") -> list:
+    """Push one op that gives *outs* (new arrays when None, returned) rank *root*'s
+    values of *arrays*.  Every rank passes arrays of the same shapes and dtypes."""
+    from ..ndarray.ndarray import _new
+
+    arrays = list(arrays)
+    w = world()
+    if not isinstance(root, int) or not 0 <= root < w.size:
+        raise DistError(f"{name}: root must be a rank in [0, {w.size}), got {root!r}")
+    if outs is None:
+        outs = [_new(a.shape, a.dtype, a.device) for a in arrays]
+    outs = list(outs)
+    desc = f"broadcast from {root}: {describe(arrays, keys)}"
+    _group_dtype(arrays, name)
+    push_collective(_partial(_run_broadcast, arrays, outs, root, name, desc),
+                    [a._var for a in arrays], [o._var for o in outs], name, priority)
+    return outs
+
+
+def _run_barrier(what: str) -> None:
+    def payload(w: World) -> None:
+        if w.size > 1:
+            w.data.Barrier()
+
+    _run(what, "barrier", payload)
+
+
+def barrier(name: str = "barrier") -> None:
+    """Wait until every rank has reached its barrier (and every collective pushed
+    before it has run).  A failed or departed rank makes it raise, as a timeout does."""
+    done = engine.new_var("barrier")
+    push_collective(_partial(_run_barrier, name), (), (done,), name)
+    engine.wait_for_var(done)
