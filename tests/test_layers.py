@@ -48,7 +48,8 @@ PACKAGES = {_module_name(p) for p in PKG_DIR.rglob("__init__.py")}
 
 # The layers above ndarray (what ndarray/ must not import at top level).
 ABOVE_NDARRAY = {"numpy", "npx", "autograd", "gluon", "kvstore", "optimizer", "init",
-                 "profiler", "d2l", "random", "compat", "legacy", "<root>"}
+                 "profiler", "d2l", "random", "compat", "legacy", "util", "runtime",
+                 "libinfo", "io", "callback", "<root>"}
 
 # Lazy imports of upper layers from ndarray/ that predate this test, with why.
 # (file relative to ndengine/, function qualname, layer imported) -> reason

@@ -1,0 +1,210 @@
+"""``mx.io.CSVIter``: batches from CSV files, as MXNet 1.9.1's C++ CSV iterator gives them.
+
+Each row of *data_csv* (a file, or a directory whose files are read in name order) is
+one example, reshaped to *data_shape*; *label_csv* likewise (all-zero labels without
+one).  The batch loader's rules are MXNet's:
+
+* ``round_batch=True`` (default): the last batch of an epoch is completed with rows
+  from the start of the file (``pad`` says how many); the next epoch then goes on from
+  after those rows instead of the start (``reset`` does not rewind), so over several
+  epochs every row is seen equally often.
+* ``round_batch=False``: the last batch keeps the rows of the previous batch in its
+  unfilled places (``pad`` says how many), and ``reset`` rewinds to the first row.
+
+The file is parsed once, when the iterator is made (errors in it are raised then);
+batches are copied into new ``mx.nd`` arrays, so a batch stays valid after ``next``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as onp
+
+from ..base import MXNetError
+from .io import DataBatch, DataDesc, DataIter
+
+__all__ = ["CSVIter", "CSVIterError"]
+
+
+class CSVIterError(MXNetError, ValueError):
+    """A CSV file does not fit the iterator's parameters."""
+
+
+class CSVFileNotFoundError(MXNetError, FileNotFoundError):
+    """A CSV path names no file or directory."""
+
+
+_DTYPES = ("float32", "float64", "float16", "int32", "int64", "int8", "uint8")
+
+
+def _shape(shape: Any, what: str) -> tuple[int, ...]:
+    if isinstance(shape, (int, onp.integer)):
+        shape = (int(shape),)
+    try:
+        out = tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"CSVIter: {what} must be a tuple of ints, got {shape!r}") from None
+    if not out or any(s <= 0 for s in out):
+        raise ValueError(f"CSVIter: {what} must be a non-empty tuple of positive ints, "
+                         f"got {out}")
+    return out
+
+
+def _files(path: str) -> list[str]:
+    if os.path.isdir(path):
+        return sorted(os.path.join(path, f) for f in os.listdir(path)
+                      if os.path.isfile(os.path.join(path, f)))
+    if not os.path.exists(path):
+        raise CSVFileNotFoundError(f"CSVIter: {path}: No such file or directory")
+    return [path]
+
+
+def _read(path: str, shape: tuple[int, ...], dtype: onp.dtype, what: str) -> onp.ndarray:
+    """The rows of the CSV file(s) at *path* as an array of shape (rows,) + *shape*."""
+    size = int(onp.prod(shape))
+    rows: list[list[str]] = []
+    for name in _files(path):
+        with open(name, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                fields = [x.strip() for x in line.rstrip(",").split(",")]
+                if len(fields) != size:
+                    raise CSVIterError(
+                        f"CSVIter: the data size in CSV do not match size of shape: "
+                        f"specified {what}={list(shape)}, the csv row-length={len(fields)} "
+                        f"({name}, line {lineno})")
+                rows.append(fields)
+    if not rows:
+        return onp.zeros((0,) + shape, dtype)
+    text = onp.array(rows)
+    try:
+        values = text.astype(onp.float64)
+    except ValueError as e:
+        raise CSVIterError(f"CSVIter: {path} holds a value that is not a number ({e})") from None
+    if dtype.kind in "iu":
+        try:                # exact for integers a float64 cannot hold
+            values = text.astype(dtype)
+        except (ValueError, OverflowError):
+            values = values.astype(dtype)
+    return values.astype(dtype).reshape((len(rows),) + shape)
+
+
+class CSVIter(DataIter):
+    """Batches of *batch_size* rows of *data_csv* (each of shape *data_shape*) and of
+    *label_csv* (each of *label_shape*; a label of shape ``(1,)`` comes as one number
+    per example).  See the module's doc for *round_batch*.  *dtype* (None: float32) is
+    the type both are parsed as.  ``prefetch_buffer`` and ``ctx`` are accepted for
+    MXNet's signature (ndengine reads the whole file at once; batches are on cpu)."""
+
+    def __init__(self, data_csv: str, data_shape: Any, batch_size: int,
+                 label_csv: str | None = "NULL", label_shape: Any = (1,),
+                 round_batch: bool = True, prefetch_buffer: int = 4, ctx: str = "gpu",
+                 dtype: Any = None, data_name: str = "data",
+                 label_name: str = "softmax_label", **unknown: Any):
+        super().__init__(int(batch_size))
+        if unknown:
+            raise TypeError(f"CSVIter: unknown parameters {sorted(unknown)}")
+        if self.batch_size <= 0:
+            raise ValueError(f"CSVIter: batch_size must be positive, got {batch_size}")
+        dt = onp.dtype("float32" if dtype is None else dtype)
+        if dt.name not in _DTYPES:
+            raise TypeError(f"CSVIter: dtype must be one of {_DTYPES} or None, got {dtype!r}")
+        self._dtype = dt
+        self._data_shape = _shape(data_shape, "data_shape")
+        self._label_shape = _shape(label_shape, "label_shape")
+        self._data = _read(data_csv, self._data_shape, dt, "data_shape")
+        n = self._data.shape[0]
+        if label_csv is None or label_csv == "NULL":
+            self._label = onp.zeros((n,) + self._label_shape, dt)
+        else:
+            self._label = _read(label_csv, self._label_shape, dt, "label_shape")
+            if self._label.shape[0] != n:
+                raise CSVIterError(f"CSVIter: {data_csv} has {n} rows but {label_csv} has "
+                                   f"{self._label.shape[0]}")
+        self.round_batch = bool(round_batch)
+        if n == 0:
+            raise CSVIterError(f"CSVIter: {data_csv} holds no rows")
+        if self.round_batch and n < self.batch_size:
+            raise CSVIterError(f"CSVIter: number of input must be bigger than batch size "
+                               f"({n} rows in {data_csv}, batch_size={self.batch_size}); "
+                               f"use round_batch=False")
+        bs = self.batch_size
+        label_tail = () if self._label_shape == (1,) else self._label_shape
+        # the loader's buffers: refilled batch by batch (round_batch=False leaves the
+        # previous rows in the places the last batch does not fill, as MXNet does)
+        self._buf_data = onp.zeros((bs,) + self._data_shape, dt)
+        self._buf_label = onp.zeros((bs,) + label_tail, dt)
+        self._buf_index = onp.zeros((bs,), onp.uint64)
+        self._row = 0               # next row of the file
+        self._overflow = 0          # rows taken from the start to complete the last batch
+        self._batch: DataBatch | None = None
+        self.provide_data = [DataDesc(data_name, (bs,) + self._data_shape, dt.type)]
+        self.provide_label = [DataDesc(label_name, (bs,) + label_tail, dt.type)]
+
+    def reset(self) -> None:
+        """Start the next epoch (after a round-batch overflow, from where it left off)."""
+        if not self.round_batch or self._overflow == 0:
+            self._row = 0
+        else:
+            self._overflow = 0
+
+    def _fill(self, at: int, count: int) -> None:
+        rows = slice(self._row, self._row + count)
+        self._buf_data[at:at + count] = self._data[rows]
+        self._buf_label[at:at + count] = self._label[rows].reshape(
+            (count,) + self._buf_label.shape[1:])
+        self._buf_index[at:at + count] = onp.arange(rows.start, rows.stop, dtype=onp.uint64)
+        self._row += count
+
+    def iter_next(self) -> bool:
+        self._batch = None
+        if self._overflow:            # the epoch ended with a completed last batch
+            return False
+        n, bs = self._data.shape[0], self.batch_size
+        take = min(bs, n - self._row)
+        if take <= 0:
+            return False
+        self._fill(0, take)
+        pad = bs - take
+        if pad and self.round_batch:
+            self._row = 0
+            self._fill(take, pad)
+            self._overflow = pad
+        self._pad = pad
+        self._batch = self._make_batch()
+        return True
+
+    def _make_batch(self) -> DataBatch:
+        from ..legacy.creation import array
+
+        return DataBatch(data=[array(self._buf_data, dtype=self._dtype)],
+                         label=[array(self._buf_label, dtype=self._dtype)],
+                         pad=self._pad, index=self._buf_index.copy())
+
+    def next(self) -> DataBatch:
+        if self.iter_next():
+            return self._batch
+        raise StopIteration
+
+    def _current(self) -> DataBatch:
+        if self._batch is None:
+            raise MXNetError("CSVIter: no current batch (call iter_next() first)")
+        return self._batch
+
+    def getdata(self) -> Any:
+        """The current batch's data (one NDArray)."""
+        return self._current().data[0]
+
+    def getlabel(self) -> Any:
+        """The current batch's label (one NDArray)."""
+        return self._current().label[0]
+
+    def getindex(self) -> onp.ndarray:
+        """The row numbers of the current batch's examples (uint64)."""
+        return self._current().index
+
+    def getpad(self) -> int:
+        return self._current().pad
