@@ -1,19 +1,12 @@
-"""``mxnet.gluon.rnn``: the recurrent layers and cells.
+"""``mxnet.gluon.rnn``: the fused recurrent layers (RNN, LSTM, GRU, computed by
+``npx.rnn``) and the cells with ``unroll`` (see :mod:`.rnn_layer`, :mod:`.rnn_cell`)."""
+from . import rnn_cell, rnn_layer
+from .rnn_cell import (BidirectionalCell, DropoutCell, GRUCell, HybridRecurrentCell,
+                       HybridSequentialRNNCell, LSTMCell, ModifierCell, RecurrentCell, RNNCell,
+                       ResidualCell, SequentialRNNCell, ZoneoutCell)
+from .rnn_layer import GRU, LSTM, RNN
 
-Not built yet (issue 14): this module exists so that ``from mxnet.gluon import rnn``
-works; any of its layers (RNN, LSTM, GRU, the cells) is an AttributeError that says so.
-"""
-
-__all__: list[str] = []
-
-_MXNET_NAMES = ("BidirectionalCell", "DropoutCell", "GRU", "GRUCell", "HybridRecurrentCell",
-                "HybridSequentialRNNCell", "LSTM", "LSTMCell", "ModifierCell", "RNN",
-                "RNNCell", "RecurrentCell", "ResidualCell", "SequentialRNNCell",
-                "ZoneoutCell", "rnn_cell", "rnn_layer")
-
-
-def __getattr__(name: str):
-    if name in _MXNET_NAMES:
-        raise AttributeError(f"module 'mxnet.gluon.rnn' has no attribute {name!r}: "
-                             f"ndengine's recurrent layers are not built yet (issue 14)")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["RNN", "LSTM", "GRU", "RecurrentCell", "HybridRecurrentCell", "RNNCell", "LSTMCell",
+           "GRUCell", "SequentialRNNCell", "HybridSequentialRNNCell", "DropoutCell",
+           "ModifierCell", "ZoneoutCell", "ResidualCell", "BidirectionalCell", "rnn_cell",
+           "rnn_layer"]
