@@ -18,6 +18,7 @@ import numpy as _onp
 
 from .. import autograd
 from .. import init as _init
+from .. import npx as _npx
 from ..base import MXNetError
 from ..device import Device, cpu, current_device
 
@@ -72,6 +73,8 @@ class Parameter:
             raise NotImplementedError(f"Parameter {name!r}: only dense ('default') storage is "
                                       f"supported, got stype={stype!r} grad_stype={grad_stype!r}")
         self._data: list | None = None
+        self._legacy = False         # made outside np mode: data()/grad() give mx.nd arrays
+        self._nd_handles: dict[int, Any] = {}
         self._ctx_list: list[Device] | None = None
         self._ctx_map: dict[Device, int] = {}
         self._trainer: Any = None
@@ -112,6 +115,7 @@ class Parameter:
         if self._data is not None:
             if req == "null":
                 self._data = [autograd.detach(d) for d in self._data]
+                self._nd_handles = {}
             else:
                 self._init_grad()
 
@@ -177,16 +181,30 @@ class Parameter:
             f"of Block.params because the later does not include Parameters of nested "
             f"child Blocks")
 
+    def _nd(self, a: Any) -> Any:
+        """The ``mx.nd`` handle of np array *a* (no copy), kept so that
+        ``p.data() is p.data()`` holds as in MXNet."""
+        w = self._nd_handles.get(id(a))
+        if w is None or w._arr is not a:
+            from ..legacy.ndarray import wrap
+
+            w = self._nd_handles[id(a)] = wrap(a)
+        return w
+
     def data(self, ctx: Device | None = None) -> Any:
-        """This parameter's value on *ctx* (the only device, or the current one)."""
+        """This parameter's value on *ctx* (the only device, or the current one): an np
+        array, or a legacy ``mx.nd`` array (sharing it) when the parameter was made
+        outside np mode, as in MXNet."""
         d = self._data
         if d is not None and ctx is None and len(d) == 1:
-            return d[0]
-        return self._check_and_get(d, ctx)
+            return self._nd(d[0]) if self._legacy else d[0]
+        r = self._check_and_get(d, ctx)
+        return self._nd(r) if self._legacy else r
 
     def list_data(self) -> list:
-        """The values on every device, in initialization order."""
-        return self._check_and_get(self._data, list)
+        """The values on every device, in initialization order (see :meth:`data`)."""
+        r = self._check_and_get(self._data, list)
+        return [self._nd(a) for a in r] if self._legacy else r
 
     def _grads(self) -> list:
         if self._data is not None and self._grad_req == "null":
@@ -199,17 +217,18 @@ class Parameter:
         """The gradient buffer on *ctx* (reading its values waits for backward)."""
         grads = self._grads()
         if ctx is None and len(grads) == 1:
-            return grads[0]
+            return self._nd(grads[0]) if self._legacy else grads[0]
         ctx = ctx or current_device()
         idx = self._ctx_map.get(ctx)
         if idx is None:
             raise RuntimeError(f"Parameter {self.name!r} was not initialized on context "
                                f"{ctx}. It was only initialized on {self._ctx_list}.")
-        return grads[idx]
+        return self._nd(grads[idx]) if self._legacy else grads[idx]
 
     def list_grad(self) -> list:
-        """The gradient buffers on every device."""
-        return self._grads()
+        """The gradient buffers on every device (legacy arrays as :meth:`data`)."""
+        r = self._grads()
+        return [self._nd(a) for a in r] if self._legacy else r
 
     def list_ctx(self) -> list[Device]:
         """The devices this parameter lives on."""
@@ -272,6 +291,8 @@ class Parameter:
             self._init_impl(data, ctxs)
 
     def _init_impl(self, data: Any, ctxs: list[Device]) -> None:
+        self._legacy = not _npx.is_np_array()
+        self._nd_handles = {}
         self._ctx_list = list(ctxs)
         self._ctx_map = {c: i for i, c in enumerate(self._ctx_list)}
         if data.dtype != self._dtype:
@@ -320,7 +341,7 @@ class Parameter:
     def _reduce(self) -> Any:
         """The value on cpu(0): the average over devices (as MXNet)."""
         with autograd.pause():
-            arrs = self.list_data()
+            arrs = self._check_and_get(self._data, list)
             if len(arrs) == 1:
                 return arrs[0].copyto(cpu(0))
             total = arrs[0].copyto(cpu(0))
@@ -372,6 +393,7 @@ class Parameter:
             return
         with autograd.pause():
             self._data = [d.astype(self._dtype) for d in self._data]
+            self._nd_handles = {}
             self._init_grad()
 
     def var(self) -> Any:

@@ -507,9 +507,13 @@ def _scalar(v: Any, cls: type, out_dtype: Any, arr_dtype: Any) -> Any:
 def _coerce(x: Any, device: Device) -> "NDArray":
     """A non-NDArray operand as an NDArray, by ``np.array``'s rules: NumPy arrays and
     scalars keep their dtype (and are copied); Python data (lists, numbers, bools)
-    becomes float32, MXNet's default."""
+    becomes float32, MXNet's default.  A legacy ``mx.nd`` array (a handle whose ``_arr``
+    is an NDArray) gives that array, without a copy."""
     if x.__class__ is NDArray:
         return x
+    inner = getattr(x, "_arr", None)
+    if inner.__class__ is NDArray:
+        return inner
     if isinstance(x, (_onp.generic, _ndarray)):
         buf = _NP.array(x, copy=True)
     else:

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as _onp
 
+from ... import npx as _npx
 from ... import numpy as _np
 from ...device import cpu
 from ...ndarray.ndarray import NDArray, apply_op
@@ -69,15 +70,31 @@ def _stack_host(data: list) -> NDArray:
     return apply_op(_HOST_STACK, (), {"samples": samples}, cpu(0))
 
 
-def default_batchify_fn(data: list) -> Any:
-    """Collate samples into a batch: NDArrays are stacked, tuples collated element-wise
-    (a list of batches), anything else converted with NumPy (dtype kept)."""
+def _collate(data: list) -> Any:
     first = data[0]
     if isinstance(first, NDArray):
         return _np.stack(data)
     if isinstance(first, tuple):
-        return [default_batchify_fn(list(x)) for x in zip(*data)]
+        return [_collate(list(x)) for x in zip(*data)]
+    if getattr(first, "_arr", None).__class__ is NDArray:       # mx.nd samples
+        return _np.stack([x._arr for x in data])
     return _stack_host(data)
+
+
+def _as_mode(batch: Any) -> Any:
+    """*batch* as MXNet gives it: np arrays in np mode, legacy ``mx.nd`` arrays outside."""
+    if _npx.is_np_array():
+        return batch
+    from ...legacy.ndarray import wrap_all
+
+    return wrap_all(batch)
+
+
+def default_batchify_fn(data: list) -> Any:
+    """Collate samples into a batch: arrays are stacked, tuples collated element-wise
+    (a list of batches), anything else converted with NumPy (dtype kept).  The batch is
+    np arrays in np mode (``npx.set_np()``), ``mx.nd`` arrays outside it, as MXNet's."""
+    return _as_mode(_collate(data))
 
 
 default_mp_batchify_fn = default_batchify_fn
@@ -156,7 +173,7 @@ class DataLoader:
 
     def _make_batch(self, indices: Any) -> Any:
         if self._plan is not None:
-            return _gather_batch(self._plan, indices)
+            return _as_mode(_gather_batch(self._plan, indices))
         return self._batchify_fn([self._dataset[i] for i in indices])
 
     def _index_batches(self) -> Iterator[Any]:
