@@ -206,6 +206,11 @@ class Parameter:
         r = self._check_and_get(self._data, list)
         return [self._nd(a) for a in r] if self._legacy else r
 
+    def _arrays(self) -> list:
+        """The np arrays on every device (what ndengine's own code reads and writes,
+        whatever the mode: :meth:`list_data` gives ``mx.nd`` handles outside np mode)."""
+        return self._check_and_get(self._data, list)
+
     def _grads(self) -> list:
         if self._data is not None and self._grad_req == "null":
             raise RuntimeError(f"Cannot get gradient array for Parameter {self.name!r} "

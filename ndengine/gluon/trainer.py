@@ -139,7 +139,7 @@ class Trainer:
             if param._data is None:
                 pending.append(param)
             elif self._kvstore is not None and param.grad_req != "null":
-                self._kvstore.init(self._param2idx[param.name], param.list_grad()[0])
+                self._kvstore.init(self._param2idx[param.name], param._grads()[0])
         self._params_to_init = pending
 
     def _prepare(self) -> None:
@@ -195,7 +195,7 @@ class Trainer:
             return
         for i, param in enumerate(self._params):
             if param.grad_req != "null" and param._data is not None:
-                grads = param.list_grad()
+                grads = param._grads()
                 self._kvstore.pushpull(i, grads, out=grads, priority=-i)
 
     def _update(self, ignore_stale_grad: bool = False) -> None:
