@@ -239,3 +239,301 @@ def test_sequence_ops_errors():
         npx.sequence_reverse(x, axis=1)
     with pytest.raises(ValueError, match="needs sequence_length"):
         npx.sequence_reverse(x, use_sequence_length=True)
+
+
+# ----------------------------------------------------------------------------- gluon layers
+def _set(layer, rng, scale=0.5):
+    for p in layer.collect_params().values():
+        p.set_data(np.array(rng.uniform(-scale, scale, p.shape).astype(p.dtype)))
+
+
+_LAYERS = {"lstm": lambda h, **k: rnn.LSTM(h, **k), "gru": lambda h, **k: rnn.GRU(h, **k),
+           "rnn_tanh": lambda h, **k: rnn.RNN(h, activation="tanh", **k),
+           "rnn_relu": lambda h, **k: rnn.RNN(h, **k)}
+_CELLS = {"lstm": lambda h, **k: rnn.LSTMCell(h, **k), "gru": lambda h, **k: rnn.GRUCell(h, **k),
+          "rnn_tanh": lambda h, **k: rnn.RNNCell(h, activation="tanh", **k),
+          "rnn_relu": lambda h, **k: rnn.RNNCell(h, activation="relu", **k)}
+
+
+def test_layer_parameter_names_and_shapes():
+    layer = rnn.LSTM(5, num_layers=2, bidirectional=True)
+    p = layer.prefix
+    assert p.startswith("lstm") and p.endswith("_")
+    shapes = {k[len(p):]: v.shape for k, v in layer.collect_params().items()}
+    assert list(shapes)[:4] == ["l0_i2h_weight", "l0_h2h_weight", "l0_i2h_bias", "l0_h2h_bias"]
+    assert shapes["l0_i2h_weight"] == (20, -1) and shapes["r0_h2h_weight"] == (20, 5)
+    assert shapes["l1_i2h_weight"] == (20, 10) and shapes["r1_i2h_bias"] == (20,)
+    assert len(shapes) == 16
+    assert repr(layer) == "LSTM(-1 -> 5, TNC, num_layers=2, bidirectional)"
+    layer.initialize()
+    layer(np.ones((3, 2, 7)))
+    assert layer.l0_i2h_weight.shape == (20, 7) and layer.r0_i2h_weight.shape == (20, 7)
+    gru = rnn.GRU(4, input_size=3, prefix="enc_")
+    assert sorted(gru.collect_params()) == ["enc_l0_h2h_bias", "enc_l0_h2h_weight",
+                                            "enc_l0_i2h_bias", "enc_l0_i2h_weight"]
+    assert gru.l0_i2h_weight.shape == (12, 3)
+    assert list(gru._collect_params_with_prefix()) == [
+        "_unfused.0.i2h_weight", "_unfused.0.h2h_weight", "_unfused.0.i2h_bias",
+        "_unfused.0.h2h_bias"]
+
+
+def test_layer_states_begin_state_and_errors():
+    layer = rnn.GRU(4, num_layers=2, input_size=3)
+    layer.initialize()
+    x = np.ones((5, 2, 3))
+    out = layer(x)
+    assert out.shape == (5, 2, 4)
+    states = layer.begin_state(2)
+    assert len(states) == 1 and states[0].shape == (2, 2, 4) and states[0].dtype == onp.float32
+    out2, new = layer(x, states)
+    onp.testing.assert_array_equal(out2.asnumpy(), out.asnumpy())
+    assert isinstance(new, list) and new[0].shape == (2, 2, 4)
+    out3, _ = layer(x, states[0])          # a single array is accepted for one state
+    onp.testing.assert_array_equal(out3.asnumpy(), out.asnumpy())
+    with pytest.raises(ValueError, match=r"Invalid recurrent state shape. Expecting "
+                                         r"\(2, 2, 4\), got \(1, 2, 4\)"):
+        layer(x, [np.zeros((1, 2, 4))])
+    lstm = rnn.LSTM(3, layout="NTC", input_size=2)
+    lstm.initialize()
+    h, c = lstm.begin_state(batch_size=4)
+    y, (h1, c1) = lstm(np.ones((4, 6, 2)), [h, c])
+    assert y.shape == (4, 6, 3) and h1.shape == c1.shape == (1, 4, 3)
+    with pytest.raises(ValueError, match="layout"):
+        rnn.LSTM(3, layout="CNT")
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+def test_layer_equals_cells_unrolled(mode):
+    rng = onp.random.default_rng(8)
+    T, N, I, H = 4, 3, 2, 3
+    layer = _LAYERS[mode](H, num_layers=2, bidirectional=True, input_size=I, layout="NTC")
+    layer.initialize()
+    _set(layer, rng)
+    stack = rnn.SequentialRNNCell()
+    for layer_i in range(2):
+        ni = I if layer_i == 0 else 2 * H
+        stack.add(rnn.BidirectionalCell(_CELLS[mode](H, input_size=ni, prefix=f"l{layer_i}_"),
+                                        _CELLS[mode](H, input_size=ni, prefix=f"r{layer_i}_")))
+    stack.initialize()
+    lp = {k[len(layer.prefix):]: v for k, v in layer.collect_params().items()}
+    for k, v in stack.collect_params().items():
+        v.set_data(lp[k].data())
+    x = np.array(rng.normal(size=(N, T, I)).astype("float32"))
+    states = layer.begin_state(N)
+    states = [np.array(rng.normal(size=s.shape).astype("float32")) for s in states]
+    got, got_states = layer(x, states)
+    # the cells' states: per layer, l then r; LSTM cells hold (h, c) each
+    cell_states = []
+    for k in range(4):
+        cell_states.append(states[0][k])
+        if mode == "lstm":
+            cell_states.append(states[1][k])
+    want, want_states = stack.unroll(T, x, cell_states, layout="NTC", merge_outputs=True)
+    onp.testing.assert_allclose(got.asnumpy(), want.asnumpy(), rtol=1e-5, atol=1e-6)
+    n = 2 if mode == "lstm" else 1
+    for j in range(n):
+        onp.testing.assert_allclose(got_states[j].asnumpy(),
+                                    onp.stack([s.asnumpy() for s in want_states[j::n]]),
+                                    rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh"])
+def test_cell_step_matches_numpy(mode):
+    rng = onp.random.default_rng(9)
+    N, I, H = 3, 4, 2
+    cell = _CELLS[mode](H)
+    cell.initialize()
+    x = rng.normal(size=(N, I)).astype("float32")
+    cell(np.array(x), cell.begin_state(batch_size=N))      # the deferred input size
+    _set(cell, rng)
+    h, c = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    states = [np.array(h.astype("float32"))] + \
+        ([np.array(c.astype("float32"))] if mode == "lstm" else [])
+    out, new = cell(np.array(x), states)
+    w = [cell.collect_params()[cell.prefix + n].data().asnumpy().astype("float64")
+         for n in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")]
+    wh, wc = ref_step(mode, x.astype("float64"), h, c, *w)
+    onp.testing.assert_allclose(out.asnumpy(), wh, rtol=1e-5, atol=1e-6)
+    onp.testing.assert_allclose(new[0].asnumpy(), wh, rtol=1e-5, atol=1e-6)
+    if mode == "lstm":
+        onp.testing.assert_allclose(new[1].asnumpy(), wc, rtol=1e-5, atol=1e-6)
+
+
+def test_lstm_cell_other_activations_are_composed():
+    rng = onp.random.default_rng(10)
+    cell = rnn.LSTMCell(2, input_size=3, activation="softsign", recurrent_activation="tanh")
+    cell.initialize()
+    _set(cell, rng)
+    x, h, c = rng.normal(size=(2, 3)), rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+    out, (h1, c1) = cell(np.array(x, "float32"), [np.array(h, "float32"),
+                                                  np.array(c, "float32")])
+    wx, wh, bx, bh = [p.data().asnumpy() for p in cell.collect_params().values()]
+    z = x @ wx.T + bx + h @ wh.T + bh
+    i, f, g, o = onp.tanh(z[:, :2]), onp.tanh(z[:, 2:4]), z[:, 4:6], onp.tanh(z[:, 6:])
+    soft = lambda v: v / (1 + onp.abs(v))  # noqa: E731
+    cw = f * c + i * soft(g)
+    onp.testing.assert_allclose(c1.asnumpy(), cw, rtol=1e-5, atol=1e-6)
+    onp.testing.assert_allclose(out.asnumpy(), o * soft(cw), rtol=1e-5, atol=1e-6)
+
+
+def test_layer_gradient_matches_finite_differences():
+    rng = onp.random.default_rng(11)
+    layer = rnn.LSTM(2, num_layers=2, input_size=2, dtype="float64")
+    layer.initialize()
+    _set(layer, rng)
+    x0 = rng.normal(size=(3, 2, 2))
+    xs = np.array(x0)
+    xs.attach_grad()
+    wts = rng.normal(size=(3, 2, 2))
+    with autograd.record():
+        loss = (layer(xs) * np.array(wts)).sum()
+    loss.backward()
+    p = layer.l0_h2h_weight
+    gp = p.grad().asnumpy().copy()
+    gx = xs.grad.asnumpy()
+
+    def value(x, w=None):
+        if w is not None:
+            p.set_data(np.array(w))
+        return float((layer(np.array(x)).asnumpy() * wts).sum())
+
+    w0 = p.data().asnumpy().copy()
+    eps = 1e-6
+    for idx in [(0, 0), (3, 1), (7, 0)]:
+        w = w0.copy()
+        w[idx] += eps
+        up = value(x0, w)
+        w[idx] -= 2 * eps
+        num = (up - value(x0, w)) / (2 * eps)
+        assert abs(gp[idx] - num) < 1e-6 * max(1, abs(num))
+    p.set_data(np.array(w0))
+    for idx in [(0, 0, 0), (2, 1, 1)]:
+        x = x0.copy()
+        x[idx] += eps
+        up = value(x)
+        x[idx] -= 2 * eps
+        num = (up - value(x)) / (2 * eps)
+        assert abs(gx[idx] - num) < 1e-6 * max(1, abs(num))
+
+
+def test_unroll_forms_and_valid_length():
+    rng = onp.random.default_rng(12)
+    cell = rnn.GRUCell(3, input_size=2)
+    cell.initialize()
+    _set(cell, rng)
+    x = np.array(rng.normal(size=(2, 4, 2)).astype("float32"))   # NTC
+    merged, s1 = cell.unroll(4, x, merge_outputs=True)
+    assert merged.shape == (2, 4, 3)
+    steps, s2 = cell.unroll(4, x, merge_outputs=False)
+    assert isinstance(steps, list) and len(steps) == 4 and steps[0].shape == (2, 3)
+    default, _ = cell.unroll(4, x)
+    assert isinstance(default, list)
+    as_list = [x[:, t] for t in range(4)]
+    from_list, _ = cell.unroll(4, as_list, merge_outputs=True)
+    onp.testing.assert_allclose(from_list.asnumpy(), merged.asnumpy(), rtol=1e-6)
+    tnc, _ = cell.unroll(4, np.swapaxes(x, 0, 1), layout="TNC", merge_outputs=True)
+    onp.testing.assert_allclose(np.swapaxes(tnc, 0, 1).asnumpy(), merged.asnumpy(), rtol=1e-6)
+    onp.testing.assert_allclose(s1[0].asnumpy(), merged[:, -1].asnumpy(), rtol=1e-6)
+    vl = np.array([2, 4])
+    masked, sv = cell.unroll(4, x, merge_outputs=True, valid_length=vl)
+    m = masked.asnumpy()
+    onp.testing.assert_allclose(m[0, :2], merged.asnumpy()[0, :2], rtol=1e-6)
+    assert (m[0, 2:] == 0).all()
+    onp.testing.assert_allclose(sv[0].asnumpy()[0], merged.asnumpy()[0, 1], rtol=1e-6)
+    onp.testing.assert_allclose(sv[0].asnumpy()[1], merged.asnumpy()[1, 3], rtol=1e-6)
+    with pytest.raises(ValueError, match="length is 3 but the inputs have 4 steps"):
+        cell.unroll(3, x)
+
+
+def test_bidirectional_cell_with_valid_length_matches_the_fused_layer():
+    rng = onp.random.default_rng(13)
+    layer = rnn.LSTM(3, bidirectional=True, input_size=2, use_sequence_length=True)
+    layer.initialize()
+    _set(layer, rng)
+    bi = rnn.BidirectionalCell(rnn.LSTMCell(3, input_size=2, prefix="l0_"),
+                               rnn.LSTMCell(3, input_size=2, prefix="r0_"))
+    bi.initialize()
+    lp = {k[len(layer.prefix):]: v for k, v in layer.collect_params().items()}
+    for k, v in bi.collect_params().items():
+        v.set_data(lp[k].data())
+    x = np.array(rng.normal(size=(5, 3, 2)).astype("float32"))
+    vl = np.array([5, 2, 3], dtype="float32")
+    got, (h, c) = layer(x, layer.begin_state(3), sequence_length=vl)
+    want, ws = bi.unroll(5, x, layout="TNC", merge_outputs=True, valid_length=vl)
+    onp.testing.assert_allclose(got.asnumpy(), want.asnumpy(), rtol=1e-5, atol=1e-6)
+    onp.testing.assert_allclose(h.asnumpy(), onp.stack([ws[0].asnumpy(), ws[2].asnumpy()]),
+                                rtol=1e-5, atol=1e-6)
+    onp.testing.assert_allclose(c.asnumpy(), onp.stack([ws[1].asnumpy(), ws[3].asnumpy()]),
+                                rtol=1e-5, atol=1e-6)
+
+
+def test_modifier_and_dropout_cells():
+    rng = onp.random.default_rng(14)
+    base = rnn.RNNCell(2, input_size=2)
+    res = rnn.ResidualCell(base)
+    assert res.prefix == base.prefix + "residualcell"
+    res.initialize()
+    _set(base, rng)
+    x = np.array(rng.normal(size=(3, 4, 2)).astype("float32"))
+    with pytest.raises(RuntimeError, match="modifier"):
+        base.begin_state(batch_size=3)
+    out, _ = res.unroll(4, x, merge_outputs=True)
+    base._modified = False
+    plain, _ = base.unroll(4, x, merge_outputs=True)
+    onp.testing.assert_allclose(out.asnumpy(), (plain + x).asnumpy(), rtol=1e-6)
+    zone = rnn.ZoneoutCell(rnn.GRUCell(2, input_size=2), 0.5, 0.5)
+    zone.initialize()
+    # outside training zoneout keeps every new value: the base cell's result
+    zo, _ = zone.unroll(4, x, merge_outputs=True)
+    zone.base_cell._modified = False
+    bo, _ = zone.base_cell.unroll(4, x, merge_outputs=True)
+    onp.testing.assert_allclose(zo.asnumpy(), bo.asnumpy(), rtol=1e-6)
+    zone.base_cell._modified = True
+    with autograd.record():
+        zt, _ = zone.unroll(4, x, merge_outputs=False)
+    kept = [onp.isclose(a.asnumpy(), b.asnumpy()) for a, b in zip(zt, _split(bo))]
+    assert 0 < onp.mean(kept[0]) < 1 or 0 < onp.mean(kept[-1]) < 1
+    drop = rnn.DropoutCell(0.5)
+    d_out, d_states = drop.unroll(4, x, merge_outputs=True)
+    onp.testing.assert_array_equal(d_out.asnumpy(), x.asnumpy())
+    assert d_states == []
+    with autograd.record():
+        d_train, _ = drop.unroll(4, x, merge_outputs=True)
+    assert (d_train.asnumpy() == 0).any()
+    with pytest.raises(NotImplementedError, match="unroll"):
+        rnn.BidirectionalCell(rnn.RNNCell(2), rnn.RNNCell(2))(x[:, 0], [])
+
+
+def _split(merged):
+    return [merged[:, t] for t in range(merged.shape[1])]
+
+
+def test_layer_dropout_only_in_training_and_parameter_files(tmp_path):
+    layer = rnn.GRU(4, num_layers=2, dropout=0.5, input_size=3)
+    layer.initialize()
+    x = np.ones((5, 2, 3))
+    a, b = layer(x).asnumpy(), layer(x).asnumpy()
+    onp.testing.assert_array_equal(a, b)
+    with autograd.record():
+        c = layer(x).asnumpy()
+    assert not onp.allclose(a, c)
+    f = str(tmp_path / "gru.params")
+    layer.save_parameters(f)
+    other = rnn.GRU(4, num_layers=2, input_size=3)
+    other.load_parameters(f)
+    onp.testing.assert_array_equal(other(x).asnumpy(), a)
+
+
+def test_legacy_arrays_in_and_out():
+    from ndengine import ndarray as nd
+
+    cell = rnn.LSTMCell(3, input_size=2)
+    cell.initialize()
+    x = nd.ones((2, 4, 2))
+    out, states = cell.unroll(4, x, merge_outputs=True)
+    assert isinstance(out, nd.NDArray) and out.shape == (2, 4, 3)
+    assert all(isinstance(s, nd.NDArray) for s in states)
+    layer = rnn.LSTM(3, input_size=2)
+    layer.initialize()
+    y = layer(nd.ones((4, 2, 2)))
+    assert isinstance(y, nd.NDArray) and y.shape == (4, 2, 3)

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from ... import _npx_seq
+from ... import ndarray as _nd_pkg
 from ... import numpy as _np
 from ..block import HybridBlock
 
@@ -148,6 +149,11 @@ class _RNNLayer(HybridBlock):
 
     def __call__(self, inputs: Any, states: Any = None, sequence_length: Any = None,
                  **kwargs: Any) -> Any:
+        if inputs.__class__ is _nd_pkg._legacy_class:     # mx.nd arrays in, mx.nd out
+            from ...legacy.ndarray import unwrap, wrap_all
+
+            return wrap_all(self(unwrap(inputs), unwrap(states), unwrap(sequence_length),
+                                 **kwargs))
         self.skip_states = states is None
         if states is None:
             batch_size = inputs.shape[self._layout.find("N")]
