@@ -15,6 +15,7 @@ from . import numpy as np
 from . import npx
 from .base import MXNetError
 from .compat import alias_as_mxnet
+from .attribute import AttrScope  # mx.AttrScope, as MXNet has it at the top level
 from .context import Context, Device, cpu, cpu_pinned, current_context, current_device, gpu, num_gpus
 from .ndarray.ndarray import NDArray
 
@@ -94,4 +95,4 @@ def __dir__() -> list[str]:
 
 __all__ = ["base", "engine", "np", "npx", "numpy", "MXNetError", "Context", "Device", "cpu",
            "cpu_pinned", "gpu", "current_context", "current_device", "num_gpus", "waitall",
-           "alias_as_mxnet", "NDArray", "memory_info", "empty_cache", "__version__"]
+           "alias_as_mxnet", "NDArray", "memory_info", "empty_cache", "AttrScope", "__version__"]

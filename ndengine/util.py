@@ -39,16 +39,27 @@ def _switch(active: bool) -> bool:
     return prev
 
 
+# True while the switch is on because set_np_shape(True) turned it on (MXNet's shape
+# semantics without its array semantics, which set_np_shape(False) may turn off again)
+_shape_only = [False]
+
+
 def set_np_shape(active: bool) -> bool:
     """Turn NumPy-shape semantics on or off; returns the previous state of the np switch.
-    Turning it off while np mode is on raises ``ValueError`` (as in MXNet: use
-    ``npx.reset_np()``).  ndengine's shapes are always NumPy's (``()`` is a scalar,
-    ``(0, 2)`` holds no elements); the switch decides the format of saved files."""
+    Turning it off while np mode (``npx.set_np()``) is on raises ``ValueError``, as in
+    MXNet (use ``npx.reset_np()``); after ``set_np_shape(True)`` alone it is allowed.
+    ndengine's shapes are always NumPy's (``()`` is a scalar, ``(0, 2)`` holds no
+    elements); the switch decides the format of saved files."""
     active = bool(active)
-    if not active and _npx._np_semantics():
+    on = _npx._np_semantics()
+    if not active and on and not _shape_only[0]:
         raise ValueError("set_np_shape(False): deactivating NumPy shape semantics while NumPy "
                          "array semantics is still active is not allowed; call "
                          "`npx.reset_np()` to deactivate both")
+    if active and not on:
+        _shape_only[0] = True
+    elif not active:
+        _shape_only[0] = False
     return _switch(active)
 
 

@@ -127,10 +127,8 @@ class CSVIter(DataIter):
         self.round_batch = bool(round_batch)
         if n == 0:
             raise CSVIterError(f"CSVIter: {data_csv} holds no rows")
-        if self.round_batch and n < self.batch_size:
-            raise CSVIterError(f"CSVIter: number of input must be bigger than batch size "
-                               f"({n} rows in {data_csv}, batch_size={self.batch_size}); "
-                               f"use round_batch=False")
+        if self.round_batch and self.batch_size - n > n:
+            self._too_few(n)
         bs = self.batch_size
         label_tail = () if self._label_shape == (1,) else self._label_shape
         # the loader's buffers: refilled batch by batch (round_batch=False leaves the
@@ -143,6 +141,11 @@ class CSVIter(DataIter):
         self._batch: DataBatch | None = None
         self.provide_data = [DataDesc(data_name, (bs,) + self._data_shape, dt.type)]
         self.provide_label = [DataDesc(label_name, (bs,) + label_tail, dt.type)]
+
+    def _too_few(self, n: int) -> None:
+        raise CSVIterError(f"CSVIter: number of input must be bigger than batch size: a "
+                           f"round batch of {self.batch_size} needs more than the {n} rows "
+                           f"of the file to complete it; use round_batch=False")
 
     def reset(self) -> None:
         """Start the next epoch (after a round-batch overflow, from where it left off)."""
@@ -170,6 +173,8 @@ class CSVIter(DataIter):
         self._fill(0, take)
         pad = bs - take
         if pad and self.round_batch:
+            if pad > n:
+                self._too_few(n)
             self._row = 0
             self._fill(take, pad)
             self._overflow = pad
