@@ -1,14 +1,14 @@
 """``mx.util``: MXNet 1.9.1's general utilities — the np-mode switches and decorators,
 environment variables, GPU queries and the ufunc keyword checks of the np functions.
 
-The np mode is the one ``npx.set_np()`` / ``npx.reset_np()`` switch (its state lives in
-:mod:`ndengine.npx`; ``util.set_np is npx.set_np``, as in MXNet).  ndengine's arrays
-always follow NumPy's array and shape semantics, so ``is_np_array()`` and
-``is_np_shape()`` are always true; what the switch decides is the format files are
-written in (``Block.save_parameters`` writes NumPy-shape arrays, as ``npx.save``, in np
-mode; legacy arrays otherwise).  ``use_np`` / ``use_np_shape`` / ``use_np_array`` and
-the ``np_shape`` / ``np_array`` scopes turn the switch on (or off) for the code they
-wrap and put it back afterwards.
+The np mode is the two switches ``npx.set_np()`` / ``npx.reset_np()`` set (NumPy-shape
+and NumPy-array semantics; their state lives in :mod:`ndengine.npx`, and
+``util.set_np is npx.set_np``, as in MXNet).  ndengine's arrays always follow NumPy's
+semantics; what the switches decide is what gluon hands out (np arrays, or ``mx.nd``
+arrays outside np mode) and the format files are written in.  ``use_np`` /
+``use_np_shape`` / ``use_np_array`` and the ``np_shape`` / ``np_array`` scopes turn them
+on (or off) for the code they wrap and put them back afterwards.  As npx's, the switches
+are the process's, not the calling thread's.
 
 ``getenv`` / ``setenv`` read and write ``os.environ`` (ndengine has no C runtime of its
 own: its settings, ``NDENGINE_*`` and the ``MXNET_*`` it honours, are read from there).
@@ -31,55 +31,54 @@ __all__ = ["use_np", "use_np_array", "use_np_shape", "is_np_array", "is_np_shape
            "wrap_np_unary_func", "wrap_np_binary_func", "np_ufunc_legal_option", "set_module"]
 
 
-# ----------------------------------------------------------------------- the np switch
-def _switch(active: bool) -> bool:
-    """Turn the np switch on or off; returns its previous state."""
-    prev = _npx._np_semantics()
-    (set_np if active else reset_np)()
-    return prev
+# ----------------------------------------------------------------------- the np switches
+def _flags() -> tuple[bool, bool]:
+    """(shape, array): the np-mode switches (their state lives in ndengine.npx)."""
+    return is_np_shape(), is_np_array()
 
 
-# True while the switch is on because set_np_shape(True) turned it on (MXNet's shape
-# semantics without its array semantics, which set_np_shape(False) may turn off again)
-_shape_only = [False]
+def _set_flags(shape: bool, array: bool) -> None:
+    _npx._np_shape[0] = bool(shape)
+    _npx._np_active[0] = bool(array)
 
 
 def set_np_shape(active: bool) -> bool:
-    """Turn NumPy-shape semantics on or off; returns the previous state of the np switch.
-    Turning it off while np mode (``npx.set_np()``) is on raises ``ValueError``, as in
-    MXNet (use ``npx.reset_np()``); after ``set_np_shape(True)`` alone it is allowed.
-    ndengine's shapes are always NumPy's (``()`` is a scalar, ``(0, 2)`` holds no
-    elements); the switch decides the format of saved files."""
-    active = bool(active)
-    on = _npx._np_semantics()
-    if not active and on and not _shape_only[0]:
+    """Turn NumPy-shape semantics on or off; returns the previous state.  Turning it off
+    while NumPy-array semantics are on raises ``ValueError`` (use ``npx.reset_np()``)."""
+    shape, array = _flags()
+    if not active and array:
         raise ValueError("set_np_shape(False): deactivating NumPy shape semantics while NumPy "
                          "array semantics is still active is not allowed; call "
                          "`npx.reset_np()` to deactivate both")
-    if active and not on:
-        _shape_only[0] = True
-    elif not active:
-        _shape_only[0] = False
-    return _switch(active)
+    _set_flags(bool(active), array)
+    return shape
 
 
 class _NpScope(contextlib.ContextDecorator):
-    """``with np_shape(active):`` / ``with np_array(active):`` (also a decorator): the np
-    switch is *active* inside and put back as it was on exit."""
+    """``with np_shape(active):`` / ``with np_array(active):`` (also decorators): that
+    semantics is *active* inside (None: left alone) and put back on exit."""
 
     def __init__(self, active: bool | None, kind: str):
         self._active = None if active is None else bool(active)
         self._kind = kind
-        self._prev: list[bool] = []
+        self._prev: list[tuple[bool, bool]] = []
 
     def __enter__(self) -> "_NpScope":
+        prev = _flags()
+        self._prev.append(prev)
         if self._active is not None:
-            self._prev.append(_switch(self._active))
+            if self._kind == "np_shape":
+                set_np_shape(self._active)
+            else:
+                _set_flags(prev[0], self._active)
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        prev = self._prev.pop()
         if self._active is not None:
-            _switch(self._prev.pop())
+            shape, array = _flags()
+            _set_flags(prev[0] if self._kind == "np_shape" else shape,
+                       prev[1] if self._kind == "np_array" else array)
 
     def __repr__(self) -> str:
         return f"{self._kind}(active={self._active})"
@@ -91,33 +90,41 @@ def np_shape(active: bool = True) -> _NpScope:
 
 
 def np_array(active: bool = True) -> _NpScope:
-    """A scope (``with`` block or decorator) with NumPy-array semantics on (or off)."""
+    """A scope (``with`` block or decorator) with NumPy-array semantics on (or off):
+    gluon makes np arrays inside it (``mx.nd`` arrays outside np mode)."""
     return _NpScope(active, "np_array")
 
 
-_WRAPPED = "__ndengine_np_scope__"
+_WRAPPER_CODE: Any = None      # the code object of the wrappers _scoped makes (set below)
 
 
-def _scoped(fn: Callable) -> Callable:
-    """*fn* run with the np switch on (restored afterwards)."""
-    if getattr(fn, _WRAPPED, False):
-        return fn
+def _scoped(fn: Callable, shape: bool, array: bool) -> Callable:
+    """*fn* run with the asked semantics on (each put back as it was afterwards).  A
+    function this module wrapped already is wrapped once, for both asks."""
+    if getattr(fn, "__code__", None) is _WRAPPER_CODE:
+        done = fn.__ndengine_np_scope__  # type: ignore[attr-defined]
+        if (done[0] or not shape) and (done[1] or not array):
+            return fn
+        fn, shape, array = fn.__wrapped__, shape or done[0], array or done[1]  # type: ignore[attr-defined]
 
     @functools.wraps(fn)
     def with_np(*args: Any, **kwargs: Any) -> Any:
-        prev = _switch(True)
+        prev = _flags()
+        _set_flags(shape or prev[0], array or prev[1])
         try:
             return fn(*args, **kwargs)
         finally:
-            if not prev:
-                _switch(False)
-    setattr(with_np, _WRAPPED, True)
+            _set_flags(*prev)
+    with_np.__ndengine_np_scope__ = (shape, array)  # type: ignore[attr-defined]
     return with_np
 
 
-def _scope_class(cls: type) -> type:
+_WRAPPER_CODE = _scoped(lambda: None, False, False).__code__
+
+
+def _scope_class(cls: type, shape: bool, array: bool) -> type:
     """Every method, static/class method and property of *cls* (its own and inherited
-    ones, set on *cls*) run with the np switch on; staticmethods stay static and
+    ones, set on *cls*) run with the semantics on; staticmethods stay static and
     classmethods stay class methods."""
     seen: set[str] = set()
     for klass in cls.__mro__:
@@ -128,25 +135,25 @@ def _scope_class(cls: type) -> type:
                 continue
             seen.add(name)
             if isinstance(attr, staticmethod):
-                new: Any = staticmethod(_scoped(attr.__func__))
+                new: Any = staticmethod(_scoped(attr.__func__, shape, array))
             elif isinstance(attr, classmethod):
-                new = classmethod(_scoped(attr.__func__))
+                new = classmethod(_scoped(attr.__func__, shape, array))
             elif isinstance(attr, property):
-                new = property(*(None if f is None else _scoped(f)
+                new = property(*(None if f is None else _scoped(f, shape, array)
                                  for f in (attr.fget, attr.fset, attr.fdel)), attr.__doc__)
             elif inspect.isfunction(attr):
-                new = _scoped(attr)
+                new = _scoped(attr, shape, array)
             else:
                 continue
             setattr(cls, name, new)
     return cls
 
 
-def _use(func: Any, who: str) -> Any:
+def _use(func: Any, who: str, shape: bool, array: bool) -> Any:
     if inspect.isclass(func):
-        return _scope_class(func)
+        return _scope_class(func, shape, array)
     if callable(func):
-        return _scoped(func)
+        return _scoped(func, shape, array)
     raise TypeError(f"{who} can only decorate classes and callable objects, while received a "
                     f"{type(func)}")
 
@@ -154,19 +161,19 @@ def _use(func: Any, who: str) -> Any:
 def use_np_shape(func: Any) -> Any:
     """Decorate a function (run with NumPy-shape semantics on) or a class (all its
     methods, static functions and properties, inherited ones too)."""
-    return _use(func, "use_np_shape")
+    return _use(func, "use_np_shape", True, False)
 
 
 def use_np_array(func: Any) -> Any:
     """Decorate a function or class to run with NumPy-array semantics on (see
     :func:`use_np_shape`)."""
-    return _use(func, "use_np_array")
+    return _use(func, "use_np_array", False, True)
 
 
 def use_np(func: Any) -> Any:
     """Decorate a function or class to run in np mode (NumPy shape and array semantics):
     ``@use_np class Net(gluon.HybridBlock): ...``."""
-    return _use(func, "use_np")
+    return _use(func, "use_np_array", True, True)
 
 
 def set_module(module: str | None) -> Callable:

@@ -60,7 +60,15 @@ def use_np_on_a_function(mx, np, npx):
     def inside():
         return (mx.util.is_np_array(), mx.util.is_np_shape(), np.ones((2, 0)).shape,
                 np.ones(()).shape)
-    return inside(), inside.__name__
+    return inside(), inside.__name__, mx.util.is_np_array(), mx.util.is_np_shape()
+
+
+@case(mode="nd")
+def use_np_shape_and_use_np_array_alone(mx, np, npx):
+    def flags():
+        return mx.util.is_np_shape(), mx.util.is_np_array()
+    return (mx.util.use_np_shape(flags)(), mx.util.use_np_array(flags)(),
+            mx.util.use_np_shape(mx.util.use_np_array(flags))(), flags())
 
 
 @case(mode="nd")
@@ -89,9 +97,9 @@ def use_np_on_a_class(mx, np, npx):
 @case(mode="nd")
 def np_shape_switch_returns_previous_state(mx, np, npx):
     first = mx.util.set_np_shape(True)
-    on = mx.util.is_np_shape()
+    on = mx.util.is_np_shape(), mx.util.is_np_array()
     second = mx.util.set_np_shape(False)
-    return first, on, second
+    return first, on, second, mx.util.is_np_shape()
 
 
 @case
@@ -102,10 +110,10 @@ def np_shape_off_in_np_mode_raises(mx, np, npx):
 @case(mode="nd")
 def np_shape_scope(mx, np, npx):
     with mx.util.np_shape(True):
-        inside = mx.util.is_np_shape()
+        inside = mx.util.is_np_shape(), mx.util.is_np_array()
     with mx.util.np_array(True):
-        inside_array = mx.util.is_np_array()
-    return inside, inside_array
+        inside_array = mx.util.is_np_shape(), mx.util.is_np_array()
+    return inside, inside_array, mx.util.is_np_shape(), mx.util.is_np_array()
 
 
 @case
