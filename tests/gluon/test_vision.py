@@ -276,10 +276,3 @@ def test_loader_shuffle_follows_numpys_seed(tmp_path):
 def test_vision_is_an_attribute_of_gluon_data():
     assert mx.gluon.data.vision is vision
     assert vision.transforms is T
-
-
-def test_rnn_module_imports_and_says_what_is_missing():
-    from ndengine.gluon import rnn
-
-    with pytest.raises(AttributeError, match="not built yet"):
-        rnn.LSTM
