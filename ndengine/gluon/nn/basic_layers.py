@@ -1,5 +1,7 @@
 """Basic layers (``mxnet.gluon.nn``): Sequential, HybridSequential, Dense, Dropout,
-Flatten, Lambda, HybridLambda, Embedding, BatchNorm, LayerNorm."""
+Flatten, Lambda, HybridLambda, Embedding, BatchNorm, BatchNormReLU, LayerNorm,
+InstanceNorm, GroupNorm; and MXNet 2's Identity, Concatenate, HybridConcatenate (MXNet
+1.9.1 has them in gluon.contrib.nn as Identity, Concurrent, HybridConcurrent)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -12,7 +14,8 @@ from . import _ops
 from .activations import Activation
 
 __all__ = ["Sequential", "HybridSequential", "Dense", "Dropout", "Flatten", "Lambda",
-           "HybridLambda", "Embedding", "BatchNorm", "LayerNorm"]
+           "HybridLambda", "Embedding", "BatchNorm", "BatchNormReLU", "LayerNorm",
+           "InstanceNorm", "GroupNorm", "Identity", "Concatenate", "HybridConcatenate"]
 
 
 class _SequentialMixin:
@@ -302,4 +305,125 @@ class LayerNorm(HybridBlock):
         return F.npx.layer_norm(x, gamma, beta, axis=self._axis, eps=self._epsilon)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(axis={self._axis}, eps={self._epsilon})"
+        return (f"{type(self).__name__}(eps={self._epsilon!r}, axis={self._axis!r}, "
+                f"center={self.beta.grad_req != 'null'}, "
+                f"scale={self.gamma.grad_req != 'null'}, in_channels={self.gamma.shape[0]})")
+
+
+class BatchNormReLU(BatchNorm):
+    """:class:`BatchNorm` followed by ReLU (MXNet fuses them on some backends; here the
+    two ops run one after the other)."""
+
+    def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any, running_mean: Any,
+                       running_var: Any) -> Any:
+        return F.npx.relu(super().hybrid_forward(F, x, gamma, beta, running_mean,
+                                                 running_var))
+
+
+class InstanceNorm(HybridBlock):
+    """Instance normalization (``npx.instance_norm``): each (sample, channel) normalized
+    over the other axes; channels on *axis*.  As in MXNet 1.9.1, *scale* is False by
+    default (gamma stays ones, not trained) and gamma/beta have shape (in_channels,),
+    inferred at the first forward when not given."""
+
+    def __init__(self, axis: int = 1, epsilon: float = 1e-5, center: bool = True,
+                 scale: bool = False, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", in_channels: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
+        self._axis = axis
+        self._epsilon = epsilon
+        with self.name_scope():
+            self.gamma = self.params.get("gamma", grad_req="write" if scale else "null",
+                                         shape=(in_channels,), init=gamma_initializer,
+                                         allow_deferred_init=True)
+            self.beta = self.params.get("beta", grad_req="write" if center else "null",
+                                        shape=(in_channels,), init=beta_initializer,
+                                        allow_deferred_init=True)
+
+    def infer_shape(self, x: Any, *args: Any) -> None:
+        c = x.shape[self._axis]
+        self.gamma.shape = (c,)
+        self.beta.shape = (c,)
+
+    def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any) -> Any:
+        if self._axis in (1, 1 - x.ndim):
+            return F.npx.instance_norm(x, gamma, beta, eps=self._epsilon)
+        x = F.swapaxes(x, 1, self._axis)
+        return F.swapaxes(F.npx.instance_norm(x, gamma, beta, eps=self._epsilon), 1,
+                          self._axis)
+
+    def __repr__(self) -> str:
+        content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
+        return f"{type(self).__name__}({content}, in_channels={self.gamma.shape[0]})"
+
+
+class GroupNorm(HybridBlock):
+    """Group normalization (``npx.group_norm``): the channels (axis 1) split into
+    *num_groups* groups, each sample's group normalized over its channels and spatial
+    axes.  As in MXNet 1.9.1, gamma and beta have shape (num_groups,): one scale and
+    shift per group."""
+
+    def __init__(self, num_groups: int = 1, epsilon: float = 1e-5, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", prefix: str | None = None,
+                 params: Any = None) -> None:
+        super().__init__(prefix=prefix, params=params)
+        if not isinstance(num_groups, (int, _onp.integer)) or num_groups < 1:
+            raise ValueError(f"GroupNorm: num_groups must be a positive int, got "
+                             f"{num_groups!r}")
+        self._kwargs = {"eps": epsilon, "num_groups": num_groups, "center": center,
+                        "scale": scale}
+        self._num_groups = int(num_groups)
+        self._epsilon = epsilon
+        with self.name_scope():
+            self.gamma = self.params.get("gamma", grad_req="write" if scale else "null",
+                                         shape=(num_groups,), init=gamma_initializer,
+                                         allow_deferred_init=True)
+            self.beta = self.params.get("beta", grad_req="write" if center else "null",
+                                        shape=(num_groups,), init=beta_initializer,
+                                        allow_deferred_init=True)
+
+    def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any) -> Any:
+        return F.npx.group_norm(x, gamma, beta, num_groups=self._num_groups,
+                                eps=self._epsilon)
+
+    def __repr__(self) -> str:
+        content = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
+        return f"{type(self).__name__}({content})"
+
+
+class Identity(HybridBlock):
+    """Return the input unchanged (a placeholder in containers)."""
+
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        return x
+
+
+class Concatenate(Sequential):
+    """Apply every child to the same input and concatenate their outputs along *axis*
+    (MXNet 2's ``nn.Concatenate``; 1.9.1's ``contrib.nn.Concurrent``)."""
+
+    def __init__(self, axis: int = -1, prefix: str | None = None, params: Any = None) -> None:
+        super().__init__(prefix=prefix, params=params)
+        self.axis = axis
+
+    def forward(self, x: Any) -> Any:
+        return _np.concatenate([block(x) for block in self._children.values()],
+                               axis=self.axis)
+
+
+class HybridConcatenate(HybridSequential):
+    """:class:`Concatenate` of hybrid blocks (1.9.1's ``contrib.nn.HybridConcurrent``)."""
+
+    def __init__(self, axis: int = -1, prefix: str | None = None, params: Any = None) -> None:
+        super().__init__(prefix=prefix, params=params)
+        self.axis = axis
+
+    def forward(self, x: Any) -> Any:
+        return _np.concatenate([block(x) for block in self._children.values()],
+                               axis=self.axis)
+
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        return self.forward(x)
