@@ -537,3 +537,49 @@ def test_legacy_arrays_in_and_out():
     layer.initialize()
     y = layer(nd.ones((4, 2, 2)))
     assert isinstance(y, nd.NDArray) and y.shape == (4, 2, 3)
+
+
+# ----------------------------------------------------------------------------- training
+def _train_lstm_lm(steps=40):
+    """A two-layer LSTM language model on a periodic synthetic corpus (the next token
+    is determined by the current one): (losses, final parameters)."""
+    from ndengine import gluon
+    from ndengine.gluon import nn
+
+    V, T, N = 8, 6, 4
+    corpus = onp.array([(3 * i) % V for i in range(T * N + 1)])
+    X = np.array(corpus[:-1].reshape(N, T).T)          # (T, N)
+    Y = np.array(corpus[1:].reshape(N, T).T)
+    np.random.seed(0)
+    emb, lstm, out = nn.Embedding(V, 8), rnn.LSTM(16, num_layers=2), nn.Dense(V, flatten=False)
+    for b in (emb, lstm, out):
+        b.initialize()
+    params = {**emb.collect_params(), **lstm.collect_params(), **out.collect_params()}
+    params = {k[k.index("_") + 1:]: v for k, v in params.items()}   # names without counters
+    trainer = gluon.Trainer(params, "adam", {"learning_rate": 0.1})
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    losses = []
+    for _ in range(steps):
+        with autograd.record():
+            loss = loss_fn(out(lstm(emb(X))), Y).mean()
+        loss.backward()
+        trainer.step(1)
+        losses.append(float(loss))
+    return losses, {k: v.data().asnumpy() for k, v in params.items()}
+
+
+def test_two_layer_lstm_language_model_trains_the_same_under_both_engines():
+    from ndengine import engine
+
+    results = {}
+    try:
+        for kind in ("threaded", "naive"):
+            engine.set_engine(kind)
+            results[kind] = _train_lstm_lm()
+    finally:
+        engine.set_engine("threaded")
+    losses, params = results["threaded"]
+    assert losses[0] > 1.9 and losses[-1] < 0.1, losses
+    assert results["naive"][0] == losses
+    for k, v in params.items():
+        onp.testing.assert_array_equal(results["naive"][1][k], v, err_msg=k)
