@@ -24,6 +24,10 @@ __all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "ResizeIter",
 _LAST_BATCH = ("pad", "discard", "roll_over")
 
 
+class IterMismatchError(MXNetError, AssertionError):
+    """The iterators a PrefetchingIter joins disagree (MXNet asserts there)."""
+
+
 class DataDesc(namedtuple("DataDesc", ["name", "shape"])):
     """Name, shape, dtype and layout of one data or label input.  It is the tuple
     ``(name, shape)`` (compares and unpacks as one); ``dtype`` (default ``numpy.float32``)
@@ -281,12 +285,12 @@ class PrefetchingIter(DataIter):
         batches = self.next_batch
         if batches[0] is None:
             if any(b is not None for b in batches):
-                raise MXNetError("PrefetchingIter: the iterators give different numbers of "
-                                 "batches")
+                raise IterMismatchError("PrefetchingIter: the iterators give different "
+                                        "numbers of batches")
             return False
         if any(b is None or b.pad != batches[0].pad for b in batches):
-            raise MXNetError("PrefetchingIter: the iterators give different numbers of "
-                             "examples (their batches' pads differ)")
+            raise IterMismatchError("PrefetchingIter: the iterators give different numbers "
+                                    "of examples (their batches' pads differ)")
         self.current_batch = DataBatch([d for b in batches for d in b.data],
                                        [lab for b in batches for lab in (b.label or [])],
                                        batches[0].pad, batches[0].index,

@@ -94,6 +94,21 @@ def use_np_on_a_class(mx, np, npx):
     return s.flags_init, flag, s.double(), s.value, type(s).__name__
 
 
+@case(mode="nd", differs="MXNet's use_np on a class turns its static and class methods into plain functions: called on an instance they get the instance as an extra argument (TypeError)")
+def use_np_class_static_and_class_methods_on_an_instance(mx, np, npx):
+    @mx.util.use_np
+    class C:
+        @staticmethod
+        def st(x):
+            return x
+
+        @classmethod
+        def cm(cls):
+            return cls.__name__
+    c = C()
+    return C.st(1), C.cm(), c.st(2), c.cm()
+
+
 @case(mode="nd")
 def np_shape_switch_returns_previous_state(mx, np, npx):
     first = mx.util.set_np_shape(True)
@@ -204,6 +219,18 @@ def features(mx, np, npx):
             f["CUDA"].enabled, f is mx.runtime.Features(), repr(f).startswith("[✖ CUDA, "))
 
 
+@case(differs="ndengine reports its own features: no OpenCV (images are decoded with Pillow), no MKL-DNN, no distributed kvstore, a profiler, 64-bit tensor sizes")
+def feature_values(mx, np, npx):
+    f = mx.runtime.Features()
+    return {k: f.is_enabled(k) for k in ("OPENCV", "MKLDNN", "DIST_KVSTORE", "PROFILER",
+                                          "INT64_TENSOR_SIZE", "CUDA", "CUDNN", "TVM_OP")}
+
+
+@case(differs="ndengine's libinfo has its own version and no shared library to find")
+def libinfo_contents(mx, np, npx):
+    return mx.libinfo.__version__, hasattr(mx.libinfo, "find_lib_path")
+
+
 @case(message="Feature 'NOPE' is unknown")
 def unknown_feature(mx, np, npx):
     mx.runtime.Features().is_enabled("nope")
@@ -280,6 +307,18 @@ def ndarrayiter_layout_ntc(mx, np, npx):
     seq = onp.arange(24, dtype="float32").reshape(2, 3, 4)     # T=2, N=3, C=4
     it = mx.io.NDArrayIter(seq, batch_size=2, layout="TNC", last_batch_handle="discard")
     return _desc(it.provide_data), [b.data[0].asnumpy() for b in it]
+
+
+@case(differs="MXNet's NDArrayIter cannot cut mx.np arrays (AttributeError: no slice_axis); ndengine takes them")
+def ndarrayiter_np_array_input(mx, np, npx):
+    it = mx.io.NDArrayIter(np.array(DATA), np.array(LABEL), batch_size=4)
+    return _epochs(it, 1)
+
+
+@case(differs="MXNet accepts any last_batch_handle (an unknown one acts as 'discard'); ndengine raises ValueError")
+def ndarrayiter_unknown_last_batch_handle(mx, np, npx):
+    it = mx.io.NDArrayIter(DATA, LABEL, batch_size=4, last_batch_handle="drop")
+    return _epochs(it, 1)
 
 
 @case
