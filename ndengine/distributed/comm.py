@@ -87,28 +87,29 @@ def _check_gone(w: World, what: str) -> None:
 
 
 def _wait(w: World, req: Any, what: str) -> None:
-    """Poll *req* until done: spin briefly, then yield, then sleep with a growing delay;
-    watch for notices; give up at the deadline."""
-    t0 = time.monotonic()
+    """Poll *req* until done: spin for 100 us (``Test`` releases the GIL), then yield
+    the core until 2 ms, then sleep with a growing delay (at most 0.5 ms); watch for
+    notices every millisecond; give up at the deadline."""
+    perf = time.perf_counter
+    t0 = perf()
     limit = timeout()
-    deadline = t0 + limit
-    spins = 0
+    next_poll = t0 + 1e-3
     while not req.Test():
-        spins += 1
-        if spins < 64:
+        now = perf()
+        elapsed = now - t0
+        if elapsed < 1e-4:
             continue
-        if spins % 8 == 0:
+        if now >= next_poll:
+            next_poll = now + 1e-3
             w.poll_notices()
             _check_gone(w, what)
-        now = time.monotonic()
-        if now > deadline:
-            raise DistTimeout(
-                f"{what}: the other ranks did not join within {limit:g} s "
-                f"(NDENGINE_DIST_TIMEOUT) at rank {w.rank}'s collective #{w.completed + 1} "
-                f"(host {w.host}); a rank may hang, have exited without notice, or push "
-                f"collectives in another order")
-        elapsed = now - t0
-        time.sleep(0 if elapsed < 2e-3 else min(1e-3, elapsed / 16))
+            if elapsed > limit:
+                raise DistTimeout(
+                    f"{what}: the other ranks did not join within {limit:g} s "
+                    f"(NDENGINE_DIST_TIMEOUT) at rank {w.rank}'s collective "
+                    f"#{w.completed + 1} (host {w.host}); a rank may hang, have exited "
+                    f"without notice, or push collectives in another order")
+        time.sleep(0 if elapsed < 2e-3 else min(5e-4, elapsed / 16))
 
 
 def _agree(w: World, what: str, desc: str) -> None:
@@ -161,9 +162,13 @@ def _to_device(buf: _onp.ndarray, device: Device) -> Any:
 
 
 def _flat(arrays: Sequence[Any], dtype: _onp.dtype) -> _onp.ndarray:
-    """A fresh contiguous 1-d buffer holding every array's values (cast to *dtype*)."""
+    """The values of *arrays* as one contiguous 1-d buffer of *dtype*: a single C-order
+    array of that dtype is used as it is (read only), several are copied into one."""
     if len(arrays) == 1:
-        return _onp.array(_host(arrays[0]._data), dtype=dtype, order="C").reshape(-1)
+        buf = _host(arrays[0]._data)
+        if buf.dtype == dtype and buf.flags.c_contiguous:
+            return buf.reshape(-1)
+        return _onp.array(buf, dtype=dtype, order="C").reshape(-1)
     out = _onp.empty(sum(a.size for a in arrays), dtype=dtype)
     i = 0
     for a in arrays:
@@ -173,6 +178,7 @@ def _flat(arrays: Sequence[Any], dtype: _onp.dtype) -> _onp.ndarray:
 
 
 def _scatter(flat: _onp.ndarray, outs: Sequence[Any]) -> None:
+    """Give each of *outs* its part of *flat* (a fresh buffer of ours: no copy)."""
     from ..ndarray.ndarray import assign
 
     i = 0
@@ -197,13 +203,16 @@ def _group_dtype(arrays: Sequence[Any], what: str) -> _onp.dtype:
 def _run_allreduce(srcs: list, outs: list, what: str, desc: str) -> None:
     dtype = _group_dtype(srcs, what)
     flat = _flat(srcs, dtype)
+    result = _onp.empty_like(flat)
 
     def payload(w: World) -> None:
         if w.size > 1:
-            w.data.Allreduce(w.MPI.IN_PLACE, flat, op=w.MPI.SUM)
+            w.data.Allreduce(flat, result, op=w.MPI.SUM)
+        else:
+            result[...] = flat
 
     _run(what, desc, payload)
-    _scatter(flat, outs)
+    _scatter(result, outs)
 
 
 def allreduce(arrays: Sequence[Any], outs: Sequence[Any] | None = None, keys: Any = None,
@@ -232,6 +241,8 @@ def allreduce(arrays: Sequence[Any], outs: Sequence[Any] | None = None, keys: An
 def _run_broadcast(srcs: list, outs: list, root: int, what: str, desc: str) -> None:
     dtype = _group_dtype(srcs, what)
     flat = _flat(srcs, dtype)
+    if len(srcs) == 1:
+        flat = flat.copy()         # Bcast writes in place; the input stays as it was
 
     def payload(w: World) -> None:
         if w.size > 1:

@@ -11,10 +11,22 @@ gradients are summed with ``ndengine.kvstore`` (``kvstore='device'``) when that 
 is available, otherwise by copies and adds pushed directly (same result); every copy is
 then updated with the summed gradient by its own updater, so the copies stay equal.
 
-Differences from MXNet: updates always happen on the devices (``update_on_kvstore`` is
-accepted, and only False is honoured; the results are the same), and
-``ignore_stale_grad`` is accepted but stale gradients are not detected (ndengine's
-autograd keeps no per-array "fresh gradient" flag).
+Several processes (``mpiexec -n 2 python train.py``, ``kvstore='dist_sync'``, see
+docs/distributed.md): the parameters are broadcast from rank 0 when the Trainer is
+made (deferred ones at the first step: seed every rank alike, or run a forward pass
+before making the Trainer, so the first gradients come from the same weights), and
+each step pushes the gradients' allreduces last layer first, in fused messages, as
+engine ops on the communication worker: each starts as soon as backward has produced
+its gradients, so communication overlaps the rest of backward.  The gradients are
+summed over the ranks (as MXNet's servers sum them), so ``step(batch_size)`` with the
+*global* batch size gives the mean over every rank's samples.
+
+``update_on_kvstore``: True makes the kvstore run the optimizer on its copy of each
+weight (pushed gradients, pulled weights, as MXNet); None chooses True for the dist
+types that can (not ``'horovod'``) and False otherwise (single machine: updates on each
+device, the same results with fewer copies).  ``ignore_stale_grad`` is accepted but
+stale gradients are not detected (ndengine's autograd keeps no per-array "fresh
+gradient" flag).
 """
 from __future__ import annotations
 
@@ -91,6 +103,12 @@ class Trainer:
         self._kv_initialized = False
         self._params_to_init: list[Parameter] = list(self._params)
         self._update_on_kvstore = False
+        self._distributed = False
+        if (isinstance(kvstore, str) and (kvstore.startswith("dist") or kvstore == "horovod")) \
+                or getattr(kvstore, "num_workers", 1) > 1:
+            # across processes: give every rank rank 0's weights now, before the first
+            # forward pass (parameters still deferred are broadcast at the first step)
+            self._prepare()
 
     def _check_contexts(self) -> list:
         contexts = None
@@ -119,28 +137,56 @@ class Trainer:
     # -- kvstore ---------------------------------------------------------------------
     def _init_kvstore(self) -> None:
         kv = self._kvstore_params["kvstore"]
-        if self._kvstore_params["update_on_kvstore"]:
-            raise NotImplementedError("Trainer: update_on_kvstore=True is not supported; "
-                                      "updates run on each device (same results)")
+        update_on_kvstore = self._kvstore_params["update_on_kvstore"]
         store = None
-        if len(self._contexts) > 1 and kv:
+        if kv:
             if isinstance(kv, str):
-                mod = _kvstore_module()
-                store = mod.create(kv) if mod is not None else _DirectReduce()
+                dist = kv.startswith("dist") or kv == "horovod"
+                if dist or len(self._contexts) > 1:
+                    mod = _kvstore_module()
+                    store = mod.create(kv) if mod is not None else _DirectReduce()
             else:
                 store = kv
+        self._distributed = store is not None and (
+            store.type.startswith("dist") or store.type == "horovod")
+        uok = False
+        if store is not None:
+            capable = hasattr(store, "is_capable") and store.is_capable("optimizer")
+            if update_on_kvstore is None:
+                uok = self._distributed and capable
+            elif update_on_kvstore:
+                if not capable:
+                    raise ValueError(f"Please set update_on_kvstore=False when training "
+                                     f"with the {store.type!r} kvstore (it only reduces)")
+                uok = True
+            if uok:
+                store.set_optimizer(self._optimizer)
         self._kvstore = store
+        self._update_on_kvstore = uok
         self._kv_initialized = True
 
     def _init_params(self) -> None:
-        """Register initialized parameters with the kvstore (deferred ones wait)."""
-        pending = []
+        """Register initialized parameters with the kvstore (deferred ones wait).  When
+        the store holds weights (distributed, or update_on_kvstore) every copy of each
+        parameter takes the store's value (rank 0's, across processes)."""
+        pending, ready = [], []
         for param in self._params_to_init:
             if param._data is None:
                 pending.append(param)
-            elif self._kvstore is not None and param.grad_req != "null":
-                self._kvstore.init(self._param2idx[param.name], param._grads()[0])
+            elif self._kvstore is not None:
+                ready.append(param)
         self._params_to_init = pending
+        if not ready:
+            return
+        store = self._kvstore
+        if self._distributed or self._update_on_kvstore:
+            keys = [self._param2idx[p.name] for p in ready]
+            store.broadcast(keys, [p._arrays()[0] for p in ready],
+                            out=[p._arrays() for p in ready])
+        else:
+            for param in ready:
+                if param.grad_req != "null":
+                    store.init(self._param2idx[param.name], param._grads()[0])
 
     def _prepare(self) -> None:
         if not self._kv_initialized:
@@ -172,15 +218,17 @@ class Trainer:
         self._update(ignore_stale_grad)
 
     def allreduce_grads(self) -> None:
-        """Sum each parameter's gradients across its devices (for a manual
-        ``allreduce_grads(); ...; update(batch_size)``)."""
+        """Sum each parameter's gradients across its devices (and processes) for a
+        manual ``allreduce_grads(); ...; update(batch_size)``."""
         self._prepare()
+        self._no_update_on_kvstore("allreduce_grads")
         self._allreduce_grads()
 
     def update(self, batch_size: int, ignore_stale_grad: bool = False) -> None:
         """The update half of ``step`` (after ``allreduce_grads``)."""
         self._check_batch_size(batch_size)
         self._prepare()
+        self._no_update_on_kvstore("update")
         self._optimizer.rescale_grad = self._scale / batch_size
         self._update(ignore_stale_grad)
 
@@ -190,15 +238,40 @@ class Trainer:
             raise ValueError(f"Trainer.step: batch_size must be a positive number, got "
                              f"{batch_size!r}")
 
+    def _no_update_on_kvstore(self, fname: str) -> None:
+        if self._kvstore is not None and self._update_on_kvstore:
+            raise AssertionError(f"{fname}() when parameters are updated on kvstore is not "
+                                 f"supported. Try setting `update_on_kvstore` to False when "
+                                 f"creating trainer.")
+
     def _allreduce_grads(self) -> None:
-        if self._kvstore is None:
+        store = self._kvstore
+        if store is None:
             return
-        for i, param in enumerate(self._params):
-            if param.grad_req != "null" and param._data is not None:
-                grads = param._grads()
-                self._kvstore.pushpull(i, grads, out=grads, priority=-i)
+        uok = self._update_on_kvstore
+        ready = [(i, p) for i, p in enumerate(self._params)
+                 if p.grad_req != "null" and p._data is not None]
+        if self._distributed:
+            # one call, last layer first: the store fuses small keys and pushes each
+            # message's allreduce, which starts when backward has produced its gradients
+            ready.reverse()
+            keys = [i for i, _ in ready]
+            grads = [p._grads() for _, p in ready]
+            outs = [p._arrays() for _, p in ready] if uok else grads
+            if keys:
+                store.pushpull(keys, grads, out=outs)
+            return
+        for i, param in ready:
+            grads = param._grads()
+            store.pushpull(i, grads, out=param._arrays() if uok else grads, priority=-i)
 
     def _update(self, ignore_stale_grad: bool = False) -> None:
+        if self._kvstore is not None and self._update_on_kvstore:
+            for param in self._params:     # the store updated and pulled the weights
+                if param.grad_req != "null" and param._data is None:
+                    raise RuntimeError(f"Trainer.step: Parameter {param.name!r} has not "
+                                       f"been initialized")
+            return
         updates: list[list] = [[] for _ in self._updaters]
         for i, param in enumerate(self._params):
             if param.grad_req == "null":
@@ -218,12 +291,20 @@ class Trainer:
     def save_states(self, fname: str) -> None:
         """Save the optimizer and its states (momentum...) to *fname* (a sync point)."""
         self._prepare()
+        if self._kvstore is not None and self._update_on_kvstore:
+            self._kvstore.save_optimizer_states(fname, dump_optimizer=True)
+            return
         with open(fname, "wb") as f:
             f.write(self._updaters[0].get_states(dump_optimizer=True))
 
     def load_states(self, fname: str) -> None:
         """Load states saved by :meth:`save_states` onto every device."""
         self._prepare()
+        if self._kvstore is not None and self._update_on_kvstore:
+            self._kvstore.load_optimizer_states(fname)
+            self._optimizer = self._kvstore._updater.optimizer
+            self._optimizer.param_dict = {i: p for i, p in enumerate(self._params)}
+            return
         with open(fname, "rb") as f:
             states = f.read()
         for updater in self._updaters:

@@ -6,10 +6,15 @@
     kv.pull(3, out=[w0, w1])             # copied back to both devices
     kv.pushpull(3, [g0, g1])             # all-reduce in place
 
-See :mod:`.kvstore` for where keys are summed and what runs on which workers.
+    kv = mx.kv.create('dist_sync')      # under mpiexec: summed over the processes too
+
+See :mod:`.kvstore` for where keys are summed and what runs on which workers, and
+:mod:`.dist` for the distributed store.
 """
+from .dist import DIST_TYPES, DistKVStore
 from .kvstore import KVSTORE_TYPES, KVStore, KVStoreError, create
 
 KVStoreBase = KVStore
 
-__all__ = ["KVStore", "KVStoreBase", "KVStoreError", "create", "KVSTORE_TYPES"]
+__all__ = ["KVStore", "KVStoreBase", "KVStoreError", "create", "KVSTORE_TYPES", "DistKVStore",
+           "DIST_TYPES"]

@@ -21,8 +21,9 @@ copies the stored value into each ``out``.  ``pushpull`` is a push then a pull (
 the values themselves when *out* is None).  *priority* orders the copies among ready
 ops (the sums run at priority 0).
 
-Single machine only: ``rank`` is 0 and ``num_workers`` 1; the ``dist_*`` types are
-refused with a clear error.
+This class is one process's store: ``rank`` is 0 and ``num_workers`` 1.  The
+``dist_*`` types (and ``'horovod'``) are :class:`.dist.DistKVStore`, across the MPI
+ranks of an ``mpiexec`` launch; ``dist_async`` is refused.
 """
 from __future__ import annotations
 
@@ -44,15 +45,21 @@ class KVStoreError(MXNetError, ValueError):
 
 
 def create(name: str = "local") -> "KVStore":
-    """See ``mxnet.kvstore.create``: a single-machine store of type *name*."""
+    """See ``mxnet.kvstore.create``: a store of type *name* (``'local'``, ``'device'``...;
+    ``'dist_sync'`` and the other :data:`.dist.DIST_TYPES` across MPI ranks)."""
     if not isinstance(name, str):
         raise TypeError(f"kvstore.create: name must be a str, got {type(name).__name__}")
-    if name.startswith("dist") or name == "horovod" or name == "byteps":
-        raise KVStoreError(f"kvstore.create: {name!r} needs several machines; ndengine "
-                           f"runs on one (types: {', '.join(KVSTORE_TYPES)})")
+    from .dist import ASYNC_TYPES, DIST_TYPES, DistKVStore
+
+    if name in DIST_TYPES:
+        return DistKVStore(name)
+    if name in ASYNC_TYPES:
+        raise KVStoreError(f"kvstore.create: {name!r} is not supported: ndengine's "
+                           f"distributed store is synchronous (an MPI allreduce, no "
+                           f"parameter servers); use one of {', '.join(DIST_TYPES)}")
     if name not in KVSTORE_TYPES:
         raise KVStoreError(f"kvstore.create: unknown type {name!r}; expected one of "
-                           f"{', '.join(KVSTORE_TYPES)}")
+                           f"{', '.join(KVSTORE_TYPES + DIST_TYPES)}")
     return KVStore(name)
 
 

@@ -1,0 +1,149 @@
+"""The distributed store: ``create('dist_sync' | 'dist_device_sync' | 'dist_sync_allreduce'
+| 'horovod')`` in processes started by ``mpiexec`` (see docs/distributed.md).
+
+MXNet's synchronous semantics, without servers: every rank holds a full copy of every
+key.  ``push(key, values)`` sums the values of this rank's devices locally (on the key's
+merge device, as the single-machine store does), then sums those over the ranks with
+an MPI allreduce pushed as an engine op (:mod:`ndengine.distributed.comm`); with an
+updater, each rank then updates its copy with the same summed gradient, otherwise the
+copy becomes the sum.  So after a push every rank holds what MXNet's servers would
+hold, and ``pull`` (a local copy) hands every worker the same values.
+
+``init`` stores rank 0's value on every rank (a broadcast; the ranks must agree on the
+keys, shapes and dtypes, else every rank raises naming what each one passed).
+``push``/``pushpull`` of a list of keys fuse consecutive small keys of one dtype into
+one message of up to ``NDENGINE_DIST_FUSION_BYTES`` (default 4 MB: see
+``benchmarks/distributed.py`` for the measured effect); the keys are sent in the order
+given, so a caller passing the last layer first overlaps communication with backward.
+
+Differences from MXNet's parameter server: the optimizer runs on every worker after
+the allreduce (not on servers), so ``save_optimizer_states`` works on any rank (each
+holds the same states); there are no server processes; ``dist_async`` is refused.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .kvstore import KVStore, KVStoreError, _pairs
+
+__all__ = ["DistKVStore", "DIST_TYPES", "ASYNC_TYPES"]
+
+DIST_TYPES = ("dist_sync", "dist_device_sync", "dist_sync_allreduce", "horovod")
+ASYNC_TYPES = ("dist_async", "dist_device_async")
+
+
+def _fusion_bytes() -> int:
+    raw = os.environ.get("NDENGINE_DIST_FUSION_BYTES", "").strip()
+    if not raw:
+        return 4 << 20
+    try:
+        n = int(raw)
+    except ValueError:
+        raise KVStoreError(f"NDENGINE_DIST_FUSION_BYTES must be an int, got {raw!r}") from None
+    return max(0, n)
+
+
+class DistKVStore(KVStore):
+    """A synchronous store across MPI ranks (see the module notes)."""
+
+    def __init__(self, kind: str) -> None:
+        from .. import distributed
+
+        super().__init__(kind)
+        self._world = distributed.world()     # raises with the install hint without MPI
+
+    def __repr__(self) -> str:
+        return (f"<KVStore {self._type!r}: rank {self.rank} of {self.num_workers}, "
+                f"{len(self._store)} keys>")
+
+    @property
+    def rank(self) -> int:
+        return self._world.rank
+
+    @property
+    def num_workers(self) -> int:
+        return self._world.size
+
+    def is_capable(self, capability: str) -> bool:
+        """``'optimizer'``: updates on the store (not for ``'horovod'``, as in MXNet,
+        whose Horovod store only reduces)."""
+        return capability == self.OPTIMIZER and self._type != "horovod"
+
+    # -- the API ------------------------------------------------------------------------------
+    def init(self, key: Any, value: Any) -> None:
+        """Store rank 0's value of each key on every rank (one broadcast)."""
+        from ..distributed import comm
+
+        pairs = _pairs(key, value, "init")
+        for k, _ in pairs:
+            self._check_key_kind(k, "init")
+            if k in self._store:
+                raise KVStoreError(f"kvstore.init: key {k!r} is already initialized")
+        if len({k for k, _ in pairs}) != len(pairs):
+            raise KVStoreError(f"kvstore.init: a key is listed twice in {[k for k, _ in pairs]}")
+        for group in self._groups([(k, vals[0]) for k, vals in pairs], fuse=False):
+            keys = [k for k, _ in group]
+            outs = comm.broadcast([v for _, v in group], root=0, keys=keys,
+                                  name="kvstore.init")
+            for k, o in zip(keys, outs):
+                self._store[k] = o
+
+    def push(self, key: Any, value: Any, priority: int = 0) -> None:
+        """Sum each key's values over this rank's devices, then over the ranks (fused
+        allreduces), then update the stored values (or replace them by the sums)."""
+        from .. import autograd
+        from ..distributed import comm
+        from ..ndarray.ndarray import copy_into, copy_to_device
+
+        with autograd.pause():
+            totals = []
+            for k, vals in _pairs(key, value, "push"):
+                stored = self._stored(k, "push")
+                self._check_shapes(k, stored, vals, "push")
+                home = self._home(k, vals)
+                if stored.device is not home:
+                    self._store[k] = copy_to_device(stored, home, priority=priority)
+                totals.append((k, self._sum(vals, home, priority)))
+            for group in self._groups(totals, fuse=True):
+                keys = [k for k, _ in group]
+                sums = comm.allreduce([t for _, t in group], keys=keys, priority=priority,
+                                      name="kvstore.push")
+                for k, s in zip(keys, sums):
+                    stored = self._store[k]
+                    if self._updater is not None:
+                        self._updater(k, s, stored)
+                    elif s.dtype == stored.dtype:
+                        self._store[k] = s          # a new array of ours
+                    else:
+                        copy_into(s, stored, priority)
+
+    @staticmethod
+    def _groups(items: list, fuse: bool) -> list[list]:
+        """Consecutive (key, array) pairs of one dtype and device, up to the fusion size
+        per group; a larger array goes alone.  Order is kept."""
+        limit = _fusion_bytes() if fuse else 1 << 62
+        groups: list[list] = []
+        size = 0
+        for k, a in items:
+            g = groups[-1] if groups else None
+            if (g is not None and g[0][1].dtype == a.dtype and g[0][1].device is a.device
+                    and size + a.nbytes <= limit):
+                g.append((k, a))
+                size += a.nbytes
+            else:
+                groups.append([(k, a)])
+                size = a.nbytes
+        return groups
+
+    def barrier(self) -> None:
+        """Wait for every worker (and every collective pushed before)."""
+        from .. import distributed
+
+        distributed.barrier()
+
+    _barrier = barrier
+
+    def _send_command_to_servers(self, head: int, body: str) -> None:
+        raise KVStoreError("kvstore: ndengine's distributed store has no servers (the "
+                           "updates run on every worker)")
