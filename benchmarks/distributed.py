@@ -1,0 +1,161 @@
+"""Distributed training on MPI: allreduce bandwidth and a data-parallel MLP step, 1 vs 2 ranks.
+
+``python benchmarks/distributed.py [--quick]`` launches ``mpiexec`` (next to this
+Python) itself:
+
+* **allreduce**: float32 buffers of 64 KB - 16 MB summed over 2 ranks, through
+  ndengine's engine op (``distributed.allreduce`` then a sync) and raw mpi4py
+  ``Allreduce`` on the same sizes; goal (issue 16): >= 0.9x raw's bandwidth.
+* **training step**: the seed chapter's MLP (784-256-10, ReLU, softmax cross-entropy,
+  SGD) on a global batch of 1,024 split over the ranks, 1 BLAS thread per rank,
+  ``Trainer(kvstore='dist_sync')``; samples per second for 1 and 2 ranks (goal: 2 ranks
+  >= 1.8x), and the 2-rank step time against max(compute, communication) of the same
+  step (goal <= 1.1x: the allreduces overlap backward).
+
+Machine note: on a 2-core VM shared with other work, 2 ranks x (compute worker + a
+communication worker + the front end) oversubscribe the cores; the figures are what
+this machine gives, not a bound of the design.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import _harness  # noqa: E402
+
+BENCH = "distributed"
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
+
+WORKER = r'''
+import json, sys, time
+import numpy as onp
+from ndengine import autograd, np, npx
+from ndengine import distributed as dist
+from ndengine.distributed import comm
+from ndengine.gluon import Trainer, loss as gloss, nn
+npx.set_np()
+quick = sys.argv[1] == "1"
+w = dist.world()
+R, N = w.rank, w.size
+out = {}
+
+def med(fn, reps):
+    fn()
+    ts = []
+    for _ in range(reps):
+        w.data.Barrier()
+        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
+    return sorted(ts)[len(ts) // 2]
+
+if N > 1:
+    for kb in ((64, 1024, 16384) if quick else (64, 256, 1024, 4096, 16384)):
+        n = kb * 256
+        x = np.ones((n,), dtype="float32"); x.wait_to_read()
+        buf = onp.ones(n, onp.float32); res = onp.empty_like(buf)
+        reps = 5 if quick else 15
+        t_nd = med(lambda: comm.allreduce([x])[0].wait_to_read(), reps)
+        t_raw = med(lambda: w.data.Allreduce(buf, res), reps)
+        out[f"allreduce {kb} KB"] = {"nd": t_nd, "raw": t_raw}
+
+B = 1024
+rng = onp.random.default_rng(0)
+X = rng.normal(size=(B, 784)).astype(onp.float32)
+Y = rng.integers(0, 10, size=B)
+shard = slice(R * B // N, (R + 1) * B // N)
+x, y = np.array(X[shard]), np.array(Y[shard])
+npx.random.seed(0)
+net = nn.Sequential(); net.add(nn.Dense(256, activation="relu"), nn.Dense(10))
+net.initialize(); net(x[:2])
+L = gloss.SoftmaxCrossEntropyLoss()
+
+def compute():
+    with autograd.record():
+        l = L(net(x), y)
+    l.backward()
+
+trainer = Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore="dist_sync",
+                  update_on_kvstore=False)
+grads = [p.grad() for p in net.collect_params().values()]
+
+def step():
+    compute(); trainer.step(B); grads[0].wait_to_read()
+    for p in net.collect_params().values(): p.data().wait_to_read()
+
+def only_compute():
+    compute()
+    for g in grads: g.wait_to_read()
+
+def only_comm():
+    keys = list(range(len(grads)))[::-1]
+    trainer._kvstore.pushpull(keys, grads[::-1])
+    for g in grads: g.wait_to_read()
+
+steps = 5 if quick else 20
+def run(fn):
+    fn()
+    w.data.Barrier()
+    t = time.perf_counter()
+    for _ in range(steps): fn()
+    return (time.perf_counter() - t) / steps
+out["step"] = run(step)
+out["compute"] = run(only_compute)
+out["comm"] = run(only_comm)
+if R == 0:
+    print("RESULT " + json.dumps(out))
+'''
+
+
+def _launch(n: int, quick: bool) -> dict:
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", NDENGINE_BLAS_THREADS="1")
+    path = HERE / ".dist_worker.py"
+    path.write_text(WORKER)
+    try:
+        proc = subprocess.run([str(MPIEXEC), "-n", str(n), sys.executable, str(path),
+                               "1" if quick else "0"], capture_output=True, text=True,
+                              timeout=600, env=env)
+    finally:
+        path.unlink(missing_ok=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"mpiexec -n {n} failed:\n{proc.stdout}\n{proc.stderr}")
+
+
+def run(quick: bool = False) -> list[dict]:
+    if not MPIEXEC.exists():
+        return [_harness.row(BENCH, "all", "ndengine", None,
+                             note=f"no mpiexec at {MPIEXEC}: pip install ndengine[dist]")]
+    one, two = _launch(1, quick), _launch(2, quick)
+    rows = []
+    for case, t in two.items():
+        if case.startswith("allreduce"):
+            mb = int(case.split()[1]) / 1024
+            rows.append(_harness.row(BENCH, case + " x2 ranks", "ndengine", t["nd"],
+                                     gbps=round(mb / 1024 / t["nd"], 2)))
+            rows.append(_harness.row(BENCH, case + " x2 ranks", "mpi4py", t["raw"],
+                                     gbps=round(mb / 1024 / t["raw"], 2)))
+            rows[-2].update(goal=">= 0.9x raw bandwidth", ratio=round(t["raw"] / t["nd"], 2),
+                            goal_met=t["raw"] / t["nd"] >= 0.9)
+    sps1, sps2 = 1024 / one["step"], 1024 / two["step"]
+    rows.append(_harness.row(BENCH, "MLP step, batch 1024", "ndengine 1 rank", one["step"],
+                             samples_per_s=round(sps1)))
+    rows.append(_harness.row(BENCH, "MLP step, batch 1024", "ndengine 2 ranks", two["step"],
+                             samples_per_s=round(sps2), ratio=round(sps2 / sps1, 2),
+                             goal=">= 1.8x 1 rank", goal_met=sps2 / sps1 >= 1.8))
+    bound = max(two["compute"], two["comm"])
+    rows.append(_harness.row(BENCH, "MLP step overlap, 2 ranks", "ndengine", two["step"],
+                             compute_s=round(two["compute"], 5), comm_s=round(two["comm"], 5),
+                             ratio=round(two["step"] / bound, 2),
+                             goal="<= 1.1x max(compute, comm)",
+                             goal_met=two["step"] / bound <= 1.1))
+    return rows
+
+
+if __name__ == "__main__":
+    _harness.main(run, __doc__.splitlines()[0])
