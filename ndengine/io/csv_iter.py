@@ -2,14 +2,7 @@
 
 Each row of *data_csv* (a file, or a directory whose files are read in name order) is
 one example, reshaped to *data_shape*; *label_csv* likewise (all-zero labels without
-one).  The batch loader's rules are MXNet's:
-
-* ``round_batch=True`` (default): the last batch of an epoch is completed with rows
-  from the start of the file (``pad`` says how many); the next epoch then goes on from
-  after those rows instead of the start (``reset`` does not rewind), so over several
-  epochs every row is seen equally often.
-* ``round_batch=False``: the last batch keeps the rows of the previous batch in its
-  unfilled places (``pad`` says how many), and ``reset`` rewinds to the first row.
+one).  Batches follow MXNet's ``round_batch`` rules (see :mod:`._loader`).
 
 The file is parsed once, when the iterator is made (errors in it are raised then);
 batches are copied into new ``mx.nd`` arrays, so a batch stays valid after ``next``.
@@ -22,6 +15,7 @@ from typing import Any
 import numpy as onp
 
 from ..base import MXNetError
+from ._loader import RoundBatchLoader
 from .io import DataBatch, DataDesc, DataIter
 
 __all__ = ["CSVIter", "CSVIterError"]
@@ -125,10 +119,7 @@ class CSVIter(DataIter):
                 raise CSVIterError(f"CSVIter: {data_csv} has {n} rows but {label_csv} has "
                                    f"{self._label.shape[0]}")
         self.round_batch = bool(round_batch)
-        if n == 0:
-            raise CSVIterError(f"CSVIter: {data_csv} holds no rows")
-        if self.round_batch and self.batch_size - n > n:
-            self._too_few(n)
+        self._loader = RoundBatchLoader(n, self.batch_size, self.round_batch, "CSVIter")
         bs = self.batch_size
         label_tail = () if self._label_shape == (1,) else self._label_shape
         # the loader's buffers: refilled batch by batch (round_batch=False leaves the
@@ -136,49 +127,24 @@ class CSVIter(DataIter):
         self._buf_data = onp.zeros((bs,) + self._data_shape, dt)
         self._buf_label = onp.zeros((bs,) + label_tail, dt)
         self._buf_index = onp.zeros((bs,), onp.uint64)
-        self._row = 0               # next row of the file
-        self._overflow = 0          # rows taken from the start to complete the last batch
         self._batch: DataBatch | None = None
         self.provide_data = [DataDesc(data_name, (bs,) + self._data_shape, dt.type)]
         self.provide_label = [DataDesc(label_name, (bs,) + label_tail, dt.type)]
 
-    def _too_few(self, n: int) -> None:
-        raise CSVIterError(f"CSVIter: number of input must be bigger than batch size: a "
-                           f"round batch of {self.batch_size} needs more than the {n} rows "
-                           f"of the file to complete it; use round_batch=False")
-
     def reset(self) -> None:
         """Start the next epoch (after a round-batch overflow, from where it left off)."""
-        if not self.round_batch or self._overflow == 0:
-            self._row = 0
-        else:
-            self._overflow = 0
-
-    def _fill(self, at: int, count: int) -> None:
-        rows = slice(self._row, self._row + count)
-        self._buf_data[at:at + count] = self._data[rows]
-        self._buf_label[at:at + count] = self._label[rows].reshape(
-            (count,) + self._buf_label.shape[1:])
-        self._buf_index[at:at + count] = onp.arange(rows.start, rows.stop, dtype=onp.uint64)
-        self._row += count
+        self._loader.reset()
 
     def iter_next(self) -> bool:
         self._batch = None
-        if self._overflow:            # the epoch ended with a completed last batch
+        got = self._loader.next_rows()
+        if got is None:
             return False
-        n, bs = self._data.shape[0], self.batch_size
-        take = min(bs, n - self._row)
-        if take <= 0:
-            return False
-        self._fill(0, take)
-        pad = bs - take
-        if pad and self.round_batch:
-            if pad > n:
-                self._too_few(n)
-            self._row = 0
-            self._fill(take, pad)
-            self._overflow = pad
-        self._pad = pad
+        rows, self._pad = got
+        k = len(rows)
+        self._buf_data[:k] = self._data[rows]
+        self._buf_label[:k] = self._label[rows].reshape((k,) + self._buf_label.shape[1:])
+        self._buf_index[:k] = rows.astype(onp.uint64)
         self._batch = self._make_batch()
         return True
 
