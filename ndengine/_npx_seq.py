@@ -105,29 +105,12 @@ def _split_params(w: NDArray, mode: str, layers: int, dirs: int, inp: int, h: in
 
 def _direction(mode: str, seq: NDArray, wx: Any, wh: Any, bx: Any, bh: Any, h: NDArray,
                c: Any, reverse: bool, keep: Any, clip: dict) -> tuple:
-    """One layer in one direction: (outputs (T, N, H), final h, final c)."""
-    fc = OPS["fully_connected"]
-    T = seq.shape[0]
-    xw = apply_op(fc, (seq, wx, bx), {"flatten": False})
-    pieces = _np.split(xw, T, axis=0) if T > 1 else [xw]
-    step = {"lstm": OPS["_lstm_cell"], "gru": OPS["_gru_cell"]}.get(mode, OPS["_rnn_cell"])
-    act = {"rnn_tanh": {"act": "tanh"}, "rnn_relu": {"act": "relu"}}.get(mode)
-    outs: list = [None] * T
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        hw = apply_op(fc, (h, wh, bh), {"flatten": True})
-        if mode == "lstm":
-            h_new, c_new = apply_op(step, (pieces[t], hw, c), clip)
-        elif mode == "gru":
-            h_new, c_new = apply_op(step, (pieces[t], hw, h)), None
-        else:
-            h_new, c_new = apply_op(step, (pieces[t], hw), act), None
-        if keep is not None:          # past a sequence's end its state stays
-            h_new = _np.where(keep[t], h_new, h)
-            if c_new is not None:
-                c_new = _np.where(keep[t], c_new, c)
-        outs[t] = h_new
-        h, c = h_new, c_new
-    return _np.stack(outs), h, c
+    """One layer in one direction: (outputs (T, N, H), final h, final c): one product
+    projects every step's input, then one op runs the steps (``_rnn_direction``)."""
+    xw = apply_op(OPS["fully_connected"], (seq, wx, bx), {"flatten": False})
+    out, hT, cT, _ = apply_op(OPS["_rnn_direction"], (xw, wh, bh, h, c, keep),
+                              {"mode": mode, "reverse": bool(reverse), **clip})
+    return out, hT, (cT if mode == "lstm" else None)
 
 
 def rnn_layers(data: Any, weights: list, state: Any, state_cell: Any = None,
@@ -145,7 +128,7 @@ def rnn_layers(data: Any, weights: list, state: Any, state_cell: Any = None,
     if sequence_length is not None:
         n = sequence_length.astype("int64").reshape((1, N))
         steps = _np.arange(T, dtype="int64", ctx=x.device).reshape((T, 1))
-        keep = list((steps < n).reshape((T, N, 1)))
+        keep = (steps < n).astype(x.dtype)
     clip = clip or {}
     seq = x
     hs, cs = [], []

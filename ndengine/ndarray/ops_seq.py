@@ -13,21 +13,37 @@ kernel against ``xp`` and its gradient (see :mod:`.ops` for the conventions).
   (``h @ Wh.T + bh``, (N, G*H)): every gate's nonlinearity and the state update in one
   kernel, vectorised over batch and hidden units, gates in MXNet's (cuDNN's) order
   (LSTM i, f, g, o; GRU r, z, n).  Their backward kernels recompute the gates from the
-  saved pre-activations rather than keeping them.
+  saved pre-activations rather than keeping them.  (What gluon's cells run.)
+* ``_rnn_direction``: one layer of ``npx.rnn`` in one direction over the whole sequence,
+  from the input projection of every step ``xw`` (T, N, G*H): a loop over the time steps
+  inside the kernel (each step one matrix product of the recurrent weights and the
+  gates, vectorised over batch and hidden units), so a layer is one op instead of a few
+  per step.  It keeps what its gradient needs (the gates and cell states of every
+  step) as a fourth output, the *workspace*; its backward kernel runs the steps in
+  reverse, one product per step for the state's gradient, and the recurrent weights'
+  gradient as one product over all steps.  ``keep`` (T, N) 0/1 marks the steps within
+  each sequence's length: past it the state is carried unchanged.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .ops import DTypeError, ShapeError, register
+from .ops import DTypeError, ShapeError, _blas, register
+from .ops_nn import _quiet
 
 __all__: list[str] = []
 
 
-def _sig(xp: Any, z: Any) -> Any:
-    # 1 / (1 + exp(-z)) without overflow warnings for very negative z
-    e = xp.exp(-xp.abs(z))
-    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+def _sig(xp: Any, z: Any, out: Any = None) -> Any:
+    """1 / (1 + exp(-z)) (into *out*; exp overflows to inf for very negative z, which
+    gives the exact 0)."""
+    out = xp.empty_like(z) if out is None else out
+    with _quiet(xp):
+        xp.negative(z, out=out)
+        xp.exp(out, out=out)
+        out += 1
+        xp.reciprocal(out, out=out)
+    return out
 
 
 def _check_len(name: str, length: Any, batch: int, data_shape: tuple) -> None:
@@ -283,3 +299,183 @@ def _rnn_infer(xw: Any, hw: Any, act: str = "tanh"):
 
 
 register("_rnn_cell", _rnn_kernel, _rnn_infer, _rnn_grad)
+
+
+# ----------------------------------------------------------------------------- whole direction
+_WS = {"lstm": 6, "gru": 4, "rnn_tanh": 1, "rnn_relu": 1}    # workspace width, in H
+
+
+def _dir_infer(xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any, mode: str = "lstm",
+               reverse: bool = False, clip_min: Any = None, clip_max: Any = None,
+               clip_nan: bool = False):
+    g = {"lstm": 4, "gru": 3}.get(mode, 1)
+    sx = tuple(xw.shape)
+    if mode not in _WS:
+        raise ShapeError(f"rnn: mode must be one of {sorted(_WS)}, got {mode!r}")
+    if len(sx) != 3 or sx[2] % g:
+        raise ShapeError(f"rnn: the input projection must be (seq, batch, {g}*hidden), got {sx}")
+    t, n, h = sx[0], sx[1], sx[2] // g
+    if tuple(wh.shape) != (g * h, h) or tuple(bh.shape) != (g * h,):
+        raise ShapeError(f"rnn: recurrent weight {tuple(wh.shape)} / bias {tuple(bh.shape)}, "
+                         f"expected {(g * h, h)} / {(g * h,)}")
+    for what, a in (("state", h0), ("state_cell", c0)):
+        if a is not None and tuple(a.shape) != (n, h):
+            raise ShapeError(f"rnn: {what} has shape {tuple(a.shape)}, expected {(n, h)}")
+    if keep is not None and tuple(keep.shape) != (t, n):
+        raise ShapeError(f"rnn: the length mask has shape {tuple(keep.shape)}, expected {(t, n)}")
+    dt = xw.dtype
+    return [((t, n, h), dt), ((n, h), dt), ((n, h), dt), ((t, n, _WS[mode] * h), dt)]
+
+
+def _dir_kernel(xp: Any, xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any,
+                mode: str = "lstm", reverse: bool = False, clip_min: Any = None,
+                clip_max: Any = None, clip_nan: bool = False) -> tuple:
+    T, N = xw.shape[0], xw.shape[1]
+    H = h0.shape[1]
+    out = xp.empty((T, N, H), dtype=xw.dtype)
+    ws = xp.empty((T, N, _WS[mode] * H), dtype=xw.dtype)
+    h = h0
+    c = c0 if c0 is not None else xp.zeros_like(h0)
+    wht = xp.ascontiguousarray(wh.T)          # (H, G*H): a faster product per step
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        hw = xp.matmul(h, wht)
+        hw += bh
+        w = ws[t]
+        if mode == "lstm":
+            hw += xw[t]                        # the gates' pre-activations
+            _sig(xp, hw, out=w[:, :4 * H])
+            xp.tanh(hw[:, 2 * H:3 * H], out=w[:, 2 * H:3 * H])
+            i, f, g, o = w[:, :H], w[:, H:2 * H], w[:, 2 * H:3 * H], w[:, 3 * H:4 * H]
+            cn = w[:, 4 * H:5 * H]
+            xp.multiply(f, c, out=cn)
+            cn += i * g
+            if clip_min is not None or clip_max is not None:
+                cn[...] = _clip_c(xp, cn, clip_min, clip_max, clip_nan)[0]
+            hn = xp.tanh(cn)
+            hn *= o
+        elif mode == "gru":
+            x = xw[t]
+            r = _sig(xp, x[:, :H] + hw[:, :H])
+            u = _sig(xp, x[:, H:2 * H] + hw[:, H:2 * H])
+            nn = xp.tanh(x[:, 2 * H:] + r * hw[:, 2 * H:])
+            hn = (1 - u) * nn + u * h
+            w[:, :H], w[:, H:2 * H], w[:, 2 * H:3 * H], w[:, 3 * H:] = r, u, nn, hw[:, 2 * H:]
+        else:
+            hw += xw[t]
+            hn = xp.tanh(hw) if mode == "rnn_tanh" else xp.maximum(hw, 0)
+            w[:] = hn
+        if keep is not None:
+            k = keep[t][:, None] != 0
+            hn = xp.where(k, hn, h)
+            if mode == "lstm":
+                cn = xp.where(k, cn, c)
+        if mode == "lstm":
+            if keep is not None:
+                w[:, 5 * H:] = cn              # the carried cell state
+            c = cn
+        out[t] = hn
+        h = out[t]
+    return out, xp.array(h, copy=True), xp.array(c, copy=True), ws
+
+
+def _dir_backward_kernel(xp: Any, gout: Any, gh: Any, gc: Any, xw: Any, wh: Any, h0: Any,
+                         c0: Any, keep: Any, out: Any, ws: Any, mode: str = "lstm",
+                         reverse: bool = False, clip_min: Any = None, clip_max: Any = None,
+                         clip_nan: bool = False) -> tuple:
+    T, N = xw.shape[0], xw.shape[1]
+    H = h0.shape[1]
+    dz = xp.empty_like(xw)                    # gradient of the gate pre-activations
+    dhw = dz if mode != "gru" else xp.empty_like(xw)
+    dh = xp.zeros_like(h0) if gh is None else gh.astype(h0.dtype, copy=True)
+    dc = xp.zeros_like(h0) if gc is None or mode != "lstm" else gc.astype(h0.dtype, copy=True)
+    order = list(range(T - 1, -1, -1) if reverse else range(T))
+    prev_of = {t: (order[j - 1] if j else None) for j, t in enumerate(order)}
+    hprev = xp.empty_like(out)
+    for t in reversed(order):
+        p = prev_of[t]
+        hp = h0 if p is None else out[p]
+        hprev[t] = hp
+        if gout is not None:
+            dh = dh + gout[t]
+        w = ws[t]
+        if keep is not None:
+            k = (keep[t] != 0)[:, None].astype(dh.dtype)
+            dh_carry, dh = dh * (1 - k), dh * k
+            if mode == "lstm":
+                dc_carry, dc = dc * (1 - k), dc * k
+        if mode == "lstm":
+            if p is None:
+                cp = c0 if c0 is not None else xp.zeros_like(h0)
+            else:
+                cp = ws[p][:, 5 * H:] if keep is not None else ws[p][:, 4 * H:5 * H]
+            i, f, g, o, cn = (w[:, :H], w[:, H:2 * H], w[:, 2 * H:3 * H], w[:, 3 * H:4 * H],
+                              w[:, 4 * H:5 * H])
+            d = dz[t]
+            tc = xp.tanh(cn)
+            do = d[:, 3 * H:]
+            xp.multiply(dh, tc, out=do)        # d(out gate) * o * (1 - o)
+            do *= o
+            do *= 1 - o
+            tc *= tc                           # dc + dh * o * (1 - tanh(c)^2)
+            xp.subtract(1, tc, out=tc)
+            tc *= o
+            tc *= dh
+            tc += dc
+            dcn = tc
+            if clip_min is not None or clip_max is not None:
+                _, kc = _clip_c(xp, f * cp + i * g, clip_min, clip_max, clip_nan)
+                dcn *= kc
+            di, df, dg = d[:, :H], d[:, H:2 * H], d[:, 2 * H:3 * H]
+            xp.multiply(dcn, g, out=di)
+            di *= i
+            di *= 1 - i
+            xp.multiply(dcn, cp, out=df)
+            df *= f
+            df *= 1 - f
+            xp.multiply(dcn, i, out=dg)
+            dg *= 1 - g * g
+            dc = dcn * f
+            dh = xp.matmul(d, wh)
+        elif mode == "gru":
+            r, u, nn, hwn = w[:, :H], w[:, H:2 * H], w[:, 2 * H:3 * H], w[:, 3 * H:]
+            dn = dh * (1 - u) * (1 - nn * nn)
+            dr = dn * hwn * r * (1 - r)
+            du = dh * (hp - nn) * u * (1 - u)
+            dz[t, :, :H], dz[t, :, H:2 * H], dz[t, :, 2 * H:] = dr, du, dn
+            dhw[t, :, :H], dhw[t, :, H:2 * H], dhw[t, :, 2 * H:] = dr, du, dn * r
+            dh = xp.matmul(dhw[t], wh) + dh * u
+        else:
+            y = w
+            d = dh * (1 - y * y) if mode == "rnn_tanh" else dh * (y > 0)
+            dz[t] = d
+            dh = xp.matmul(d, wh)
+        if keep is not None:
+            dh = dh + dh_carry
+            if mode == "lstm":
+                dc = dc + dc_carry
+    g2 = dhw.reshape(T * N, -1)
+    dwh = xp.matmul(g2.T, hprev.reshape(T * N, H))
+    dbh = g2.sum(axis=0)
+    return dz, dwh.astype(wh.dtype, copy=False), dbh.astype(wh.dtype, copy=False), dh, dc
+
+
+_DIR_BACKWARD = register(
+    "_rnn_direction_backward", _blas(_dir_backward_kernel),
+    lambda gout, gh, gc, xw, wh, h0, c0, keep, out, ws, **k: [
+        (tuple(xw.shape), xw.dtype), (tuple(wh.shape), wh.dtype), ((wh.shape[0],), wh.dtype),
+        (tuple(h0.shape), h0.dtype), (tuple(h0.shape), h0.dtype)], nout=5)
+
+
+def _dir_grad(g: Any, out: Any, xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any,
+              **params: Any):
+    from .ndarray import apply_op
+
+    if g[0] is None and g[1] is None and g[2] is None:
+        return None, None, None, None, None, None
+    dxw, dwh, dbh, dh0, dc0 = apply_op(_DIR_BACKWARD, (g[0], g[1], g[2], xw, wh, h0, c0, keep,
+                                                       out[0], out[3]), params)
+    return dxw, dwh, dbh, dh0, (dc0 if c0 is not None else None), None
+
+
+register("_rnn_direction", _blas(_dir_kernel), _dir_infer, _dir_grad, nout=4,
+         grad_needs_outputs=True)
