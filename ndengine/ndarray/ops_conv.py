@@ -81,10 +81,15 @@ def _lowest(xp: Any, dt: Any) -> float:
 
 
 def _padded(xp: Any, x: Any, lo: tuple, hi: tuple, value: float = 0.0) -> Any:
+    """*x* (N, C, *sp) padded by *lo* / *hi* cells per spatial axis with *value*."""
     if not any(lo) and not any(hi):
         return x
-    widths = ((0, 0), (0, 0)) + tuple(zip(lo, hi))
-    return xp.pad(x, widths, mode="constant", constant_values=value)
+    nd = len(lo)
+    shape = tuple(x.shape[:2]) + tuple(x.shape[2 + i] + lo[i] + hi[i] for i in range(nd))
+    out = xp.zeros(shape, dtype=x.dtype) if value == 0 else xp.full(shape, value, x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(lo[i], lo[i] + x.shape[2 + i])
+                                           for i in range(nd))] = x
+    return out
 
 
 def _windows(xp: Any, xpad: Any, kernel: tuple, stride: tuple, dilate: tuple,
@@ -105,44 +110,67 @@ def _tap_slices(kernel: tuple, stride: tuple, dilate: tuple, out: tuple):
                            for k, d, o, s in zip(ks, dilate, out, stride))
 
 
-def _cols(xp: Any, x: Any, kernel: tuple, stride: tuple, dilate: tuple, pad: tuple,
-          groups: int) -> tuple[Any, tuple]:
-    """The column matrix (N, G, C/G * prod(kernel), prod(out)) and the output size."""
-    n, c = x.shape[:2]
-    sp = x.shape[2:]
-    out = tuple(conv_out_size(sp[i], kernel[i], stride[i], dilate[i], pad[i])
-                for i in range(len(kernel)))
-    kt, ot = _prod(kernel), _prod(out)
-    if kt == 1 and not any(pad) and all(s == 1 for s in stride):
-        return x.reshape(n, groups, c // groups, ot), out
-    win = _windows(xp, _padded(xp, x, pad, pad), kernel, stride, dilate, out)
-    return xp.ascontiguousarray(win).reshape(n, groups, (c // groups) * kt, ot), out
+# The column matrices are built for a block of the batch at a time, about this many
+# elements (float32: 16 MB) each, so a large layer's never has to exist whole (a
+# ResNet 3x3 layer at batch 32 would need 230 MB); one BLAS product per block and group.
+_BLOCK_ELEMS = 1 << 22
+
+
+def _out_of(sp: tuple, kernel: tuple, stride: tuple, dilate: tuple, pad: tuple) -> tuple:
+    return tuple(conv_out_size(sp[i], kernel[i], stride[i], dilate[i], pad[i])
+                 for i in range(len(kernel)))
+
+
+def _blocks(n: int, per_item: int):
+    """Batch ranges [n0, n1) of about _BLOCK_ELEMS column elements each."""
+    step = max(1, _BLOCK_ELEMS // max(per_item, 1))
+    for n0 in range(0, n, step):
+        yield n0, min(n, n0 + step)
+
+
+def _win_cols(xp: Any, win: Any, groups: int) -> Any:
+    """Windows (b, C, *kernel, *out) to the column matrix (G, C/G * prod(kernel),
+    b * prod(out)): channels and taps down, batch and positions across (one copy)."""
+    nd = (win.ndim - 2) // 2
+    b, c = win.shape[:2]
+    perm = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))
+    cols = xp.ascontiguousarray(win.transpose(perm))
+    return cols.reshape(groups, -1, b * _prod(win.shape[2 + nd:]))
+
+
+def _chan_major(xp: Any, g: Any, groups: int) -> Any:
+    """(b, F, *out) to (G, F/G, b * prod(out))."""
+    b, f = g.shape[:2]
+    return xp.ascontiguousarray(g.swapaxes(0, 1)).reshape(groups, f // groups, -1)
 
 
 # ----------------------------------------------------------------------------- kernels
 def _conv_fwd(xp: Any, x: Any, w: Any, kernel: tuple, stride: tuple, dilate: tuple,
               pad: tuple, groups: int) -> Any:
-    n = x.shape[0]
+    n, c = x.shape[:2]
     f = w.shape[0]
-    cols, out = _cols(xp, x, kernel, stride, dilate, pad, groups)
-    wm = w.reshape(groups, f // groups, -1)
-    if groups == 1:
-        y = xp.matmul(wm[0], cols[:, 0])                         # (N, F, O)
-    else:
-        y = xp.matmul(wm, cols)                                  # (N, G, F/G, O)
-    return y.reshape((n, f) + out)
+    out = _out_of(tuple(x.shape[2:]), kernel, stride, dilate, pad)
+    kt, ot = _prod(kernel), _prod(out)
+    wm = w.reshape(groups, f // groups, -1)                     # (G, F/G, C/G*K)
+    win = _windows(xp, _padded(xp, x, pad, pad), kernel, stride, dilate, out)
+    y = xp.empty((n, f) + out, dtype=xp.result_type(x.dtype, w.dtype))
+    for n0, n1 in _blocks(n, c * kt * ot):
+        r = xp.matmul(wm, _win_cols(xp, win[n0:n1], groups))    # (G, F/G, b*O)
+        y[n0:n1] = r.reshape((f, n1 - n0) + out).swapaxes(0, 1)
+    return y
 
 
 def _conv_wgrad(xp: Any, g: Any, x: Any, wshape: tuple, kernel: tuple, stride: tuple,
                 dilate: tuple, pad: tuple, groups: int) -> Any:
-    n = x.shape[0]
-    f = wshape[0]
-    cols, _ = _cols(xp, x, kernel, stride, dilate, pad, groups)
-    gm = g.reshape(n, groups, f // groups, -1)
-    if groups == 1:
-        dw = xp.matmul(gm[:, 0], cols[:, 0].transpose(0, 2, 1)).sum(axis=0)
-    else:
-        dw = xp.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    n, c = x.shape[:2]
+    out = tuple(g.shape[2:])
+    kt, ot = _prod(kernel), _prod(out)
+    win = _windows(xp, _padded(xp, x, pad, pad), kernel, stride, dilate, out)
+    dw = None
+    for n0, n1 in _blocks(n, c * kt * ot):
+        cols = _win_cols(xp, win[n0:n1], groups)               # (G, C/G*K, b*O)
+        part = xp.matmul(_chan_major(xp, g[n0:n1], groups), cols.transpose(0, 2, 1))
+        dw = part if dw is None else dw + part
     return dw.reshape(wshape)
 
 
@@ -156,9 +184,11 @@ def _conv_dgrad(xp: Any, g: Any, w: Any, insp: tuple, kernel: tuple, stride: tup
     cg = w.shape[1]
     c = cg * groups
     fg = f // groups
-    if all(s == 1 for s in stride):
+    kt, ot = _prod(kernel), _prod(out)
+    if all(s == 1 for s in stride) and f * _prod(insp) <= 2 * c * ot:
         # a convolution of g, padded by d(k-1) - p (cropped where negative), with the
-        # kernel flipped and its channels swapped
+        # kernel flipped and its channels swapped: its columns are F * K per input cell,
+        # against C * K per output cell (plus the scatter) for col2im below
         lo = tuple(dilate[i] * (kernel[i] - 1) - pad[i] for i in range(nd))
         hi = tuple(insp[i] - out[i] + dilate[i] * (kernel[i] - 1) - lo[i] for i in range(nd))
         if any(v < 0 for v in lo + hi):
@@ -169,20 +199,22 @@ def _conv_dgrad(xp: Any, g: Any, w: Any, insp: tuple, kernel: tuple, stride: tup
         flip = (slice(None), slice(None), slice(None)) + (slice(None, None, -1),) * nd
         wt = w.reshape((groups, fg, cg) + tuple(kernel))[flip].swapaxes(1, 2)
         wt = wt.reshape((c, fg) + tuple(kernel))
-        return _conv_fwd(xp, xp.ascontiguousarray(gp), wt, kernel, (1,) * nd, dilate,
-                         (0,) * nd, groups)
-    kt, ot = _prod(kernel), _prod(out)
+        return _conv_fwd(xp, gp, wt, kernel, (1,) * nd, dilate, (0,) * nd, groups)
     wm = w.reshape(groups, fg, cg * kt).transpose(0, 2, 1)      # (G, C/G*K, F/G)
-    gm = g.reshape(n, groups, fg, ot)
-    dcols = xp.matmul(wm, gm).reshape((n, c) + tuple(kernel) + out)
     full = tuple(max(insp[i] + 2 * pad[i],
                      (out[i] - 1) * stride[i] + dilate[i] * (kernel[i] - 1) + 1)
                  for i in range(nd))
-    dx = xp.zeros((n, c) + full, dtype=dcols.dtype)
-    for _, ks, sl in _tap_slices(kernel, stride, dilate, out):
-        dx[(slice(None), slice(None)) + sl] += dcols[(slice(None), slice(None)) + ks]
-    crop = (slice(None), slice(None)) + tuple(slice(pad[i], pad[i] + insp[i])
-                                              for i in range(nd))
+    dx = xp.zeros((n, c) + full, dtype=xp.result_type(g.dtype, w.dtype))
+    lead = (slice(None), slice(None))
+    for n0, n1 in _blocks(n, c * kt * ot):
+        b = n1 - n0
+        # columns (C, *kernel, b, *out), scattered back with one strided add per tap
+        dcols = xp.matmul(wm, _chan_major(xp, g[n0:n1], groups))
+        dcols = dcols.reshape((c,) + tuple(kernel) + (b,) + out)
+        blk = dx[n0:n1]
+        for _, ks, sl in _tap_slices(kernel, stride, dilate, out):
+            blk[lead + sl] += dcols[(slice(None),) + ks].swapaxes(0, 1)
+    crop = lead + tuple(slice(pad[i], pad[i] + insp[i]) for i in range(nd))
     return dx[crop]
 
 
