@@ -392,3 +392,51 @@ def test_attr_scope_restores_the_outer_scope():
     assert mx.attribute.current() is outer
     with pytest.raises(ValueError, match="string"):
         mx.AttrScope(x=1)
+
+
+# ------------------------------------------------------------------------- ImageRecordIter
+def _rec(tmp_path, n=6, fmt=".png"):
+    rs = onp.random.RandomState(0)
+    idx, path = str(tmp_path / "r.idx"), str(tmp_path / "r.rec")
+    rec = mx.recordio.MXIndexedRecordIO(idx, path, "w")
+    for i in range(n):
+        img = rs.randint(0, 256, (6 + i % 3, 7, 3)).astype("uint8")
+        rec.write_idx(i, mx.recordio.pack_img(mx.recordio.IRHeader(0, float(i), i, 0), img,
+                                              img_fmt=fmt))
+    rec.close()
+    return path, idx
+
+
+def test_image_record_iter_seeded_randomness_is_reproducible(tmp_path):
+    path, _ = _rec(tmp_path)
+    kw = dict(path_imgrec=path, data_shape=(3, 4, 4), batch_size=3, rand_crop=True,
+              rand_mirror=True, shuffle=True, seed=5)
+    runs = [[b.data[0].asnumpy() for b in mx.io.ImageRecordIter(**kw)] for _ in range(2)]
+    assert all(onp.array_equal(a, b) for a, b in zip(*runs))
+    labels = sorted(x for b in mx.io.ImageRecordIter(**kw) for x in b.label[0].asnumpy())
+    assert labels == list(range(6))
+
+
+def test_image_record_iter_index_file_and_parts(tmp_path):
+    path, idx = _rec(tmp_path, fmt=".jpg")
+    scan = mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=6).next()
+    indexed = mx.io.ImageRecordIter(path_imgrec=path, path_imgidx=idx, data_shape=(3, 4, 4),
+                                    batch_size=6).next()
+    onp.testing.assert_array_equal(scan.data[0].asnumpy(), indexed.data[0].asnumpy())
+    assert scan.index.tolist() == list(range(6))
+    parts = [[int(x) for b in mx.io.ImageRecordIter(
+        path_imgrec=path, data_shape=(3, 4, 4), batch_size=1, num_parts=3, part_index=k)
+        for x in b.label[0].asnumpy()] for k in range(3)]
+    assert sorted(sum(parts, [])) == list(range(6)) and all(parts)
+
+
+def test_image_record_iter_refuses_what_it_does_not_do(tmp_path):
+    path, _ = _rec(tmp_path)
+    with pytest.raises(TypeError, match="max_rotate_angle"):
+        mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=2,
+                              max_rotate_angle=10)
+    with pytest.raises(MXNetError, match="data_shape"):
+        mx.io.ImageRecordIter(path_imgrec=path, data_shape=(4, 4), batch_size=2)
+    with pytest.raises(MXNetError, match="No such file"):
+        mx.io.ImageRecordIter(path_imgrec=str(tmp_path / "none.rec"), data_shape=(3, 4, 4),
+                              batch_size=2)

@@ -1,14 +1,15 @@
 """``mx.io``: MXNet 1.9.1's data iterators.
 
 ``NDArrayIter`` (in-memory arrays), ``CSVIter`` (CSV files), ``ResizeIter``,
-``PrefetchingIter`` and the ``DataIter`` / ``DataBatch`` / ``DataDesc`` they are made
-of.  Batches hold legacy ``mx.nd`` arrays, as in MXNet.  (The C++ record iterators —
-``ImageRecordIter``, ``MNISTIter``, ``LibSVMIter`` — are not here; for images use
-``mx.gluon.data`` or ``mx.image``.)
+``PrefetchingIter``, ``ImageRecordIter`` / ``ImageRecordUInt8Iter`` (RecordIO image
+files) and the ``DataIter`` / ``DataBatch`` / ``DataDesc`` they are made of.  Batches
+hold legacy ``mx.nd`` arrays, as in MXNet.  (``MNISTIter``, ``LibSVMIter`` and the
+detection record iterator are not here.)
 """
 from . import io
 from .csv_iter import CSVIter
+from .image_record import ImageRecordIter, ImageRecordUInt8Iter
 from .io import DataBatch, DataDesc, DataIter, NDArrayIter, PrefetchingIter, ResizeIter
 
-__all__ = ["CSVIter", "DataBatch", "DataDesc", "DataIter", "NDArrayIter", "PrefetchingIter",
-           "ResizeIter", "io"]
+__all__ = ["CSVIter", "DataBatch", "DataDesc", "DataIter", "ImageRecordIter",
+           "ImageRecordUInt8Iter", "NDArrayIter", "PrefetchingIter", "ResizeIter", "io"]

@@ -1,0 +1,271 @@
+"""``mx.io.ImageRecordIter`` / ``ImageRecordUInt8Iter``: batches of images from an
+MXNet RecordIO file (``.rec``, as ``im2rec`` or ``mx.recordio.pack_img`` write them).
+
+Each record is an ``IRHeader`` (label, id) and an encoded image.  An image goes through
+MXNet's default augmenter, in its order:
+
+1. ``resize > 0``: the shorter edge resized to *resize* (the longer in proportion);
+2. an image smaller than ``data_shape`` in either side is enlarged (both sides by the
+   same factor) until it covers it;
+3. cropped to ``data_shape``: a random window with ``rand_crop``, else the centre one;
+4. flipped left-right with probability 1/2 with ``rand_mirror``;
+5. (float32 output) ``(pixel - mean) * scale / std`` per channel, channels in RGB order.
+
+Batches are ``(batch_size, C, H, W)`` (``C`` 3 for colour, 1 for greyscale) and follow
+MXNet's ``round_batch`` rules (:mod:`._loader`).  Decoding, resizing and cropping are
+engine ops: ``next()`` pushes them and returns at once, the work runs on the CPU
+workers while the previous batch is used.  Random choices (crop, mirror, shuffle) come
+from a NumPy generator seeded with *seed*.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as onp
+
+from ..base import MXNetError
+from ._loader import RoundBatchLoader
+from .io import DataBatch, DataDesc, DataIter
+
+__all__ = ["ImageRecordIter", "ImageRecordUInt8Iter"]
+
+
+class ImageRecordIterError(MXNetError, ValueError):
+    """A record file or a parameter the iterator cannot use."""
+
+
+def _positions(path_imgrec: str, path_imgidx: str) -> list[int]:
+    """Byte offsets of the records, in file order (from the .idx file if given)."""
+    if not os.path.isfile(path_imgrec):
+        raise ImageRecordIterError(f"ImageRecordIter: {path_imgrec!r}: No such file")
+    if path_imgidx:
+        with open(path_imgidx) as f:
+            return sorted(int(line.split("\t")[1]) for line in f if line.strip())
+    from ..recordio import MXRecordIO
+
+    rec = MXRecordIO(path_imgrec, "r")
+    out = []
+    try:
+        while True:
+            pos = rec._tell()
+            if rec.read() is None:
+                return out
+            out.append(pos)
+    finally:
+        rec.close()
+
+
+class ImageRecordIter(DataIter):
+    """Image batches from the RecordIO file *path_imgrec*; see the module's doc.
+
+    Parameters are MXNet's (keywords only): ``data_shape`` (C, H, W), ``batch_size``,
+    ``label_width``, ``shuffle``, ``seed``, ``round_batch``, ``resize``, ``rand_crop``,
+    ``rand_mirror``, ``mean_r/g/b``, ``std_r/g/b``, ``scale``, ``inter_method``
+    (OpenCV's codes, 1 bilinear), ``num_parts`` / ``part_index`` (read only that part of
+    the records), ``path_imgidx`` (offsets instead of a scan of the file), ``dtype``
+    ('float32', or 'uint8' for unnormalised pixels).  ``preprocess_threads``,
+    ``prefetch_buffer``, ``verbose`` and ``ctx`` are accepted (the engine's workers do
+    the work).  Other MXNet augmentation parameters are refused (TypeError) rather than
+    ignored."""
+
+    def __init__(self, *, path_imgrec: str, data_shape: Any, batch_size: int,
+                 path_imgidx: str = "", label_width: int = 1, shuffle: bool = False,
+                 seed: int = 0, round_batch: bool = True, resize: int = -1,
+                 rand_crop: bool = False, rand_mirror: bool = False, mean_r: float = 0.0,
+                 mean_g: float = 0.0, mean_b: float = 0.0, std_r: float = 1.0,
+                 std_g: float = 1.0, std_b: float = 1.0, scale: float = 1.0,
+                 inter_method: int = 1, dtype: str = "float32", num_parts: int = 1,
+                 part_index: int = 0, preprocess_threads: int = 4, prefetch_buffer: int = 4,
+                 verbose: bool = True, ctx: str = "gpu", data_name: str = "data",
+                 label_name: str = "softmax_label", **unknown: Any):
+        super().__init__(int(batch_size))
+        who = type(self).__name__
+        if unknown:
+            raise TypeError(f"{who}: parameters ndengine does not implement: "
+                            f"{sorted(unknown)}")
+        shape = tuple(int(s) for s in data_shape)
+        if len(shape) != 3 or shape[0] not in (1, 3) or min(shape) <= 0:
+            raise ImageRecordIterError(f"{who}: data_shape must be (channels, height, width) "
+                                       f"with 1 or 3 channels, got {tuple(data_shape)}")
+        if self.batch_size <= 0:
+            raise ValueError(f"{who}: batch_size must be positive, got {batch_size}")
+        if str(dtype) not in ("float32", "uint8"):
+            raise TypeError(f"{who}: dtype must be 'float32' or 'uint8', got {dtype!r}")
+        if not 0 <= int(part_index) < int(num_parts):
+            raise ValueError(f"{who}: part_index {part_index} is not in [0, {num_parts})")
+        self._shape = shape
+        self._dtype = onp.dtype(str(dtype))
+        self._label_width = int(label_width)
+        self._resize = int(resize)
+        self._rand_crop = bool(rand_crop)
+        self._rand_mirror = bool(rand_mirror)
+        self._interp = int(inter_method)
+        self._mean = onp.array([mean_r, mean_g, mean_b][:shape[0]], onp.float32)
+        self._std = onp.array([std_r, std_g, std_b][:shape[0]], onp.float32)
+        self._scale = float(scale)
+        self._shuffle = bool(shuffle)
+        self._rng = onp.random.RandomState(int(seed))
+        self._path = path_imgrec
+        pos = _positions(path_imgrec, path_imgidx)
+        # part k of num_parts: the records that start in the k-th equal share of the
+        # file's bytes (as MXNet's input split)
+        size, parts, k = os.path.getsize(path_imgrec), int(num_parts), int(part_index)
+        lo, hi = k * size // parts, (k + 1) * size // parts
+        self._pos = [p for p in pos if lo <= p < hi]
+        self._order = onp.arange(len(self._pos))
+        if self._shuffle:
+            self._rng.shuffle(self._order)
+        self._loader = RoundBatchLoader(len(self._pos), self.batch_size, round_batch, who)
+        from ..recordio import MXRecordIO
+
+        self._rec = MXRecordIO(path_imgrec, "r")
+        bs, (c, h, w) = self.batch_size, shape
+        label_tail = () if self._label_width == 1 else (self._label_width,)
+        self._last: tuple[Any, onp.ndarray, onp.ndarray] | None = None
+        self._batch: DataBatch | None = None
+        self.provide_data = [DataDesc(data_name, (bs, c, h, w), self._dtype.type)]
+        self.provide_label = [DataDesc(label_name, (bs,) + label_tail, onp.float32)]
+
+    # ------------------------------------------------------------ records
+    def _record(self, row: int) -> tuple[Any, bytes]:
+        from ..recordio import unpack
+
+        self._rec._seek(self._pos[self._order[row]])
+        buf = self._rec.read()
+        if buf is None:
+            raise ImageRecordIterError(f"{type(self).__name__}: {self._path!r} ended early")
+        return unpack(buf)
+
+    def _label_of(self, header: Any) -> onp.ndarray:
+        lab = onp.atleast_1d(onp.asarray(header.label, onp.float32))
+        if lab.size != self._label_width:
+            raise ImageRecordIterError(
+                f"{type(self).__name__}: record {header.id} of {self._path!r} has "
+                f"{lab.size} labels but label_width is {self._label_width}")
+        return lab
+
+    def _augment(self, img: Any) -> Any:
+        """One decoded (H, W, C) image through resize, enlarge, crop and mirror."""
+        from .. import image
+        from .. import numpy as np
+
+        _, H, W = self._shape
+        h, w = img.shape[0], img.shape[1]
+        if self._resize > 0:
+            r = self._resize
+            h, w = (r * h // w, r) if h > w else (r, r * w // h)
+            img = image.imresize(img, w, h, interp=self._interp)
+        if h < H or w < W:
+            f = max(H / h, W / w)
+            h, w = max(int(h * f), H), max(int(w * f), W)
+            img = image.imresize(img, w, h, interp=self._interp)
+        if self._rand_crop:
+            y0, x0 = self._rng.randint(0, h - H + 1), self._rng.randint(0, w - W + 1)
+        else:
+            y0, x0 = (h - H) // 2, (w - W) // 2
+        if (h, w) != (H, W):
+            img = image.fixed_crop(img, x0, y0, W, H)
+        if self._rand_mirror and self._rng.rand() < 0.5:
+            img = np.flip(img, axis=1)
+        return img
+
+    def _images(self, rows: onp.ndarray) -> tuple[Any, onp.ndarray, onp.ndarray]:
+        """(N, C, H, W) pixels (uint8), labels and ids of *rows*."""
+        from .. import image
+        from .. import numpy as np
+
+        flag = 1 if self._shape[0] == 3 else 0
+        imgs, labels, ids = [], [], []
+        for row in rows:
+            header, payload = self._record(int(row))
+            imgs.append(self._augment(image.imdecode(payload, flag=flag)))
+            labels.append(self._label_of(header))
+            ids.append(header.id)
+        pixels = np.transpose(np.stack(imgs), (0, 3, 1, 2))
+        return pixels, onp.stack(labels), onp.array(ids, onp.uint64)
+
+    # ------------------------------------------------------------ iteration
+    def reset(self) -> None:
+        self._loader.reset()
+        if self._shuffle:
+            self._rng.shuffle(self._order)
+
+    def iter_next(self) -> bool:
+        from .. import numpy as np
+
+        self._batch = None
+        got = self._loader.next_rows()
+        if got is None:
+            return False
+        rows, pad = got
+        pixels, labels, ids = self._images(rows)
+        k, bs = len(rows), self.batch_size
+        if k < bs:      # round_batch=False: the places not filled keep the last batch's
+            prev = self._last or (np.zeros((bs,) + self._shape, "uint8"),
+                                  onp.zeros((bs, self._label_width), onp.float32),
+                                  onp.zeros((bs,), onp.uint64))
+            pixels = np.concatenate([pixels, prev[0][k:]])
+            labels = onp.concatenate([labels, prev[1][k:]])
+            ids = onp.concatenate([ids, prev[2][k:]])
+        self._last = (pixels, labels, ids)
+        self._batch = self._make_batch(pixels, labels, ids, pad)
+        return True
+
+    def _make_batch(self, pixels: Any, labels: onp.ndarray, ids: onp.ndarray,
+                    pad: int) -> DataBatch:
+        from ..legacy import ndarray as lnd
+        from ..legacy.creation import array
+
+        if self._dtype == onp.uint8:
+            data = pixels
+        else:
+            from .. import numpy as np
+
+            c = self._shape[0]
+            mean = np.array(self._mean.reshape(1, c, 1, 1))
+            factor = np.array((self._scale / self._std).reshape(1, c, 1, 1))
+            data = (pixels.astype("float32") - mean) * factor
+        label = labels[:, 0] if self._label_width == 1 else labels
+        return DataBatch(data=[lnd.wrap(data)], label=[array(label, dtype="float32")],
+                         pad=pad, index=ids)
+
+    def next(self) -> DataBatch:
+        if self.iter_next():
+            return self._batch
+        raise StopIteration
+
+    def _current(self) -> DataBatch:
+        if self._batch is None:
+            raise MXNetError(f"{type(self).__name__}: no current batch (call iter_next() "
+                             f"first)")
+        return self._batch
+
+    def getdata(self) -> Any:
+        return self._current().data[0]
+
+    def getlabel(self) -> Any:
+        return self._current().label[0]
+
+    def getindex(self) -> onp.ndarray:
+        """The ids (``IRHeader.id``) of the current batch's records."""
+        return self._current().index
+
+    def getpad(self) -> int:
+        return self._current().pad
+
+    def __del__(self) -> None:
+        rec = getattr(self, "_rec", None)
+        if rec is not None:
+            try:
+                rec.close()
+            except Exception:      # noqa: BLE001 (interpreter shutdown)
+                pass
+
+
+class ImageRecordUInt8Iter(ImageRecordIter):
+    """:class:`ImageRecordIter` giving uint8 pixels (no mean/std/scale)."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("dtype", "uint8")
+        super().__init__(**kwargs)
