@@ -6,9 +6,10 @@ than ``sequence_mask``), kept in their own module so that they can grow beside `
 stacked, bidirectional): the one implementation behind ``mx.nd.RNN`` and gluon's
 ``rnn.RNN`` / ``LSTM`` / ``GRU`` layers.  It is composed from ops of the op table
 (``ndarray/ops_seq.py``, ``fully_connected``), so autograd differentiates it: per layer
-and direction, one matrix product projects the whole input sequence, then a loop over
-the time steps (which depend on each other) runs one matrix product of the recurrent
-weights and one fused step op (all the gates, vectorised over batch and hidden units).
+and direction, one matrix product projects the whole input sequence, then one
+``_rnn_direction`` op runs the time steps (which depend on each other) in a loop inside
+its kernel: per step one matrix product of the recurrent weights and the gates,
+vectorised over batch and hidden units.
 
 *parameters* is MXNet's flat vector: the weights of every layer and direction (input
 weights (G*H, in) then recurrent weights (G*H, H)), then their biases (input, then

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as onp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ndengine import autograd, npx
 from ndengine import numpy as np
@@ -122,6 +124,29 @@ def test_rnn_sequence_length_stops_each_sequence(mode):
                   state_outputs=True, use_sequence_length=True)
     for g, w in zip(got, want):
         onp.testing.assert_allclose(g.asnumpy(), w, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=12, deadline=None)
+@given(mode=st.sampled_from(sorted(_G)), T=st.integers(1, 4), N=st.integers(1, 3),
+       I=st.integers(1, 3), H=st.integers(1, 3), L=st.integers(1, 2), bi=st.booleans(),
+       use_len=st.booleans(), seed=st.integers(0, 2**16))
+def test_rnn_random_shapes_match_the_reference(mode, T, N, I, H, L, bi, use_len, seed):
+    rng = onp.random.default_rng(seed)
+    D = 2 if bi else 1
+    ws = _weights(rng, mode, L, D, I, H)
+    x = rng.normal(size=(T, N, I))
+    h0 = rng.normal(size=(L * D, N, H))
+    c0 = rng.normal(size=(L * D, N, H)) if mode == "lstm" else None
+    lengths = rng.integers(1, T + 1, size=N) if use_len else None
+    want = ref_rnn(mode, x, ws, h0, c0, L, D, lengths)
+    args = [np.array(x), np.array(_flat(ws)), np.array(h0)] + \
+        ([np.array(c0)] if c0 is not None else [])
+    if use_len:
+        args.append(np.array(lengths))
+    got = npx.rnn(*args, state_size=H, num_layers=L, bidirectional=bi, mode=mode,
+                  state_outputs=True, use_sequence_length=use_len)
+    for g, w in zip(got, want):
+        onp.testing.assert_allclose(g.asnumpy(), w, rtol=1e-9, atol=1e-11)
 
 
 def _fd_check(f, arrays, eps=1e-6, rtol=1e-5, atol=1e-7):
