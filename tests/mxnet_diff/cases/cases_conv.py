@@ -213,3 +213,25 @@ def npx_conv_ops(mx, np, npx):
             npx.pooling(x, kernel=(1, 1), global_pool=True, pool_type="sum"),
             # the 'full' convention's last window lies past the input: MXNet's lowest float
             npx.pooling(_x(np, 1, 1, 2), kernel=(1,), stride=(2,), pooling_convention="full"))
+
+
+@case
+def lenet_parameter_file(mx, np, npx):
+    """save_parameters of a LeNet with set weights: the file's bytes (so a file either
+    writes, the other loads), and its names and shapes read back with npx.load."""
+    from mxnet.gluon import nn
+
+    net = nn.HybridSequential()
+    net.add(nn.Conv2D(6, kernel_size=5, padding=2, activation="sigmoid"),
+            nn.AvgPool2D(pool_size=2, strides=2), nn.Conv2D(16, kernel_size=3, groups=2),
+            nn.Conv2DTranspose(4, 2, strides=2), nn.BatchNorm(), nn.LayerNorm(),
+            nn.Dense(10))
+    net.initialize()
+    net(_x(np, 2, 1, 12, 12))
+    _fill(np, net)
+    net.save_parameters("lenet.params")
+    with open("lenet.params", "rb") as f:
+        raw = f.read()
+    loaded = npx.load("lenet.params")
+    return (np.array(list(raw), dtype="uint8"),
+            sorted((k, tuple(v.shape)) for k, v in loaded.items()))
