@@ -884,31 +884,27 @@ def SequenceMask(data: Any, sequence_length: Any = None, use_sequence_length: bo
 @_export
 def SequenceLast(data: Any, sequence_length: Any = None, use_sequence_length: bool = False,
                  axis: int = 0, out: Any = None, name: Any = None) -> NDArray:
-    """The last valid step of each sequence (time on *axis*)."""
+    """The last valid step of each sequence (time on *axis*; ``npx.sequence_last``)."""
     a = arr(data, "SequenceLast")
     if axis not in (0, 1):
         raise OpParamError(f"SequenceLast: axis must be 0 or 1, got {axis}")
-    t = _np.moveaxis(a, axis, 0) if axis else a
-    if not use_sequence_length:
-        return ret(t[t.shape[0] - 1], out)
-    n = _int_index(arr(sequence_length, "SequenceLast", "sequence_length"))
-    return ret(t[n - 1, _np.arange(t.shape[1], dtype=_INT64, ctx=a.device)], out)
+    n = arr(sequence_length, "SequenceLast", "sequence_length") if use_sequence_length \
+        else None
+    return ret(_npx.sequence_last(a, n, use_sequence_length=use_sequence_length, axis=axis),
+               out)
 
 
 @_export
 def SequenceReverse(data: Any, sequence_length: Any = None, use_sequence_length: bool = False,
                     axis: int = 0, out: Any = None, name: Any = None) -> NDArray:
-    """Each sequence's valid steps reversed (time on axis 0); padding stays in place."""
+    """Each sequence's valid steps reversed (time on axis 0); padding stays in place
+    (``npx.sequence_reverse``)."""
     a = arr(data, "SequenceReverse")
     if axis != 0:
         raise OpParamError("SequenceReverse: only axis=0 is supported (as in MXNet)")
-    if not use_sequence_length:
-        return ret(_np.flip(a, 0), out)
-    n = _int_index(arr(sequence_length, "SequenceReverse", "sequence_length"))
-    T, B = a.shape[0], a.shape[1]
-    t = _np.arange(T, dtype=_INT64, ctx=a.device).reshape((T, 1))
-    src = _np.where(t < n.reshape((1, B)), n.reshape((1, B)) - 1 - t, t)
-    return ret(a[src, _np.arange(B, dtype=_INT64, ctx=a.device).reshape((1, B))], out)
+    n = arr(sequence_length, "SequenceReverse", "sequence_length") if use_sequence_length \
+        else None
+    return ret(_npx.sequence_reverse(a, n, use_sequence_length=use_sequence_length), out)
 
 
 # ----------------------------------------------------------------------------- linalg
