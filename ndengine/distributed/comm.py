@@ -87,8 +87,9 @@ def _check_gone(w: World, what: str) -> None:
 
 
 def _wait(w: World, req: Any, what: str) -> None:
-    """Poll *req* until done: spin for 100 us (``Test`` releases the GIL), then yield
-    the core until 2 ms, then sleep with a growing delay (at most 0.5 ms); watch for
+    """Poll *req* until done: spin for 20 us (``Test`` releases the GIL), yield the core
+    until 200 us, then sleep with a growing delay (at most 250 us), so a rank that waits
+    for a slower one leaves the cores to the computation it overlaps; watch for
     notices every millisecond; give up at the deadline."""
     perf = time.perf_counter
     t0 = perf()
@@ -97,7 +98,7 @@ def _wait(w: World, req: Any, what: str) -> None:
     while not req.Test():
         now = perf()
         elapsed = now - t0
-        if elapsed < 1e-4:
+        if elapsed < 2e-5:
             continue
         if now >= next_poll:
             next_poll = now + 1e-3
@@ -109,7 +110,7 @@ def _wait(w: World, req: Any, what: str) -> None:
                     f"(NDENGINE_DIST_TIMEOUT) at rank {w.rank}'s collective "
                     f"#{w.completed + 1} (host {w.host}); a rank may hang, have exited "
                     f"without notice, or push collectives in another order")
-        time.sleep(0 if elapsed < 2e-3 else min(5e-4, elapsed / 16))
+        time.sleep(0 if elapsed < 2e-4 else min(2.5e-4, elapsed / 8))
 
 
 def _agree(w: World, what: str, desc: str) -> None:
@@ -177,17 +178,25 @@ def _flat(arrays: Sequence[Any], dtype: _onp.dtype) -> _onp.ndarray:
     return out
 
 
-def _scatter(flat: _onp.ndarray, outs: Sequence[Any]) -> None:
-    """Give each of *outs* its part of *flat* (a fresh buffer of ours: no copy)."""
+def _scatter(flat: _onp.ndarray, outs: Sequence[Any], mirrors: Sequence[Any] | None = None) -> None:
+    """Give each of *outs* its part of *flat* (a fresh buffer of ours: no copy); each
+    mirror (an array or None per out) takes the same values, sharing the buffer (a
+    later in-place write of either copies first)."""
     from ..ndarray.ndarray import assign
 
     i = 0
-    for o in outs:
+    for j, o in enumerate(outs):
         part = flat[i:i + o.size].reshape(o.shape)
         i += o.size
         if part.dtype != o.dtype:
             part = part.astype(o.dtype)
-        assign(o, _to_device(part, o.device))
+        part = _to_device(part, o.device)
+        m = mirrors[j] if mirrors is not None else None
+        if m is None:
+            assign(o, part)
+        else:
+            assign(o, part, shared=True)
+            assign(m, part if m.dtype == part.dtype else part.astype(m.dtype), shared=True)
 
 
 def _group_dtype(arrays: Sequence[Any], what: str) -> _onp.dtype:
@@ -200,7 +209,8 @@ def _group_dtype(arrays: Sequence[Any], what: str) -> _onp.dtype:
 
 
 # ------------------------------------------------------------------------- the ops
-def _run_allreduce(srcs: list, outs: list, what: str, desc: str) -> None:
+def _run_allreduce(srcs: list, outs: list, what: str, desc: str,
+                   mirrors: list | None = None) -> None:
     dtype = _group_dtype(srcs, what)
     flat = _flat(srcs, dtype)
     result = _onp.empty_like(flat)
@@ -212,13 +222,16 @@ def _run_allreduce(srcs: list, outs: list, what: str, desc: str) -> None:
             result[...] = flat
 
     _run(what, desc, payload)
-    _scatter(result, outs)
+    _scatter(result, outs, mirrors)
 
 
 def allreduce(arrays: Sequence[Any], outs: Sequence[Any] | None = None, keys: Any = None,
-              priority: int = 0, name: str = "allreduce") -> list:
+              priority: int = 0, name: str = "allreduce",
+              mirrors: Sequence[Any] | None = None) -> list:
     """Push one op that sums *arrays* over the ranks (fused into one message) and writes
-    the sums into *outs* (new arrays when None, returned).  Returns at once."""
+    the sums into *outs* (new arrays when None, returned).  *mirrors* (an array or None
+    per out, same shape) get the sums too, sharing the outs' buffers: no copy.
+    Returns at once."""
     from ..ndarray.ndarray import _new
 
     arrays = list(arrays)
@@ -231,10 +244,19 @@ def allreduce(arrays: Sequence[Any], outs: Sequence[Any] | None = None, keys: An
         if a.shape != o.shape:
             raise DistError(f"{name}: output shape {o.shape} does not match the input's "
                             f"{a.shape} on {a.device}")
+    writes = [o._var for o in outs]
+    if mirrors is not None:
+        mirrors = list(mirrors)
+        for m, o in zip(mirrors, outs):
+            if m is not None:
+                if m.shape != o.shape:
+                    raise DistError(f"{name}: mirror shape {m.shape} does not match the "
+                                    f"output's {o.shape} on {o.device}")
+                writes.append(m._var)
     desc = f"allreduce {describe(arrays, keys)}"
     _group_dtype(arrays, name)
-    push_collective(_partial(_run_allreduce, arrays, outs, name, desc),
-                    [a._var for a in arrays], [o._var for o in outs], name, priority)
+    push_collective(_partial(_run_allreduce, arrays, outs, name, desc, mirrors),
+                    [a._var for a in arrays], writes, name, priority)
     return outs
 
 

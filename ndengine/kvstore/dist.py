@@ -92,25 +92,47 @@ class DistKVStore(KVStore):
     def push(self, key: Any, value: Any, priority: int = 0) -> None:
         """Sum each key's values over this rank's devices, then over the ranks (fused
         allreduces), then update the stored values (or replace them by the sums)."""
+        self._push(_pairs(key, value, "push"), priority, False)
+
+    def pushpull(self, key: Any, value: Any, out: Any = None, priority: int = 0) -> None:
+        """Push, then pull into *out* (into *value* when None).  Without an updater, a
+        key pushed from one array and pulled back into it gets the sum straight from
+        the allreduce (the array and the store share the buffer: no copies)."""
+        if self._updater is None and (out is None or out is value):
+            pairs = _pairs(key, value, "pushpull")
+            if all(len(vals) == 1 for _, vals in pairs):
+                self._push(pairs, priority, True)
+                return
+        super().pushpull(key, value, out, priority)
+
+    def _push(self, pairs: list, priority: int, mirror: bool) -> None:
         from .. import autograd
         from ..distributed import comm
         from ..ndarray.ndarray import copy_into, copy_to_device
 
         with autograd.pause():
             totals = []
-            for k, vals in _pairs(key, value, "push"):
+            values = {}
+            for k, vals in pairs:
                 stored = self._stored(k, "push")
                 self._check_shapes(k, stored, vals, "push")
                 home = self._home(k, vals)
                 if stored.device is not home:
                     self._store[k] = copy_to_device(stored, home, priority=priority)
                 totals.append((k, self._sum(vals, home, priority)))
+                values[k] = vals[0]
             for group in self._groups(totals, fuse=True):
                 keys = [k for k, _ in group]
+                mirrors = None
+                if mirror:
+                    mirrors = [values[k] if values[k].dtype == self._store[k].dtype else None
+                               for k in keys]
                 sums = comm.allreduce([t for _, t in group], keys=keys, priority=priority,
-                                      name="kvstore.push")
-                for k, s in zip(keys, sums):
+                                      name="kvstore.push", mirrors=mirrors)
+                for j, (k, s) in enumerate(zip(keys, sums)):
                     stored = self._store[k]
+                    if mirrors is not None and mirrors[j] is None:
+                        copy_into(s, values[k], priority)    # another dtype: a copy
                     if self._updater is not None:
                         self._updater(k, s, stored)
                     elif s.dtype == stored.dtype:
