@@ -27,6 +27,11 @@ __all__ = ["Parameter", "Constant", "ParameterDict", "DeferredInitializationErro
 _REQS = ("write", "add", "null")
 
 
+# Bumped whenever a Parameter gets new value arrays (initialization, cast, reset_ctx):
+# part of a hybridized block's signature, since its traced graph reads those arrays.
+DATA_EPOCH = [0]
+
+
 class DeferredInitializationError(MXNetError):
     """A parameter was used before its deferred initialization could run."""
 
@@ -296,6 +301,7 @@ class Parameter:
             self._init_impl(data, ctxs)
 
     def _init_impl(self, data: Any, ctxs: list[Device]) -> None:
+        DATA_EPOCH[0] += 1           # hybridized graphs hold the value arrays: retrace
         self._legacy = not _npx.is_np_array()
         self._nd_handles = {}
         self._ctx_list = list(ctxs)
@@ -396,13 +402,22 @@ class Parameter:
         self._dtype = _onp.dtype(dtype)
         if self._data is None:
             return
+        DATA_EPOCH[0] += 1
         with autograd.pause():
             self._data = [d.astype(self._dtype) for d in self._data]
             self._nd_handles = {}
             self._init_grad()
 
     def var(self) -> Any:
-        raise NotImplementedError("Parameter.var: ndengine has no symbolic graphs")
+        """This parameter as a symbol variable (``mx.sym.var``) with its shape, dtype,
+        learning-rate and weight-decay multipliers."""
+        from .. import symbol
+
+        shape = None if self._shape is None else tuple(int(s) if int(s) > 0 else -1
+                                                       for s in self._shape)
+        init = self.init if isinstance(self.init, str) else None
+        return symbol.var(self.name, shape=shape, dtype=self._dtype, lr_mult=self.lr_mult,
+                          wd_mult=self.wd_mult, init=init)
 
 
 class Constant(Parameter):
@@ -590,7 +605,11 @@ class ParameterDict:
         """Load values saved by :meth:`save` (names get *restore_prefix* prepended)."""
         from .block import MissingParameterError, load_arrays
 
-        loaded = {restore_prefix + k: v for k, v in load_arrays(filename).items()}
+        raw = load_arrays(filename)
+        if not any("." in k for k in raw):
+            # MXNet's model files name arrays 'arg:<name>' / 'aux:<name>'
+            raw = {k[4:] if k.startswith(("arg:", "aux:")) else k: v for k, v in raw.items()}
+        loaded = {restore_prefix + k: v for k, v in raw.items()}
         if not allow_missing:
             for name in self.keys():
                 if name not in loaded:

@@ -1,0 +1,22 @@
+"""``mx.sym`` / ``mx.symbol``: symbolic graphs in MXNet 1.9.1's JSON format.
+
+``var``/``Variable``, ``Group``, ``load``/``load_json``, :class:`Symbol` (``tojson``,
+``save``, ``list_arguments``, ``list_outputs``, ``list_auxiliary_states``,
+``infer_shape``, ``infer_type``, ``get_internals``, composition by calling), and one
+function per MXNet op of :mod:`._ops` under MXNet's name (``mx.sym.FullyConnected``,
+``mx.sym.Activation``, ``mx.sym._npi_add``...).  Graphs are run through
+``gluon.SymbolBlock`` or :meth:`Symbol.eval`; see :mod:`.symbol` for what differs
+from MXNet (no ``bind``/executors).
+"""
+from __future__ import annotations
+
+from ._ops import MX_OPS, UnsupportedOpError
+from .symbol import (MXNET_VERSION, Group, Symbol, SymbolFileError, Variable, _make_creator,
+                     load, load_json, var)
+
+__all__ = ["Symbol", "var", "Variable", "Group", "load", "load_json", "SymbolFileError",
+           "UnsupportedOpError", "MXNET_VERSION"] + sorted(MX_OPS)
+
+for _op in MX_OPS:
+    globals()[_op] = _make_creator(_op)
+del _op
