@@ -286,3 +286,19 @@ def cells_in_np_mode(mx, np, npx):
     cell.initialize()
     _fill(np.array, cell)
     return cell.unroll(4, _seq(np.array, 3, 4, 2), merge_outputs=True)
+
+
+@case(**NP)
+def layer_parameter_file_bytes(mx, np, npx):
+    import numpy as onp
+    from mxnet.gluon import rnn
+
+    layer = rnn.LSTM(2, num_layers=2, bidirectional=True, input_size=3)
+    layer.initialize()
+    _fill(np.array, layer)
+    layer.save_parameters("lstm.params")
+    with open("lstm.params", "rb") as f:
+        raw = onp.frombuffer(f.read(), dtype=onp.uint8)
+    other = rnn.LSTM(2, num_layers=2, bidirectional=True, input_size=3)
+    other.load_parameters("lstm.params")
+    return raw, other(_seq(np.array, 3, 2, 3))
