@@ -440,3 +440,40 @@ def test_image_record_iter_refuses_what_it_does_not_do(tmp_path):
     with pytest.raises(MXNetError, match="No such file"):
         mx.io.ImageRecordIter(path_imgrec=str(tmp_path / "none.rec"), data_shape=(3, 4, 4),
                               batch_size=2)
+
+
+# ------------------------------------------------------------------------- MNISTIter
+def _mnist(tmp_path, n=7, n_labels=None, gz=False):
+    import gzip
+    import struct
+
+    imgs = onp.arange(n * 4 * 4, dtype=onp.int64).reshape(n, 4, 4).astype(onp.uint8)
+    nl = n if n_labels is None else n_labels
+    img = struct.pack(">IIII", 2051, n, 4, 4) + imgs.tobytes()
+    lab = struct.pack(">II", 2049, nl) + onp.arange(nl, dtype=onp.uint8).tobytes()
+    if gz:
+        img, lab = gzip.compress(img), gzip.compress(lab)
+    (tmp_path / "img").write_bytes(img)
+    (tmp_path / "lab").write_bytes(lab)
+    return imgs, dict(image=str(tmp_path / "img"), label=str(tmp_path / "lab"))
+
+
+def test_mnistiter_reads_gzip_and_drops_the_rest(tmp_path):
+    imgs, files = _mnist(tmp_path, gz=True)
+    it = mx.io.MNISTIter(batch_size=3, shuffle=False, **files)
+    batches = list(it)
+    assert len(batches) == 2                         # 7 images: 2 full batches
+    onp.testing.assert_array_equal(batches[1].data[0].asnumpy()[:, 0], imgs[3:6] / 256)
+    assert batches[1].index.tolist() == [3, 4, 5]
+    assert batches[1].label[0].asnumpy().tolist() == [3, 4, 5]
+
+
+def test_mnistiter_errors(tmp_path):
+    _, files = _mnist(tmp_path, n_labels=5)
+    with pytest.raises(MXNetError, match="7 images but"):
+        mx.io.MNISTIter(batch_size=2, **files)
+    _, files = _mnist(tmp_path)
+    with pytest.raises(MXNetError, match="larger than"):
+        mx.io.MNISTIter(batch_size=8, **files)
+    with pytest.raises(MXNetError, match="not an MNIST idx file"):
+        mx.io.MNISTIter(image=files["label"], label=files["label"], batch_size=2)

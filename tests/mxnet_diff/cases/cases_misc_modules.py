@@ -659,3 +659,53 @@ def imagerecorditer_no_round_batch_pad(mx, np, npx):
     it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=3,
                                round_batch=False)
     return [(b.label[0].asnumpy()[:2], b.pad) for b in it]
+
+
+# ------------------------------------------------------------------------- MNISTIter
+def _make_mnist(n=10):
+    import struct
+
+    rs = onp.random.RandomState(0)
+    imgs = rs.randint(0, 256, (n, 28, 28)).astype("uint8")
+    labs = rs.randint(0, 10, n).astype("uint8")
+    with open("img", "wb") as f:
+        f.write(struct.pack(">IIII", 2051, n, 28, 28) + imgs.tobytes())
+    with open("lab", "wb") as f:
+        f.write(struct.pack(">II", 2049, n) + labs.tobytes())
+
+
+@case
+def mnistiter_batches(mx, np, npx):
+    _make_mnist()
+    it = mx.io.MNISTIter(image="img", label="lab", batch_size=4, shuffle=False)
+    out = []
+    for _ in range(2):
+        out.append([(b.data[0].asnumpy(), b.label[0].asnumpy(), b.pad) for b in it])
+        it.reset()
+    return out, _desc(it.provide_data), _desc(it.provide_label)
+
+
+@case
+def mnistiter_flat_and_parts(mx, np, npx):
+    _make_mnist()
+    flat = mx.io.MNISTIter(image="img", label="lab", batch_size=4, shuffle=False, flat=True)
+    parts = [[b.label[0].asnumpy() for b in mx.io.MNISTIter(
+        image="img", label="lab", batch_size=1, shuffle=False, num_parts=3, part_index=k)]
+        for k in range(3)]
+    return flat.next().data[0], _desc(flat.provide_data), parts
+
+
+@case(values=False)
+def mnistiter_shuffle_keeps_its_order(mx, np, npx):
+    _make_mnist()
+    it = mx.io.MNISTIter(image="img", label="lab", batch_size=5, seed=3)
+    first = [b.label[0].asnumpy() for b in it]
+    it.reset()
+    second = [b.label[0].asnumpy() for b in it]
+    return first, [bool((a == b).all()) for a, b in zip(first, second)]
+
+
+@case
+def mnistiter_missing_file(mx, np, npx):
+    _make_mnist()
+    mx.io.MNISTIter(image="no_such_file", label="lab", batch_size=4)
