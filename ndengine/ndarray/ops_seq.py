@@ -156,16 +156,18 @@ def _cell_shapes(name: str, gates: int, xw: Any, hw: Any, state: Any) -> tuple:
 
 
 def _clip_c(xp: Any, c: Any, lo: Any, hi: Any, nan: bool) -> tuple[Any, Any]:
-    """(clipped c, mask of the elements the clip left alone) or (c, None)."""
+    """(clipped c, mask of the elements the clip left alone) or (c, None).  With *nan*
+    a NaN is clipped too (cuDNN's max-then-min without NaN propagation: it becomes the
+    lower bound, or the upper one when only that is given)."""
     if lo is None and hi is None:
         return c, None
     lo = -xp.inf if lo is None else lo
     hi = xp.inf if hi is None else hi
     keep = (c >= lo) & (c <= hi)
-    c2 = xp.clip(c, lo, hi)
     if nan:
-        c2 = xp.where(xp.isnan(c), xp.asarray(hi, dtype=c.dtype), c2)
-    return c2, keep
+        c2 = xp.fmin(xp.fmax(c, lo), hi) if lo != -xp.inf else xp.fmin(c, hi)
+        return c2.astype(c.dtype, copy=False), keep
+    return xp.clip(c, lo, hi), keep
 
 
 def _lstm_gates(xp: Any, xw: Any, hw: Any) -> tuple:

@@ -608,3 +608,20 @@ def test_two_layer_lstm_language_model_trains_the_same_under_both_engines():
     assert results["naive"][0] == losses
     for k, v in params.items():
         onp.testing.assert_array_equal(results["naive"][1][k], v, err_msg=k)
+
+
+def test_lstm_state_clip_and_nan():
+    x = np.ones((2, 1, 1))
+    w = np.ones(4 * 1 + 4 * 1 + 8) * 3          # large gates: c grows past the bounds
+    h0, c0 = np.zeros((1, 1, 1)), np.zeros((1, 1, 1))
+    _, _, c = npx.rnn(x, w, h0, c0, state_size=1, num_layers=1, mode="lstm",
+                      state_outputs=True, lstm_state_clip_min=-0.5, lstm_state_clip_max=0.5)
+    assert float(c) == pytest.approx(0.5)
+    nan_c0 = np.array(onp.full((1, 1, 1), onp.nan, dtype="float32"))
+    _, _, c = npx.rnn(x, w, h0, nan_c0, state_size=1, num_layers=1, mode="lstm",
+                      state_outputs=True, lstm_state_clip_min=-0.5, lstm_state_clip_max=0.5,
+                      lstm_state_clip_nan=True)
+    assert not onp.isnan(c.asnumpy()).any()
+    _, _, c = npx.rnn(x, w, h0, nan_c0, state_size=1, num_layers=1, mode="lstm",
+                      state_outputs=True, lstm_state_clip_min=-0.5, lstm_state_clip_max=0.5)
+    assert onp.isnan(c.asnumpy()).all()

@@ -302,3 +302,13 @@ def layer_parameter_file_bytes(mx, np, npx):
     other = rnn.LSTM(2, num_layers=2, bidirectional=True, input_size=3)
     other.load_parameters("lstm.params")
     return raw, other(_seq(np.array, 3, 2, 3))
+
+
+@case(differs="MXNet's CPU operator ignores the LSTM state clip; ndengine clips, as cuDNN "
+              "does", **NP)
+def npx_rnn_lstm_state_clip(mx, np, npx):
+    x = np.ones((2, 1, 1))
+    w = np.ones(16) * 3
+    h0 = np.zeros((1, 1, 1))
+    return npx.rnn(x, w, h0, h0, state_size=1, num_layers=1, mode="lstm", state_outputs=True,
+                   lstm_state_clip_min=-0.5, lstm_state_clip_max=0.5)
