@@ -47,6 +47,12 @@ __all__ = ["COMM_DEVICE", "COMM_VAR", "allreduce", "broadcast", "barrier", "push
 COMM_DEVICE = Device("cpu_shared", 0)
 COMM_VAR = engine.new_var("distributed.comm")
 
+# A waiting rank spins on Test (which releases the GIL) this long before it sleeps.
+# Yielding the core instead (sleep(0) for the first 200 us) cost 200 us per collective
+# on this loaded 2-core machine (the peer, arriving a few us later, then waits for us
+# to get a core back): 8 allreduces of 256 KB in flight took 489 us each, 156 us with
+# the spin.
+_SPIN_S = 1e-3
 _HEADER = 256          # bytes per rank: 8 seq, 8 hash, 240 description
 _partial = functools.partial
 
@@ -87,10 +93,10 @@ def _check_gone(w: World, what: str) -> None:
 
 
 def _wait(w: World, req: Any, what: str) -> None:
-    """Poll *req* until done: spin for 20 us (``Test`` releases the GIL), yield the core
-    until 200 us, then sleep with a growing delay (at most 250 us), so a rank that waits
-    for a slower one leaves the cores to the computation it overlaps; watch for
-    notices every millisecond; give up at the deadline."""
+    """Poll *req* until done: spin for :data:`_SPIN_S` (``Test`` releases the GIL), then
+    sleep with a growing delay (at most 250 us), so a rank that waits long for a slower
+    one leaves the cores to the computation it overlaps; watch for notices every
+    millisecond; give up at the deadline."""
     perf = time.perf_counter
     t0 = perf()
     limit = timeout()
@@ -98,7 +104,7 @@ def _wait(w: World, req: Any, what: str) -> None:
     while not req.Test():
         now = perf()
         elapsed = now - t0
-        if elapsed < 2e-5:
+        if elapsed < _SPIN_S:
             continue
         if now >= next_poll:
             next_poll = now + 1e-3
@@ -110,7 +116,7 @@ def _wait(w: World, req: Any, what: str) -> None:
                     f"(NDENGINE_DIST_TIMEOUT) at rank {w.rank}'s collective "
                     f"#{w.completed + 1} (host {w.host}); a rank may hang, have exited "
                     f"without notice, or push collectives in another order")
-        time.sleep(0 if elapsed < 2e-4 else min(2.5e-4, elapsed / 8))
+        time.sleep(min(2.5e-4, elapsed / 8))
 
 
 def _agree(w: World, what: str, desc: str) -> None:
