@@ -56,21 +56,44 @@ def _files(path: str) -> list[str]:
 
 def _read(path: str, shape: tuple[int, ...], dtype: onp.dtype, what: str) -> onp.ndarray:
     """The rows of the CSV file(s) at *path* as an array of shape (rows,) + *shape*."""
+    parts = [_read_file(name, shape, dtype, what) for name in _files(path)]
+    if not parts:
+        return onp.zeros((0,) + shape, dtype)
+    return onp.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _read_file(name: str, shape: tuple[int, ...], dtype: onp.dtype, what: str) -> onp.ndarray:
+    """One CSV file: NumPy's parser first; the slow path finds what is wrong."""
+    size = int(onp.prod(shape))
+    try:
+        values = onp.loadtxt(name, delimiter=",", dtype=onp.float64 if dtype.kind == "f"
+                             else onp.int64, ndmin=2, encoding="utf-8")
+    except ValueError:
+        return _read_slow(name, shape, dtype, what)
+    if values.size == 0:
+        return onp.zeros((0,) + shape, dtype)
+    if values.shape[1] != size:
+        return _read_slow(name, shape, dtype, what)
+    return values.astype(dtype).reshape((len(values),) + shape)
+
+
+def _read_slow(path: str, shape: tuple[int, ...], dtype: onp.dtype, what: str) -> onp.ndarray:
+    """Line by line: the exact error for a bad row, and the forms NumPy's parser refuses
+    (a trailing comma, floats in an integer file)."""
     size = int(onp.prod(shape))
     rows: list[list[str]] = []
-    for name in _files(path):
-        with open(name, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                line = line.strip()
-                if not line:
-                    continue
-                fields = [x.strip() for x in line.rstrip(",").split(",")]
-                if len(fields) != size:
-                    raise CSVIterError(
-                        f"CSVIter: the data size in CSV do not match size of shape: "
-                        f"specified {what}={list(shape)}, the csv row-length={len(fields)} "
-                        f"({name}, line {lineno})")
-                rows.append(fields)
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            fields = [x.strip() for x in line.rstrip(",").split(",")]
+            if len(fields) != size:
+                raise CSVIterError(
+                    f"CSVIter: the data size in CSV do not match size of shape: "
+                    f"specified {what}={list(shape)}, the csv row-length={len(fields)} "
+                    f"({path}, line {lineno})")
+            rows.append(fields)
     if not rows:
         return onp.zeros((0,) + shape, dtype)
     text = onp.array(rows)
