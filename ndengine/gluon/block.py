@@ -11,11 +11,11 @@ parent's prefix plus a counter local to the parent (``sequential0_dense0_``).
 Parameter names are ``prefix + 'weight'`` etc., and ``collect_params(select)`` filters
 them with a regular expression.
 
-``hybridize()`` is accepted for compatibility and records nothing: ndengine has no
-symbolic graph to cache or fuse, so a hybridized block runs exactly as before (op by
-op, asynchronously).  ``HybridBlock.forward`` calls ``hybrid_forward(F, x, *args,
-**params)`` with ``F`` a namespace offering ``F.np``, ``F.npx`` and the npx/np
-functions by name.
+``HybridBlock.hybridize()`` traces the forward once per signature and replays it as
+one engine op (see :mod:`ndengine.gluon._trace`); ``export`` writes the traced graph as
+MXNet's ``-symbol.json`` and ``.params`` files, and ``SymbolBlock.imports`` runs such
+files.  ``HybridBlock.forward`` calls ``hybrid_forward(F, x, *args, **params)`` with
+``F`` a namespace offering ``F.np``, ``F.npx`` and the npx/np functions by name.
 
 Parameter files (``save_parameters`` / ``load_parameters``) are in MXNet's binary
 NDArray format (:mod:`ndengine.ndarray.serialization`), keyed by the structural names
@@ -38,9 +38,16 @@ from .. import npx as _npx
 from ..base import MXNetError, ThreadState
 from ..ndarray import serialization as _ser
 from .. import numpy as _np
+from ..ndarray import tape as _tape
+from ..ndarray.ndarray import NDArray, _new
+from . import _trace
+from . import parameter as _parameter
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 
-__all__ = ["Block", "HybridBlock", "SymbolBlock", "save_arrays", "load_arrays", "HookHandle"]
+__all__ = ["Block", "HybridBlock", "SymbolBlock", "save_arrays", "load_arrays", "HookHandle",
+           "TracingError"]
+
+TracingError = _trace.TracingError
 
 
 # ----------------------------------------------------------------------------- naming
@@ -479,7 +486,9 @@ class Block:
 
 class HybridBlock(Block):
     """A Block whose computation is written as ``hybrid_forward(F, x, *args, **params)``
-    (``mxnet.gluon.HybridBlock``).  ``hybridize()`` is accepted and records nothing.
+    (``mxnet.gluon.HybridBlock``), or as ``forward``.  After ``hybridize()`` a call
+    traces the forward once per signature and then replays it as one engine op (see
+    :mod:`ndengine.gluon._trace`).
 
     Before the first forward, parameters with unknown dimensions are given their
     shapes by :meth:`infer_shape` (overridden by layers such as Dense)."""
@@ -488,14 +497,88 @@ class HybridBlock(Block):
         super().__init__(prefix=prefix, params=params)
         self._active = False
         self._flags: dict[str, Any] = {}
+        self._cached: dict[Any, Any] = {}
+        self._last_call: Any = None
 
     def hybridize(self, active: bool = True, backend: Any = None, clear: bool = True,
                   static_alloc: bool = False, static_shape: bool = False,
                   **kwargs: Any) -> None:
-        """Accepted; does nothing (no symbolic graph to build in ndengine)."""
+        """Trace the forward on the next call (per signature: input shapes, dtypes and
+        devices, other arguments, train/predict mode, recording or not) and replay the
+        traced graph as one engine op on later calls (*active* False: run op by op
+        again).  *static_alloc*: keep the intermediate buffers between calls.
+        *static_shape* is accepted (every signature has its own graph anyway).
+        *clear*: forget the graphs traced so far.  Children are hybridized too; only
+        the outermost hybridized block traces (its children run inside its trace)."""
+        if backend is not None:
+            raise ValueError(f"hybridize: backend={backend!r}: ndengine has no graph "
+                             f"backends (use backend=None)")
         self._active = active
         self._flags = dict(static_alloc=static_alloc, static_shape=static_shape, **kwargs)
-        super().hybridize(active, **kwargs)
+        if clear:
+            self._cached = {}
+        super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape,
+                          **kwargs)
+
+    def __call__(self, *args: Any) -> Any:
+        if not self._active or _trace.is_tracing() or not args or \
+                args[0].__class__ is not NDArray:
+            return super().__call__(*args)
+        for hook in list(self._forward_pre_hooks.values()):
+            hook(self, args)
+        out = self._call_cached(args)
+        for hook in list(self._forward_hooks.values()):
+            hook(self, args, out)
+        return out
+
+    # -- the cached graphs -------------------------------------------------------------
+    def _signature(self, args: tuple) -> Any:
+        parts = []
+        for a in args:
+            if a.__class__ is NDArray:
+                parts.append((a._shape, a._dtype, a._device))
+            else:
+                try:
+                    hash(a)
+                except TypeError:
+                    raise TracingError(f"hybridize: {self.name}: argument of type "
+                                       f"{type(a).__name__} is neither an array nor a "
+                                       f"hashable constant") from None
+                parts.append(("const", type(a), a))
+        st = _tape.STATE
+        return (tuple(parts), bool(st.training), bool(st.recording),
+                _parameter.DATA_EPOCH[0])
+
+    def _call_cached(self, args: tuple) -> Any:
+        key = self._signature(args)
+        cop = self._cached.get(key)
+        self._last_call = args
+        if cop is not None:
+            return cop.call([a for a in args if a.__class__ is NDArray])
+        params = self.collect_params().values()
+        if any(p._data is None for p in params):
+            # deferred initialization runs in this first call, op by op (it must not
+            # become part of the graph); the next call traces
+            return Block.__call__(self, *args)
+        return self._trace_call(args, key)
+
+    def _trace_call(self, args: tuple, key: Any) -> Any:
+        inputs = [a for a in args if a.__class__ is NDArray]
+        phs = [_new(a._shape, a._dtype, a._device) for a in inputs]
+        it = iter(phs)
+        call_args = [next(it) if a.__class__ is NDArray else a for a in args]
+        recording = bool(_tape.STATE.recording)
+        name = f"hybridized[{self.name}]"
+        prog, struct, fresh, cap = _trace.capture(lambda: self.forward(*call_args), name,
+                                                  inputs[0]._device, phs,
+                                                  list(zip(phs, inputs)))
+        prog.static_alloc = bool(self._flags.get("static_alloc", False))
+        ext = [a for a in _trace.outside_arrays(prog, cap.nodes)
+               if a._node is not None or a._grad_req in ("write", "add")] if recording else []
+        cop = _trace.CachedOp(name, prog, struct, cap.nodes, ext, recording)
+        self._cached[key] = cop
+        cop.record_first(inputs, fresh)
+        return _trace._unflatten(struct, fresh)
 
     def infer_shape(self, *args: Any) -> None:
         """Fill in unknown parameter dimensions from the inputs.  Layers with deferred
@@ -541,20 +624,152 @@ class HybridBlock(Block):
         """Override to define the computation (F: ndengine's np/npx namespace)."""
         raise NotImplementedError(f"{type(self).__name__}.hybrid_forward")
 
-    def export(self, path: str, epoch: int = 0, remove_amp_cast: bool = True) -> None:
-        raise NotImplementedError("HybridBlock.export: ndengine has no symbolic graphs; use "
-                                  "save_parameters")
+    def export(self, path: str, epoch: int = 0, remove_amp_cast: bool = True) -> tuple:
+        """Write the traced graph to ``path-symbol.json`` and the parameters to
+        ``path-%04d.params`` (``arg:``/``aux:`` names), MXNet 1.9.1's model files.  The
+        graph is traced in predict mode for the inputs of the last call (so the block
+        must have been hybridized and called once, as in MXNet).  Returns the two file
+        names."""
+        from .. import autograd
+        from .. import numpy as np
+        from ..symbol._export import nodes_to_symbol
 
-    def optimize_for(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("HybridBlock.optimize_for: ndengine has no graph backends")
+        if not self._active or self._last_call is None:
+            raise RuntimeError("Please first call block.hybridize() and then run forward "
+                               "with this block at least once before calling export.")
+        args = self._last_call
+        inputs = [a for a in args if a.__class__ is NDArray]
+        phs = [_new(a._shape, a._dtype, a._device) for a in inputs]
+        zeros = [np.zeros(a._shape, dtype=a._dtype, device=a._device) for a in inputs]
+        it = iter(phs)
+        call_args = [next(it) if a.__class__ is NDArray else a for a in args]
+        with autograd.predict_mode(), autograd.pause():
+            prog, _, _, cap = _trace.capture(lambda: self.forward(*call_args),
+                                             f"export[{self.name}]", inputs[0]._device, phs,
+                                             list(zip(phs, zeros)))
+        params = self.collect_params()
+        names: dict[int, str] = {}
+        for p in params.values():
+            for arr in p._data or ():
+                names[id(arr)] = p.name
+        in_names = ["data"] if len(phs) == 1 else [f"data{i}" for i in range(len(phs))]
+        sym = nodes_to_symbol(cap.nodes, list(zip(phs, in_names)), prog.outs, names,
+                              _npx.is_np_array(), prefix=self.prefix)
+        sym_file = f"{path}-symbol.json"
+        sym.save(sym_file)
+        arg_names = set(sym.list_arguments())
+        aux_names = set(sym.list_auxiliary_states())
+        arrays = {}
+        for p in params.values():
+            if p.name in arg_names:
+                arrays["arg:" + p.name] = p._reduce()
+            elif p.name in aux_names:
+                arrays["aux:" + p.name] = p._reduce()
+        param_file = f"{path}-{epoch:04d}.params"
+        save_arrays(param_file, arrays)
+        return sym_file, param_file
 
 
 class SymbolBlock(HybridBlock):
-    """Not supported: ndengine has no symbolic graphs."""
+    """A block running a symbolic graph (``mxnet.gluon.SymbolBlock``): *outputs* a
+    Symbol (or a list of them), *inputs* the variables fed by the call's arguments, in
+    order.  Every other variable of the graph is a parameter of the block, named as
+    the variable (auxiliary states such as BatchNorm's moving statistics get
+    ``grad_req='null'``); *params* (a ParameterDict) supplies existing ones by name.
+    Unknown parameter shapes are inferred from the first call's inputs."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("SymbolBlock: ndengine has no symbolic graphs")
+    def __init__(self, outputs: Any, inputs: Any, params: ParameterDict | None = None) -> None:
+        from .. import symbol as _sym
+
+        super().__init__(prefix="", params=None)
+        if isinstance(inputs, _sym.Symbol):
+            inputs = list(inputs)
+        if isinstance(outputs, (list, tuple)):
+            outputs = _sym.Group(list(outputs))
+        if not isinstance(outputs, _sym.Symbol):
+            raise TypeError(f"SymbolBlock: outputs must be a Symbol, got "
+                            f"{type(outputs).__name__}")
+        names = []
+        for i in inputs:
+            if not isinstance(i, _sym.Symbol) or len(i) != 1 or \
+                    not i._outputs[0][0].is_var:
+                raise TypeError(f"SymbolBlock: inputs must be variables (mx.sym.var), got "
+                                f"{i!r}")
+            names.append(i.name)
+        known = outputs.list_inputs()
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise ValueError(f"SymbolBlock: the graph has no input {missing}; its variables "
+                             f"are {known}")
+        self._sym = outputs
+        self._input_names = names
+        aux = set(outputs.list_auxiliary_states())
+        from ..symbol._ops import parse_attr
+        from ..symbol.symbol import _dtype_attr
+
+        for node in outputs._nodes():
+            if not node.is_var or node.name in names or node.name in self._reg_params:
+                continue
+            if params is not None and node.name in params:
+                p = params[node.name]
+            else:
+                shape = parse_attr(node.attrs.get("__shape__", "None"))
+                shape = None if shape is None else tuple(max(int(d), 0) for d in shape)
+                p = Parameter(node.name, grad_req="null" if node.name in aux else "write",
+                              shape=shape, dtype=_dtype_attr(node) or _onp.float32,
+                              allow_deferred_init=True)
+            self._params._params[node.name] = p
+            self._reg_params[node.name] = p
+
+    def __repr__(self) -> str:
+        return (f"SymbolBlock(inputs={self._input_names}, outputs="
+                f"{self._sym.list_outputs()})")
 
     @staticmethod
-    def imports(*args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("SymbolBlock.imports: ndengine has no symbolic graphs")
+    def imports(symbol_file: str, input_names: Any, param_file: str | None = None,
+                ctx: Any = None, allow_missing: bool = False,
+                ignore_extra: bool = False) -> "SymbolBlock":
+        """A SymbolBlock from MXNet's model files: the ``-symbol.json`` graph, the
+        names of its inputs (``'data'`` or a list) and the ``.params`` file
+        (``arg:``/``aux:`` names, MXNet's binary format), loaded on *ctx*."""
+        from .. import symbol as _sym
+
+        sym = _sym.load(symbol_file)
+        if isinstance(input_names, str):
+            input_names = [input_names]
+        block = SymbolBlock(sym, [_sym.var(n) for n in input_names])
+        if param_file is not None:
+            block.collect_params().load(param_file, ctx, allow_missing, ignore_extra,
+                                        cast_dtype=True, dtype_source="saved")
+        return block
+
+    def infer_shape(self, *args: Any) -> None:
+        shapes = {n: tuple(a.shape) for n, a in zip(self._input_names, args)}
+        arg_shapes, _, aux_shapes = self._sym.infer_shape(**shapes)
+        if arg_shapes is None:
+            raise DeferredInitializationError(f"SymbolBlock: cannot infer the parameter "
+                                              f"shapes from inputs {shapes}")
+        found = dict(zip(self._sym.list_arguments(), arg_shapes))
+        found.update(zip(self._sym.list_auxiliary_states(), aux_shapes))
+        for name, p in self._reg_params.items():
+            if p._data is None and name in found:
+                p.shape = found[name]
+
+    def forward(self, x: Any, *args: Any) -> Any:
+        from ..symbol.symbol import evaluate
+
+        inputs = (x,) + args
+        if len(inputs) != len(self._input_names):
+            raise ValueError(f"SymbolBlock: expected {len(self._input_names)} inputs "
+                             f"({self._input_names}), got {len(inputs)}")
+        reg = self._reg_params
+        if any(p._data is None for p in reg.values()):
+            self._finish_deferred(inputs)
+        feed = dict(zip(self._input_names, inputs))
+        ctx = getattr(x, "device", None)
+        for name, p in reg.items():
+            d = p._data
+            feed[name] = d[0] if d is not None and len(d) == 1 and d[0]._device is ctx \
+                else p._check_and_get(d, ctx)
+        outs = evaluate(self._sym, feed)
+        return outs[0] if len(outs) == 1 else outs

@@ -1,0 +1,583 @@
+"""hybridize(): trace a forward once, replay it as one engine op.
+
+Tracing
+-------
+The first call of a hybridized block with a given signature (input shapes, dtypes and
+devices, the other arguments, train/predict mode, recording or not) runs its forward
+once on *placeholders* — handles standing for the inputs — inside
+``engine.bulk(...)``: the ops it pushes are not handed to the engine one by one but
+gathered, and at the end of the trace they reach the engine as one fused op, which an
+engine hook (``engine.HOOKS``, ``on_push``) captures: its callables, in push order,
+and the vars they read and write.  That fused op also computes the first call's
+result (the trace costs no second run).  While tracing, ops are also recorded (the
+tape's hook) as op-table nodes — op, arguments, outputs, attributes — the graph that
+backward and ``export`` use.
+
+What a trace keeps is what the forward *did*: Python control flow is traced as the
+values it took (an ``if`` on a shape, a loop over ``range(n)``, a flag of the block):
+later calls replay those ops whatever the Python code would do now, as MXNet's
+hybridized blocks do; a new signature traces again (cached per signature).  A forward
+that reads an array's value while tracing (``.asnumpy()``, ``.item()``, ``float()``,
+``bool()``, ``print``) needs a value no symbolic graph has: the trace fails with
+:class:`TracingError` naming the line.
+
+Replay
+------
+A later call with the same signature pushes **one** engine op: it reads the inputs
+and every array from outside the graph the forward used (parameters, constants),
+writes the outputs (fresh handles) and whatever outside var the graph writes (the
+device's random generator for dropout, moving statistics), and runs the captured
+callables back to back on one worker, on the placeholders rebound to this call's
+inputs.  Random ops draw anew at each call; a program's replays are ordered by a var
+of its own (they share the graph's intermediate handles).  ``static_alloc=False``
+drops the intermediate buffers after each call; ``static_alloc=True`` keeps them
+bound between calls (large buffers come from the device's storage pool either way).
+
+Under ``autograd.record()`` the replay records one tape node whose gradient is the
+traced backward graph: built on the first backward with a given set of arguments
+needing gradients, by running the op-table gradients of the recorded nodes (captured
+the same way), then replayed as one op that reads the head gradients and the
+forward's saved intermediate buffers and writes the gradients of the inputs and of
+the parameters (and, for BatchNorm in training, the moving statistics, updated in
+the backward pass as in MXNet 1.9.1).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from functools import partial
+from typing import Any, Callable
+
+from .. import engine as _engine
+from ..base import MXNetError, ThreadState
+from ..ndarray import tape as _tape
+from ..ndarray.ndarray import NDArray, _new, share
+from ..ndarray.ops import OpDef
+
+__all__ = ["TracingError", "Program", "capture", "replay", "is_tracing", "CachedOp", "backprop",
+           "graph_handles", "outside_arrays"]
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_BULK_SIZE = 1 << 30
+_SYNC_FRAMES = frozenset(["wait_for_var", "wait_to_write", "wait_all", "drain"])
+
+
+class TracingError(MXNetError, RuntimeError):
+    """A hybridized forward did something a traced graph cannot hold."""
+
+
+class _State(ThreadState):
+    capture: Any = None          # the _Capture of this thread's trace (None: not tracing)
+
+
+_TS = _State()
+
+
+def is_tracing() -> bool:
+    """Whether this thread is tracing a hybridized forward."""
+    return _TS.capture is not None
+
+
+def _user_site() -> str:
+    """``file:line: code`` of the innermost caller outside ndengine."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = os.path.abspath(f.f_code.co_filename)
+        if not fn.startswith(_PKG_DIR + os.sep) and "importlib" not in fn:
+            try:
+                import linecache
+
+                code = linecache.getline(fn, f.f_lineno).strip()
+            except Exception:
+                code = ""
+            return f"{fn}:{f.f_lineno}" + (f": {code}" if code else "")
+        f = f.f_back
+    return "<unknown>"
+
+
+def _in_sync() -> bool:
+    f = sys._getframe(2)
+    while f is not None:
+        if f.f_code.co_name in _SYNC_FRAMES and \
+                os.path.abspath(f.f_code.co_filename).startswith(_PKG_DIR + os.sep):
+            return True
+        f = f.f_back
+    return False
+
+
+class _Capture:
+    """An engine-hook subscriber gathering the ops this thread's trace pushes."""
+
+    def __init__(self) -> None:
+        self.ops: list[Any] = []
+        self.sync_site: str | None = None
+        self.nodes: list[tuple] = []
+
+    def on_push(self, op: Any) -> None:
+        if _TS.capture is not self:
+            return
+        # what the op is, taken now: an engine may drop op.fn once the op has run
+        self.ops.append((op.fn, tuple(op.reads) + tuple(op.rw), tuple(op.writes), op.nbytes))
+        if self.sync_site is None and _in_sync():
+            self.sync_site = _user_site()
+
+    def record(self, opdef: Any, inputs: tuple, outputs: Any, params: dict) -> None:
+        outs = [outputs] if outputs.__class__ is NDArray else list(outputs)
+        self.nodes.append((opdef, tuple(inputs), outs, dict(params), outputs.__class__ is NDArray))
+
+
+# ----------------------------------------------------------------------------- binding
+def _run_bind(pairs: list) -> None:
+    for dst, src in pairs:
+        buf = src._data if src.__class__ is NDArray else src()
+        dst._data = buf
+        dst._shared = True
+
+
+def _push_bind(pairs: list, extra_writes: tuple = (), name: str = "trace.bind") -> None:
+    """An op setting each ``dst._data`` to ``src._data`` (src an array, or a callable
+    giving the buffer), reading the sources, writing the destinations."""
+    if not pairs:
+        return
+    reads = tuple(dict.fromkeys(s._var for _, s in pairs if s.__class__ is NDArray))
+    writes = tuple(dict.fromkeys([d._var for d, _ in pairs] + list(extra_writes)))
+    dev = pairs[0][0]._device
+    _engine.push(partial(_run_bind, pairs), reads, writes, dev, 0, name)
+
+
+def _run_move(pairs: list) -> None:
+    for dst, src in pairs:
+        buf = src._data
+        dst._data = buf
+        dst._shared = True
+        share(src)
+
+
+class Program:
+    """A captured graph: the callables to run, the placeholders to bind, the vars it
+    reads and writes from outside, its outputs (see the module notes)."""
+
+    def __init__(self, name: str, device: Any) -> None:
+        self.name = name
+        self.device = device
+        self.var = _engine.new_var(name)
+        self.phs: list[NDArray] = []           # bound per call (inputs, head gradients)
+        self.fns: list[Callable[[], Any]] = []
+        self.reads: tuple = ()
+        self.writes: tuple = ()
+        self.outs: list[Any] = []              # trace handles (or outside arrays)
+        self.clear: list[NDArray] = []         # intermediates dropped after a call
+        self.nbytes = 0
+        self.static_alloc = False
+
+    def __repr__(self) -> str:
+        return f"<Program {self.name}: {len(self.fns)} callables>"
+
+
+def _flatten(x: Any, out: list) -> Any:
+    """Structure of *x* with every NDArray replaced by its index in *out*."""
+    if x.__class__ is NDArray:
+        out.append(x)
+        return len(out) - 1
+    if isinstance(x, (list, tuple)):
+        return type(x)(_flatten(v, out) for v in x)
+    if x is None:
+        return None
+    raise TracingError(f"hybridize: a hybridized forward must return arrays (or lists/"
+                       f"tuples of them), got {type(x).__name__}")
+
+
+def _unflatten(struct: Any, arrays: list) -> Any:
+    if isinstance(struct, int):
+        return arrays[struct]
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(_unflatten(v, arrays) for v in struct)
+    return None
+
+
+def capture(fn: Callable[[], Any], name: str, device: Any, phs: list[NDArray],
+            bind: list, var: Any = None, record: bool = True) -> tuple[Program, Any, list, _Capture]:
+    """Run *fn()* with its pushes captured into a Program.  *bind*: ``(placeholder,
+    source)`` pairs bound (by an op pushed first) for this first run; *var*: the var
+    ordering the program's runs (a new one by default); *record*: record the op-table
+    nodes (else tape recording is off while tracing).  Returns the program, fn's
+    result (with trace handles), the fresh output handles of this run, and the
+    capture (its recorded nodes)."""
+    prog = Program(name, device)
+    if var is not None:
+        prog.var = var
+    prog.phs = list(phs)
+    _push_bind(bind, (prog.var,))
+    cap = _Capture()
+    prev_capture = _TS.capture
+    prev_record = _tape.record
+    prev_recording = _tape.STATE.recording
+    _engine.HOOKS.subscribe(cap)
+    _TS.capture = cap
+    if record:
+        _tape.record = _thread_recorder(cap, prev_record)
+    _tape.STATE.recording = record
+    try:
+        with _engine.bulk(_BULK_SIZE):
+            result = fn()
+    finally:
+        _TS.capture = prev_capture
+        _tape.STATE.recording = prev_recording
+        if record:
+            _tape.record = prev_record
+        _engine.HOOKS.unsubscribe(cap)
+    if cap.sync_site is not None:
+        raise TracingError(f"hybridize: {name} reads the value of an array while it is "
+                           f"being traced, at {cap.sync_site}; a hybridized forward must "
+                           f"not depend on values (use array ops such as np.where instead "
+                           f"of Python control flow on values, or do not hybridize)")
+    flat: list[NDArray] = []
+    struct = _flatten(result, flat)
+    _finish(prog, cap, flat)
+    fresh = [_new(o._shape, o._dtype, o._device) for o in flat]
+    if fresh:
+        reads = tuple(dict.fromkeys(o._var for o in flat))
+        _engine.push(partial(_run_move, list(zip(fresh, flat))), reads,
+                     tuple(f._var for f in fresh) + (prog.var,), device, 0, name + ".out")
+    elif prog.fns:
+        _engine.push(_noop, tuple(dict.fromkeys(v for op in cap.ops for v in op[2])),
+                     (prog.var,), device, 0, name + ".end")
+    return prog, struct, fresh, cap
+
+
+def _noop() -> None:
+    return None
+
+
+def _thread_recorder(cap: _Capture, prev: Callable[..., Any]) -> Callable[..., Any]:
+    def rec(opdef: Any, inputs: tuple, outputs: Any, params: dict) -> None:
+        if _TS.capture is cap:
+            cap.record(opdef, inputs, outputs, params)
+        else:
+            prev(opdef, inputs, outputs, params)
+    return rec
+
+
+def _finish(prog: Program, cap: _Capture, outs: list[NDArray]) -> None:
+    ph_vars = {id(p._var) for p in prog.phs}
+    written: set[int] = set()
+    reads: list[Any] = []
+    writes: list[Any] = []
+    for fn, op_reads, op_writes, nbytes in cap.ops:
+        prog.fns.append(fn)
+        for v in op_reads:
+            if id(v) not in written and id(v) not in ph_vars:
+                reads.append(v)
+        for v in op_writes:
+            written.add(id(v))
+            if id(v) not in ph_vars:
+                writes.append(v)
+        prog.nbytes += nbytes
+    for o in outs:      # an output the graph does not compute (a parameter) is read
+        if id(o._var) not in written and id(o._var) not in ph_vars:
+            reads.append(o._var)
+    wset = {id(v) for v in writes}
+    prog.reads = tuple(dict.fromkeys(v for v in reads if id(v) not in wset))
+    prog.writes = tuple(dict.fromkeys(writes))
+    prog.outs = list(outs)
+    keep = {id(o) for o in outs} | {id(p) for p in prog.phs}
+    inter: dict[int, NDArray] = {}
+    for node in cap.nodes:
+        for o in node[2]:
+            if id(o) not in keep:
+                inter[id(o)] = o
+    prog.clear = list(inter.values())
+
+
+def _run_program(prog: Program, binds: list, outs: list, after: Any) -> None:
+    for ph, src in binds:
+        ph._data = src._data if src.__class__ is NDArray else src
+        ph._shared = True
+    try:
+        for fn in prog.fns:
+            fn()
+        for dst, src in zip(outs, prog.outs):
+            buf = src._data
+            if buf is None:
+                from ..base import EngineInternalError
+
+                raise EngineInternalError(f"{prog.name}: output has no value after replay")
+            dst._data = buf
+            dst._shared = True
+            share(src)
+        if after is not None:
+            after()
+    finally:
+        for ph, _ in binds:
+            ph._data = None
+        if not prog.static_alloc:
+            for h in prog.clear:
+                h._data = None
+
+
+def replay(prog: Program, binds: list, reads: tuple = (), writes: tuple = (),
+           after: Any = None) -> list[NDArray]:
+    """Push *prog* as one engine op over this call's *binds* (``(placeholder, array)``
+    pairs); returns the fresh output handles."""
+    outs = [_new(o._shape, o._dtype, o._device) for o in prog.outs]
+    rd = tuple(s._var for _, s in binds if s.__class__ is NDArray) + reads + prog.reads
+    wr = tuple(o._var for o in outs) + prog.writes + writes + (prog.var,)
+    _engine.push(partial(_run_program, prog, binds, outs, after), rd, wr, prog.device, 0,
+                 prog.name, False, prog.nbytes)
+    return outs
+
+
+# ----------------------------------------------------------------------------- autograd
+def _arrays_of(args: tuple) -> list[tuple[int, int, NDArray]]:
+    found = []
+    for i, a in enumerate(args):
+        if a.__class__ is NDArray:
+            found.append((i, -1, a))
+        elif a.__class__ is list or a.__class__ is tuple:
+            for j, x in enumerate(a):
+                if x.__class__ is NDArray:
+                    found.append((i, j, x))
+    return found
+
+
+def backprop(nodes: list[tuple], heads: list[tuple[NDArray, NDArray]],
+             targets: list[NDArray]) -> list[Any]:
+    """The gradients of *targets* (trace handles or outside arrays) from the recorded
+    *nodes*, given the head gradients ``(output, gradient)``: the op-table gradient
+    of each node, in reverse order, as autograd runs them."""
+    dep = {id(t) for t in targets}
+    live = []
+    for node in nodes:
+        opdef, args, outs = node[0], node[1], node[2]
+        if opdef.grad is None:
+            continue
+        if any(id(a) in dep for _, _, a in _arrays_of(args)):
+            dep.update(id(o) for o in outs)
+            live.append(node)
+    grads: dict[int, Any] = {}
+
+    def acc(a: NDArray, g: Any, who: str) -> None:
+        if g.__class__ is not NDArray:
+            from ..ndarray.ndarray import _coerce
+
+            g = _coerce(g, a._device)
+        if g._shape != a._shape:
+            raise MXNetError(f"{who}: the gradient has shape {g._shape}, the argument "
+                             f"{a._shape} (a bug in the op's gradient)")
+        prev = grads.get(id(a))
+        grads[id(a)] = g if prev is None else prev + g
+
+    for o, g in heads:
+        if g is not None:
+            acc(o, g, "head")
+    for opdef, args, outs, params, single in reversed(live):
+        gs = [grads.get(id(o)) for o in outs]
+        if all(g is None for g in gs):
+            continue
+        if single and opdef.nout == 1:
+            g, out = gs[0], outs[0]
+        else:
+            g, out = gs, list(outs)
+        needs = tuple(any(id(x) in dep for x in (a if isinstance(a, (list, tuple)) else [a])
+                          if x.__class__ is NDArray) for a in args)
+        _tape.STATE.needs = needs
+        try:
+            res = opdef.grad(g, out, *args, **params)
+        finally:
+            _tape.STATE.needs = None
+        if not isinstance(res, (tuple, list)):
+            res = (res,)
+        for i, j, a in _arrays_of(args):
+            if id(a) not in dep or i >= len(res) or res[i] is None:
+                continue
+            gi = res[i] if j < 0 else res[i][j]
+            if gi is not None:
+                acc(a, gi, opdef.name)
+    return [grads.get(id(t)) for t in targets]
+
+
+class _Saved:
+    """The intermediate buffers one recorded forward call left for its backward."""
+
+    __slots__ = ("bufs",)
+
+    def __init__(self) -> None:
+        self.bufs: list[Any] = []
+
+
+def graph_handles(prog: Program, nodes: list[tuple]) -> list[NDArray]:
+    """The arrays of the recorded *nodes* that the graph computes (neither a
+    placeholder nor an outside array): what a backward needs of one forward call."""
+    ph = {id(p) for p in prog.phs}
+    ph_vars = {id(p._var) for p in prog.phs}
+    written = {id(v) for v in prog.writes}
+    found: dict[int, NDArray] = {}
+    for node in nodes:
+        for a in [x for _, _, x in _arrays_of(node[1])] + list(node[2]):
+            if id(a) in ph:
+                continue
+            if id(a._var) in written or (id(a._var) in ph_vars):
+                found.setdefault(id(a), a)
+    return list(found.values())
+
+
+def outside_arrays(prog: Program, nodes: list[tuple]) -> list[NDArray]:
+    """The arrays the recorded *nodes* read from outside the graph (parameters,
+    constants), in first-use order."""
+    ph = {id(p) for p in prog.phs}
+    inside = {id(a) for a in graph_handles(prog, nodes)}
+    found: dict[int, NDArray] = {}
+    for node in nodes:
+        for _, _, a in _arrays_of(node[1]):
+            if id(a) not in ph and id(a) not in inside:
+                found.setdefault(id(a), a)
+    return list(found.values())
+
+
+class CachedOp:
+    """One traced forward of a block for one signature, with its backward programs."""
+
+    def __init__(self, name: str, prog: Program, struct: Any, nodes: list[tuple],
+                 ext: list[NDArray], recording: bool) -> None:
+        self.name = name
+        self.prog = prog
+        self.struct = struct
+        self.nodes = nodes
+        self.recording = recording
+        # outside arrays gradients can flow to (parameters...): args of the tape node
+        self.ext = ext
+        self.saved = graph_handles(prog, nodes)
+        self.backward: dict[Any, tuple] = {}
+        self.opdef = OpDef(f"_CachedOp[{name}]", _no_kernel, _no_infer, self._grad,
+                           nout=max(len(prog.outs), 1))
+
+    def _save(self, box: _Saved) -> Callable[[], None]:
+        saved = self.saved
+
+        def after() -> None:
+            box.bufs = [h._data for h in saved]
+        return after
+
+    def call(self, inputs: list[NDArray]) -> Any:
+        binds = list(zip(self.prog.phs, inputs))
+        if self.recording and _tape.STATE.recording:
+            box = _Saved()
+            outs = replay(self.prog, binds, after=self._save(box))
+            args = tuple(inputs) + tuple(self.ext)
+            _tape.record(self.opdef, args, outs if len(outs) != 1 else outs[0],
+                         {"_box": box, "_n_in": len(inputs)})
+        else:
+            outs = replay(self.prog, binds)
+        return _unflatten(self.struct, outs)
+
+    def record_first(self, inputs: list[NDArray], fresh: list[NDArray]) -> None:
+        """Record the tape node of the trace run itself (its outputs *fresh*)."""
+        if not (self.recording and _tape.STATE.recording) or not fresh:
+            return
+        box = _Saved()
+        saved = self.saved
+        _engine.push(partial(_run_save, box, saved), tuple(dict.fromkeys(h._var for h in saved)),
+                     (self.prog.var,), self.prog.device, 0, self.name + ".save")
+        args = tuple(inputs) + tuple(self.ext)
+        _tape.record(self.opdef, args, fresh if len(fresh) != 1 else fresh[0],
+                     {"_box": box, "_n_in": len(inputs)})
+
+    # -- the gradient of the cached op ---------------------------------------------
+    def _grad(self, g: Any, out: Any, *args: Any, _box: _Saved, _n_in: int) -> tuple:
+        gs = [g] if not isinstance(g, list) else list(g)
+        needs = _tape.STATE.needs or tuple(True for _ in args)
+        needs = tuple(bool(needs[i]) if i < len(needs) else True for i in range(len(args)))
+        key = (needs, tuple(x is None for x in gs))
+        entry = self.backward.get(key)
+        inputs = list(args[:_n_in])
+        heads = [x for x in gs if x is not None]
+        if entry is None:
+            return self._build_backward(key, gs, heads, inputs, _box, needs)
+        prog, head_phs = entry
+        binds = list(zip(head_phs, heads)) + list(zip(self.prog.phs, inputs))
+        outs = _replay_backward(prog, binds, self.saved, _box)
+        return _spread(outs, needs)
+
+    def _build_backward(self, key: Any, gs: list, heads: list, inputs: list, box: _Saved,
+                        needs: tuple) -> tuple:
+        head_phs = [_new(h._shape, h._dtype, h._device) for h in heads]
+        targets = [t for t, n in zip(list(self.prog.phs) + list(self.ext), needs) if n]
+        pairs_heads = []
+        k = 0
+        for o, x in zip(self.prog.outs, gs):
+            if x is not None:
+                pairs_heads.append((o, head_phs[k]))
+                k += 1
+        saved = self.saved
+        bind = list(zip(head_phs, heads)) + list(zip(self.prog.phs, inputs)) + \
+            [(h, partial(_box_get, box, i)) for i, h in enumerate(saved)]
+        nodes = self.nodes
+
+        def run() -> list:
+            return backprop(nodes, pairs_heads, targets)
+
+        phs = head_phs + list(self.prog.phs) + list(saved)
+        prev = _tape.STATE.recording
+        try:
+            prog, grads = _capture_backward(run, self.name + ".backward", self.prog, phs,
+                                            bind)
+        finally:
+            _tape.STATE.recording = prev
+        self.backward[key] = (prog, head_phs)
+        return _spread(grads, needs)
+
+
+def _run_save(box: _Saved, saved: list) -> None:
+    box.bufs = [h._data for h in saved]
+
+
+def _box_get(box: _Saved, i: int) -> Any:
+    return box.bufs[i]
+
+
+def _capture_backward(run: Callable[[], list], name: str, fwd: Program, phs: list,
+                      bind: list) -> tuple:
+    """Capture the backward graph.  It shares the forward program's var: it reads the
+    forward's handles, so the two are ordered.  Returns the program and the fresh
+    gradients of this first run (None where a target gets none)."""
+    res: list = [None]
+
+    def wrapped() -> list:
+        grads = run()
+        res[0] = grads
+        return [g for g in grads if g is not None]
+
+    prog, _, fresh, _ = capture(wrapped, name, fwd.device, phs, bind, var=fwd.var,
+                                record=False)
+    prog.grad_mask = [g is not None for g in res[0]]
+    prog.static_alloc = True       # nothing of its own to drop (no nodes recorded)
+    it = iter(fresh)
+    return prog, [next(it) if m else None for m in prog.grad_mask]
+
+
+def _replay_backward(prog: Program, binds: list, saved: list, box: _Saved) -> list:
+    """Push a backward program: *binds* plus the forward's *saved* handles rebound to
+    the buffers of the call's *box* (filled by the forward op, which ran before)."""
+    outs = [_new(o._shape, o._dtype, o._device) for o in prog.outs]
+
+    def run() -> None:
+        _run_program(prog, list(binds) + list(zip(saved, box.bufs)), outs, None)
+
+    rd = tuple(s._var for _, s in binds if s.__class__ is NDArray) + prog.reads
+    wr = tuple(o._var for o in outs) + prog.writes + (prog.var,)
+    _engine.push(run, rd, wr, prog.device, 0, prog.name, False, prog.nbytes)
+    it = iter(outs)
+    return [next(it) if m else None for m in prog.grad_mask]
+
+
+def _spread(outs: list, needs: tuple) -> tuple:
+    it = iter(outs)
+    return tuple(next(it) if n else None for n in needs)
+
+
+def _no_kernel(xp: Any, *args: Any, **kw: Any) -> Any:
+    raise MXNetError("_CachedOp has no kernel of its own (it is replayed as a program)")
+
+
+def _no_infer(*args: Any, **kw: Any) -> Any:
+    raise MXNetError("_CachedOp has no shape rule of its own")
