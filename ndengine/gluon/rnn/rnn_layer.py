@@ -19,6 +19,7 @@ from typing import Any
 
 from ... import _npx_seq
 from ... import ndarray as _nd_pkg
+from ... import npx as _npx
 from ... import numpy as _np
 from ..block import HybridBlock
 
@@ -139,7 +140,10 @@ class _RNNLayer(HybridBlock):
         states = []
         for i, info in enumerate(self.state_info(batch_size)):
             info.update(kwargs)
-            states.append(func(name=f"{self.prefix}h0_{i}", **info))
+            state = func(name=f"{self.prefix}h0_{i}", **info)
+            if state.__class__ is _nd_pkg._legacy_class and _npx.is_np_array():
+                state = state.as_np_ndarray()       # as MXNet in np mode
+            states.append(state)
         return states
 
     def infer_shape(self, inputs: Any, *args: Any) -> None:
