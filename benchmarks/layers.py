@@ -19,6 +19,11 @@ Run by:
   mxnet      the same code on real MXNet 1.9.1 (peer venv)
   torch      the same model and step in PyTorch CPU (peer venv)
 
+ndengine runs twice: with its BLAS thread policy (a lone product gets both cores), and
+with ``NDENGINE_BLAS_THREADS=1`` (config "1 BLAS thread"): the small products of these
+layers gain little from a second OpenBLAS thread, and lose a lot when the cores are
+shared with other processes (OpenBLAS's threads spin).
+
 Each impl runs in a fresh process and reports the median time of one step (after a
 warm-up; every step ends with a sync point: the loss read back).  Goal (the issue):
 each <= 1.5x PyTorch's time and <= MXNet 1.9.1's.
@@ -139,6 +144,9 @@ else:
 print(json.dumps({{"seconds": median_time(step, repeat=REPEAT, warmup=2)}}))
 '''
 
+# the second ndengine row: its BLAS products on one thread (NDENGINE_BLAS_THREADS=1)
+ONE_BLAS_THREAD = 'import os\nos.environ["NDENGINE_BLAS_THREADS"] = "1"\n'
+
 CASES = [("lenet b64", "lenet", 64), ("lenet b256", "lenet", 256),
          ("resnet block b32", "resnet", 32)]
 
@@ -148,7 +156,9 @@ def run(quick: bool = False) -> list[dict]:
     rows = []
     for name, kind, batch in CASES:
         kw = dict(case=kind, batch=batch, repeat=repeat)
-        got = {"ndengine": _harness.run_python(GLUON.format(pkg="ndengine", **kw))}
+        got = {"ndengine": _harness.run_python(GLUON.format(pkg="ndengine", **kw)),
+               "ndengine blas1": _harness.run_python(ONE_BLAS_THREAD
+                                                     + GLUON.format(pkg="ndengine", **kw))}
         for peer, code in (("mxnet", GLUON.format(pkg="mxnet", **kw)),
                            ("torch", TORCH.format(**kw))):
             r = _harness.run_peer(peer, code)
@@ -157,7 +167,7 @@ def run(quick: bool = False) -> list[dict]:
         secs = {k: v["seconds"] for k, v in got.items()}
         for impl, s in secs.items():
             extra = {}
-            if impl == "ndengine":
+            if impl.startswith("ndengine"):
                 t, m = secs.get("torch"), secs.get("mxnet")
                 if t:
                     extra["x_torch"] = round(s / t, 2)
@@ -166,6 +176,10 @@ def run(quick: bool = False) -> list[dict]:
                 if t and m:
                     extra["goal"] = "<= 1.5x torch and <= mxnet"
                     extra["goal_met"] = bool(s <= 1.5 * t and s <= m)
+            if impl == "ndengine blas1":
+                impl, extra["config"] = "ndengine", "1 BLAS thread"
+                extra.pop("goal", None)
+                extra.pop("goal_met", None)
             rows.append(_harness.row(BENCH, name, impl, s, **extra))
     return rows
 
