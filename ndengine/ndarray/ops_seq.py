@@ -304,7 +304,13 @@ register("_rnn_cell", _rnn_kernel, _rnn_infer, _rnn_grad)
 
 
 # ----------------------------------------------------------------------------- whole direction
-_WS = {"lstm": 6, "gru": 4, "rnn_tanh": 1, "rnn_relu": 1}    # workspace width, in H
+_WS = {"lstm": 5, "gru": 4, "rnn_tanh": 1, "rnn_relu": 1}    # workspace width, in H
+
+
+def _ws_width(mode: str, keep: Any) -> int:
+    """Per step: LSTM i, f, g, o, c (and the carried c with lengths); GRU r, z, n and the
+    recurrent projection of n; RNN the new state."""
+    return _WS[mode] + (mode == "lstm" and keep is not None)
 
 
 def _dir_infer(xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any, mode: str = "lstm",
@@ -326,7 +332,7 @@ def _dir_infer(xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any, mode: str
     if keep is not None and tuple(keep.shape) != (t, n):
         raise ShapeError(f"rnn: the length mask has shape {tuple(keep.shape)}, expected {(t, n)}")
     dt = xw.dtype
-    return [((t, n, h), dt), ((n, h), dt), ((n, h), dt), ((t, n, _WS[mode] * h), dt)]
+    return [((t, n, h), dt), ((n, h), dt), ((n, h), dt), ((t, n, _ws_width(mode, keep) * h), dt)]
 
 
 def _dir_kernel(xp: Any, xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any,
@@ -335,7 +341,7 @@ def _dir_kernel(xp: Any, xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any,
     T, N = xw.shape[0], xw.shape[1]
     H = h0.shape[1]
     out = xp.empty((T, N, H), dtype=xw.dtype)
-    ws = xp.empty((T, N, _WS[mode] * H), dtype=xw.dtype)
+    ws = xp.empty((T, N, _ws_width(mode, keep) * H), dtype=xw.dtype)
     h = h0
     c = c0 if c0 is not None else xp.zeros_like(h0)
     wht = xp.ascontiguousarray(wh.T)          # (H, G*H): a faster product per step
