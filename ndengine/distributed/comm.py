@@ -81,13 +81,16 @@ def _row_text(row: _onp.ndarray) -> str:
 
 
 def _check_gone(w: World, what: str) -> None:
-    """Raise if a rank failed, or exited before joining this collective."""
+    """Raise if this rank is failing, or a rank failed or exited before joining this
+    collective (one it completed before leaving may still complete here)."""
+    n = w.completed + 1
+    if w.aborting is not None:
+        raise DistError(f"{what}: not started, rank {w.rank} failed: {w.aborting}")
     if not w.gone:
         return
-    n = w.completed + 1
     for r, why in sorted(w.gone.items()):
-        if r in w.exited_after and w.exited_after[r] >= n and "failed" not in why:
-            continue           # it left after taking part in this collective
+        if w.exited_after.get(r, 0) >= n:
+            continue           # it took part in this collective before leaving
         raise DistError(f"{what}: {why}; rank {w.rank} (host {w.host}) stops at its "
                         f"collective #{n}")
 

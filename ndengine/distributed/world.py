@@ -110,8 +110,8 @@ class World:
         self.pushed = 0                # collectives pushed (their sequence numbers)
         self.gone: dict[int, str] = {}       # rank -> why it is gone (failed / exited)
         self.exited_after: dict[int, int] = {}   # rank -> collectives it completed
+        self.aborting: str | None = None     # this rank failed: its collectives stop
         self.inflight = False          # a request of ours may be incomplete
-        self.broken: str | None = None
         self._lock = threading.Lock()
         self._finalized = False
         if self.size > 1:
@@ -130,13 +130,14 @@ class World:
         while self.ctrl.iprobe(source=MPI.ANY_SOURCE, tag=MPI.ANY_TAG, status=st):
             src, tag = st.Get_source(), st.Get_tag()
             msg = self.ctrl.recv(source=src, tag=tag)
+            done = msg.get("completed", 0)
+            self.exited_after[src] = min(done, self.exited_after.get(src, done))
             if tag == TAG_ABORT:
                 self.gone[src] = (f"rank {src} (host {msg.get('host')}, pid {msg.get('pid')}) "
-                                  f"failed: {msg.get('error')}")
+                                  f"failed after {done} collectives: {msg.get('error')}")
             elif tag == TAG_EXIT:
-                self.exited_after[src] = msg.get("completed", 0)
                 self.gone.setdefault(src, f"rank {src} (host {msg.get('host')}) exited after "
-                                          f"{msg.get('completed', 0)} collectives")
+                                          f"{done} collectives")
 
     def _notify(self, tag: int, msg: dict) -> None:
         """Send *msg* to every rank not known to be gone; wait briefly for the sends."""
@@ -162,9 +163,11 @@ class World:
             text = text[:800] + " ..."
         try:
             sys.stderr.flush()
-            if self.broken is None:
-                self.broken = text
-            self._notify(TAG_ABORT, {"error": text, "host": self.host, "pid": os.getpid()})
+            # this rank's pending collectives stop (they would wait for ranks that are
+            # about to fail because of us), and the others learn how far we got
+            self.aborting = text
+            self._notify(TAG_ABORT, {"error": text, "host": self.host, "pid": os.getpid(),
+                                     "completed": self.completed})
             self._told = True
         except Exception:   # pragma: no cover
             pass
