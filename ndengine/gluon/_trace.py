@@ -51,7 +51,8 @@ from typing import Any, Callable
 from .. import engine as _engine
 from ..base import MXNetError, ThreadState
 from ..ndarray import tape as _tape
-from ..ndarray.ndarray import NDArray, _new, share
+from ..device.blas import BLAS as _BLAS
+from ..ndarray.ndarray import _TRACK_SITE, NDArray, _new, _run_n, share
 from ..ndarray.ops import OpDef
 
 __all__ = ["TracingError", "Program", "capture", "replay", "is_tracing", "CachedOp", "backprop",
@@ -169,6 +170,9 @@ class Program:
         self.clear: list[NDArray] = []         # intermediates dropped after a call
         self.nbytes = 0
         self.static_alloc = False
+        self.blas = False                      # run inside one BLAS-policy grant
+        self.write_ids: frozenset = frozenset()
+        self.grad_mask: list[bool] = []
 
     def __repr__(self) -> str:
         return f"<Program {self.name}: {len(self.fns)} callables>"
@@ -287,6 +291,8 @@ def _finish(prog: Program, cap: _Capture, outs: list[NDArray]) -> None:
             if id(o) not in keep:
                 inter[id(o)] = o
     prog.clear = list(inter.values())
+    prog.write_ids = frozenset(id(v) for v in prog.writes + (prog.var,))
+    compile_fns(prog)
 
 
 def _run_program(prog: Program, binds: list, outs: list, after: Any) -> None:
@@ -294,8 +300,13 @@ def _run_program(prog: Program, binds: list, outs: list, after: Any) -> None:
         ph._data = src._data if src.__class__ is NDArray else src
         ph._shared = True
     try:
-        for fn in prog.fns:
-            fn()
+        if prog.blas:
+            with _BLAS:
+                for fn in prog.fns:
+                    fn()
+        else:
+            for fn in prog.fns:
+                fn()
         for dst, src in zip(outs, prog.outs):
             buf = src._data
             if buf is None:
@@ -320,11 +331,45 @@ def replay(prog: Program, binds: list, reads: tuple = (), writes: tuple = (),
     """Push *prog* as one engine op over this call's *binds* (``(placeholder, array)``
     pairs); returns the fresh output handles."""
     outs = [_new(o._shape, o._dtype, o._device) for o in prog.outs]
-    rd = tuple(s._var for _, s in binds if s.__class__ is NDArray) + reads + prog.reads
-    wr = tuple(o._var for o in outs) + prog.writes + writes + (prog.var,)
-    _engine.push(partial(_run_program, prog, binds, outs, after), rd, wr, prog.device, 0,
-                 prog.name, False, prog.nbytes)
+    rd = tuple([s._var for _, s in binds if s.__class__ is NDArray]) + reads + prog.reads
+    wr = tuple([o._var for o in outs]) + prog.writes + writes + (prog.var,)
+    fn = partial(_run_program, prog, binds, outs, after)
+    if not reads and not writes and _distinct(rd, prog.write_ids):
+        # the vars are live and distinct, none both read and written: the array
+        # layer's unchecked push (outputs are new; the graph's vars were checked when
+        # the graph was captured)
+        _engine.push_unchecked(fn, rd, wr, prog.device, prog.name, prog.nbytes,
+                               _engine.push_site(3) if _TRACK_SITE else None, False)
+    else:
+        _engine.push(fn, rd, wr, prog.device, 0, prog.name, False, prog.nbytes)
     return outs
+
+
+def _distinct(reads: tuple, write_ids: frozenset) -> bool:
+    if len(reads) > 1 and len(set(reads)) != len(reads):
+        return False
+    for v in reads:
+        if id(v) in write_ids or v.deleted:
+            return False
+    return True
+
+
+def compile_fns(prog: Program) -> None:
+    """A pass over the captured callables: BLAS kernels called through the op table's
+    thread-policy wrapper are called directly, and the whole program takes the BLAS
+    policy once instead (on CPU)."""
+    if prog.device.device_type != "cpu":
+        return
+    fns = []
+    for fn in prog.fns:
+        if fn.__class__ is partial and fn.func is _run_n and not fn.keywords:
+            kernel, xp = fn.args[0], fn.args[1]
+            raw = getattr(kernel, "__wrapped__", None)
+            if getattr(kernel, "blas", False) and raw is not None:
+                fn = partial(_run_n, raw, xp, *fn.args[2:])
+                prog.blas = True
+        fns.append(fn)
+    prog.fns = fns
 
 
 # ----------------------------------------------------------------------------- autograd

@@ -579,6 +579,7 @@ def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
         return kernel(xp, *args, **params)
 
     run.__name__ = getattr(kernel, "__name__", "blas_kernel")
+    run.__wrapped__ = kernel  # type: ignore[attr-defined]
     run.blas = True  # type: ignore[attr-defined]
     return run
 
