@@ -12,9 +12,10 @@ MXNet's default augmenter, in its order:
 5. (float32 output) ``(pixel - mean) * scale / std`` per channel, channels in RGB order.
 
 Batches are ``(batch_size, C, H, W)`` (``C`` 3 for colour, 1 for greyscale) and follow
-MXNet's ``round_batch`` rules (:mod:`._loader`).  Decoding, resizing and cropping are
-engine ops: ``next()`` pushes them and returns at once, the work runs on the CPU
-workers while the previous batch is used.  Random choices (crop, mirror, shuffle) come
+MXNet's ``round_batch`` rules (:mod:`._loader`).  ``next()`` reads the batch's records
+and pushes one engine op that decodes (``mx.image``'s decoder), resizes (its OpenCV
+resize kernel), crops, flips and normalises them, and returns at once: the work runs
+on a CPU worker while the previous batch is used, successive batches in parallel.  Random choices (crop, mirror, shuffle) come
 from a NumPy generator seeded with *seed*.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as onp
 
 from ..base import MXNetError
+from ..ndarray.ops import OpDef
 from ._loader import RoundBatchLoader
 from .io import DataBatch, DataDesc, DataIter
 
@@ -145,44 +147,29 @@ class ImageRecordIter(DataIter):
                 f"{lab.size} labels but label_width is {self._label_width}")
         return lab
 
-    def _augment(self, img: Any) -> Any:
-        """One decoded (H, W, C) image through resize, enlarge, crop and mirror."""
-        from .. import image
-        from .. import numpy as np
-
-        _, H, W = self._shape
-        h, w = img.shape[0], img.shape[1]
-        if self._resize > 0:
-            r = self._resize
-            h, w = (r * h // w, r) if h > w else (r, r * w // h)
-            img = image.imresize(img, w, h, interp=self._interp)
-        if h < H or w < W:
-            f = max(H / h, W / w)
-            h, w = max(int(h * f), H), max(int(w * f), W)
-            img = image.imresize(img, w, h, interp=self._interp)
-        if self._rand_crop:
-            y0, x0 = self._rng.randint(0, h - H + 1), self._rng.randint(0, w - W + 1)
-        else:
-            y0, x0 = (h - H) // 2, (w - W) // 2
-        if (h, w) != (H, W):
-            img = image.fixed_crop(img, x0, y0, W, H)
-        if self._rand_mirror and self._rng.rand() < 0.5:
-            img = np.flip(img, axis=1)
-        return img
-
     def _images(self, rows: onp.ndarray) -> tuple[Any, onp.ndarray, onp.ndarray]:
-        """(N, C, H, W) pixels (uint8), labels and ids of *rows*."""
-        from .. import image
-        from .. import numpy as np
+        """(N, C, H, W) pixels (normalised float32, or uint8), labels and ids of *rows*:
+        the records are read here, then decoded and augmented by one engine op."""
+        from ..device import cpu
+        from ..ndarray.ndarray import apply_op
 
-        flag = 1 if self._shape[0] == 3 else 0
-        imgs, labels, ids = [], [], []
+        payloads, labels, ids = [], [], []
         for row in rows:
             header, payload = self._record(int(row))
-            imgs.append(self._augment(image.imdecode(payload, flag=flag)))
+            payloads.append(payload)
             labels.append(self._label_of(header))
             ids.append(header.id)
-        pixels = np.transpose(np.stack(imgs), (0, 3, 1, 2))
+        k = len(payloads)
+        crops = (tuple(map(tuple, self._rng.random_sample((k, 2)).tolist()))
+                 if self._rand_crop else ())
+        mirrors = (tuple(bool(m) for m in self._rng.random_sample(k) < 0.5)
+                   if self._rand_mirror else ())
+        norm = None if self._dtype == onp.uint8 else \
+            (tuple(self._mean.tolist()), tuple((self._scale / self._std).tolist()))
+        pixels = apply_op(_AUGMENT, (), {
+            "records": tuple(payloads), "shape": self._shape, "resize": self._resize,
+            "interp": self._interp, "crops": crops, "mirrors": mirrors, "norm": norm,
+            "what": type(self).__name__}, cpu(0))
         return pixels, onp.stack(labels), onp.array(ids, onp.uint64)
 
     # ------------------------------------------------------------ iteration
@@ -202,7 +189,7 @@ class ImageRecordIter(DataIter):
         pixels, labels, ids = self._images(rows)
         k, bs = len(rows), self.batch_size
         if k < bs:      # round_batch=False: the places not filled keep the last batch's
-            prev = self._last or (np.zeros((bs,) + self._shape, "uint8"),
+            prev = self._last or (np.zeros((bs,) + self._shape, self._dtype),
                                   onp.zeros((bs, self._label_width), onp.float32),
                                   onp.zeros((bs,), onp.uint64))
             pixels = np.concatenate([pixels, prev[0][k:]])
@@ -217,15 +204,7 @@ class ImageRecordIter(DataIter):
         from ..legacy import ndarray as lnd
         from ..legacy.creation import array
 
-        if self._dtype == onp.uint8:
-            data = pixels
-        else:
-            from .. import numpy as np
-
-            c = self._shape[0]
-            mean = np.array(self._mean.reshape(1, c, 1, 1))
-            factor = np.array((self._scale / self._std).reshape(1, c, 1, 1))
-            data = (pixels.astype("float32") - mean) * factor
+        data = pixels
         label = labels[:, 0] if self._label_width == 1 else labels
         return DataBatch(data=[lnd.wrap(data)], label=[array(label, dtype="float32")],
                          pad=pad, index=ids)
@@ -261,6 +240,56 @@ class ImageRecordIter(DataIter):
                 rec.close()
             except Exception:      # noqa: BLE001 (interpreter shutdown)
                 pass
+
+
+# ---------------------------------------------------------------------- the batch op
+def _augment_one(xp: Any, img: Any, shape: tuple, resize: int, interp: int,
+                 crop: tuple | None, mirror: bool) -> Any:
+    """One decoded (h, w, C) uint8 image through MXNet's default augmenter."""
+    from ..image._resize import resize_kernel
+
+    _, H, W = shape
+    h, w = img.shape[0], img.shape[1]
+    if resize > 0:
+        h, w = (resize * h // w, resize) if h > w else (resize, resize * w // h)
+        img = resize_kernel(xp, img, h, w, interp)
+    if h < H or w < W:            # enlarged, both sides by one factor, to cover the shape
+        f = max(H / h, W / w)
+        h, w = max(int(h * f), H), max(int(w * f), W)
+        img = resize_kernel(xp, img, h, w, interp)
+    if crop is not None:
+        y0, x0 = int(crop[0] * (h - H + 1)), int(crop[1] * (w - W + 1))
+    else:
+        y0, x0 = (h - H) // 2, (w - W) // 2
+    img = img[y0:y0 + H, x0:x0 + W]
+    return img[:, ::-1] if mirror else img
+
+
+def _augment_kernel(xp: Any, records: tuple, shape: tuple, resize: int, interp: int,
+                    crops: tuple, mirrors: tuple, norm: Any, what: str) -> Any:
+    """Decode and augment a batch of encoded images into (N, C, H, W), normalised to
+    float32 ``(pixel - mean) * factor`` unless *norm* is None (uint8)."""
+    from ..image._codec import _decode
+
+    c, H, W = shape
+    out = xp.empty((len(records), H, W, c), xp.uint8)
+    for i, data in enumerate(records):       # one image at a time: sizes differ
+        img = _decode(xp, data, 1 if c == 3 else 0, True, what)
+        out[i] = _augment_one(xp, img, shape, resize, interp,
+                              crops[i] if crops else None, bool(mirrors and mirrors[i]))
+    pixels = out.transpose(0, 3, 1, 2)
+    if norm is None:
+        return xp.ascontiguousarray(pixels)
+    mean = xp.asarray(norm[0], xp.float32).reshape(1, c, 1, 1)
+    factor = xp.asarray(norm[1], xp.float32).reshape(1, c, 1, 1)
+    return (pixels.astype(xp.float32) - mean) * factor
+
+
+def _augment_infer(records: tuple, shape: tuple, norm: Any, **_: Any) -> tuple:
+    return (len(records),) + tuple(shape), ("uint8" if norm is None else "float32")
+
+
+_AUGMENT = OpDef("image_record_batch", _augment_kernel, _augment_infer, kind="copy")
 
 
 class ImageRecordUInt8Iter(ImageRecordIter):
