@@ -58,6 +58,12 @@ def test_data_parallel_training_equals_one_process_on_the_whole_batch(n, ndev, m
         assert f"OK trainer rank {r} of {n}, {ndev} device(s)" in proc.stdout
 
 
+def test_allreduces_start_while_backward_still_runs():
+    proc, _ = run(2, "overlap.py")
+    for r in range(2):
+        assert f"OK overlap rank {r}" in proc.stdout
+
+
 @pytest.mark.parametrize("n", [2, 3])
 def test_a_rank_that_raises_makes_the_others_fail_naming_it(n):
     proc, elapsed = run(n, "errors.py", "raise", expect_ok=False)
