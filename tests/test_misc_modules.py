@@ -477,3 +477,15 @@ def test_mnistiter_errors(tmp_path):
         mx.io.MNISTIter(batch_size=8, **files)
     with pytest.raises(MXNetError, match="not an MNIST idx file"):
         mx.io.MNISTIter(image=files["label"], label=files["label"], batch_size=2)
+
+
+def test_image_record_iter_bad_image_fails_at_the_sync_point(tmp_path):
+    path = str(tmp_path / "bad.rec")
+    rec = mx.recordio.MXRecordIO(path, "w")
+    rec.write(mx.recordio.pack(mx.recordio.IRHeader(0, 1.0, 0, 0), b"not an image"))
+    rec.close()
+    it = mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=1)
+    batch = it.next()                    # pushed: the decode runs on an engine worker
+    assert batch.label[0].asnumpy().tolist() == [1.0]
+    with pytest.raises(MXNetError, match="not an image"):
+        batch.data[0].asnumpy()
