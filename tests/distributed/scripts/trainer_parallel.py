@@ -3,7 +3,9 @@ gives the parameters of one process training on the concatenated batches.
 
 Each rank starts from different random weights (its own seed): the Trainer must
 broadcast rank 0's.  Args: local devices per rank, then update_on_kvstore modes."""
+import os
 import sys
+import tempfile
 
 import numpy as onp
 
@@ -69,4 +71,10 @@ for mode in MODES:
         got = [p.data(d).asnumpy() for p in net.collect_params().values()]
         for g, r in zip(got, ref):
             onp.testing.assert_allclose(g, r, rtol=2e-5, atol=2e-6)
+    # the optimizer states (momentum) round-trip, from the store or the devices
+    fname = os.path.join(tempfile.gettempdir(), f"ndengine_trainer_{os.getpid()}_{mode}")
+    trainer.save_states(fname)
+    trainer.load_states(fname)
+    os.remove(fname)
+    assert trainer.optimizer.momentum == 0.9 and trainer.learning_rate == 0.1
 print(f"OK trainer rank {R} of {N}, {NDEV} device(s), modes {MODES}", flush=True)
