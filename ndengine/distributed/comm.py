@@ -21,9 +21,11 @@ How one collective runs (:func:`_run`): the ranks first exchange a 256-byte *hea
 non-blocking ``Iallgather`` that the op polls, with a deadline
 (``NDENGINE_DIST_TIMEOUT``) and while watching for notices of ranks that failed or
 exited (:mod:`.world`).  Once every rank is there and agrees, the payload moves with a
-blocking call (``Allreduce`` / ``Bcast`` in place: MPICH only progresses a
-non-blocking collective inside MPI calls, and polling it cost up to 2x the bandwidth
-of 64 KB-1 MB messages here, see ``benchmarks/distributed.py``).  Ranks that disagree
+blocking ``Allreduce`` / ``Bcast`` (the GIL released): MPICH progresses a non-blocking
+collective only inside MPI calls, and a polled ``Iallreduce`` ran at 0.1x (64 KB) to
+0.5x (1 MB) the speed of the blocking call here (2 ranks, polling with ``sleep(0)``).
+A rank can no longer fail between the header and the payload except by dying, and
+then the launcher ends the job.  Ranks that disagree
 (another key, shape or dtype, another op) all raise the same error naming what each
 rank pushed; none sends a payload.  An error in the op is stored on its outputs and
 raised at their next sync point, as for any op.
