@@ -489,3 +489,16 @@ def test_image_record_iter_bad_image_fails_at_the_sync_point(tmp_path):
     assert batch.label[0].asnumpy().tolist() == [1.0]
     with pytest.raises(MXNetError, match="not an image"):
         batch.data[0].asnumpy()
+
+
+def test_prefetching_iter_threads_stop_when_it_is_dropped():
+    import gc
+
+    it = mx.io.PrefetchingIter(mx.io.NDArrayIter(DATA, batch_size=5))
+    it.next()
+    threads = list(it._threads)
+    del it
+    gc.collect()
+    for t in threads:
+        t.join(timeout=5)
+    assert not any(t.is_alive() for t in threads)

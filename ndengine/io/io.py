@@ -9,6 +9,7 @@ does not wait for the values it hands out.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict, namedtuple
 from typing import Any
 
@@ -198,30 +199,20 @@ class PrefetchingIter(DataIter):
         self._errors: list[BaseException | None] = [None] * self.n_iter
         self._ready = [threading.Event() for _ in iters]
         self._wanted = [threading.Event() for _ in iters]
-        self._running = True
-        self._threads = [threading.Thread(target=self._prefetch, args=(i,), daemon=True,
+        # the threads hold the iterator only while they read a batch (a weak reference
+        # otherwise), so dropping the iterator stops them (the finalizer below)
+        self._state = {"running": True}
+        ref = weakref.ref(self)
+        self._threads = [threading.Thread(target=_prefetch, daemon=True,
+                                          args=(ref, i, self._wanted[i], self._ready[i],
+                                                self._state),
                                           name=f"PrefetchingIter-{i}")
                          for i in range(self.n_iter)]
+        self._finalizer = weakref.finalize(self, _stop_prefetching, self._state, self._wanted)
         for want in self._wanted:
             want.set()
         for t in self._threads:
             t.start()
-
-    def _prefetch(self, i: int) -> None:
-        """Thread *i*: whenever a batch is wanted, read it from iterator *i*."""
-        while True:
-            self._wanted[i].wait()
-            self._wanted[i].clear()
-            if not self._running:
-                return
-            try:
-                self.next_batch[i] = self.iters[i].next()
-            except StopIteration:
-                self.next_batch[i] = None
-            except BaseException as e:      # noqa: BLE001 (raised in the caller's thread)
-                self.next_batch[i] = None
-                self._errors[i] = e
-            self._ready[i].set()
 
     def _wait_all(self) -> None:
         for ready in self._ready:
@@ -237,23 +228,15 @@ class PrefetchingIter(DataIter):
             want.set()
 
     def close(self) -> None:
-        """Stop the prefetching threads (also done when the iterator is collected)."""
-        if not getattr(self, "_running", False):
+        """Stop the prefetching threads (done too when the iterator is collected)."""
+        if not self._finalizer.alive:
             return
         for ready in self._ready:
             ready.wait()
-        self._running = False
-        for want in self._wanted:
-            want.set()
+        self._finalizer()
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:      # noqa: BLE001 (interpreter shutdown)
-            pass
 
     def _renamed(self, which: str, renames: Any) -> list:
         descs = [getattr(it, which) for it in self.iters]
@@ -315,6 +298,34 @@ class PrefetchingIter(DataIter):
 
     def getpad(self) -> Any:
         return self.current_batch.pad
+
+
+def _prefetch(ref: Any, i: int, wanted: threading.Event, ready: threading.Event,
+              state: dict) -> None:
+    """Thread *i* of a PrefetchingIter: whenever a batch is wanted, read it from its
+    iterator *i*."""
+    while True:
+        wanted.wait()
+        wanted.clear()
+        it = ref() if state["running"] else None
+        if it is None:
+            return
+        try:
+            it.next_batch[i] = it.iters[i].next()
+        except StopIteration:
+            it.next_batch[i] = None
+        except BaseException as e:      # noqa: BLE001 (raised in the caller's thread)
+            it.next_batch[i] = None
+            it._errors[i] = e
+        finally:
+            del it
+        ready.set()
+
+
+def _stop_prefetching(state: dict, wanted: list) -> None:
+    state["running"] = False
+    for want in wanted:
+        want.set()
 
 
 # ---------------------------------------------------------------------- NDArrayIter
