@@ -64,7 +64,10 @@ class ImageRecordIter(DataIter):
     Parameters are MXNet's (keywords only): ``data_shape`` (C, H, W), ``batch_size``,
     ``label_width``, ``shuffle``, ``seed``, ``round_batch``, ``resize``, ``rand_crop``,
     ``rand_mirror``, ``mean_r/g/b``, ``std_r/g/b``, ``scale``, ``inter_method``
-    (OpenCV's codes, 1 bilinear), ``num_parts`` / ``part_index`` (read only that part of
+    (OpenCV's codes, 1 bilinear, 9 auto, 10 random), ``pad`` / ``fill_value`` (a border
+    added before the crop), ``min_crop_size`` / ``max_crop_size`` (a square crop of a
+    random size in that range, resized to the data shape), ``num_parts`` /
+    ``part_index`` (read only that part of
     the records), ``path_imgidx`` (offsets instead of a scan of the file), ``dtype``
     ('float32', or 'uint8' for unnormalised pixels).  ``preprocess_threads``,
     ``prefetch_buffer``, ``verbose`` and ``ctx`` are accepted (the engine's workers do
@@ -77,7 +80,9 @@ class ImageRecordIter(DataIter):
                  rand_crop: bool = False, rand_mirror: bool = False, mean_r: float = 0.0,
                  mean_g: float = 0.0, mean_b: float = 0.0, std_r: float = 1.0,
                  std_g: float = 1.0, std_b: float = 1.0, scale: float = 1.0,
-                 inter_method: int = 1, dtype: str = "float32", num_parts: int = 1,
+                 inter_method: int = 1, pad: int = 0, fill_value: int = 255,
+                 max_crop_size: int = -1, min_crop_size: int = -1,
+                 dtype: str = "float32", num_parts: int = 1,
                  part_index: int = 0, preprocess_threads: int = 4, prefetch_buffer: int = 4,
                  verbose: bool = True, ctx: str = "gpu", data_name: str = "data",
                  label_name: str = "softmax_label", **unknown: Any):
@@ -103,6 +108,14 @@ class ImageRecordIter(DataIter):
         self._rand_crop = bool(rand_crop)
         self._rand_mirror = bool(rand_mirror)
         self._interp = int(inter_method)
+        if self._interp not in (0, 1, 2, 3, 4, 9, 10):
+            raise ValueError(f"{who}: inter_method must be 0-4 (OpenCV's), 9 (auto) or 10 "
+                             f"(random), got {inter_method}")
+        self._pad, self._fill = int(pad), int(fill_value)
+        self._crop_sizes = (int(min_crop_size), int(max_crop_size))
+        if self._crop_sizes != (-1, -1) and not 0 < self._crop_sizes[0] <= self._crop_sizes[1]:
+            raise ValueError(f"{who}: min_crop_size {min_crop_size} and max_crop_size "
+                             f"{max_crop_size} must satisfy 0 < min <= max")
         self._mean = onp.array([mean_r, mean_g, mean_b][:shape[0]], onp.float32)
         self._std = onp.array([std_r, std_g, std_b][:shape[0]], onp.float32)
         self._scale = float(scale)
@@ -147,6 +160,21 @@ class ImageRecordIter(DataIter):
                 f"{lab.size} labels but label_width is {self._label_width}")
         return lab
 
+    def _plans(self, k: int) -> tuple:
+        """The augmentation of each of *k* images, its random choices drawn here (so
+        they follow *seed* whatever the schedule): (resize, interp, pad, fill, crop
+        size or 0, crop position (u_y, u_x) in [0, 1) or None for the centre, mirror)."""
+        rng = self._rng
+        lo, hi = self._crop_sizes
+        out = []
+        for _ in range(k):
+            interp = int(rng.randint(0, 5)) if self._interp == 10 else self._interp
+            size = int(rng.randint(lo, hi + 1)) if hi > 0 else 0
+            where = tuple(rng.random_sample(2).tolist()) if self._rand_crop else None
+            mirror = bool(rng.random_sample() < 0.5) if self._rand_mirror else False
+            out.append((self._resize, interp, self._pad, self._fill, size, where, mirror))
+        return tuple(out)
+
     def _images(self, rows: onp.ndarray) -> tuple[Any, onp.ndarray, onp.ndarray]:
         """(N, C, H, W) pixels (normalised float32, or uint8), labels and ids of *rows*:
         the records are read here, then decoded and augmented by one engine op."""
@@ -159,17 +187,11 @@ class ImageRecordIter(DataIter):
             payloads.append(payload)
             labels.append(self._label_of(header))
             ids.append(header.id)
-        k = len(payloads)
-        crops = (tuple(map(tuple, self._rng.random_sample((k, 2)).tolist()))
-                 if self._rand_crop else ())
-        mirrors = (tuple(bool(m) for m in self._rng.random_sample(k) < 0.5)
-                   if self._rand_mirror else ())
         norm = None if self._dtype == onp.uint8 else \
             (tuple(self._mean.tolist()), tuple((self._scale / self._std).tolist()))
         pixels = apply_op(_AUGMENT, (), {
-            "records": tuple(payloads), "shape": self._shape, "resize": self._resize,
-            "interp": self._interp, "crops": crops, "mirrors": mirrors, "norm": norm,
-            "what": type(self).__name__}, cpu(0))
+            "records": tuple(payloads), "shape": self._shape, "plans": self._plans(len(rows)),
+            "norm": norm, "what": type(self).__name__}, cpu(0))
         return pixels, onp.stack(labels), onp.array(ids, onp.uint64)
 
     # ------------------------------------------------------------ iteration
@@ -243,40 +265,65 @@ class ImageRecordIter(DataIter):
 
 
 # ---------------------------------------------------------------------- the batch op
-def _augment_one(xp: Any, img: Any, shape: tuple, resize: int, interp: int,
-                 crop: tuple | None, mirror: bool) -> Any:
-    """One decoded (h, w, C) uint8 image through MXNet's default augmenter."""
+def _interp_for(code: int, old: tuple, new: tuple) -> int:
+    """OpenCV's method for MXNet's code (9: cubic to enlarge, area to shrink, else
+    bilinear)."""
+    if code != 9:
+        return code
+    if new[0] > old[0] and new[1] > old[1]:
+        return 2
+    return 3 if new[0] < old[0] and new[1] < old[1] else 1
+
+
+def _resized(xp: Any, img: Any, h: int, w: int, code: int) -> Any:
     from ..image._resize import resize_kernel
 
+    return resize_kernel(xp, img, h, w, _interp_for(code, img.shape[:2], (h, w)))
+
+
+def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any:
+    """One decoded (h, w, C) uint8 image through MXNet's default augmenter."""
+    resize, interp, pad, fill, size, where, mirror = plan
     _, H, W = shape
     h, w = img.shape[0], img.shape[1]
     if resize > 0:
         h, w = (resize * h // w, resize) if h > w else (resize, resize * w // h)
-        img = resize_kernel(xp, img, h, w, interp)
-    if h < H or w < W:            # enlarged, both sides by one factor, to cover the shape
-        f = max(H / h, W / w)
-        h, w = max(int(h * f), H), max(int(w * f), W)
-        img = resize_kernel(xp, img, h, w, interp)
-    if crop is not None:
-        y0, x0 = int(crop[0] * (h - H + 1)), int(crop[1] * (w - W + 1))
+        img = _resized(xp, img, h, w, interp)
+    if pad > 0:
+        img = xp.pad(img, ((pad, pad), (pad, pad), (0, 0)), constant_values=fill)
+        h, w = h + 2 * pad, w + 2 * pad
+    if size:                      # a square of *size*, resized to the data shape
+        if h < size or w < size:
+            raise ValueError(f"{what}: input image size ({h}x{w}) smaller than "
+                             f"max_crop_size")
+        crop_h = crop_w = size
     else:
-        y0, x0 = (h - H) // 2, (w - W) // 2
-    img = img[y0:y0 + H, x0:x0 + W]
+        if h < H or w < W:        # enlarged, both sides by one factor, to cover the shape
+            f = max(H / h, W / w)
+            h, w = max(int(h * f), H), max(int(w * f), W)
+            img = _resized(xp, img, h, w, interp)
+        crop_h, crop_w = H, W
+    if where is not None:
+        y0, x0 = int(where[0] * (h - crop_h + 1)), int(where[1] * (w - crop_w + 1))
+    else:
+        y0, x0 = (h - crop_h) // 2, (w - crop_w) // 2
+    img = img[y0:y0 + crop_h, x0:x0 + crop_w]
+    if (crop_h, crop_w) != (H, W):
+        img = _resized(xp, img, H, W, interp)
     return img[:, ::-1] if mirror else img
 
 
-def _augment_kernel(xp: Any, records: tuple, shape: tuple, resize: int, interp: int,
-                    crops: tuple, mirrors: tuple, norm: Any, what: str) -> Any:
+def _augment_kernel(xp: Any, records: tuple, shape: tuple, plans: tuple, norm: Any,
+                    what: str) -> Any:
     """Decode and augment a batch of encoded images into (N, C, H, W), normalised to
     float32 ``(pixel - mean) * factor`` unless *norm* is None (uint8)."""
     from ..image._codec import _decode
 
     c, H, W = shape
     out = xp.empty((len(records), H, W, c), xp.uint8)
-    for i, data in enumerate(records):       # one image at a time: sizes differ
-        img = _decode(xp, data, 1 if c == 3 else 0, True, what)
-        out[i] = _augment_one(xp, img, shape, resize, interp,
-                              crops[i] if crops else None, bool(mirrors and mirrors[i]))
+    for i, (data, plan) in enumerate(zip(records, plans)):   # one by one: sizes differ
+        out[i] = _augment_one(xp, _decode(xp, data, 1 if c == 3 else 0, True, what), shape,
+                              plan, what)
     pixels = out.transpose(0, 3, 1, 2)
     if norm is None:
         return xp.ascontiguousarray(pixels)

@@ -709,3 +709,35 @@ def mnistiter_shuffle_keeps_its_order(mx, np, npx):
 def mnistiter_missing_file(mx, np, npx):
     _make_mnist()
     mx.io.MNISTIter(image="no_such_file", label="lab", batch_size=4)
+
+
+@case
+def imagerecorditer_pad_and_fill_value(mx, np, npx):
+    path = _make_rec(mx)
+    return [mx.io.ImageRecordIter(path_imgrec=path, data_shape=shape, batch_size=5, **kw)
+            .next().data[0].asnumpy()
+            for shape, kw in (((3, 8, 8), {"pad": 2, "fill_value": 7}),
+                              ((3, 9, 9), {"pad": 1}))]
+
+
+@case
+def imagerecorditer_crop_size(mx, np, npx):
+    path = _make_rec(mx)
+    return [mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=5,
+                                  min_crop_size=5, max_crop_size=5, inter_method=m)
+            .next().data[0].asnumpy() for m in (1, 2, 9)]
+
+
+@case
+def imagerecorditer_crop_size_larger_than_image(mx, np, npx):
+    it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
+                               min_crop_size=9, max_crop_size=9)
+    return it.next().data[0].asnumpy()
+
+
+@case
+def imagerecorditer_auto_interp_resize(mx, np, npx):
+    path = _make_rec(mx)
+    return [mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, s, s), batch_size=5,
+                                  resize=r, inter_method=9).next().data[0].asnumpy()
+            for r, s in ((4, 4), (12, 6))]
