@@ -58,6 +58,23 @@ def _positions(path_imgrec: str, path_imgidx: str) -> list[int]:
         rec.close()
 
 
+def _read_imglist(path: str, label_width: int) -> dict[int, onp.ndarray]:
+    """id -> labels from an image list (``index<TAB>label...<TAB>path`` lines, as
+    ``im2rec.py`` writes them)."""
+    out = {}
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) < 2 + label_width:
+                if line.strip():
+                    raise ImageRecordIterError(
+                        f"ImageRecordIter: {path}, line {lineno}: expected an index, "
+                        f"{label_width} label(s) and a path, got {len(fields)} fields")
+                continue
+            out[int(float(fields[0]))] = onp.array(fields[1:1 + label_width], onp.float32)
+    return out
+
+
 class ImageRecordIter(DataIter):
     """Image batches from the RecordIO file *path_imgrec*; see the module's doc.
 
@@ -69,9 +86,12 @@ class ImageRecordIter(DataIter):
     random size in that range, resized to the data shape), ``num_parts`` /
     ``part_index`` (read only that part of
     the records), ``path_imgidx`` (offsets instead of a scan of the file), ``dtype``
-    ('float32', or 'uint8' for unnormalised pixels).  ``preprocess_threads``,
-    ``prefetch_buffer``, ``verbose`` and ``ctx`` are accepted (the engine's workers do
-    the work).  Other MXNet augmentation parameters are refused (TypeError) rather than
+    ('float32', or 'uint8' for unnormalised pixels), ``mirror`` (flip every image),
+    ``path_imglist`` (labels by record id from an ``im2rec`` list), ``seed_aug`` (a
+    generator of its own for the augmentations).  ``preprocess_threads``,
+    ``prefetch_buffer``, ``verbose``, ``ctx``, ``device_id`` and ``shuffle_chunk_size``
+    / ``shuffle_chunk_seed`` are accepted (the engine's workers do the work; ``shuffle``
+    permutes single records, not chunks).  Other MXNet augmentation parameters are refused (TypeError) rather than
     ignored."""
 
     def __init__(self, *, path_imgrec: str, data_shape: Any, batch_size: int,
@@ -81,7 +101,9 @@ class ImageRecordIter(DataIter):
                  mean_g: float = 0.0, mean_b: float = 0.0, std_r: float = 1.0,
                  std_g: float = 1.0, std_b: float = 1.0, scale: float = 1.0,
                  inter_method: int = 1, pad: int = 0, fill_value: int = 255,
-                 max_crop_size: int = -1, min_crop_size: int = -1,
+                 max_crop_size: int = -1, min_crop_size: int = -1, mirror: bool = False,
+                 path_imglist: str = "", seed_aug: Any = None, aug_seq: str = "aug_default",
+                 device_id: int = 0, shuffle_chunk_size: int = 0, shuffle_chunk_seed: int = 0,
                  dtype: str = "float32", num_parts: int = 1,
                  part_index: int = 0, preprocess_threads: int = 4, prefetch_buffer: int = 4,
                  verbose: bool = True, ctx: str = "gpu", data_name: str = "data",
@@ -107,6 +129,10 @@ class ImageRecordIter(DataIter):
         self._resize = int(resize)
         self._rand_crop = bool(rand_crop)
         self._rand_mirror = bool(rand_mirror)
+        self._mirror = bool(mirror)
+        if aug_seq != "aug_default":
+            raise TypeError(f"{who}: only aug_seq='aug_default' (MXNet's default augmenter) "
+                            f"is implemented, got {aug_seq!r}")
         self._interp = int(inter_method)
         if self._interp not in (0, 1, 2, 3, 4, 9, 10):
             raise ValueError(f"{who}: inter_method must be 0-4 (OpenCV's), 9 (auto) or 10 "
@@ -121,6 +147,8 @@ class ImageRecordIter(DataIter):
         self._scale = float(scale)
         self._shuffle = bool(shuffle)
         self._rng = onp.random.RandomState(int(seed))
+        self._aug_rng = self._rng if seed_aug is None else onp.random.RandomState(int(seed_aug))
+        self._imglist = _read_imglist(path_imglist, self._label_width) if path_imglist else None
         self._path = path_imgrec
         pos = _positions(path_imgrec, path_imgidx)
         # part k of num_parts: the records that start in the k-th equal share of the
@@ -153,6 +181,12 @@ class ImageRecordIter(DataIter):
         return unpack(buf)
 
     def _label_of(self, header: Any) -> onp.ndarray:
+        if self._imglist is not None:
+            lab = self._imglist.get(int(header.id))
+            if lab is None:
+                raise ImageRecordIterError(f"{type(self).__name__}: fail to find imagelabel "
+                                           f"for id {header.id} in the image list")
+            return lab
         lab = onp.atleast_1d(onp.asarray(header.label, onp.float32))
         if lab.size != self._label_width:
             raise ImageRecordIterError(
@@ -164,14 +198,15 @@ class ImageRecordIter(DataIter):
         """The augmentation of each of *k* images, its random choices drawn here (so
         they follow *seed* whatever the schedule): (resize, interp, pad, fill, crop
         size or 0, crop position (u_y, u_x) in [0, 1) or None for the centre, mirror)."""
-        rng = self._rng
+        rng = self._aug_rng
         lo, hi = self._crop_sizes
         out = []
         for _ in range(k):
             interp = int(rng.randint(0, 5)) if self._interp == 10 else self._interp
             size = int(rng.randint(lo, hi + 1)) if hi > 0 else 0
             where = tuple(rng.random_sample(2).tolist()) if self._rand_crop else None
-            mirror = bool(rng.random_sample() < 0.5) if self._rand_mirror else False
+            mirror = self._mirror or (bool(rng.random_sample() < 0.5) if self._rand_mirror
+                                      else False)
             out.append((self._resize, interp, self._pad, self._fill, size, where, mirror))
         return tuple(out)
 

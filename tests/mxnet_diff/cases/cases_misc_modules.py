@@ -741,3 +741,32 @@ def imagerecorditer_auto_interp_resize(mx, np, npx):
     return [mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, s, s), batch_size=5,
                                   resize=r, inter_method=9).next().data[0].asnumpy()
             for r, s in ((4, 4), (12, 6))]
+
+
+@case
+def imagerecorditer_mirror(mx, np, npx):
+    it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
+                               mirror=True)
+    return it.next().data[0]
+
+
+@case
+def imagerecorditer_image_list_labels(mx, np, npx):
+    path = _make_rec(mx)
+    with open("t.lst", "w") as f:
+        f.write("".join(f"{i}\t{i + 5}.0\t{10 * i}\timg{i}.png\n" for i in range(5)))
+    out = []
+    for width in (1, 2):
+        it = mx.io.ImageRecordIter(path_imgrec=path, path_imglist="t.lst", data_shape=(3, 4, 4),
+                                   batch_size=2, label_width=width)
+        out.append([(b.label[0].asnumpy(), b.pad) for b in it])
+    return out
+
+
+@case
+def imagerecorditer_image_list_missing_id(mx, np, npx):
+    path = _make_rec(mx)
+    with open("t.lst", "w") as f:
+        f.write("3\t8.0\td.png\n")
+    mx.io.ImageRecordIter(path_imgrec=path, path_imglist="t.lst", data_shape=(3, 4, 4),
+                          batch_size=2).next()
