@@ -6,8 +6,10 @@ A batch-end callback is called with a ``BatchEndParam`` (MXNet's namedtuple
 ``mx.metric.EvalMetric`` (or None).  Everything is logged with :mod:`logging` at INFO
 level on the root logger, in MXNet's words, so existing log parsers keep working.
 
-(``do_checkpoint`` / ``module_checkpoint`` save a symbol and a Module, which ndengine
-does not have yet: they are not here.)
+Epoch-end callbacks are called as ``callback(epoch, symbol, arg_params, aux_params)``:
+``do_checkpoint`` writes MXNet's checkpoint files (``prefix-symbol.json`` through
+``mx.sym``, ``prefix-0001.params`` with ``arg:``/``aux:`` names in MXNet's NDArray
+format), which MXNet and ``SymbolBlock.imports`` read.
 """
 from __future__ import annotations
 
@@ -18,9 +20,50 @@ from collections import namedtuple
 from typing import Any, Callable
 
 __all__ = ["BatchEndParam", "Speedometer", "ProgressBar", "LogValidationMetricsCallback",
-           "log_train_metric"]
+           "log_train_metric", "save_checkpoint", "do_checkpoint", "module_checkpoint"]
 
 BatchEndParam = namedtuple("BatchEndParams", ["epoch", "nbatch", "eval_metric", "locals"])
+
+
+def save_checkpoint(prefix: str, epoch: int, symbol: Any, arg_params: dict,
+                    aux_params: dict, remove_amp_cast: bool = True) -> None:
+    """Write ``prefix-symbol.json`` (unless *symbol* is None) and ``prefix-%04d.params``
+    (epoch) holding *arg_params* as ``arg:name`` and *aux_params* as ``aux:name``, on
+    the CPU, in MXNet's formats (a sync point)."""
+    from .context import cpu
+    from .legacy import save
+
+    if symbol is not None:
+        symbol.save(f"{prefix}-symbol.json", remove_amp_cast=remove_amp_cast)
+    arrays = {f"arg:{k}": v.as_in_context(cpu()) for k, v in arg_params.items()}
+    arrays.update({f"aux:{k}": v.as_in_context(cpu()) for k, v in aux_params.items()})
+    name = f"{prefix}-{int(epoch):04d}.params"
+    save(name, arrays)
+    logging.info('Saved checkpoint to "%s"', name)
+
+
+def do_checkpoint(prefix: str, period: int = 1) -> Callable[..., None]:
+    """An epoch-end callback ``(iter_no, sym, arg, aux)`` saving a checkpoint (see
+    :func:`save_checkpoint`) for epoch ``iter_no + 1`` every *period* epochs."""
+    period = int(max(1, period))
+
+    def _callback(iter_no: int, sym: Any, arg: dict, aux: dict) -> None:
+        if (iter_no + 1) % period == 0:
+            save_checkpoint(prefix, iter_no + 1, sym, arg, aux)
+    return _callback
+
+
+def module_checkpoint(mod: Any, prefix: str, period: int = 1,
+                      save_optimizer_states: bool = False) -> Callable[..., None]:
+    """An epoch-end callback calling ``mod.save_checkpoint(prefix, iter_no + 1,
+    save_optimizer_states)`` every *period* epochs (*mod*: any object with MXNet
+    Module's ``save_checkpoint``)."""
+    period = int(max(1, period))
+
+    def _callback(iter_no: int, sym: Any = None, arg: Any = None, aux: Any = None) -> None:
+        if (iter_no + 1) % period == 0:
+            mod.save_checkpoint(prefix, iter_no + 1, save_optimizer_states)
+    return _callback
 
 
 def log_train_metric(period: int, auto_reset: bool = False) -> Callable[[Any], None]:

@@ -502,3 +502,23 @@ def test_prefetching_iter_threads_stop_when_it_is_dropped():
     for t in threads:
         t.join(timeout=5)
     assert not any(t.is_alive() for t in threads)
+
+
+def test_module_checkpoint_calls_the_module_every_period():
+    calls = []
+
+    class Mod:
+        def save_checkpoint(self, prefix, epoch, save_optimizer_states):
+            calls.append((prefix, epoch, save_optimizer_states))
+
+    cb = mx.callback.module_checkpoint(Mod(), "p", period=2, save_optimizer_states=True)
+    for epoch in range(5):
+        cb(epoch)
+    assert calls == [("p", 2, True), ("p", 4, True)]
+
+
+def test_save_checkpoint_without_symbol(tmp_path):
+    prefix = str(tmp_path / "w")
+    mx.callback.save_checkpoint(prefix, 3, None, {"w": mx.nd.ones((2,))}, {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w-0003.params"]
+    assert list(mx.nd.load(prefix + "-0003.params")) == ["arg:w"]

@@ -770,3 +770,23 @@ def imagerecorditer_image_list_missing_id(mx, np, npx):
         f.write("3\t8.0\td.png\n")
     mx.io.ImageRecordIter(path_imgrec=path, path_imglist="t.lst", data_shape=(3, 4, 4),
                           batch_size=2).next()
+
+
+# ------------------------------------------------------------------------- checkpoints
+@case(mode="nd")
+def do_checkpoint_files(mx, np, npx):
+    import os
+
+    d = mx.sym.var("data")
+    net = mx.sym.BatchNorm(mx.sym.FullyConnected(d, num_hidden=3, name="fc"), name="bn")
+    arg = {"fc_weight": mx.nd.array(onp.arange(6).reshape(3, 2)), "fc_bias": mx.nd.zeros((3,)),
+           "bn_gamma": mx.nd.ones((3,)), "bn_beta": mx.nd.zeros((3,))}
+    aux = {"bn_moving_mean": mx.nd.zeros((3,)), "bn_moving_var": mx.nd.ones((3,))}
+    cb = mx.callback.do_checkpoint("m", period=2)
+    with _Capture() as cap:
+        for epoch in range(4):
+            cb(epoch, net, arg, aux)
+    loaded = mx.nd.load("m-0004.params")
+    sym = mx.sym.load("m-symbol.json")
+    return (sorted(os.listdir(".")), cap.lines, {k: loaded[k] for k in sorted(loaded)},
+            sym.list_arguments(), sym.list_auxiliary_states(), sym.list_outputs())
