@@ -87,7 +87,9 @@ class ImageRecordIter(DataIter):
     ``part_index`` (read only that part of
     the records), ``path_imgidx`` (offsets instead of a scan of the file), ``dtype``
     ('float32', or 'uint8' for unnormalised pixels), ``mirror`` (flip every image),
-    ``path_imglist`` (labels by record id from an ``im2rec`` list), ``seed_aug`` (a
+    ``path_imglist`` (labels by record id from an ``im2rec`` list), ``mean_img`` (a
+    mean image subtracted instead of ``mean_r/g/b``; made and saved if the file does
+    not exist), ``seed_aug`` (a
     generator of its own for the augmentations).  ``preprocess_threads``,
     ``prefetch_buffer``, ``verbose``, ``ctx``, ``device_id`` and ``shuffle_chunk_size``
     / ``shuffle_chunk_seed`` are accepted (the engine's workers do the work; ``shuffle``
@@ -103,6 +105,7 @@ class ImageRecordIter(DataIter):
                  inter_method: int = 1, pad: int = 0, fill_value: int = 255,
                  max_crop_size: int = -1, min_crop_size: int = -1, mirror: bool = False,
                  path_imglist: str = "", seed_aug: Any = None, aug_seq: str = "aug_default",
+                 mean_img: str = "",
                  device_id: int = 0, shuffle_chunk_size: int = 0, shuffle_chunk_seed: int = 0,
                  dtype: str = "float32", num_parts: int = 1,
                  part_index: int = 0, preprocess_threads: int = 4, prefetch_buffer: int = 4,
@@ -163,6 +166,15 @@ class ImageRecordIter(DataIter):
         from ..recordio import MXRecordIO
 
         self._rec = MXRecordIO(path_imgrec, "r")
+        self._norm: tuple[Any, Any] | None = None
+        if self._dtype != onp.uint8:
+            from .. import numpy as np
+
+            c = shape[0]
+            mean = self._mean_image(mean_img) if mean_img else self._mean.reshape(c, 1, 1)
+            self._norm = (np.array(mean.reshape((1,) + mean.shape), dtype="float32"),
+                          np.array((self._scale / self._std).reshape(1, c, 1, 1),
+                                   dtype="float32"))
         bs, (c, h, w) = self.batch_size, shape
         label_tail = () if self._label_width == 1 else (self._label_width,)
         self._last: tuple[Any, onp.ndarray, onp.ndarray] | None = None
@@ -194,6 +206,48 @@ class ImageRecordIter(DataIter):
                 f"{lab.size} labels but label_width is {self._label_width}")
         return lab
 
+    def _mean_image(self, path: str) -> onp.ndarray:
+        """The (C, H, W) mean image in *path* (``mx.nd.save`` format, key 'mean_img'),
+        made first if there is no such file: the mean of every record of this part,
+        decoded, resized, padded and centre-cropped (no random augmentation)."""
+        from ..legacy import load, save
+
+        if os.path.exists(path):
+            got = load(path)
+            arr = got.get("mean_img", next(iter(got.values()), None)) \
+                if isinstance(got, dict) else (got[0] if got else None)
+            mean = None if arr is None else arr.asnumpy().astype(onp.float32)
+            if mean is None or mean.shape != self._shape:
+                raise ImageRecordIterError(
+                    f"{type(self).__name__}: mean_img {path!r} holds "
+                    f"{None if mean is None else mean.shape}, not an image of data_shape "
+                    f"{self._shape}")
+            return mean
+        import logging
+
+        from ..device import cpu
+        from ..ndarray.ndarray import apply_op
+
+        logging.info("%s: cannot find %s: creating the mean image", type(self).__name__, path)
+        plain = (self._resize, 1 if self._interp in (9, 10) else self._interp, self._pad,
+                 self._fill, 0, None, False)
+        total = onp.zeros(self._shape, onp.float64)
+        n = len(self._pos)
+        for start in range(0, n, 256):
+            rows = range(start, min(n, start + 256))
+            payloads = [self._record(r)[1] for r in rows]
+            batch = apply_op(_AUGMENT, (), {"records": tuple(payloads), "shape": self._shape,
+                                            "plans": (plain,) * len(payloads),
+                                            "what": type(self).__name__}, cpu(0))
+            total += batch.asnumpy().astype(onp.float64).sum(axis=0)
+        mean = (total / max(n, 1)).astype(onp.float32)
+        from .. import numpy as np
+        from ..legacy import ndarray as lnd
+
+        save(path, {"mean_img": lnd.wrap(np.array(mean))})
+        logging.info("%s: saved the mean image to %s", type(self).__name__, path)
+        return mean
+
     def _plans(self, k: int) -> tuple:
         """The augmentation of each of *k* images, its random choices drawn here (so
         they follow *seed* whatever the schedule): (resize, interp, pad, fill, crop
@@ -222,11 +276,9 @@ class ImageRecordIter(DataIter):
             payloads.append(payload)
             labels.append(self._label_of(header))
             ids.append(header.id)
-        norm = None if self._dtype == onp.uint8 else \
-            (tuple(self._mean.tolist()), tuple((self._scale / self._std).tolist()))
-        pixels = apply_op(_AUGMENT, (), {
+        pixels = apply_op(_AUGMENT, self._norm or (), {
             "records": tuple(payloads), "shape": self._shape, "plans": self._plans(len(rows)),
-            "norm": norm, "what": type(self).__name__}, cpu(0))
+            "what": type(self).__name__}, cpu(0))
         return pixels, onp.stack(labels), onp.array(ids, onp.uint64)
 
     # ------------------------------------------------------------ iteration
@@ -348,10 +400,10 @@ def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any
     return img[:, ::-1] if mirror else img
 
 
-def _augment_kernel(xp: Any, records: tuple, shape: tuple, plans: tuple, norm: Any,
+def _augment_kernel(xp: Any, *norm: Any, records: tuple, shape: tuple, plans: tuple,
                     what: str) -> Any:
-    """Decode and augment a batch of encoded images into (N, C, H, W), normalised to
-    float32 ``(pixel - mean) * factor`` unless *norm* is None (uint8)."""
+    """Decode and augment a batch of encoded images into (N, C, H, W): uint8, or with
+    *norm* = (mean, factor) arrays float32 ``(pixel - mean) * factor``."""
     from ..image._codec import _decode
 
     c, H, W = shape
@@ -360,15 +412,14 @@ def _augment_kernel(xp: Any, records: tuple, shape: tuple, plans: tuple, norm: A
         out[i] = _augment_one(xp, _decode(xp, data, 1 if c == 3 else 0, True, what), shape,
                               plan, what)
     pixels = out.transpose(0, 3, 1, 2)
-    if norm is None:
+    if not norm:
         return xp.ascontiguousarray(pixels)
-    mean = xp.asarray(norm[0], xp.float32).reshape(1, c, 1, 1)
-    factor = xp.asarray(norm[1], xp.float32).reshape(1, c, 1, 1)
+    mean, factor = norm
     return (pixels.astype(xp.float32) - mean) * factor
 
 
-def _augment_infer(records: tuple, shape: tuple, norm: Any, **_: Any) -> tuple:
-    return (len(records),) + tuple(shape), ("uint8" if norm is None else "float32")
+def _augment_infer(*norm: Any, records: tuple, shape: tuple, **_: Any) -> tuple:
+    return (len(records),) + tuple(shape), ("float32" if norm else "uint8")
 
 
 _AUGMENT = OpDef("image_record_batch", _augment_kernel, _augment_infer, kind="copy")

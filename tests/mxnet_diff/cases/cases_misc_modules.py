@@ -790,3 +790,15 @@ def do_checkpoint_files(mx, np, npx):
     sym = mx.sym.load("m-symbol.json")
     return (sorted(os.listdir(".")), cap.lines, {k: loaded[k] for k in sorted(loaded)},
             sym.list_arguments(), sym.list_auxiliary_states(), sym.list_outputs())
+
+
+@case(atol=1e-4)     # MXNet sums the mean image in float32
+def imagerecorditer_mean_img_made_then_used(mx, np, npx):
+    path = _make_rec(mx)
+    # one decoding thread: with more, MXNet 1.9.1 averages the mean image wrongly
+    it = mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=5,
+                               mean_img="mean.bin", preprocess_threads=1)
+    made = mx.nd.load("mean.bin")
+    again = mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=5,
+                                  mean_img="mean.bin", scale=0.5, std_r=2)
+    return list(made), made["mean_img"], it.next().data[0], again.next().data[0]
