@@ -49,12 +49,24 @@ __all__ = ["COMM_DEVICE", "COMM_VAR", "allreduce", "broadcast", "barrier", "push
 COMM_DEVICE = Device("cpu_shared", 0)
 COMM_VAR = engine.new_var("distributed.comm")
 
-# A waiting rank spins on Test (which releases the GIL) this long before it sleeps.
-# Yielding the core instead (sleep(0) for the first 200 us) cost 200 us per collective
-# on this loaded 2-core machine (the peer, arriving a few us later, then waits for us
-# to get a core back): 8 allreduces of 256 KB in flight took 489 us each, 156 us with
-# the spin.
-_SPIN_S = 1e-3
+# A waiting rank spins on Test (which releases the GIL) this long before it sleeps
+# (``NDENGINE_DIST_SPIN_US``, default 100).  Yielding the core with sleep(0) instead
+# cost ~200 us per collective on this loaded 2-core machine (8 allreduces of 256 KB in
+# flight: 489 us each, 156 us with a 1 ms spin); but a long spin steals the core a
+# slower peer's thread needs when ranks oversubscribe the cores (64 KB waited for:
+# 125-3100 us with a 1 ms spin, 70-75 us with 50 us).  With a core per thread, a
+# longer spin only helps.
+def _spin_s() -> float:
+    import os
+
+    raw = os.environ.get("NDENGINE_DIST_SPIN_US", "").strip()
+    try:
+        return max(0.0, float(raw) * 1e-6) if raw else 1e-4
+    except ValueError:
+        raise DistError(f"NDENGINE_DIST_SPIN_US must be a number, got {raw!r}") from None
+
+
+_SPIN_S = _spin_s()
 _HEADER = 256          # bytes per rank: 8 seq, 8 hash, 240 description
 _partial = functools.partial
 
