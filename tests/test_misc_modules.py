@@ -432,9 +432,12 @@ def test_image_record_iter_index_file_and_parts(tmp_path):
 
 def test_image_record_iter_refuses_what_it_does_not_do(tmp_path):
     path, _ = _rec(tmp_path)
-    with pytest.raises(TypeError, match="max_rotate_angle"):
+    with pytest.raises(TypeError, match="brightness"):
         mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=2,
-                              max_rotate_angle=10)
+                              brightness=0.2)
+    with pytest.raises(TypeError, match="bilinear"):
+        mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=2,
+                              rotate=10, inter_method=2)
     with pytest.raises(MXNetError, match="data_shape"):
         mx.io.ImageRecordIter(path_imgrec=path, data_shape=(4, 4), batch_size=2)
     with pytest.raises(MXNetError, match="No such file"):

@@ -5,21 +5,26 @@ Each record is an ``IRHeader`` (label, id) and an encoded image.  An image goes 
 MXNet's default augmenter, in its order:
 
 1. ``resize > 0``: the shorter edge resized to *resize* (the longer in proportion);
-2. an image smaller than ``data_shape`` in either side is enlarged (both sides by the
-   same factor) until it covers it;
-3. cropped to ``data_shape``: a random window with ``rand_crop``, else the centre one;
-4. flipped left-right with probability 1/2 with ``rand_mirror``;
-5. (float32 output) ``(pixel - mean) * scale / std`` per channel, channels in RGB order.
+2. the affine warp (rotate, shear, scale, aspect ratio), if any is asked for;
+3. ``pad``: a border of ``fill_value``;
+4. cropped to ``data_shape`` (a random window with ``rand_crop``, else the centre one),
+   an image smaller than the shape being enlarged first to cover it; or, with
+   ``min/max_crop_size``, a square of a random size in that range, resized to the shape;
+5. flipped left-right (``mirror``; with probability 1/2 with ``rand_mirror``);
+6. (float32 output) ``(pixel - mean) * scale / std`` per channel, channels in RGB order
+   (``mean_img``: a mean image instead of ``mean_r/g/b``).
 
 Batches are ``(batch_size, C, H, W)`` (``C`` 3 for colour, 1 for greyscale) and follow
 MXNet's ``round_batch`` rules (:mod:`._loader`).  ``next()`` reads the batch's records
 and pushes one engine op that decodes (``mx.image``'s decoder), resizes (its OpenCV
-resize kernel), crops, flips and normalises them, and returns at once: the work runs
-on a CPU worker while the previous batch is used, successive batches in parallel.  Random choices (crop, mirror, shuffle) come
-from a NumPy generator seeded with *seed*.
+resize kernel), warps, crops, flips and normalises them, and returns at once: the work
+runs on a CPU worker while the previous batch is used, successive batches in parallel.
+Random choices (crop, mirror, warp, shuffle) are drawn at push time from NumPy
+generators seeded with *seed* (``seed_aug``), so they do not depend on the schedule.
 """
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -83,7 +88,11 @@ class ImageRecordIter(DataIter):
     ``rand_mirror``, ``mean_r/g/b``, ``std_r/g/b``, ``scale``, ``inter_method``
     (OpenCV's codes, 1 bilinear, 9 auto, 10 random), ``pad`` / ``fill_value`` (a border
     added before the crop), ``min_crop_size`` / ``max_crop_size`` (a square crop of a
-    random size in that range, resized to the data shape), ``num_parts`` /
+    random size in that range, resized to the data shape), ``rotate`` /
+    ``max_rotate_angle`` / ``max_shear_ratio`` / ``min_random_scale`` /
+    ``max_random_scale`` / ``max_aspect_ratio`` / ``min_aspect_ratio`` /
+    ``min_img_size`` / ``max_img_size`` (MXNet's affine warp, OpenCV's bilinear
+    ``warpAffine`` bit for bit), ``num_parts`` /
     ``part_index`` (read only that part of
     the records), ``path_imgidx`` (offsets instead of a scan of the file), ``dtype``
     ('float32', or 'uint8' for unnormalised pixels), ``mirror`` (flip every image),
@@ -105,7 +114,11 @@ class ImageRecordIter(DataIter):
                  inter_method: int = 1, pad: int = 0, fill_value: int = 255,
                  max_crop_size: int = -1, min_crop_size: int = -1, mirror: bool = False,
                  path_imglist: str = "", seed_aug: Any = None, aug_seq: str = "aug_default",
-                 mean_img: str = "",
+                 mean_img: str = "", max_rotate_angle: int = 0, rotate: int = -1,
+                 max_shear_ratio: float = 0.0, max_random_scale: float = 1.0,
+                 min_random_scale: float = 1.0, max_aspect_ratio: float = 0.0,
+                 min_aspect_ratio: Any = None, max_img_size: float = 1e10,
+                 min_img_size: float = 0.0,
                  device_id: int = 0, shuffle_chunk_size: int = 0, shuffle_chunk_seed: int = 0,
                  dtype: str = "float32", num_parts: int = 1,
                  part_index: int = 0, preprocess_threads: int = 4, prefetch_buffer: int = 4,
@@ -141,6 +154,18 @@ class ImageRecordIter(DataIter):
             raise ValueError(f"{who}: inter_method must be 0-4 (OpenCV's), 9 (auto) or 10 "
                              f"(random), got {inter_method}")
         self._pad, self._fill = int(pad), int(fill_value)
+        self._affine = (int(max_rotate_angle), int(rotate), float(max_shear_ratio),
+                        float(min_random_scale), float(max_random_scale),
+                        float(max_aspect_ratio),
+                        None if min_aspect_ratio is None else float(min_aspect_ratio),
+                        float(min_img_size), float(max_img_size))
+        self._warps = (self._affine[0] > 0 or self._affine[1] > 0 or self._affine[2] > 0
+                       or self._affine[3:6] != (1.0, 1.0, 0.0)
+                       or self._affine[6] is not None or self._affine[7:] != (0.0, 1e10))
+        if self._warps and self._interp not in (0, 1, 3):
+            raise TypeError(f"{who}: the rotate/shear/scale/aspect augmentations are warped "
+                            f"with bilinear (inter_method 1 or 3) or nearest (0) "
+                            f"interpolation only, got inter_method={inter_method}")
         self._crop_sizes = (int(min_crop_size), int(max_crop_size))
         if self._crop_sizes != (-1, -1) and not 0 < self._crop_sizes[0] <= self._crop_sizes[1]:
             raise ValueError(f"{who}: min_crop_size {min_crop_size} and max_crop_size "
@@ -229,8 +254,8 @@ class ImageRecordIter(DataIter):
         from ..ndarray.ndarray import apply_op
 
         logging.info("%s: cannot find %s: creating the mean image", type(self).__name__, path)
-        plain = (self._resize, 1 if self._interp in (9, 10) else self._interp, self._pad,
-                 self._fill, 0, None, False)
+        plain = (self._resize, 1 if self._interp in (9, 10) else self._interp, None,
+                 self._pad, self._fill, 0, None, False)
         total = onp.zeros(self._shape, onp.float64)
         n = len(self._pos)
         for start in range(0, n, 256):
@@ -251,18 +276,34 @@ class ImageRecordIter(DataIter):
     def _plans(self, k: int) -> tuple:
         """The augmentation of each of *k* images, its random choices drawn here (so
         they follow *seed* whatever the schedule): (resize, interp, pad, fill, crop
-        size or 0, crop position (u_y, u_x) in [0, 1) or None for the centre, mirror)."""
+        size or 0, crop position (u_y, u_x) in [0, 1) or None for the centre, mirror)
+        and the affine warp's draws (or None)."""
         rng = self._aug_rng
         lo, hi = self._crop_sizes
         out = []
         for _ in range(k):
             interp = int(rng.randint(0, 5)) if self._interp == 10 else self._interp
+            warp = self._draw_warp(rng) if self._warps else None
             size = int(rng.randint(lo, hi + 1)) if hi > 0 else 0
             where = tuple(rng.random_sample(2).tolist()) if self._rand_crop else None
             mirror = self._mirror or (bool(rng.random_sample() < 0.5) if self._rand_mirror
                                       else False)
-            out.append((self._resize, interp, self._pad, self._fill, size, where, mirror))
+            out.append((self._resize, interp, warp, self._pad, self._fill, size, where,
+                        mirror))
         return tuple(out)
+
+    def _draw_warp(self, rng: Any) -> tuple:
+        """(shear, angle, scale, aspect ratio, min size, max size) of one image's affine
+        warp, as MXNet's augmenter draws them."""
+        max_angle, rotate, shear, smin, smax, amax, amin, size_min, size_max = self._affine
+        s = float(rng.random_sample() * shear * 2 - shear)
+        angle = int(rng.randint(-max_angle, max_angle + 1)) if max_angle > 0 else 0
+        if rotate > 0:
+            angle = rotate
+        scale = float(rng.random_sample() * (smax - smin) + smin)
+        u = float(rng.random_sample())
+        ratio = u * amax * 2 - amax + 1 if amin is None else u * (amax - amin) + amin
+        return s, angle, scale, ratio, size_min, size_max
 
     def _images(self, rows: onp.ndarray) -> tuple[Any, onp.ndarray, onp.ndarray]:
         """(N, C, H, W) pixels (normalised float32, or uint8), labels and ids of *rows*:
@@ -368,14 +409,93 @@ def _resized(xp: Any, img: Any, h: int, w: int, code: int) -> Any:
     return resize_kernel(xp, img, h, w, _interp_for(code, img.shape[:2], (h, w)))
 
 
+def _bilinear_table() -> onp.ndarray:
+    """OpenCV's fixed-point bilinear weights: (32, 32, 4) int weights summing to 2**15
+    for each 1/32-pixel position (fy, fx), neighbours (0,0), (0,1), (1,0), (1,1)."""
+    t = onp.arange(32) / 32.0
+    w1 = onp.stack([1 - t, t], 1)
+    tab = onp.rint((w1[:, None, :, None] * w1[None, :, None, :]).reshape(32, 32, 4) * 32768)
+    tab = tab.astype(onp.int64)
+    diff = tab.sum(-1) - 32768          # OpenCV moves a rounding excess to one weight
+    fy, fx = onp.nonzero(diff)
+    for y, x in zip(fy.tolist(), fx.tolist()):
+        d = diff[y, x]
+        k = tab[y, x].argmin() if d > 0 else tab[y, x].argmax()
+        tab[y, x, k] -= d
+    return tab
+
+
+_TAB: list = []
+
+
+def _warp_affine(xp: Any, src: Any, M: onp.ndarray, nw: int, nh: int, fill: int,
+                 nearest: bool) -> Any:
+    """``cv::warpAffine(src, M, (nw, nh), INTER_LINEAR or INTER_NEAREST,
+    BORDER_CONSTANT, fill)`` for a uint8 (h, w, C) image, with OpenCV's fixed-point
+    arithmetic (coordinates in 1/1024, then 1/32 pixel; weights in 1/32768)."""
+    if not _TAB:
+        _TAB.append(xp.asarray(_bilinear_table()))
+    m = M.astype(onp.float64)
+    det = m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
+    det = 1.0 / det if det != 0 else 0.0
+    a11, a22, a12, a21 = m[1, 1] * det, m[0, 0] * det, -m[0, 1] * det, -m[1, 0] * det
+    b1 = -a11 * m[0, 2] - a12 * m[1, 2]
+    b2 = -a21 * m[0, 2] - a22 * m[1, 2]
+    x, y = xp.arange(nw), xp.arange(nh)
+    rnd = 512 if nearest else 16
+    X = (xp.rint((a12 * y + b1) * 1024).astype(xp.int64)[:, None] + rnd
+         + xp.rint(a11 * x * 1024).astype(xp.int64)[None, :])
+    Y = (xp.rint((a22 * y + b2) * 1024).astype(xp.int64)[:, None] + rnd
+         + xp.rint(a21 * x * 1024).astype(xp.int64)[None, :])
+    h, w, c = src.shape
+
+    def pixels(yy: Any, xx: Any) -> Any:
+        inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+        v = src[xp.clip(yy, 0, h - 1), xp.clip(xx, 0, w - 1)].astype(xp.int64)
+        return xp.where(inside[..., None], v, fill)
+
+    if nearest:
+        return pixels(Y >> 10, X >> 10).astype(xp.uint8)
+    X, Y = X >> 5, Y >> 5
+    sx, sy = X >> 5, Y >> 5
+    weights = _TAB[0][Y & 31, X & 31]
+    acc = xp.zeros((nh, nw, c), xp.int64)
+    for k, (dy, dx) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        acc += pixels(sy + dy, sx + dx) * weights[..., k:k + 1]
+    return xp.clip((acc + (1 << 14)) >> 15, 0, 255).astype(xp.uint8)
+
+
+def _affine(xp: Any, img: Any, warp: tuple, interp: int, fill: int) -> Any:
+    """MXNet's rotate/shear/scale/aspect warp of one image (its float32 arithmetic)."""
+    shear, angle, scale, ratio, size_min, size_max = warp
+    f32 = onp.float32
+    h, w = img.shape[0], img.shape[1]
+    a, b = f32(math.cos(angle / 180.0 * math.pi)), f32(math.sin(angle / 180.0 * math.pi))
+    s, scale, ratio = f32(shear), f32(scale), f32(ratio)
+    hs = f32(2) * scale / (f32(1) + ratio)
+    ws = ratio * hs
+    nw = f32(max(size_min, min(size_max, float(scale * f32(w)))))
+    nh = f32(max(size_min, min(size_max, float(scale * f32(h)))))
+    M = onp.zeros((2, 3), f32)
+    M[0, 0], M[1, 0] = hs * a - s * b * ws, -b * ws
+    M[0, 1], M[1, 1] = hs * b + s * a * ws, a * ws
+    M[0, 2] = (nw - (M[0, 0] * f32(w) + M[0, 1] * f32(h))) / f32(2)
+    M[1, 2] = (nh - (M[1, 0] * f32(w) + M[1, 1] * f32(h))) / f32(2)
+    nearest = _interp_for(interp, (h, w), (int(nh), int(nw))) == 0
+    return _warp_affine(xp, img, M, int(nw), int(nh), fill, nearest)
+
+
 def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any:
     """One decoded (h, w, C) uint8 image through MXNet's default augmenter."""
-    resize, interp, pad, fill, size, where, mirror = plan
+    resize, interp, warp, pad, fill, size, where, mirror = plan
     _, H, W = shape
     h, w = img.shape[0], img.shape[1]
     if resize > 0:
         h, w = (resize * h // w, resize) if h > w else (resize, resize * w // h)
         img = _resized(xp, img, h, w, interp)
+    if warp is not None:
+        img = _affine(xp, img, warp, interp, fill)
+        h, w = img.shape[0], img.shape[1]
     if pad > 0:
         img = xp.pad(img, ((pad, pad), (pad, pad), (0, 0)), constant_values=fill)
         h, w = h + 2 * pad, w + 2 * pad

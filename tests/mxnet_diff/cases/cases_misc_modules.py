@@ -802,3 +802,24 @@ def imagerecorditer_mean_img_made_then_used(mx, np, npx):
     again = mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=5,
                                   mean_img="mean.bin", scale=0.5, std_r=2)
     return list(made), made["mean_img"], it.next().data[0], again.next().data[0]
+
+
+@case
+def imagerecorditer_fixed_affine_warps(mx, np, npx):
+    path = _make_rec(mx)
+    return [mx.io.ImageRecordIter(path_imgrec=path, batch_size=5, **kw).next().data[0].asnumpy()
+            for kw in ({"data_shape": (3, 4, 4), "min_random_scale": 1.5, "max_random_scale": 1.5},
+                       {"data_shape": (3, 4, 4), "rotate": 90},
+                       {"data_shape": (3, 4, 4), "rotate": 30, "fill_value": 0},
+                       {"data_shape": (3, 3, 3), "min_random_scale": 0.7, "max_random_scale": 0.7},
+                       {"data_shape": (3, 4, 4), "rotate": 45, "resize": 8, "pad": 1},
+                       {"data_shape": (3, 5, 5), "max_img_size": 6, "min_random_scale": 2,
+                        "max_random_scale": 2})]
+
+
+@case(values=False)
+def imagerecorditer_random_affine_shapes(mx, np, npx):
+    it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
+                               max_rotate_angle=20, max_shear_ratio=0.1, max_aspect_ratio=0.2,
+                               min_random_scale=0.9, max_random_scale=1.2, rand_crop=True)
+    return [b.data[0] for b in it]
