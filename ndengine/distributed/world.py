@@ -25,6 +25,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from typing import Any
 
 from ..base import MXNetError
@@ -111,6 +112,7 @@ class World:
         self.gone: dict[int, str] = {}       # rank -> why it is gone (failed / exited)
         self.exited_after: dict[int, int] = {}   # rank -> collectives it completed
         self.aborting: str | None = None     # this rank failed: its collectives stop
+        self._told = False                   # the others were sent our abort notice
         self.inflight = False          # a request of ours may be incomplete
         self._lock = threading.Lock()
         self._finalized = False
@@ -158,7 +160,7 @@ class World:
 
     def _excepthook(self, etype: Any, value: Any, tb: Any) -> None:
         self._prev_hook(etype, value, tb)
-        text = "".join(__import__("traceback").format_exception_only(etype, value)).strip()
+        text = "".join(traceback.format_exception_only(etype, value)).strip()
         if len(text) > 800:
             text = text[:800] + " ..."
         try:
@@ -187,7 +189,7 @@ class World:
             pass
         try:
             self.poll_notices()
-            if not getattr(self, "_told", False):
+            if not self._told:
                 self._notify(TAG_EXIT, {"completed": self.completed, "host": self.host})
         except BaseException:
             self.inflight = True
