@@ -72,25 +72,35 @@ def sequence_reverse(data: Any, sequence_length: Any = None,
 
 
 # ----------------------------------------------------------------------------- rnn
-def param_count(mode: str, num_layers: int, dirs: int, input_size: int, state_size: int) -> int:
+def param_count(mode: str, num_layers: int, dirs: int, input_size: int, state_size: int,
+                projection_size: int | None = None) -> int:
     """The length of the flat parameter vector of ``npx.rnn``."""
     g, h = _GATES[mode], state_size
+    p = projection_size or h
     n = 0
     for layer in range(num_layers):
-        i = input_size if layer == 0 else h * dirs
-        n += dirs * (g * h * i + g * h * h + 2 * g * h)
+        i = input_size if layer == 0 else p * dirs
+        n += dirs * (g * h * i + g * h * p + 2 * g * h + (p * h if projection_size else 0))
     return n
 
 
-def _split_params(w: NDArray, mode: str, layers: int, dirs: int, inp: int, h: int) -> list:
-    """[(Wx, Wh, bx, bh)] per (layer, direction) from the flat vector (one split op)."""
+def _split_params(w: NDArray, mode: str, layers: int, dirs: int, inp: int, h: int,
+                  proj: int | None = None) -> list:
+    """[(Wx, Wh, bx, bh[, Whr])] per (layer, direction) from the flat vector (one split
+    op): every weight (input, recurrent, then the projection's with *proj*), then every
+    bias pair."""
     g = _GATES[mode]
+    p = proj or h
+    nw = 3 if proj else 2
     sizes, shapes = [], []
     for layer in range(layers):
-        i = inp if layer == 0 else h * dirs
+        i = inp if layer == 0 else p * dirs
         for _ in range(dirs):
-            sizes += [g * h * i, g * h * h]
-            shapes += [(g * h, i), (g * h, h)]
+            sizes += [g * h * i, g * h * p]
+            shapes += [(g * h, i), (g * h, p)]
+            if proj:
+                sizes.append(p * h)
+                shapes.append((p, h))
     for _ in range(layers * dirs):
         sizes += [g * h, g * h]
         shapes += [(g * h,), (g * h,)]
@@ -98,18 +108,21 @@ def _split_params(w: NDArray, mode: str, layers: int, dirs: int, inp: int, h: in
     for s in sizes[:-1]:
         pos += s
         cuts.append(pos)
-    parts = [p.reshape(s) for p, s in zip(_np.split(w, cuts), shapes)]
-    nw = 2 * layers * dirs
-    return [(parts[2 * k], parts[2 * k + 1], parts[nw + 2 * k], parts[nw + 2 * k + 1])
-            for k in range(layers * dirs)]
+    parts = [q.reshape(s) for q, s in zip(_np.split(w, cuts), shapes)]
+    nb = nw * layers * dirs
+    res = []
+    for k in range(layers * dirs):
+        ws = parts[nw * k:nw * k + nw]
+        res.append((ws[0], ws[1], parts[nb + 2 * k], parts[nb + 2 * k + 1]) + tuple(ws[2:]))
+    return res
 
 
 def _direction(mode: str, seq: NDArray, wx: Any, wh: Any, bx: Any, bh: Any, h: NDArray,
-               c: Any, reverse: bool, keep: Any, clip: dict) -> tuple:
+               c: Any, reverse: bool, keep: Any, clip: dict, whr: Any = None) -> tuple:
     """One layer in one direction: (outputs (T, N, H), final h, final c): one product
     projects every step's input, then one op runs the steps (``_rnn_direction``)."""
     xw = apply_op(OPS["fully_connected"], (seq, wx, bx), {"flatten": False})
-    out, hT, cT, _ = apply_op(OPS["_rnn_direction"], (xw, wh, bh, h, c, keep),
+    out, hT, cT, _ = apply_op(OPS["_rnn_direction"], (xw, wh, bh, h, c, keep, whr),
                               {"mode": mode, "reverse": bool(reverse), **clip})
     return out, hT, (cT if mode == "lstm" else None)
 
@@ -118,10 +131,10 @@ def rnn_layers(data: Any, weights: list, state: Any, state_cell: Any = None,
                sequence_length: Any = None, mode: str = "lstm", state_size: int = 0,
                num_layers: int = 1, bidirectional: bool = False, p: float = 0.0,
                state_outputs: bool = False, clip: dict | None = None) -> Any:
-    """``npx.rnn`` with the parameters already split: *weights* is [(Wx, Wh, bx, bh)] per
-    (layer, direction), in MXNet's order (what gluon's layers hold as Parameters, so
-    they need not be concatenated to be split again).  Arguments are checked by the
-    caller."""
+    """``npx.rnn`` with the parameters already split: *weights* is [(Wx, Wh, bx, bh)]
+    (and the projection's Whr for LSTMP) per (layer, direction), in MXNet's order (what
+    gluon's layers hold as Parameters, so they need not be concatenated to be split
+    again).  Arguments are checked by the caller."""
     x = data
     T, N = x.shape[0], x.shape[1]
     H, L, D = int(state_size), int(num_layers), 2 if bidirectional else 1
@@ -137,13 +150,14 @@ def rnn_layers(data: Any, weights: list, state: Any, state_cell: Any = None,
         outs = []
         for d in range(D):
             k = layer * D + d
-            wx, wh, bx, bh = weights[k]
+            wx, wh, bx, bh = weights[k][:4]
+            whr = weights[k][4] if len(weights[k]) > 4 else None
             c0 = state_cell[k] if mode == "lstm" else None
             inp = seq
             if d == 1 and keep is not None:   # each sequence reversed within its length
                 inp = sequence_reverse(seq, sequence_length, use_sequence_length=True)
             out, h, c = _direction(mode, inp, wx, wh, bx, bh, state[k], c0,
-                                   d == 1 and keep is None, keep, clip)
+                                   d == 1 and keep is None, keep, clip, whr)
             if keep is not None:
                 out = apply_op(OPS["sequence_mask"], (out, sequence_length),
                                {"value": 0.0, "axis": 0})
@@ -179,7 +193,9 @@ def rnn(data: Any = None, parameters: Any = None, state: Any = None, state_cell:
     directions*state_size), and with *state_outputs* ``[output, h, c]`` (LSTM) or
     ``[output, h]``.  *p*: dropout between layers in training mode.  With
     *use_sequence_length* each sequence stops at ``sequence_length[b]`` (for modes
-    other than LSTM MXNet takes the lengths in the place of state_cell; so does this)."""
+    other than LSTM MXNet takes the lengths in the place of state_cell; so does this).
+    *projection_size* (LSTM only): LSTMP, each step's state ``(o * tanh(c)) @ Whr.T``,
+    so the states h and the output have projection_size features."""
     if kwargs:
         raise TypeError(f"rnn: unexpected arguments {sorted(kwargs)}")
     if out is not None:
@@ -189,9 +205,10 @@ def rnn(data: Any = None, parameters: Any = None, state: Any = None, state_cell:
             raise RNNParamError(f"rnn: the parameter {what} is required")
     if mode not in _GATES:
         raise RNNParamError(f"rnn: mode must be one of {sorted(_GATES)}, got {mode!r}")
-    if projection_size:
-        raise RNNParamError("rnn: projection_size is not supported (MXNet supports it only "
-                            "with cuDNN)")
+    P = int(projection_size) if projection_size else None
+    if P is not None and (mode != "lstm" or P <= 0):
+        raise RNNParamError(f"rnn: projection_size ({projection_size}) needs mode 'lstm' and a "
+                            f"positive size")
     if not 0 <= float(p) < 1:
         raise RNNParamError(f"rnn: p (dropout) must be in [0, 1), got {p}")
     if mode != "lstm" and use_sequence_length and sequence_length is None:
@@ -210,13 +227,13 @@ def rnn(data: Any = None, parameters: Any = None, state: Any = None, state_cell:
         raise ShapeError(f"rnn: data must be (seq_len, batch, input_size), got {x.shape} on "
                          f"{x.device}")
     T, N, inp = x.shape
-    want = param_count(mode, L, D, inp, H)
+    want = param_count(mode, L, D, inp, H, P)
     if w.shape != (want,):
         raise ShapeError(f"rnn: parameters has shape {w.shape}; mode {mode!r} with {L} "
-                         f"layer(s), {D} direction(s), input {inp} and state_size {H} needs "
-                         f"({want},)")
-    if h0.shape != (L * D, N, H):
-        raise ShapeError(f"rnn: state has shape {h0.shape}, expected {(L * D, N, H)}")
+                         f"layer(s), {D} direction(s), input {inp}, state_size {H}"
+                         f"{f' and projection_size {P}' if P else ''} needs ({want},)")
+    if h0.shape != (L * D, N, P or H):
+        raise ShapeError(f"rnn: state has shape {h0.shape}, expected {(L * D, N, P or H)}")
     c0 = None
     if mode == "lstm":
         if state_cell is None:
@@ -238,7 +255,7 @@ def rnn(data: Any = None, parameters: Any = None, state: Any = None, state_cell:
         clip = {"clip_min": None if lstm_state_clip_min is None else float(lstm_state_clip_min),
                 "clip_max": None if lstm_state_clip_max is None else float(lstm_state_clip_max),
                 "clip_nan": bool(lstm_state_clip_nan)}
-    weights = _split_params(w, mode, L, D, inp, H)
+    weights = _split_params(w, mode, L, D, inp, H, P)
     return rnn_layers(x, weights, h0, c0, n, mode=mode, state_size=H, num_layers=L,
                       bidirectional=bool(bidirectional), p=float(p),
                       state_outputs=bool(state_outputs), clip=clip)

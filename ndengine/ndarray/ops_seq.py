@@ -313,9 +313,9 @@ def _ws_width(mode: str, keep: Any) -> int:
     return _WS[mode] + (mode == "lstm" and keep is not None)
 
 
-def _dir_infer(xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any, mode: str = "lstm",
-               reverse: bool = False, clip_min: Any = None, clip_max: Any = None,
-               clip_nan: bool = False):
+def _dir_infer(xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any, whr: Any = None,
+               mode: str = "lstm", reverse: bool = False, clip_min: Any = None,
+               clip_max: Any = None, clip_nan: bool = False):
     g = {"lstm": 4, "gru": 3}.get(mode, 1)
     sx = tuple(xw.shape)
     if mode not in _WS:
@@ -323,28 +323,38 @@ def _dir_infer(xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any, mode: str
     if len(sx) != 3 or sx[2] % g:
         raise ShapeError(f"rnn: the input projection must be (seq, batch, {g}*hidden), got {sx}")
     t, n, h = sx[0], sx[1], sx[2] // g
-    if tuple(wh.shape) != (g * h, h) or tuple(bh.shape) != (g * h,):
+    p = h
+    if whr is not None:
+        if mode != "lstm":
+            raise ShapeError("rnn: a projection (h2r weight) is only for mode 'lstm'")
+        p = whr.shape[0]
+        if tuple(whr.shape) != (p, h):
+            raise ShapeError(f"rnn: projection weight has shape {tuple(whr.shape)}, expected "
+                             f"(projection_size, {h})")
+    if tuple(wh.shape) != (g * h, p) or tuple(bh.shape) != (g * h,):
         raise ShapeError(f"rnn: recurrent weight {tuple(wh.shape)} / bias {tuple(bh.shape)}, "
-                         f"expected {(g * h, h)} / {(g * h,)}")
-    for what, a in (("state", h0), ("state_cell", c0)):
-        if a is not None and tuple(a.shape) != (n, h):
-            raise ShapeError(f"rnn: {what} has shape {tuple(a.shape)}, expected {(n, h)}")
+                         f"expected {(g * h, p)} / {(g * h,)}")
+    for what, a, want in (("state", h0, (n, p)), ("state_cell", c0, (n, h))):
+        if a is not None and tuple(a.shape) != want:
+            raise ShapeError(f"rnn: {what} has shape {tuple(a.shape)}, expected {want}")
     if keep is not None and tuple(keep.shape) != (t, n):
         raise ShapeError(f"rnn: the length mask has shape {tuple(keep.shape)}, expected {(t, n)}")
     dt = xw.dtype
-    return [((t, n, h), dt), ((n, h), dt), ((n, h), dt), ((t, n, _ws_width(mode, keep) * h), dt)]
+    return [((t, n, p), dt), ((n, p), dt), ((n, h), dt), ((t, n, _ws_width(mode, keep) * h), dt)]
 
 
 def _dir_kernel(xp: Any, xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any,
-                mode: str = "lstm", reverse: bool = False, clip_min: Any = None,
-                clip_max: Any = None, clip_nan: bool = False) -> tuple:
+                whr: Any = None, mode: str = "lstm", reverse: bool = False,
+                clip_min: Any = None, clip_max: Any = None, clip_nan: bool = False) -> tuple:
     T, N = xw.shape[0], xw.shape[1]
-    H = h0.shape[1]
-    out = xp.empty((T, N, H), dtype=xw.dtype)
+    H = wh.shape[0] // {"lstm": 4, "gru": 3}.get(mode, 1)
+    P = h0.shape[1]
+    out = xp.empty((T, N, P), dtype=xw.dtype)
     ws = xp.empty((T, N, _ws_width(mode, keep) * H), dtype=xw.dtype)
     h = h0
-    c = c0 if c0 is not None else xp.zeros_like(h0)
-    wht = xp.ascontiguousarray(wh.T)          # (H, G*H): a faster product per step
+    c = c0 if c0 is not None else xp.zeros((N, H), dtype=xw.dtype)
+    wht = xp.ascontiguousarray(wh.T)          # (P, G*H): a faster product per step
+    whrt = None if whr is None else xp.ascontiguousarray(whr.T)
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
         hw = xp.matmul(h, wht)
         hw += bh
@@ -361,6 +371,8 @@ def _dir_kernel(xp: Any, xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any,
                 cn[...] = _clip_c(xp, cn, clip_min, clip_max, clip_nan)[0]
             hn = xp.tanh(cn)
             hn *= o
+            if whrt is not None:               # LSTMP: the state is the projection
+                hn = xp.matmul(hn, whrt)
         elif mode == "gru":
             x = xw[t]
             r = _sig(xp, x[:, :H] + hw[:, :H])
@@ -387,15 +399,20 @@ def _dir_kernel(xp: Any, xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any,
 
 
 def _dir_backward_kernel(xp: Any, gout: Any, gh: Any, gc: Any, xw: Any, wh: Any, h0: Any,
-                         c0: Any, keep: Any, out: Any, ws: Any, mode: str = "lstm",
-                         reverse: bool = False, clip_min: Any = None, clip_max: Any = None,
-                         clip_nan: bool = False) -> tuple:
+                         c0: Any, keep: Any, out: Any, ws: Any, whr: Any = None,
+                         mode: str = "lstm", reverse: bool = False, clip_min: Any = None,
+                         clip_max: Any = None, clip_nan: bool = False) -> tuple:
     T, N = xw.shape[0], xw.shape[1]
-    H = h0.shape[1]
+    H = wh.shape[0] // {"lstm": 4, "gru": 3}.get(mode, 1)
+    P = h0.shape[1]
     dz = xp.empty_like(xw)                    # gradient of the gate pre-activations
     dhw = dz if mode != "gru" else xp.empty_like(xw)
     dh = xp.zeros_like(h0) if gh is None else gh.astype(h0.dtype, copy=True)
-    dc = xp.zeros_like(h0) if gc is None or mode != "lstm" else gc.astype(h0.dtype, copy=True)
+    dc = xp.zeros((N, H), dtype=xw.dtype) if gc is None or mode != "lstm" else \
+        gc.astype(xw.dtype, copy=True)
+    if whr is not None:
+        d_r = xp.empty((T, N, P), dtype=xw.dtype)     # gradient of each step's projection
+        h_raw = xp.empty((T, N, H), dtype=xw.dtype)   # and what was projected
     order = list(range(T - 1, -1, -1) if reverse else range(T))
     prev_of = {t: (order[j - 1] if j else None) for j, t in enumerate(order)}
     hprev = xp.empty_like(out)
@@ -413,13 +430,17 @@ def _dir_backward_kernel(xp: Any, gout: Any, gh: Any, gc: Any, xw: Any, wh: Any,
                 dc_carry, dc = dc * (1 - k), dc * k
         if mode == "lstm":
             if p is None:
-                cp = c0 if c0 is not None else xp.zeros_like(h0)
+                cp = c0 if c0 is not None else xp.zeros((N, H), dtype=xw.dtype)
             else:
                 cp = ws[p][:, 5 * H:] if keep is not None else ws[p][:, 4 * H:5 * H]
             i, f, g, o, cn = (w[:, :H], w[:, H:2 * H], w[:, 2 * H:3 * H], w[:, 3 * H:4 * H],
                               w[:, 4 * H:5 * H])
             d = dz[t]
             tc = xp.tanh(cn)
+            if whr is not None:
+                d_r[t] = dh
+                xp.multiply(o, tc, out=h_raw[t])
+                dh = xp.matmul(dh, whr)        # back through the projection
             do = d[:, 3 * H:]
             xp.multiply(dh, tc, out=do)        # d(out gate) * o * (1 - o)
             do *= o
@@ -462,27 +483,39 @@ def _dir_backward_kernel(xp: Any, gout: Any, gh: Any, gc: Any, xw: Any, wh: Any,
             if mode == "lstm":
                 dc = dc + dc_carry
     g2 = dhw.reshape(T * N, -1)
-    dwh = xp.matmul(g2.T, hprev.reshape(T * N, H))
+    dwh = xp.matmul(g2.T, hprev.reshape(T * N, P))
     dbh = g2.sum(axis=0)
-    return dz, dwh.astype(wh.dtype, copy=False), dbh.astype(wh.dtype, copy=False), dh, dc
+    if whr is None:
+        dwhr = xp.zeros((0, 0), dtype=wh.dtype)
+    else:
+        dwhr = xp.matmul(d_r.reshape(T * N, P).T, h_raw.reshape(T * N, H))
+    return (dz, dwh.astype(wh.dtype, copy=False), dbh.astype(wh.dtype, copy=False), dh, dc,
+            dwhr.astype(wh.dtype, copy=False))
 
 
-_DIR_BACKWARD = register(
-    "_rnn_direction_backward", _blas(_dir_backward_kernel),
-    lambda gout, gh, gc, xw, wh, h0, c0, keep, out, ws, **k: [
-        (tuple(xw.shape), xw.dtype), (tuple(wh.shape), wh.dtype), ((wh.shape[0],), wh.dtype),
-        (tuple(h0.shape), h0.dtype), (tuple(h0.shape), h0.dtype)], nout=5)
+def _dir_backward_infer(gout: Any, gh: Any, gc: Any, xw: Any, wh: Any, h0: Any, c0: Any,
+                        keep: Any, out: Any, ws: Any, whr: Any = None, **k: Any):
+    h = wh.shape[0] // {"lstm": 4, "gru": 3}.get(k.get("mode", "lstm"), 1)
+    dt = xw.dtype
+    return [(tuple(xw.shape), dt), (tuple(wh.shape), wh.dtype), ((wh.shape[0],), wh.dtype),
+            (tuple(h0.shape), h0.dtype), ((h0.shape[0], h), dt),
+            (tuple(whr.shape) if whr is not None else (0, 0), wh.dtype)]
+
+
+_DIR_BACKWARD = register("_rnn_direction_backward", _blas(_dir_backward_kernel),
+                         _dir_backward_infer, nout=6)
 
 
 def _dir_grad(g: Any, out: Any, xw: Any, wh: Any, bh: Any, h0: Any, c0: Any, keep: Any,
-              **params: Any):
+              whr: Any = None, **params: Any):
     from .ndarray import apply_op
 
     if g[0] is None and g[1] is None and g[2] is None:
-        return None, None, None, None, None, None
-    dxw, dwh, dbh, dh0, dc0 = apply_op(_DIR_BACKWARD, (g[0], g[1], g[2], xw, wh, h0, c0, keep,
-                                                       out[0], out[3]), params)
-    return dxw, dwh, dbh, dh0, (dc0 if c0 is not None else None), None
+        return None, None, None, None, None, None, None
+    dxw, dwh, dbh, dh0, dc0, dwhr = apply_op(
+        _DIR_BACKWARD, (g[0], g[1], g[2], xw, wh, h0, c0, keep, out[0], out[3], whr), params)
+    return (dxw, dwh, dbh, dh0, (dc0 if c0 is not None else None), None,
+            (dwhr if whr is not None else None))
 
 
 register("_rnn_direction", _blas(_dir_kernel), _dir_infer, _dir_grad, nout=4,

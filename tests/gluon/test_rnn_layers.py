@@ -24,7 +24,7 @@ def _sig(z):
 
 def ref_step(mode, x, h, c, wx, wh, bx, bh):
     """One step of MXNet's recurrent cells in NumPy: (h, c)."""
-    H = h.shape[1]
+    H = wx.shape[0] // _G[mode]
     a, b = x @ wx.T + bx, h @ wh.T + bh
     if mode == "lstm":
         z = a + b
@@ -625,3 +625,61 @@ def test_lstm_state_clip_and_nan():
     _, _, c = npx.rnn(x, w, h0, nan_c0, state_size=1, num_layers=1, mode="lstm",
                       state_outputs=True, lstm_state_clip_min=-0.5, lstm_state_clip_max=0.5)
     assert onp.isnan(c.asnumpy()).all()
+
+
+def test_lstm_projection_against_numpy_and_finite_differences():
+    rng = onp.random.default_rng(15)
+    T, N, I, H, P = 3, 2, 2, 3, 2
+    layer = rnn.LSTM(H, num_layers=2, bidirectional=True, projection_size=P, input_size=I,
+                     dtype="float64")
+    names = [k[len(layer.prefix):] for k in layer.collect_params()]
+    assert names[:5] == ["l0_i2h_weight", "l0_h2h_weight", "l0_i2h_bias", "l0_h2h_bias",
+                         "l0_h2r_weight"]
+    layer.initialize()
+    _set(layer, rng)
+    shapes = {k[len(layer.prefix):]: v.shape for k, v in layer.collect_params().items()}
+    assert shapes["l0_h2h_weight"] == (4 * H, P) and shapes["r1_h2r_weight"] == (P, H)
+    assert shapes["l1_i2h_weight"] == (4 * H, 2 * P)
+    h0, c0 = layer.begin_state(N)
+    assert h0.shape == (4, N, P) and c0.shape == (4, N, H)
+    x = rng.normal(size=(T, N, I))
+    h0 = rng.normal(size=(4, N, P))
+    c0 = rng.normal(size=(4, N, H))
+    out, (h, c) = layer(np.array(x), [np.array(h0), np.array(c0)])
+    p = {k[len(layer.prefix):]: v.data().asnumpy() for k, v in layer.collect_params().items()}
+
+    # NumPy: the LSTM step, then the projection; layer by layer, both directions
+    seq, hs, cs = x, [], []
+    for li in range(2):
+        outs = []
+        for di, d in enumerate("lr"):
+            k = 2 * li + di
+            wx, wh, bx, bh, wr = (p[f"{d}{li}_{n}"] for n in ("i2h_weight", "h2h_weight",
+                                                              "i2h_bias", "h2h_bias",
+                                                              "h2r_weight"))
+            hh, cc = h0[k], c0[k]
+            o = onp.zeros((T, N, P))
+            for t in (range(T - 1, -1, -1) if di else range(T)):
+                raw, cc = ref_step("lstm", seq[t], hh, cc, wx, wh, bx, bh)
+                hh = raw @ wr.T
+                o[t] = hh
+            outs.append(o)
+            hs.append(hh)
+            cs.append(cc)
+        seq = onp.concatenate(outs, axis=2)
+    onp.testing.assert_allclose(out.asnumpy(), seq, rtol=1e-10, atol=1e-12)
+    onp.testing.assert_allclose(h.asnumpy(), onp.stack(hs), rtol=1e-10, atol=1e-12)
+    onp.testing.assert_allclose(c.asnumpy(), onp.stack(cs), rtol=1e-10, atol=1e-12)
+
+    ws = _weights(rng, "lstm", 1, 2, I, H)
+    wr = [rng.uniform(-.5, .5, (P, H)) for _ in range(2)]
+    flat = onp.concatenate([a.ravel() for k in range(2) for a in
+                            (ws[k][0], ws[k][1][:, :P], wr[k])] +
+                           [a for w in ws for a in w[2:]])
+    arrays = [x, flat, rng.normal(size=(2, N, P)), rng.normal(size=(2, N, H))]
+
+    def f(*a):
+        return npx.rnn(*a, np.array([3, 1]), state_size=H, num_layers=1, bidirectional=True,
+                       mode="lstm", projection_size=P, state_outputs=True,
+                       use_sequence_length=True)
+    _fd_check(f, arrays)

@@ -55,16 +55,15 @@ class _RNNLayer(HybridBlock):
         if layout not in ("TNC", "NTC"):
             raise ValueError(f"{name}: invalid layout {layout!r}; must be one of ['TNC' or "
                              f"'NTC']")
-        if projection_size:
-            raise ValueError(f"{name}: projection_size is not supported (MXNet supports it "
-                             f"only with cuDNN)")
+        if projection_size and mode != "lstm":
+            raise ValueError(f"{name}: projection_size is only for LSTM")
         for what, v in (("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise ValueError(f"{name}: {what} must be a positive int, got {v!r}")
         if not 0 <= dropout < 1:
             raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout}")
         self._hidden_size = hidden_size
-        self._projection_size = None
+        self._projection_size = int(projection_size) if projection_size else None
         self._num_layers = num_layers
         self._mode = mode
         self._layout = layout
@@ -79,17 +78,21 @@ class _RNNLayer(HybridBlock):
         self.skip_states: bool | None = None
         self._gates = _GATES[mode]
         ng, ni, nh = self._gates, input_size, hidden_size
+        npj = self._projection_size or nh
         for i in range(num_layers):
             for d in ["l", "r"][:self._dir]:
                 self._register_param(f"{d}{i}_i2h_weight", (ng * nh, ni),
                                      i2h_weight_initializer, dtype)
-                self._register_param(f"{d}{i}_h2h_weight", (ng * nh, nh),
+                self._register_param(f"{d}{i}_h2h_weight", (ng * nh, npj),
                                      h2h_weight_initializer, dtype)
                 self._register_param(f"{d}{i}_i2h_bias", (ng * nh,), i2h_bias_initializer,
                                      dtype)
                 self._register_param(f"{d}{i}_h2h_bias", (ng * nh,), h2h_bias_initializer,
                                      dtype)
-            ni = nh * self._dir
+                if self._projection_size:
+                    self._register_param(f"{d}{i}_h2r_weight", (npj, nh),
+                                         h2r_weight_initializer, dtype)
+            ni = npj * self._dir
 
     def _register_param(self, name: str, shape: tuple, init: Any, dtype: Any) -> Any:
         p = self.params.get(name, shape=shape, init=init, allow_deferred_init=True,
@@ -124,9 +127,11 @@ class _RNNLayer(HybridBlock):
         return ret
 
     def state_info(self, batch_size: int = 0) -> list:
-        shape = (self._num_layers * self._dir, batch_size, self._hidden_size)
-        n = 2 if self._mode == "lstm" else 1
-        return [{"shape": shape, "__layout__": "LNC", "dtype": self._dtype} for _ in range(n)]
+        ld = self._num_layers * self._dir
+        shapes = [(ld, batch_size, self._projection_size or self._hidden_size)]
+        if self._mode == "lstm":
+            shapes.append((ld, batch_size, self._hidden_size))
+        return [{"shape": s, "__layout__": "LNC", "dtype": self._dtype} for s in shapes]
 
     def cast(self, dtype: Any) -> None:
         super().cast(dtype)
@@ -188,9 +193,10 @@ class _RNNLayer(HybridBlock):
                 raise ValueError(f"Invalid recurrent state shape. Expecting "
                                  f"{info['shape']}, got {state.shape}.")
         x = _np.swapaxes(inputs, 0, 1) if self._layout == "NTC" else inputs
-        weights = [tuple(params[f"{d}{layer}_{g}_{t}"]
-                         for t, g in (("weight", "i2h"), ("weight", "h2h"),
-                                      ("bias", "i2h"), ("bias", "h2h")))
+        names = [("weight", "i2h"), ("weight", "h2h"), ("bias", "i2h"), ("bias", "h2h")]
+        if self._projection_size:
+            names.append(("weight", "h2r"))
+        weights = [tuple(params[f"{d}{layer}_{g}_{t}"] for t, g in names)
                    for layer in range(self._num_layers) for d in ["l", "r"][:self._dir]]
         clip = {}
         if self._lstm_state_clip_min is not None or self._lstm_state_clip_max is not None:
@@ -230,7 +236,9 @@ class RNN(_RNNLayer):
 class LSTM(_RNNLayer):
     """A multi-layer LSTM (gates i, f, g, o as MXNet); two states, h and c (layers *
     directions, batch, hidden_size).  *state_clip_min* / *state_clip_max* clip the cell
-    state (*state_clip_nan*: NaN becomes the bound)."""
+    state (*state_clip_nan*: NaN becomes the bound).  *projection_size*: LSTMP (the
+    ``{d}{i}_h2r_weight`` (projection_size, hidden_size) projects each step's state; h
+    and the output then have projection_size features)."""
 
     def __init__(self, hidden_size: int, num_layers: int = 1, layout: str = "TNC",
                  dropout: float = 0, bidirectional: bool = False, input_size: int = 0,

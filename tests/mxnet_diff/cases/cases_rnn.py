@@ -312,3 +312,19 @@ def npx_rnn_lstm_state_clip(mx, np, npx):
     h0 = np.zeros((1, 1, 1))
     return npx.rnn(x, w, h0, h0, state_size=1, num_layers=1, mode="lstm", state_outputs=True,
                    lstm_state_clip_min=-0.5, lstm_state_clip_max=0.5)
+
+
+@case(**NP)
+def layer_lstm_projection(mx, np, npx):
+    from mxnet.gluon import rnn
+
+    # forward only: MXNet 1.9.1 has no gradient for LSTMP on a CPU
+    layer = rnn.LSTM(4, num_layers=2, bidirectional=True, projection_size=2, input_size=3,
+                     prefix="lstmp_")
+    layer.initialize()
+    _fill(np.array, layer)
+    x = _seq(np.array, 5, 2, 3)
+    states = [_seq(np.array, 4, 2, 2), _seq(np.array, 4, 2, 4) / 2]
+    out, new = layer(x, states)
+    return (out, new, _names(layer), [p.shape for p in layer.collect_params().values()],
+            [s.shape for s in layer.begin_state(3)], layer(x), repr(layer))
