@@ -162,10 +162,13 @@ class ImageRecordIter(DataIter):
         self._warps = (self._affine[0] > 0 or self._affine[1] > 0 or self._affine[2] > 0
                        or self._affine[3:6] != (1.0, 1.0, 0.0)
                        or self._affine[6] is not None or self._affine[7:] != (0.0, 1e10))
-        if self._warps and self._interp not in (0, 1, 3):
+        if self._warps and self._interp == 0:
+            raise ImageRecordIterError(f"{who}: invalid inter_method 0 for the affine warp (as "
+                                       f"MXNet: 1, 2, 3, 4, 9, 10)")
+        if self._warps and self._interp not in (1, 3):
             raise TypeError(f"{who}: the rotate/shear/scale/aspect augmentations are warped "
-                            f"with bilinear (inter_method 1 or 3) or nearest (0) "
-                            f"interpolation only, got inter_method={inter_method}")
+                            f"with bilinear interpolation only (inter_method 1, or 3, which "
+                            f"OpenCV warps bilinearly), got inter_method={inter_method}")
         self._crop_sizes = (int(min_crop_size), int(max_crop_size))
         if self._crop_sizes != (-1, -1) and not 0 < self._crop_sizes[0] <= self._crop_sizes[1]:
             raise ValueError(f"{who}: min_crop_size {min_crop_size} and max_crop_size "
@@ -428,10 +431,8 @@ def _bilinear_table() -> onp.ndarray:
 _TAB: list = []
 
 
-def _warp_affine(xp: Any, src: Any, M: onp.ndarray, nw: int, nh: int, fill: int,
-                 nearest: bool) -> Any:
-    """``cv::warpAffine(src, M, (nw, nh), INTER_LINEAR or INTER_NEAREST,
-    BORDER_CONSTANT, fill)`` for a uint8 (h, w, C) image, with OpenCV's fixed-point
+def _warp_affine(xp: Any, src: Any, M: onp.ndarray, nw: int, nh: int, fill: int) -> Any:
+    """``cv::warpAffine(src, M, (nw, nh), INTER_LINEAR, BORDER_CONSTANT, fill)`` for a uint8 (h, w, C) image, with OpenCV's fixed-point
     arithmetic (coordinates in 1/1024, then 1/32 pixel; weights in 1/32768)."""
     if not _TAB:
         _TAB.append(xp.asarray(_bilinear_table()))
@@ -442,7 +443,7 @@ def _warp_affine(xp: Any, src: Any, M: onp.ndarray, nw: int, nh: int, fill: int,
     b1 = -a11 * m[0, 2] - a12 * m[1, 2]
     b2 = -a21 * m[0, 2] - a22 * m[1, 2]
     x, y = xp.arange(nw), xp.arange(nh)
-    rnd = 512 if nearest else 16
+    rnd = 16                            # half of a 1/32 step, in 1/1024
     X = (xp.rint((a12 * y + b1) * 1024).astype(xp.int64)[:, None] + rnd
          + xp.rint(a11 * x * 1024).astype(xp.int64)[None, :])
     Y = (xp.rint((a22 * y + b2) * 1024).astype(xp.int64)[:, None] + rnd
@@ -454,8 +455,6 @@ def _warp_affine(xp: Any, src: Any, M: onp.ndarray, nw: int, nh: int, fill: int,
         v = src[xp.clip(yy, 0, h - 1), xp.clip(xx, 0, w - 1)].astype(xp.int64)
         return xp.where(inside[..., None], v, fill)
 
-    if nearest:
-        return pixels(Y >> 10, X >> 10).astype(xp.uint8)
     X, Y = X >> 5, Y >> 5
     sx, sy = X >> 5, Y >> 5
     weights = _TAB[0][Y & 31, X & 31]
@@ -465,7 +464,7 @@ def _warp_affine(xp: Any, src: Any, M: onp.ndarray, nw: int, nh: int, fill: int,
     return xp.clip((acc + (1 << 14)) >> 15, 0, 255).astype(xp.uint8)
 
 
-def _affine(xp: Any, img: Any, warp: tuple, interp: int, fill: int) -> Any:
+def _affine(xp: Any, img: Any, warp: tuple, fill: int) -> Any:
     """MXNet's rotate/shear/scale/aspect warp of one image (its float32 arithmetic)."""
     shear, angle, scale, ratio, size_min, size_max = warp
     f32 = onp.float32
@@ -481,8 +480,7 @@ def _affine(xp: Any, img: Any, warp: tuple, interp: int, fill: int) -> Any:
     M[0, 1], M[1, 1] = hs * b + s * a * ws, a * ws
     M[0, 2] = (nw - (M[0, 0] * f32(w) + M[0, 1] * f32(h))) / f32(2)
     M[1, 2] = (nh - (M[1, 0] * f32(w) + M[1, 1] * f32(h))) / f32(2)
-    nearest = _interp_for(interp, (h, w), (int(nh), int(nw))) == 0
-    return _warp_affine(xp, img, M, int(nw), int(nh), fill, nearest)
+    return _warp_affine(xp, img, M, int(nw), int(nh), fill)
 
 
 def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any:
@@ -494,7 +492,7 @@ def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any
         h, w = (resize * h // w, resize) if h > w else (resize, resize * w // h)
         img = _resized(xp, img, h, w, interp)
     if warp is not None:
-        img = _affine(xp, img, warp, interp, fill)
+        img = _affine(xp, img, warp, fill)
         h, w = img.shape[0], img.shape[1]
     if pad > 0:
         img = xp.pad(img, ((pad, pad), (pad, pad), (0, 0)), constant_values=fill)
