@@ -834,7 +834,10 @@ def convolution(data: Any = None, weight: Any = None, bias: Any = None, kernel: 
     if num_filter is not None and w.ndim >= 1 and int(num_filter) != w.shape[0]:
         raise ShapeError(f"convolution: num_filter is {num_filter} but the weight {w.shape} "
                          f"has {w.shape[0]} filters (data {x.shape} on {x.device})")
-    y = apply_op(OPS["convolution"], (x, w, b), params)
+    # under autograd the op keeps its column matrix (second output) for the weight
+    # gradient, when it is small enough
+    params["keep_cols"] = bool(_tape.STATE.recording)
+    y = apply_op(OPS["convolution"], (x, w, b), params)[0]
     return _to_last(y) if last else y
 
 

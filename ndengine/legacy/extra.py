@@ -419,7 +419,7 @@ def im2col(data: Any, kernel: Any, stride: Any = (), dilate: Any = (), pad: Any 
                     ctx=a.device)
     w = _np.tile(eye, (c, 1) + (1,) * nd)
     r = apply_op(OPS["convolution"], (a, w, None),
-                 {"kernel": k, "stride": st, "dilate": dl, "pad": pd, "num_group": c})
+                 {"kernel": k, "stride": st, "dilate": dl, "pad": pd, "num_group": c})[0]
     return ret(r.reshape((n, c * kt, int(_onp.prod(osz)))), out)
 
 

@@ -7,16 +7,18 @@ over kernel taps):
 
 * **im2col as a strided view.**  The zero-padded input seen through
   ``as_strided`` as (N, C, *kernel, *out) costs nothing; one copy makes it the
-  column matrix (N, G, C/G * prod(kernel), prod(out)), and the convolution is one
-  batched BLAS product per group: ``W (G, F/G, C/G*K) @ cols``.  A 1x1 kernel with
-  stride 1 and no padding skips the copy (the input is its own column matrix).
-* **Weight gradient:** ``g (N, G, F/G, O) @ cols^T`` summed over the batch (the
-  columns made again from the input, not kept from the forward pass: a ResNet layer's
-  are hundreds of MB).
+  column matrix (G, C/G * prod(kernel), N * prod(out)) of a block of the batch, and
+  the convolution is one BLAS product per block and group: ``W (G, F/G, C/G*K) @
+  cols``.
+* **Weight gradient:** ``g (G, F/G, N*O) @ cols^T``.  Under autograd the forward
+  pass keeps its columns (the op's second output) when they are at most 32 MB; larger
+  ones are made again from the input, a batch block at a time (a ResNet layer's are
+  hundreds of MB).
 * **Data gradient = deconvolution.**  With stride 1 it is itself a convolution: of the
   head gradient, padded by ``dilate * (k - 1) - pad``, with the kernel flipped and
-  its in/out channels swapped (so im2col + one product again).  With a larger stride
-  it is one product giving the columns, scattered back with one strided add per
+  its in/out channels swapped (so im2col + one product again), used when its columns
+  are fewer than col2im's.  Otherwise (col2im) one product gives the columns,
+  scattered back with one strided add per
   kernel tap (col2im).  ``deconvolution`` is that op with a bias; its gradients are a
   convolution (data) and the same weight-gradient op, so both ops are differentiable
   twice in their data argument.
@@ -38,6 +40,8 @@ from __future__ import annotations
 
 import itertools
 from typing import Any
+
+import numpy as _onp
 
 from .ops import DTypeError, ShapeError, _blas, register
 from .ops_nn import _quiet
@@ -114,6 +118,9 @@ def _tap_slices(kernel: tuple, stride: tuple, dilate: tuple, out: tuple):
 # elements (float32: 16 MB) each, so a large layer's never has to exist whole (a
 # ResNet 3x3 layer at batch 32 would need 230 MB); one BLAS product per block and group.
 _BLOCK_ELEMS = 1 << 22
+# Under autograd the forward pass keeps its column matrix for the weight gradient when
+# it has at most this many elements (32 MB in float32), instead of building it again.
+_KEEP_ELEMS = 1 << 23
 
 
 def _out_of(sp: tuple, kernel: tuple, stride: tuple, dilate: tuple, pad: tuple) -> tuple:
@@ -146,7 +153,9 @@ def _chan_major(xp: Any, g: Any, groups: int) -> Any:
 
 # ----------------------------------------------------------------------------- kernels
 def _conv_fwd(xp: Any, x: Any, w: Any, kernel: tuple, stride: tuple, dilate: tuple,
-              pad: tuple, groups: int) -> Any:
+              pad: tuple, groups: int, keep: bool = False) -> Any:
+    """The convolution; with *keep*, also its column matrix (G, C/G*K, N*O), built
+    whole (for the weight gradient)."""
     n, c = x.shape[:2]
     f = w.shape[0]
     out = _out_of(tuple(x.shape[2:]), kernel, stride, dilate, pad)
@@ -154,10 +163,12 @@ def _conv_fwd(xp: Any, x: Any, w: Any, kernel: tuple, stride: tuple, dilate: tup
     wm = w.reshape(groups, f // groups, -1)                     # (G, F/G, C/G*K)
     win = _windows(xp, _padded(xp, x, pad, pad), kernel, stride, dilate, out)
     y = xp.empty((n, f) + out, dtype=xp.result_type(x.dtype, w.dtype))
-    for n0, n1 in _blocks(n, c * kt * ot):
-        r = xp.matmul(wm, _win_cols(xp, win[n0:n1], groups))    # (G, F/G, b*O)
+    cols = None
+    for n0, n1 in (((0, n),) if keep else _blocks(n, c * kt * ot)):
+        cols = _win_cols(xp, win[n0:n1], groups)
+        r = xp.matmul(wm, cols)                                 # (G, F/G, b*O)
         y[n0:n1] = r.reshape((f, n1 - n0) + out).swapaxes(0, 1)
-    return y
+    return (y, cols) if keep else y
 
 
 def _conv_wgrad(xp: Any, g: Any, x: Any, wshape: tuple, kernel: tuple, stride: tuple,
@@ -222,15 +233,22 @@ def _bias_shape(b: Any, nd: int) -> tuple:
     return (1, b.shape[0]) + (1,) * nd
 
 
+def _keeps_cols(n: int, c: int, kernel: tuple, out: tuple, keep_cols: bool) -> bool:
+    return keep_cols and n * c * _prod(kernel) * _prod(out) <= _KEEP_ELEMS
+
+
 def _convolution_k(xp: Any, x: Any, w: Any, b: Any = None, kernel: tuple = (),
                    stride: tuple = (), dilate: tuple = (), pad: tuple = (),
-                   num_group: int = 1) -> Any:
+                   num_group: int = 1, keep_cols: bool = False) -> Any:
     acc = _acc(xp, x.dtype)
-    y = _conv_fwd(xp, x.astype(acc, copy=False), w.astype(acc, copy=False), kernel, stride,
-                  dilate, pad, num_group)
+    out = _out_of(tuple(x.shape[2:]), kernel, stride, dilate, pad)
+    keep = _keeps_cols(x.shape[0], x.shape[1], kernel, out, keep_cols)
+    r = _conv_fwd(xp, x.astype(acc, copy=False), w.astype(acc, copy=False), kernel, stride,
+                  dilate, pad, num_group, keep)
+    y, cols = r if keep else (r, xp.empty((0,), dtype=acc))
     if b is not None:
         y += b.astype(acc, copy=False).reshape(_bias_shape(b, len(kernel)))
-    return y
+    return y, cols
 
 
 def _deconvolution_k(xp: Any, x: Any, w: Any, b: Any = None, kernel: tuple = (),
@@ -244,6 +262,13 @@ def _deconvolution_k(xp: Any, x: Any, w: Any, b: Any = None, kernel: tuple = (),
     if b is not None:
         y = y + b.astype(acc, copy=False).reshape(_bias_shape(b, len(kernel)))
     return y
+
+
+def _conv_wgrad_cols_k(xp: Any, g: Any, cols: Any, wshape: tuple = (),
+                       num_group: int = 1) -> Any:
+    """The weight gradient from the columns the forward pass kept."""
+    gm = _chan_major(xp, g.astype(cols.dtype, copy=False), num_group)
+    return xp.matmul(gm, cols.transpose(0, 2, 1)).reshape(wshape)
 
 
 def _conv_wgrad_k(xp: Any, g: Any, x: Any, wshape: tuple = (), kernel: tuple = (),
@@ -278,7 +303,8 @@ def _check_common(name: str, x: Any, w: Any, b: Any, kernel: tuple, num_group: i
 
 
 def _convolution_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (), stride: tuple = (),
-                       dilate: tuple = (), pad: tuple = (), num_group: int = 1):
+                       dilate: tuple = (), pad: tuple = (), num_group: int = 1,
+                       keep_cols: bool = False):
     nd = _check_common("convolution", x, w, b, kernel, num_group)
     sx, sw = tuple(x.shape), tuple(w.shape)
     f, c = sw[0], sx[1]
@@ -295,7 +321,12 @@ def _convolution_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (), stride
         span = tuple(dilate[i] * (kernel[i] - 1) + 1 for i in range(nd))
         raise ShapeError(f"convolution: the kernel {kernel} (dilated: {span}) is larger than "
                          f"the padded input {tuple(sx[2 + i] + 2 * pad[i] for i in range(nd))}")
-    return (sx[0], f) + out, x.dtype
+    acc = _onp.dtype(_onp.float32) if x.dtype == _onp.float16 else x.dtype
+    if _keeps_cols(sx[0], c, kernel, out, keep_cols):
+        cshape = (num_group, (c // num_group) * _prod(kernel), sx[0] * _prod(out))
+    else:
+        cshape = (0,)
+    return [((sx[0], f) + out, x.dtype), (cshape, acc)]
 
 
 def _deconvolution_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (),
@@ -333,10 +364,13 @@ def _conv_params(p: dict) -> dict:
     return {k: p[k] for k in ("kernel", "stride", "dilate", "pad", "num_group")}
 
 
-def _convolution_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any):
+def _convolution_grad(gs: Any, outs: Any, x: Any, w: Any, b: Any = None, **p: Any):
     from .ndarray import apply_op
 
+    g, cols = gs[0], outs[1]
     gx = gw = gb = None
+    if g is None:                    # (only the column matrix was used: no gradient)
+        return gx, gw, gb
     kernel, stride, dilate, pad = p["kernel"], p["stride"], p["dilate"], p["pad"]
     if _needs(0):
         adj = tuple(x.shape[2 + i] - deconv_out_size(g.shape[2 + i], kernel[i], stride[i],
@@ -344,7 +378,11 @@ def _convolution_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: Any)
                     for i in range(len(kernel)))
         gx = apply_op(_DECONV, (g, w, None), dict(_conv_params(p), adj=adj))
     if _needs(1):
-        gw = apply_op(_CONV_WGRAD, (g, x), dict(_conv_params(p), wshape=tuple(w.shape)))
+        if cols.shape != (0,):
+            gw = apply_op(_CONV_WGRAD_COLS, (g, cols), {"wshape": tuple(w.shape),
+                                                        "num_group": p["num_group"]})
+        else:
+            gw = apply_op(_CONV_WGRAD, (g, x), dict(_conv_params(p), wshape=tuple(w.shape)))
     if b is not None and _needs(2):
         gb = _sum_bias(g)
     return gx, gw, gb
@@ -356,7 +394,7 @@ def _deconvolution_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: An
     gx = gw = gb = None
     cp = _conv_params(p)
     if _needs(0):
-        gx = apply_op(_CONV, (g, w, None), cp)
+        gx = apply_op(_CONV, (g, w, None), cp)[0]
     if _needs(1):
         gw = apply_op(_CONV_WGRAD, (x, g), dict(cp, wshape=tuple(w.shape)))
     if b is not None and _needs(2):
@@ -364,11 +402,14 @@ def _deconvolution_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, **p: An
     return gx, gw, gb
 
 
-_CONV = register("convolution", _blas(_convolution_k), _convolution_infer, _convolution_grad)
+_CONV = register("convolution", _blas(_convolution_k), _convolution_infer, _convolution_grad,
+                 nout=2, grad_needs_outputs=True)
 _DECONV = register("deconvolution", _blas(_deconvolution_k), _deconvolution_infer,
                    _deconvolution_grad)
 _CONV_WGRAD = register("_convolution_weight_grad", _blas(_conv_wgrad_k),
                        lambda g, x, wshape=(), **_: (tuple(wshape), g.dtype))
+_CONV_WGRAD_COLS = register("_convolution_weight_grad_cols", _blas(_conv_wgrad_cols_k),
+                            lambda g, cols, wshape=(), **_: (tuple(wshape), g.dtype))
 
 
 # ----------------------------------------------------------------------------- pooling

@@ -40,7 +40,8 @@ def _pool(**kw):
 CONV_NON_DIFFERENTIABLE = {
     # the gradient ops the convolution / pooling gradients push (their own gradients are
     # never needed: the data gradients go through convolution / deconvolution)
-    "_convolution_weight_grad", "_pooling_backward", "_global_pooling_backward",
+    "_convolution_weight_grad", "_convolution_weight_grad_cols", "_pooling_backward",
+    "_global_pooling_backward",
     "_group_norm_backward",
 }
 

@@ -349,3 +349,38 @@ def test_errors_at_call_time(call, match):
     with pytest.raises(MXNetError, match=match) as info:
         call()
     assert "cpu(0)" in str(info.value) or "npx" not in match
+
+
+def test_weight_gradient_with_kept_or_rebuilt_columns(monkeypatch):
+    """Under autograd the forward pass keeps small column matrices for the weight
+    gradient; larger ones are built again in batch blocks: the same gradient."""
+    from ndengine.ndarray import ops_conv
+    from ndengine.ndarray.ops import OPS
+
+    rng = onp.random.default_rng(4)
+    x = np.array(rng.standard_normal((5, 4, 7, 6)))
+    w = np.array(rng.standard_normal((6, 2, 3, 2)))
+    grads = []
+    for keep, block in ((1 << 23, 1 << 22), (0, 300)):     # kept; rebuilt in 5 blocks
+        monkeypatch.setattr(ops_conv, "_KEEP_ELEMS", keep)
+        monkeypatch.setattr(ops_conv, "_BLOCK_ELEMS", block)
+        OPS["convolution"].cache.clear()      # (shape rules are memoized)
+        w.attach_grad()
+        with autograd.record():
+            y = npx.convolution(x, w, kernel=(3, 2), stride=(2, 1), pad=(1, 0), num_group=2,
+                                no_bias=True)
+        y.backward(np.array(onp.arange(y.size).reshape(y.shape) % 3 - 1.0))
+        grads.append(w.grad.asnumpy())
+    onp.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+    want = onp.zeros(w.shape)
+    xs, ws = x.asnumpy(), w.asnumpy()
+    g = onp.arange(y.size).reshape(y.shape) % 3 - 1.0
+    eps = 1e-6
+    for idx in [(0, 0, 0, 0), (5, 1, 2, 1), (3, 0, 1, 0)]:
+        wp, wm = ws.copy(), ws.copy()
+        wp[idx] += eps
+        wm[idx] -= eps
+        fp = (conv_ref(xs, wp, None, (2, 1), (1, 1), (1, 0), 2) * g).sum()
+        fm = (conv_ref(xs, wm, None, (2, 1), (1, 1), (1, 0), 2) * g).sum()
+        onp.testing.assert_allclose(grads[0][idx], (fp - fm) / (2 * eps), rtol=1e-6)
+    OPS["convolution"].cache.clear()
