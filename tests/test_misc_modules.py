@@ -525,3 +525,21 @@ def test_save_checkpoint_without_symbol(tmp_path):
     mx.callback.save_checkpoint(prefix, 3, None, {"w": mx.nd.ones((2,))}, {})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w-0003.params"]
     assert list(mx.nd.load(prefix + "-0003.params")) == ["arg:w"]
+
+
+def test_image_record_iter_lightness_shift_keeps_grey_grey(tmp_path):
+    path = str(tmp_path / "grey.rec")
+    rec = mx.recordio.MXRecordIO(path, "w")
+    for i in range(4):
+        img = onp.full((6, 6, 3), 40 * i + 20, onp.uint8)
+        rec.write(mx.recordio.pack_img(mx.recordio.IRHeader(0, float(i), i, 0), img,
+                                       img_fmt=".png"))
+    rec.close()
+    it = mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=4,
+                               random_l=100, seed=2)
+    d = it.next().data[0].asnumpy()
+    assert (d == d[:, :1, :1, :1]).all()            # each image one grey level
+    assert not onp.array_equal(d[:, 0, 0, 0], [20, 60, 100, 140])   # shifted
+    with pytest.raises(MXNetError, match="colour"):
+        mx.io.ImageRecordIter(path_imgrec=path, data_shape=(1, 4, 4), batch_size=4,
+                              random_h=5)

@@ -10,8 +10,9 @@ MXNet's default augmenter, in its order:
 4. cropped to ``data_shape`` (a random window with ``rand_crop``, else the centre one),
    an image smaller than the shape being enlarged first to cover it; or, with
    ``min/max_crop_size``, a square of a random size in that range, resized to the shape;
-5. flipped left-right (``mirror``; with probability 1/2 with ``rand_mirror``);
-6. (float32 output) ``(pixel - mean) * scale / std`` per channel, channels in RGB order
+5. ``random_h/s/l``: random shifts of hue, saturation and lightness (HLS space);
+6. flipped left-right (``mirror``; with probability 1/2 with ``rand_mirror``);
+7. (float32 output) ``(pixel - mean) * scale / std`` per channel, channels in RGB order
    (``mean_img``: a mean image instead of ``mean_r/g/b``).
 
 Batches are ``(batch_size, C, H, W)`` (``C`` 3 for colour, 1 for greyscale) and follow
@@ -92,7 +93,8 @@ class ImageRecordIter(DataIter):
     ``max_rotate_angle`` / ``max_shear_ratio`` / ``min_random_scale`` /
     ``max_random_scale`` / ``max_aspect_ratio`` / ``min_aspect_ratio`` /
     ``min_img_size`` / ``max_img_size`` (MXNet's affine warp, OpenCV's bilinear
-    ``warpAffine`` bit for bit), ``num_parts`` /
+    ``warpAffine`` bit for bit), ``random_h`` / ``random_s`` / ``random_l`` (shifts in
+    OpenCV's HLS space, its conversions bit for bit), ``num_parts`` /
     ``part_index`` (read only that part of
     the records), ``path_imgidx`` (offsets instead of a scan of the file), ``dtype``
     ('float32', or 'uint8' for unnormalised pixels), ``mirror`` (flip every image),
@@ -118,7 +120,8 @@ class ImageRecordIter(DataIter):
                  max_shear_ratio: float = 0.0, max_random_scale: float = 1.0,
                  min_random_scale: float = 1.0, max_aspect_ratio: float = 0.0,
                  min_aspect_ratio: Any = None, max_img_size: float = 1e10,
-                 min_img_size: float = 0.0,
+                 min_img_size: float = 0.0, random_h: int = 0, random_s: int = 0,
+                 random_l: int = 0,
                  device_id: int = 0, shuffle_chunk_size: int = 0, shuffle_chunk_seed: int = 0,
                  dtype: str = "float32", num_parts: int = 1,
                  part_index: int = 0, preprocess_threads: int = 4, prefetch_buffer: int = 4,
@@ -154,6 +157,10 @@ class ImageRecordIter(DataIter):
             raise ValueError(f"{who}: inter_method must be 0-4 (OpenCV's), 9 (auto) or 10 "
                              f"(random), got {inter_method}")
         self._pad, self._fill = int(pad), int(fill_value)
+        self._hsl = (int(random_h), int(random_s), int(random_l))
+        if self._hsl != (0, 0, 0) and shape[0] != 3:
+            raise ImageRecordIterError(f"{who}: random_h/s/l need colour images "
+                                       f"(data_shape[0] == 3), got {shape}")
         self._affine = (int(max_rotate_angle), int(rotate), float(max_shear_ratio),
                         float(min_random_scale), float(max_random_scale),
                         float(max_aspect_ratio),
@@ -258,7 +265,7 @@ class ImageRecordIter(DataIter):
 
         logging.info("%s: cannot find %s: creating the mean image", type(self).__name__, path)
         plain = (self._resize, 1 if self._interp in (9, 10) else self._interp, None,
-                 self._pad, self._fill, 0, None, False)
+                 self._pad, self._fill, 0, None, None, False)
         total = onp.zeros(self._shape, onp.float64)
         n = len(self._pos)
         for start in range(0, n, 256):
@@ -280,7 +287,7 @@ class ImageRecordIter(DataIter):
         """The augmentation of each of *k* images, its random choices drawn here (so
         they follow *seed* whatever the schedule): (resize, interp, pad, fill, crop
         size or 0, crop position (u_y, u_x) in [0, 1) or None for the centre, mirror)
-        and the affine warp's draws (or None)."""
+        the affine warp's draws and the (h, s, l) shifts (or None)."""
         rng = self._aug_rng
         lo, hi = self._crop_sizes
         out = []
@@ -291,8 +298,11 @@ class ImageRecordIter(DataIter):
             where = tuple(rng.random_sample(2).tolist()) if self._rand_crop else None
             mirror = self._mirror or (bool(rng.random_sample() < 0.5) if self._rand_mirror
                                       else False)
+            hsl = None
+            if self._hsl != (0, 0, 0):      # as MXNet: a float in [-v, v) cut to an int
+                hsl = tuple(int(float(rng.random_sample()) * v * 2 - v) for v in self._hsl)
             out.append((self._resize, interp, warp, self._pad, self._fill, size, where,
-                        mirror))
+                        hsl, mirror))
         return tuple(out)
 
     def _draw_warp(self, rng: Any) -> tuple:
@@ -483,9 +493,62 @@ def _affine(xp: Any, img: Any, warp: tuple, fill: int) -> Any:
     return _warp_affine(xp, img, M, int(nw), int(nh), fill)
 
 
+# OpenCV's HLS <-> RGB conversions of 8-bit images (H in [0, 180), L and S in [0, 255]),
+# in its float32 arithmetic; which of (p2, p1, falling, rising) is b, g, r per sector
+_HLS_SECTORS = onp.array([[1, 3, 0], [1, 0, 2], [3, 0, 1], [0, 2, 1], [0, 1, 3], [2, 1, 0]])
+
+
+def _rgb_to_hls(xp: Any, img: Any) -> Any:
+    f32 = xp.float32
+    x = img.astype(f32) * f32(1 / 255.0)
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    vmax = xp.maximum(xp.maximum(r, g), b)
+    vmin = xp.minimum(xp.minimum(r, g), b)
+    diff = vmax - vmin
+    light = (vmax + vmin) * f32(0.5)
+    grey = diff <= onp.finfo(onp.float32).eps
+    safe = xp.where(grey, f32(1), diff)
+    sat = xp.where(light < f32(0.5), diff / xp.where(grey, f32(1), vmax + vmin),
+                   diff / xp.where(grey, f32(1), f32(2) - (vmax + vmin)))
+    d60 = f32(60) / safe
+    hue = xp.where(vmax == r, (g - b) * d60,
+                   xp.where(vmax == g, (b - r) * d60 + f32(120), (r - g) * d60 + f32(240)))
+    hue = xp.where(hue < 0, hue + f32(360), hue)
+    hue, sat = xp.where(grey, f32(0), hue), xp.where(grey, f32(0), sat)
+    out = xp.stack([hue * f32(0.5), light * f32(255), sat * f32(255)], -1)
+    return xp.clip(xp.rint(out), 0, 255).astype(xp.int64)
+
+
+def _hls_to_rgb(xp: Any, hls: Any) -> Any:
+    f32 = xp.float32
+    hue = hls[..., 0].astype(f32) * f32(2)
+    light = hls[..., 1].astype(f32) * f32(1 / 255.0)
+    sat = hls[..., 2].astype(f32) * f32(1 / 255.0)
+    p2 = xp.where(light <= f32(0.5), light * (f32(1) + sat), light + sat - light * sat)
+    p1 = f32(2) * light - p2
+    hue = hue * f32(1 / 60.0)
+    hue = xp.where(hue < 0, hue + f32(6), xp.where(hue >= 6, hue - f32(6), hue))
+    sector = xp.floor(hue).astype(xp.int64)
+    hue = hue - sector.astype(f32)
+    tab = xp.stack([p2, p1, p1 + (p2 - p1) * (f32(1) - hue), p1 + (p2 - p1) * hue], -1)
+    bgr = xp.take_along_axis(tab, xp.asarray(_HLS_SECTORS)[xp.clip(sector, 0, 5)], -1)
+    rgb = xp.where((sat == 0)[..., None], light[..., None], bgr[..., ::-1])
+    return xp.clip(xp.rint(rgb * f32(255)), 0, 255).astype(xp.uint8)
+
+
+def _shift_hls(xp: Any, img: Any, hsl: tuple) -> Any:
+    """MXNet's random_h/s/l: the shifts added in HLS space, each channel clipped to its
+    range (H to 180, L and S to 255)."""
+    dh, ds, dl = hsl
+    hls = _rgb_to_hls(xp, img)
+    hls = xp.stack([xp.clip(hls[..., 0] + dh, 0, 180), xp.clip(hls[..., 1] + dl, 0, 255),
+                    xp.clip(hls[..., 2] + ds, 0, 255)], -1)
+    return _hls_to_rgb(xp, hls)
+
+
 def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any:
     """One decoded (h, w, C) uint8 image through MXNet's default augmenter."""
-    resize, interp, warp, pad, fill, size, where, mirror = plan
+    resize, interp, warp, pad, fill, size, where, hsl, mirror = plan
     _, H, W = shape
     h, w = img.shape[0], img.shape[1]
     if resize > 0:
@@ -515,6 +578,8 @@ def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any
     img = img[y0:y0 + crop_h, x0:x0 + crop_w]
     if (crop_h, crop_w) != (H, W):
         img = _resized(xp, img, H, W, interp)
+    if hsl is not None:
+        img = _shift_hls(xp, img, hsl)
     return img[:, ::-1] if mirror else img
 
 

@@ -574,10 +574,11 @@ def _rec_epochs(it, n):
 
 @case
 def imagerecorditer_centre_crop_round_batch(mx, np, npx):
-    # one decoding thread: MXNet's epoch boundaries are racy with several (seen once)
+    # two epochs: MXNet's third one sometimes reports a stale pad (a race in its
+    # prefetcher, seen twice when making the fixture)
     it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=2,
                                preprocess_threads=1)
-    return (_rec_epochs(it, 3), _desc(it.provide_data), _desc(it.provide_label),
+    return (_rec_epochs(it, 2), _desc(it.provide_data), _desc(it.provide_label),
             type(it.next().data[0]).__name__)
 
 
@@ -838,3 +839,18 @@ def imagerecorditer_affine_area_interp_and_nearest_refused(mx, np, npx):
     except Exception as e:
         out.append(isinstance(e, mx.base.MXNetError))
     return out
+
+
+@case
+def imagerecorditer_hls_round_trip(mx, np, npx):
+    # random_l=1 draws shifts that truncate to 0: the HLS conversions alone
+    it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
+                               random_l=1)
+    return it.next().data[0]
+
+
+@case(values=False)
+def imagerecorditer_random_hls_shapes(mx, np, npx):
+    it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
+                               random_h=20, random_s=30, random_l=30)
+    return it.next().data[0]
