@@ -432,9 +432,9 @@ def test_image_record_iter_index_file_and_parts(tmp_path):
 
 def test_image_record_iter_refuses_what_it_does_not_do(tmp_path):
     path, _ = _rec(tmp_path)
-    with pytest.raises(TypeError, match="brightness"):
+    with pytest.raises(TypeError, match="max_random_contrast"):
         mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=2,
-                              brightness=0.2)
+                              max_random_contrast=0.2)
     with pytest.raises(TypeError, match="bilinear"):
         mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=2,
                               rotate=10, inter_method=2)
@@ -543,3 +543,16 @@ def test_image_record_iter_lightness_shift_keeps_grey_grey(tmp_path):
     with pytest.raises(MXNetError, match="colour"):
         mx.io.ImageRecordIter(path_imgrec=path, data_shape=(1, 4, 4), batch_size=4,
                               random_h=5)
+
+
+def test_image_record_iter_colour_jitter_stays_in_range(tmp_path):
+    path, _ = _rec(tmp_path)
+    kw = dict(path_imgrec=path, data_shape=(3, 4, 4), batch_size=6, seed=3)
+    plain = mx.io.ImageRecordIter(**kw).next().data[0].asnumpy()
+    for jitter in ({"brightness": 0.4}, {"contrast": 0.4}, {"saturation": 0.4},
+                   {"pca_noise": 0.1}):
+        d = mx.io.ImageRecordIter(**kw, **jitter).next().data[0].asnumpy()
+        assert d.shape == plain.shape and 0 <= d.min() and d.max() <= 255
+        assert not onp.array_equal(d, plain), jitter
+    grey = mx.io.ImageRecordIter(**kw, saturation=1.0, seed_aug=0)
+    assert grey.next().data[0].shape == (6, 3, 4, 4)

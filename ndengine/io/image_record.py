@@ -10,7 +10,8 @@ MXNet's default augmenter, in its order:
 4. cropped to ``data_shape`` (a random window with ``rand_crop``, else the centre one),
    an image smaller than the shape being enlarged first to cover it; or, with
    ``min/max_crop_size``, a square of a random size in that range, resized to the shape;
-5. ``random_h/s/l``: random shifts of hue, saturation and lightness (HLS space);
+5. colour jitter (``brightness``, ``contrast``, ``saturation``, ``pca_noise``), then
+   ``random_h/s/l``: random shifts of hue, saturation and lightness (HLS space);
 6. flipped left-right (``mirror``; with probability 1/2 with ``rand_mirror``);
 7. (float32 output) ``(pixel - mean) * scale / std`` per channel, channels in RGB order
    (``mean_img``: a mean image instead of ``mean_r/g/b``).
@@ -121,7 +122,8 @@ class ImageRecordIter(DataIter):
                  min_random_scale: float = 1.0, max_aspect_ratio: float = 0.0,
                  min_aspect_ratio: Any = None, max_img_size: float = 1e10,
                  min_img_size: float = 0.0, random_h: int = 0, random_s: int = 0,
-                 random_l: int = 0,
+                 random_l: int = 0, brightness: float = 0.0, contrast: float = 0.0,
+                 saturation: float = 0.0, pca_noise: float = 0.0,
                  device_id: int = 0, shuffle_chunk_size: int = 0, shuffle_chunk_seed: int = 0,
                  dtype: str = "float32", num_parts: int = 1,
                  part_index: int = 0, preprocess_threads: int = 4, prefetch_buffer: int = 4,
@@ -157,6 +159,11 @@ class ImageRecordIter(DataIter):
             raise ValueError(f"{who}: inter_method must be 0-4 (OpenCV's), 9 (auto) or 10 "
                              f"(random), got {inter_method}")
         self._pad, self._fill = int(pad), int(fill_value)
+        self._jitter = (float(brightness), float(contrast), float(saturation),
+                        float(pca_noise))
+        if any(self._jitter) and shape[0] != 3:
+            raise ImageRecordIterError(f"{who}: brightness/contrast/saturation/pca_noise need "
+                                       f"colour images (data_shape[0] == 3), got {shape}")
         self._hsl = (int(random_h), int(random_s), int(random_l))
         if self._hsl != (0, 0, 0) and shape[0] != 3:
             raise ImageRecordIterError(f"{who}: random_h/s/l need colour images "
@@ -265,7 +272,7 @@ class ImageRecordIter(DataIter):
 
         logging.info("%s: cannot find %s: creating the mean image", type(self).__name__, path)
         plain = (self._resize, 1 if self._interp in (9, 10) else self._interp, None,
-                 self._pad, self._fill, 0, None, None, False)
+                 self._pad, self._fill, 0, None, None, None, False)
         total = onp.zeros(self._shape, onp.float64)
         n = len(self._pos)
         for start in range(0, n, 256):
@@ -287,7 +294,8 @@ class ImageRecordIter(DataIter):
         """The augmentation of each of *k* images, its random choices drawn here (so
         they follow *seed* whatever the schedule): (resize, interp, pad, fill, crop
         size or 0, crop position (u_y, u_x) in [0, 1) or None for the centre, mirror)
-        the affine warp's draws and the (h, s, l) shifts (or None)."""
+        the affine warp's draws, the colour jitter factors and the (h, s, l) shifts (or
+        None)."""
         rng = self._aug_rng
         lo, hi = self._crop_sizes
         out = []
@@ -298,11 +306,18 @@ class ImageRecordIter(DataIter):
             where = tuple(rng.random_sample(2).tolist()) if self._rand_crop else None
             mirror = self._mirror or (bool(rng.random_sample() < 0.5) if self._rand_mirror
                                       else False)
+            jitter = None
+            if any(self._jitter):
+                b, c, sat, pca = self._jitter
+                jitter = (1 + float(rng.uniform(-b, b)) if b else 1.0,
+                          1 + float(rng.uniform(-c, c)) if c else 1.0,
+                          1 + float(rng.uniform(-sat, sat)) if sat else 1.0,
+                          tuple(rng.normal(0, pca, 3).tolist()) if pca else None)
             hsl = None
             if self._hsl != (0, 0, 0):      # as MXNet: a float in [-v, v) cut to an int
                 hsl = tuple(int(float(rng.random_sample()) * v * 2 - v) for v in self._hsl)
             out.append((self._resize, interp, warp, self._pad, self._fill, size, where,
-                        hsl, mirror))
+                        jitter, hsl, mirror))
         return tuple(out)
 
     def _draw_warp(self, rng: Any) -> tuple:
@@ -546,9 +561,37 @@ def _shift_hls(xp: Any, img: Any, hsl: tuple) -> Any:
     return _hls_to_rgb(xp, hls)
 
 
+# gluon's (AlexNet's) ImageNet RGB principal components, for pca_noise
+_PCA_EIGVAL = onp.array([55.46, 4.794, 1.148])
+_PCA_EIGVEC = onp.array([[-0.5675, 0.7192, 0.4009], [-0.5808, -0.0045, -0.8140],
+                         [-0.5836, -0.6948, 0.4203]])
+
+
+def _jitter_colour(xp: Any, img: Any, jitter: tuple) -> Any:
+    """Brightness (scale), contrast (blend with the mean grey), saturation (blend with
+    each pixel's grey) by the drawn factors, then the PCA lighting noise; rounded back
+    to uint8.  The grey weights are MXNet's as it applies them (0.299 on blue, 0.114 on
+    red: OpenCV's BGR order meeting RGB weights)."""
+    bright, contrast, sat, pca = jitter
+    x = img.astype(xp.float64)
+    if bright != 1.0:
+        x = xp.clip(xp.rint(x * bright), 0, 255)
+    coef = xp.asarray([0.114, 0.587, 0.299])
+    if contrast != 1.0:
+        grey = (x * coef).sum(-1).mean()
+        x = xp.clip(xp.rint(x * contrast + grey * (1 - contrast)), 0, 255)
+    if sat != 1.0:
+        grey = (x * coef).sum(-1, keepdims=True)
+        x = xp.clip(xp.rint(x * sat + grey * (1 - sat)), 0, 255)
+    if pca is not None:
+        shift = xp.asarray(_PCA_EIGVEC @ (onp.asarray(pca) * _PCA_EIGVAL))
+        x = xp.clip(xp.rint(x + shift), 0, 255)
+    return x.astype(xp.uint8)
+
+
 def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any:
     """One decoded (h, w, C) uint8 image through MXNet's default augmenter."""
-    resize, interp, warp, pad, fill, size, where, hsl, mirror = plan
+    resize, interp, warp, pad, fill, size, where, jitter, hsl, mirror = plan
     _, H, W = shape
     h, w = img.shape[0], img.shape[1]
     if resize > 0:
@@ -578,6 +621,8 @@ def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any
     img = img[y0:y0 + crop_h, x0:x0 + crop_w]
     if (crop_h, crop_w) != (H, W):
         img = _resized(xp, img, H, W, interp)
+    if jitter is not None:
+        img = _jitter_colour(xp, img, jitter)
     if hsl is not None:
         img = _shift_hls(xp, img, hsl)
     return img[:, ::-1] if mirror else img

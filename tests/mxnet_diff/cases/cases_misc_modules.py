@@ -854,3 +854,10 @@ def imagerecorditer_random_hls_shapes(mx, np, npx):
     it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
                                random_h=20, random_s=30, random_l=30)
     return it.next().data[0]
+
+
+@case(values=False)
+def imagerecorditer_colour_jitter_shapes(mx, np, npx):
+    it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
+                               brightness=0.3, contrast=0.3, saturation=0.3, pca_noise=0.1)
+    return it.next().data[0]
