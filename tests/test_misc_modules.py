@@ -556,3 +556,19 @@ def test_image_record_iter_colour_jitter_stays_in_range(tmp_path):
         assert not onp.array_equal(d, plain), jitter
     grey = mx.io.ImageRecordIter(**kw, saturation=1.0, seed_aug=0)
     assert grey.next().data[0].shape == (6, 3, 4, 4)
+
+
+def test_image_record_iter_random_resized_crop(tmp_path):
+    path, _ = _rec(tmp_path)
+    kw = dict(path_imgrec=path, data_shape=(3, 4, 4), batch_size=6, random_resized_crop=True,
+              min_random_area=0.3, max_random_area=1.0, max_aspect_ratio=4 / 3,
+              min_aspect_ratio=3 / 4)
+    a = mx.io.ImageRecordIter(seed=1, **kw).next().data[0].asnumpy()
+    b = mx.io.ImageRecordIter(seed=2, **kw).next().data[0].asnumpy()
+    assert a.shape == (6, 3, 4, 4) and not onp.array_equal(a, b)
+    from ndengine.io.image_record import _resized_crop_box
+    assert _resized_crop_box(10, 10, ((0.25, 1.0, 0.0, 0.99),)) == (0, 5, 5, 5)
+    assert _resized_crop_box(10, 10, ((1.0, 4.0, 0.0, 0.0),)) is None   # too wide: fallback
+    with pytest.raises(ValueError, match="random_resized_crop"):
+        mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=2,
+                              random_resized_crop=True, min_random_area=0)

@@ -90,7 +90,9 @@ class ImageRecordIter(DataIter):
     ``rand_mirror``, ``mean_r/g/b``, ``std_r/g/b``, ``scale``, ``inter_method``
     (OpenCV's codes, 1 bilinear, 9 auto, 10 random), ``pad`` / ``fill_value`` (a border
     added before the crop), ``min_crop_size`` / ``max_crop_size`` (a square crop of a
-    random size in that range, resized to the data shape), ``rotate`` /
+    random size in that range, resized to the data shape), ``random_resized_crop`` with
+    ``min/max_random_area`` and the aspect ratios (a random area and aspect, as gluon's
+    RandomResizedCrop; ten tries, else the ordinary crop), ``rotate`` /
     ``max_rotate_angle`` / ``max_shear_ratio`` / ``min_random_scale`` /
     ``max_random_scale`` / ``max_aspect_ratio`` / ``min_aspect_ratio`` /
     ``min_img_size`` / ``max_img_size`` (MXNet's affine warp, OpenCV's bilinear
@@ -124,6 +126,8 @@ class ImageRecordIter(DataIter):
                  min_img_size: float = 0.0, random_h: int = 0, random_s: int = 0,
                  random_l: int = 0, brightness: float = 0.0, contrast: float = 0.0,
                  saturation: float = 0.0, pca_noise: float = 0.0,
+                 random_resized_crop: bool = False, min_random_area: float = 1.0,
+                 max_random_area: float = 1.0,
                  device_id: int = 0, shuffle_chunk_size: int = 0, shuffle_chunk_seed: int = 0,
                  dtype: str = "float32", num_parts: int = 1,
                  part_index: int = 0, preprocess_threads: int = 4, prefetch_buffer: int = 4,
@@ -184,6 +188,21 @@ class ImageRecordIter(DataIter):
                             f"with bilinear interpolation only (inter_method 1, or 3, which "
                             f"OpenCV warps bilinearly), got inter_method={inter_method}")
         self._crop_sizes = (int(min_crop_size), int(max_crop_size))
+        self._rrc = None
+        if random_resized_crop:
+            a_lo, a_hi = float(min_random_area), float(max_random_area)
+            r_hi = float(max_aspect_ratio)
+            r_lo = 1 - r_hi if min_aspect_ratio is None else float(min_aspect_ratio)
+            r_hi = 1 + r_hi if min_aspect_ratio is None else r_hi
+            if not (0 < a_lo <= a_hi <= 1 and 0 < r_lo <= r_hi):
+                raise ValueError(f"{who}: random_resized_crop needs 0 < min_random_area <= "
+                                 f"max_random_area <= 1 and 0 < aspect ratios, got areas "
+                                 f"({min_random_area}, {max_random_area}), ratios "
+                                 f"({r_lo}, {r_hi})")
+            self._rrc = (a_lo, a_hi, r_lo, r_hi)
+            # MXNet: the random scale and aspect ratio then shape the crop, not a warp
+            max_random_scale = min_random_scale = 1.0
+            max_aspect_ratio, min_aspect_ratio = 0.0, None
         if self._crop_sizes != (-1, -1) and not 0 < self._crop_sizes[0] <= self._crop_sizes[1]:
             raise ValueError(f"{who}: min_crop_size {min_crop_size} and max_crop_size "
                              f"{max_crop_size} must satisfy 0 < min <= max")
@@ -272,7 +291,7 @@ class ImageRecordIter(DataIter):
 
         logging.info("%s: cannot find %s: creating the mean image", type(self).__name__, path)
         plain = (self._resize, 1 if self._interp in (9, 10) else self._interp, None,
-                 self._pad, self._fill, 0, None, None, None, False)
+                 self._pad, self._fill, 0, None, None, None, None, False)
         total = onp.zeros(self._shape, onp.float64)
         n = len(self._pos)
         for start in range(0, n, 256):
@@ -303,6 +322,12 @@ class ImageRecordIter(DataIter):
             interp = int(rng.randint(0, 5)) if self._interp == 10 else self._interp
             warp = self._draw_warp(rng) if self._warps else None
             size = int(rng.randint(lo, hi + 1)) if hi > 0 else 0
+            rrc = None
+            if self._rrc is not None:      # ten tries, as gluon's RandomResizedCrop
+                a_lo, a_hi, r_lo, r_hi = self._rrc
+                rrc = tuple(zip(rng.uniform(a_lo, a_hi, 10).tolist(),
+                                onp.exp(rng.uniform(onp.log(r_lo), onp.log(r_hi), 10)).tolist(),
+                                rng.random_sample(10).tolist(), rng.random_sample(10).tolist()))
             where = tuple(rng.random_sample(2).tolist()) if self._rand_crop else None
             mirror = self._mirror or (bool(rng.random_sample() < 0.5) if self._rand_mirror
                                       else False)
@@ -316,7 +341,7 @@ class ImageRecordIter(DataIter):
             hsl = None
             if self._hsl != (0, 0, 0):      # as MXNet: a float in [-v, v) cut to an int
                 hsl = tuple(int(float(rng.random_sample()) * v * 2 - v) for v in self._hsl)
-            out.append((self._resize, interp, warp, self._pad, self._fill, size, where,
+            out.append((self._resize, interp, warp, self._pad, self._fill, size, rrc, where,
                         jitter, hsl, mirror))
         return tuple(out)
 
@@ -589,9 +614,20 @@ def _jitter_colour(xp: Any, img: Any, jitter: tuple) -> Any:
     return x.astype(xp.uint8)
 
 
+def _resized_crop_box(h: int, w: int, tries: tuple) -> tuple | None:
+    """(y0, x0, height, width) of the first try (area fraction, aspect ratio, u_y, u_x)
+    that fits in an h x w image, or None (then the ordinary crop is made)."""
+    for frac, ratio, uy, ux in tries:
+        area = frac * h * w
+        cw, ch = int(round(math.sqrt(area * ratio))), int(round(math.sqrt(area / ratio)))
+        if 0 < cw <= w and 0 < ch <= h:
+            return int(uy * (h - ch + 1)), int(ux * (w - cw + 1)), ch, cw
+    return None
+
+
 def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any:
     """One decoded (h, w, C) uint8 image through MXNet's default augmenter."""
-    resize, interp, warp, pad, fill, size, where, jitter, hsl, mirror = plan
+    resize, interp, warp, pad, fill, size, rrc, where, jitter, hsl, mirror = plan
     _, H, W = shape
     h, w = img.shape[0], img.shape[1]
     if resize > 0:
@@ -603,7 +639,13 @@ def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any
     if pad > 0:
         img = xp.pad(img, ((pad, pad), (pad, pad), (0, 0)), constant_values=fill)
         h, w = h + 2 * pad, w + 2 * pad
-    if size:                      # a square of *size*, resized to the data shape
+    box = _resized_crop_box(h, w, rrc) if rrc is not None else None
+    if box is not None:           # a random area and aspect ratio, resized to the shape
+        y0, x0, crop_h, crop_w = box
+        img = _resized(xp, img[y0:y0 + crop_h, x0:x0 + crop_w], H, W, interp)
+        where, crop_h, crop_w = (0.0, 0.0), H, W
+        h, w = H, W
+    elif size:                    # a square of *size*, resized to the data shape
         if h < size or w < size:
             raise ValueError(f"{what}: input image size ({h}x{w}) smaller than "
                              f"max_crop_size")

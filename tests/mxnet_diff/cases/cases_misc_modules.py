@@ -861,3 +861,12 @@ def imagerecorditer_colour_jitter_shapes(mx, np, npx):
     it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
                                brightness=0.3, contrast=0.3, saturation=0.3, pca_noise=0.1)
     return it.next().data[0]
+
+
+@case(values=False)
+def imagerecorditer_random_resized_crop_shapes(mx, np, npx):
+    it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
+                               random_resized_crop=True, min_random_area=0.3,
+                               max_random_area=1.0, max_aspect_ratio=4 / 3,
+                               min_aspect_ratio=3 / 4)
+    return it.next().data[0]
