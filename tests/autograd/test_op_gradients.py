@@ -331,6 +331,11 @@ from conv_grad_cases import CONV_CASES, CONV_NON_DIFFERENTIABLE  # noqa: E402  (
 CASES.update(CONV_CASES)
 NON_DIFFERENTIABLE |= CONV_NON_DIFFERENTIABLE
 
+from rnn_grad_cases import RNN_CASES, RNN_NON_DIFFERENTIABLE  # noqa: E402  (ops_seq)
+
+CASES.update(RNN_CASES)
+NON_DIFFERENTIABLE |= RNN_NON_DIFFERENTIABLE
+
 
 def _cases():
     for name, cases in CASES.items():
