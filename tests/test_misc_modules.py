@@ -432,9 +432,9 @@ def test_image_record_iter_index_file_and_parts(tmp_path):
 
 def test_image_record_iter_refuses_what_it_does_not_do(tmp_path):
     path, _ = _rec(tmp_path)
-    with pytest.raises(TypeError, match="max_random_contrast"):
+    with pytest.raises(TypeError, match="not_a_parameter"):
         mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=2,
-                              max_random_contrast=0.2)
+                              not_a_parameter=0.2)
     with pytest.raises(TypeError, match="bilinear"):
         mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=2,
                               rotate=10, inter_method=2)
@@ -572,3 +572,15 @@ def test_image_record_iter_random_resized_crop(tmp_path):
     with pytest.raises(ValueError, match="random_resized_crop"):
         mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=2,
                               random_resized_crop=True, min_random_area=0)
+
+
+def test_image_record_iter_random_contrast_and_illumination(tmp_path):
+    path, _ = _rec(tmp_path)
+    kw = dict(path_imgrec=path, data_shape=(3, 4, 4), batch_size=6, mean_r=100, mean_g=100,
+              mean_b=100, scale=0.5)
+    base = mx.io.ImageRecordIter(**kw).next().data[0].asnumpy()
+    d = mx.io.ImageRecordIter(max_random_contrast=0.5, max_random_illumination=20,
+                              **kw).next().data[0].asnumpy()
+    for k in range(6):          # d = a * base + c per image, a in [0.5, 1.5], |c| <= 10
+        a, c = onp.polyfit(base[k].ravel(), d[k].ravel(), 1)
+        assert 0.5 <= a <= 1.5 and abs(c) <= 10 + 1e-4

@@ -127,7 +127,8 @@ class ImageRecordIter(DataIter):
                  random_l: int = 0, brightness: float = 0.0, contrast: float = 0.0,
                  saturation: float = 0.0, pca_noise: float = 0.0,
                  random_resized_crop: bool = False, min_random_area: float = 1.0,
-                 max_random_area: float = 1.0,
+                 max_random_area: float = 1.0, max_random_contrast: float = 0.0,
+                 max_random_illumination: float = 0.0,
                  device_id: int = 0, shuffle_chunk_size: int = 0, shuffle_chunk_seed: int = 0,
                  dtype: str = "float32", num_parts: int = 1,
                  part_index: int = 0, preprocess_threads: int = 4, prefetch_buffer: int = 4,
@@ -163,6 +164,10 @@ class ImageRecordIter(DataIter):
             raise ValueError(f"{who}: inter_method must be 0-4 (OpenCV's), 9 (auto) or 10 "
                              f"(random), got {inter_method}")
         self._pad, self._fill = int(pad), int(fill_value)
+        self._light = (float(max_random_contrast), float(max_random_illumination))
+        if any(self._light) and str(dtype) == "uint8":
+            raise TypeError(f"{who}: max_random_contrast/illumination act on the normalised "
+                            f"float32 output, not on dtype='uint8'")
         self._jitter = (float(brightness), float(contrast), float(saturation),
                         float(pca_noise))
         if any(self._jitter) and shape[0] != 3:
@@ -370,8 +375,14 @@ class ImageRecordIter(DataIter):
             payloads.append(payload)
             labels.append(self._label_of(header))
             ids.append(header.id)
+        plans = self._plans(len(rows))
+        light = ()
+        if any(self._light):      # per image: (x - mean) * contrast + illumination
+            mc, mi = self._light
+            light = tuple(zip((1 + self._aug_rng.uniform(-mc, mc, len(rows))).tolist(),
+                              self._aug_rng.uniform(-mi, mi, len(rows)).tolist()))
         pixels = apply_op(_AUGMENT, self._norm or (), {
-            "records": tuple(payloads), "shape": self._shape, "plans": self._plans(len(rows)),
+            "records": tuple(payloads), "shape": self._shape, "plans": plans, "light": light,
             "what": type(self).__name__}, cpu(0))
         return pixels, onp.stack(labels), onp.array(ids, onp.uint64)
 
@@ -671,9 +682,10 @@ def _augment_one(xp: Any, img: Any, shape: tuple, plan: tuple, what: str) -> Any
 
 
 def _augment_kernel(xp: Any, *norm: Any, records: tuple, shape: tuple, plans: tuple,
-                    what: str) -> Any:
+                    what: str, light: tuple = ()) -> Any:
     """Decode and augment a batch of encoded images into (N, C, H, W): uint8, or with
-    *norm* = (mean, factor) arrays float32 ``(pixel - mean) * factor``."""
+    *norm* = (mean, factor) arrays float32 ``(pixel - mean) * factor`` (with *light*,
+    per image ``((pixel - mean) * contrast + illumination) * factor``)."""
     from ..image._codec import _decode
 
     c, H, W = shape
@@ -685,7 +697,12 @@ def _augment_kernel(xp: Any, *norm: Any, records: tuple, shape: tuple, plans: tu
     if not norm:
         return xp.ascontiguousarray(pixels)
     mean, factor = norm
-    return (pixels.astype(xp.float32) - mean) * factor
+    centred = pixels.astype(xp.float32) - mean
+    if light:
+        contrast, illumination = (xp.asarray(v, xp.float32).reshape(-1, 1, 1, 1)
+                                  for v in zip(*light))
+        centred = centred * contrast + illumination
+    return centred * factor
 
 
 def _augment_infer(*norm: Any, records: tuple, shape: tuple, **_: Any) -> tuple:

@@ -870,3 +870,10 @@ def imagerecorditer_random_resized_crop_shapes(mx, np, npx):
                                max_random_area=1.0, max_aspect_ratio=4 / 3,
                                min_aspect_ratio=3 / 4)
     return it.next().data[0]
+
+
+@case(values=False)
+def imagerecorditer_random_contrast_illumination_shapes(mx, np, npx):
+    it = mx.io.ImageRecordIter(path_imgrec=_make_rec(mx), data_shape=(3, 4, 4), batch_size=5,
+                               max_random_contrast=0.3, max_random_illumination=10)
+    return it.next().data[0]
