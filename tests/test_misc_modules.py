@@ -566,7 +566,7 @@ def test_image_record_iter_random_resized_crop(tmp_path):
     a = mx.io.ImageRecordIter(seed=1, **kw).next().data[0].asnumpy()
     b = mx.io.ImageRecordIter(seed=2, **kw).next().data[0].asnumpy()
     assert a.shape == (6, 3, 4, 4) and not onp.array_equal(a, b)
-    from ndengine.io.image_record import _resized_crop_box
+    from ndengine.io._augment import _resized_crop_box
     assert _resized_crop_box(10, 10, ((0.25, 1.0, 0.0, 0.99),)) == (0, 5, 5, 5)
     assert _resized_crop_box(10, 10, ((1.0, 4.0, 0.0, 0.0),)) is None   # too wide: fallback
     with pytest.raises(ValueError, match="random_resized_crop"):
