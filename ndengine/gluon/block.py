@@ -617,7 +617,7 @@ class HybridBlock(Block):
             if d is not None and len(d) == 1 and d[0]._device is ctx:
                 params[name] = d[0]
             else:
-                params[name] = p.data(ctx)
+                params[name] = p._check_and_get(d, ctx)   # np arrays in either mode
         return self.hybrid_forward(_get_F(), x, *args, **params)
 
     def hybrid_forward(self, F: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
