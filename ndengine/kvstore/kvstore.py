@@ -68,11 +68,16 @@ def _is_key(k: Any) -> bool:
 
 
 def _as_list(v: Any, what: str, fname: str) -> list[NDArray]:
-    """One key's value(s): an NDArray or a non-empty list of NDArrays."""
+    """One key's value(s): an NDArray or a non-empty list of NDArrays (legacy ``mx.nd``
+    arrays stand for the np arrays they share: results written to them show)."""
     if isinstance(v, NDArray):
         return [v]
-    if isinstance(v, (list, tuple)) and v and all(isinstance(x, NDArray) for x in v):
-        return list(v)
+    if isinstance(getattr(v, "_arr", None), NDArray):
+        return [v._arr]
+    if isinstance(v, (list, tuple)) and v:
+        vs = [x._arr if isinstance(getattr(x, "_arr", None), NDArray) else x for x in v]
+        if all(isinstance(x, NDArray) for x in vs):
+            return vs
     raise KVStoreError(f"kvstore.{fname}: {what} must be an NDArray or a non-empty list of "
                        f"NDArrays, got {type(v).__name__}")
 
