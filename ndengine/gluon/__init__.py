@@ -26,3 +26,11 @@ def __getattr__(name: str):
         globals()[name] = mod
         return mod
     raise AttributeError(f"module 'ndengine.gluon' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    import importlib.util
+
+    subs = {n for n in ("utils", "rnn", "model_zoo", "contrib")
+            if importlib.util.find_spec(f"{__name__}.{n}") is not None}
+    return sorted(set(globals()) | subs)
