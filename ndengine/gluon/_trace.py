@@ -339,14 +339,14 @@ def replay(prog: Program, binds: list, reads: tuple = (), writes: tuple = (),
         # layer's unchecked push (outputs are new; the graph's vars were checked when
         # the graph was captured)
         _engine.push_unchecked(fn, rd, wr, prog.device, prog.name, prog.nbytes,
-                               _engine.push_site(3) if _TRACK_SITE else None, False)
+                               _engine.push_site(3) if _TRACK_SITE else None, True)
     else:
         _engine.push(fn, rd, wr, prog.device, 0, prog.name, False, prog.nbytes)
     return outs
 
 
 def _distinct(reads: tuple, write_ids: frozenset) -> bool:
-    if len(reads) > 1 and len(set(reads)) != len(reads):
+    if len(reads) > 1 and len(set(map(id, reads))) != len(reads):
         return False
     for v in reads:
         if id(v) in write_ids or v.deleted:

@@ -524,6 +524,8 @@ class HybridBlock(Block):
         if not self._active or _trace.is_tracing() or not args or \
                 args[0].__class__ is not NDArray:
             return super().__call__(*args)
+        if not self._forward_pre_hooks and not self._forward_hooks:
+            return self._call_cached(args)
         for hook in list(self._forward_pre_hooks.values()):
             hook(self, args)
         out = self._call_cached(args)
@@ -533,6 +535,11 @@ class HybridBlock(Block):
 
     # -- the cached graphs -------------------------------------------------------------
     def _signature(self, args: tuple) -> Any:
+        st = _tape.STATE
+        if len(args) == 1:           # the common case, without the loop
+            a = args[0]
+            return (((a._shape, a._dtype, a._device),), bool(st.training),
+                    bool(st.recording), _parameter.DATA_EPOCH[0])
         parts = []
         for a in args:
             if a.__class__ is NDArray:
@@ -545,7 +552,6 @@ class HybridBlock(Block):
                                        f"{type(a).__name__} is neither an array nor a "
                                        f"hashable constant") from None
                 parts.append(("const", type(a), a))
-        st = _tape.STATE
         return (tuple(parts), bool(st.training), bool(st.recording),
                 _parameter.DATA_EPOCH[0])
 
@@ -554,7 +560,8 @@ class HybridBlock(Block):
         cop = self._cached.get(key)
         self._last_call = args
         if cop is not None:
-            return cop.call([a for a in args if a.__class__ is NDArray])
+            return cop.call(args if len(args) == 1 else
+                            [a for a in args if a.__class__ is NDArray])
         params = self.collect_params().values()
         if any(p._data is None for p in params):
             # deferred initialization runs in this first call, op by op (it must not
