@@ -332,6 +332,19 @@ CASES.update(CONV_CASES)
 NON_DIFFERENTIABLE |= CONV_NON_DIFFERENTIABLE
 
 from rnn_grad_cases import RNN_CASES, RNN_NON_DIFFERENTIABLE  # noqa: E402  (ops_seq)
+import ndengine.ndarray.ops_loss  # noqa: E402,F401  (registers the CTC ops)
+
+# CTC's gradient op (its loss's gradient cases are in tests/gluon/test_loss*.py)
+NON_DIFFERENTIABLE |= {"_ctc_loss_backward"}
+
+
+def _ctc(data):
+    from ndengine import gluon
+
+    return gluon.loss.CTCLoss()(data, np.array([[1, 2], [2, 2]]))
+
+
+CASES["ctc_loss"] = [(_ctc, [onp.random.default_rng(5).uniform(-1, 1, (2, 5, 4))], {})]
 
 CASES.update(RNN_CASES)
 NON_DIFFERENTIABLE |= RNN_NON_DIFFERENTIABLE

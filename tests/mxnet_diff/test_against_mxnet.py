@@ -40,8 +40,23 @@ def _fixture(module):
     return _FIXTURES[module]
 
 
+_LAST_MODULE: list = [None]
+
+
+def _fresh_block_names(module) -> None:
+    """make_fixtures.py runs each module's cases in a fresh process, in order, so MXNet's
+    automatic block names (conv0_, dense3_, ...) count from 0 at the module's first case:
+    start ndengine's counters afresh there too."""
+    if _LAST_MODULE[0] != module:
+        from ndengine.gluon import block as _block
+
+        _block._NAMES.counts.clear()
+        _LAST_MODULE[0] = module
+
+
 @pytest.mark.parametrize("module, name", _params())
 def test_case_matches_mxnet(module, name, tmp_path):
+    _fresh_block_names(module)
     fn = _diff.load_cases(module)[name]
     meta, arrays = _fixture(module)
     entry = meta["cases"].get(name)
