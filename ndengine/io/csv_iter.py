@@ -16,7 +16,7 @@ import numpy as onp
 
 from ..base import MXNetError
 from ._loader import RoundBatchLoader
-from .io import DataBatch, DataDesc, DataIter
+from .io import DataBatch, DataDesc, _HeldBatchIter
 
 __all__ = ["CSVIter", "CSVIterError"]
 
@@ -109,7 +109,7 @@ def _read_slow(path: str, shape: tuple[int, ...], dtype: onp.dtype, what: str) -
     return values.astype(dtype).reshape((len(rows),) + shape)
 
 
-class CSVIter(DataIter):
+class CSVIter(_HeldBatchIter):
     """Batches of *batch_size* rows of *data_csv* (each of shape *data_shape*) and of
     *label_csv* (each of *label_shape*; a label of shape ``(1,)`` comes as one number
     per example).  See the module's doc for *round_batch*.  *dtype* (None: float32) is
@@ -177,28 +177,3 @@ class CSVIter(DataIter):
         return DataBatch(data=[array(self._buf_data, dtype=self._dtype)],
                          label=[array(self._buf_label, dtype=self._dtype)],
                          pad=self._pad, index=self._buf_index.copy())
-
-    def next(self) -> DataBatch:
-        if self.iter_next():
-            return self._batch
-        raise StopIteration
-
-    def _current(self) -> DataBatch:
-        if self._batch is None:
-            raise MXNetError("CSVIter: no current batch (call iter_next() first)")
-        return self._batch
-
-    def getdata(self) -> Any:
-        """The current batch's data (one NDArray)."""
-        return self._current().data[0]
-
-    def getlabel(self) -> Any:
-        """The current batch's label (one NDArray)."""
-        return self._current().label[0]
-
-    def getindex(self) -> onp.ndarray:
-        """The row numbers of the current batch's examples (uint64)."""
-        return self._current().index
-
-    def getpad(self) -> int:
-        return self._current().pad

@@ -34,7 +34,7 @@ import numpy as onp
 from ..base import MXNetError
 from ._augment import AUGMENT
 from ._loader import RoundBatchLoader
-from .io import DataBatch, DataDesc, DataIter
+from .io import DataBatch, DataDesc, _HeldBatchIter
 
 __all__ = ["ImageRecordIter", "ImageRecordUInt8Iter"]
 
@@ -81,7 +81,7 @@ def _read_imglist(path: str, label_width: int) -> dict[int, onp.ndarray]:
     return out
 
 
-class ImageRecordIter(DataIter):
+class ImageRecordIter(_HeldBatchIter):
     """Image batches from the RecordIO file *path_imgrec*; see the module's doc.
 
     Parameters are MXNet's (keywords only): ``data_shape`` (C, H, W), ``batch_size``,
@@ -421,30 +421,6 @@ class ImageRecordIter(DataIter):
         label = labels[:, 0] if self._label_width == 1 else labels
         return DataBatch(data=[lnd.wrap(data)], label=[array(label, dtype="float32")],
                          pad=pad, index=ids)
-
-    def next(self) -> DataBatch:
-        if self.iter_next():
-            return self._batch
-        raise StopIteration
-
-    def _current(self) -> DataBatch:
-        if self._batch is None:
-            raise MXNetError(f"{type(self).__name__}: no current batch (call iter_next() "
-                             f"first)")
-        return self._batch
-
-    def getdata(self) -> Any:
-        return self._current().data[0]
-
-    def getlabel(self) -> Any:
-        return self._current().label[0]
-
-    def getindex(self) -> onp.ndarray:
-        """The ids (``IRHeader.id``) of the current batch's records."""
-        return self._current().index
-
-    def getpad(self) -> int:
-        return self._current().pad
 
     def __del__(self) -> None:
         rec = getattr(self, "_rec", None)

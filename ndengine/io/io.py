@@ -132,6 +132,41 @@ class DataIter:
         return None
 
 
+
+class _HeldBatchIter(DataIter):
+    """A DataIter whose ``iter_next`` makes the whole next batch and keeps it in
+    ``self._batch``: the accessors read that batch (CSVIter, MNISTIter,
+    ImageRecordIter)."""
+
+    _batch: Any = None
+
+    def next(self) -> DataBatch:
+        if self.iter_next():
+            return self._batch
+        raise StopIteration
+
+    def _current(self) -> DataBatch:
+        if self._batch is None:
+            raise MXNetError(f"{type(self).__name__}: no current batch (call iter_next() "
+                             f"first)")
+        return self._batch
+
+    def getdata(self) -> Any:
+        """The current batch's data (one NDArray)."""
+        return self._current().data[0]
+
+    def getlabel(self) -> Any:
+        """The current batch's label (one NDArray)."""
+        return self._current().label[0]
+
+    def getindex(self) -> Any:
+        """The indices of the current batch's examples (row numbers, image numbers or
+        record ids)."""
+        return self._current().index
+
+    def getpad(self) -> int:
+        return self._current().pad
+
 class ResizeIter(DataIter):
     """*data_iter* made to give exactly *size* batches per epoch (starting it over when
     it runs out, stopping it early otherwise); ``reset`` resets it too if

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as onp
 
 from ..base import MXNetError
-from .io import DataBatch, DataDesc, DataIter
+from .io import DataBatch, DataDesc, _HeldBatchIter
 
 __all__ = ["MNISTIter"]
 
@@ -49,7 +49,7 @@ def _read_idx(path: str, magic: int, ndim: int) -> onp.ndarray:
     return onp.frombuffer(raw, onp.uint8, size, head).reshape(dims)
 
 
-class MNISTIter(DataIter):
+class MNISTIter(_HeldBatchIter):
     """MNIST batches (see the module's doc); parameters are MXNet's (keywords only).
     ``silent``, ``prefetch_buffer`` and ``ctx`` are accepted (nothing to print or
     prefetch: the files are read when the iterator is made)."""
@@ -115,25 +115,5 @@ class MNISTIter(DataIter):
                                 index=rows.astype(onp.uint64))
         return True
 
-    def next(self) -> DataBatch:
-        if self.iter_next():
-            return self._batch
-        raise StopIteration
-
-    def _current(self) -> DataBatch:
-        if self._batch is None:
-            raise MXNetError("MNISTIter: no current batch (call iter_next() first)")
-        return self._batch
-
-    def getdata(self) -> Any:
-        return self._current().data[0]
-
-    def getlabel(self) -> Any:
-        return self._current().label[0]
-
-    def getindex(self) -> onp.ndarray:
-        """The numbers of the current batch's images in the file."""
-        return self._current().index
-
     def getpad(self) -> int:
-        return 0
+        return 0          # MNISTIter reports no padding, as MXNet's
