@@ -4,8 +4,10 @@ Nothing here imports from the rest of ndengine.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import threading
+from typing import Any
 
 __all__ = [
     "MXNetError",
@@ -14,6 +16,8 @@ __all__ = [
     "env_int",
     "env_str",
     "ThreadState",
+    "MissingDependencyError",
+    "optional_import",
 ]
 
 # Base class for per-thread state of the layers that run no threads of their own (the
@@ -68,3 +72,41 @@ def env_int(*names: str, default: int) -> int:
         raise ValueError(
             f"environment variable {'/'.join(names)} must be an integer, got {value!r}"
         ) from None
+
+
+# -- optional dependencies ----------------------------------------------------------------
+# module (top-level package) -> (its project's name, how to install it: ndengine's extra
+# where it has one)
+INSTALL_HINTS = {
+    "matplotlib": ("matplotlib", "pip install ndengine[demo] (or: pip install matplotlib)"),
+    "tqdm": ("tqdm", "pip install ndengine[demo] (or: pip install tqdm)"),
+    "mpi4py": ("mpi4py", "pip install ndengine[dist] (mpi4py and an MPI library, "
+                         "e.g. the mpich wheel)"),
+    "PIL": ("Pillow", "pip install pillow"),
+}
+
+
+class MissingDependencyError(ModuleNotFoundError):
+    """An optional dependency is not installed; the message says what needs it and how to
+    install it.  A ``ModuleNotFoundError`` (so an ``ImportError``), as before."""
+
+
+def optional_import(module: str, needed_for: str) -> Any:
+    """``import module`` for a feature that needs an optional dependency.
+
+    When the module's package is not installed, raises :class:`MissingDependencyError`
+    naming *needed_for* (what the user asked for, e.g. ``"drawing a profiler timeline"``)
+    and the install command (the ``ndengine[...]`` extra, see ``INSTALL_HINTS``).  Any
+    other import failure (the package is there but broken) propagates unchanged."""
+    top = module.split(".")[0]
+    try:
+        importlib.import_module(top)         # the package itself first: it is what's missing
+        return importlib.import_module(module)
+    except ImportError as e:
+        missing = getattr(e, "name", None)
+        if missing is None or missing.split(".")[0] != top:
+            raise
+        project, hint = INSTALL_HINTS.get(top, (top, f"pip install {top}"))
+        raise MissingDependencyError(
+            f"{needed_for} needs {project}, which is not installed: {hint}",
+            name=top) from None

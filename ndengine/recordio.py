@@ -248,9 +248,7 @@ def unpack(s: bytes) -> tuple[Any, bytes]:
 def unpack_img(s: bytes, iscolor: int = -1) -> tuple[Any, Any]:
     """(IRHeader, image) of an image record; the image is a NumPy array in OpenCV's
     layout (BGR; *iscolor* 1 colour, 0 greyscale (H, W), -1 as stored)."""
-    from PIL import Image  # noqa: F401  (the clear error when Pillow is missing)
-
-    from .image import _codec
+    from .image import _codec        # (its _open says so clearly when Pillow is missing)
 
     header, data = unpack(s)
     img = _codec._open(data, "unpack_img")

@@ -28,12 +28,12 @@ import time
 import traceback
 from typing import Any
 
-from ..base import MXNetError
+from ..base import INSTALL_HINTS, MissingDependencyError, MXNetError, optional_import
 
 __all__ = ["DistError", "DistTimeout", "World", "world", "mpi_available", "timeout",
            "INSTALL_HINT"]
 
-INSTALL_HINT = "pip install ndengine[dist]  (mpi4py and an MPI library, e.g. the mpich wheel)"
+INSTALL_HINT = INSTALL_HINTS["mpi4py"][1]
 
 TAG_ABORT = 1
 TAG_EXIT = 2
@@ -65,10 +65,9 @@ def timeout() -> float:
 
 def _import_mpi() -> Any:
     try:
-        import mpi4py
-    except ImportError as e:
-        raise DistError(f"distributed training needs mpi4py, which is not installed: "
-                        f"{INSTALL_HINT}") from e
+        mpi4py = optional_import("mpi4py", "distributed training")
+    except MissingDependencyError as e:
+        raise DistError(str(e)) from None
     # ndengine decides when to finalize (never with a collective in flight); mpi4py's
     # own default is MPI_THREAD_MULTIPLE, which the notices sent from the main thread
     # beside the communication worker need

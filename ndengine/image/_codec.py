@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ..base import MXNetError
+from ..base import MXNetError, optional_import
 from ..device import cpu
 from ..ndarray.ndarray import NDArray, apply_op
 from ..ndarray.ops import OpDef
@@ -26,12 +26,8 @@ _SWAPS_AXES = (5, 6, 7, 8)
 
 
 def _pil() -> Any:
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError("mxnet.image needs Pillow to decode images (MXNet uses OpenCV): "
-                          "pip install pillow") from None
-    return Image
+    return optional_import("PIL.Image", "mxnet.image (decoding images; ndengine uses "
+                                        "Pillow where MXNet uses OpenCV)")
 
 
 class ImageDecodeError(MXNetError, ValueError):
@@ -65,7 +61,7 @@ def header_shape(data: bytes, flag: int, what: str) -> tuple[int, int, int]:
 
 def _decode(xp: Any, data: bytes, flag: int, to_rgb: bool, what: str) -> Any:
     Image = _pil()
-    from PIL import ImageOps
+    ImageOps = optional_import("PIL.ImageOps", "mxnet.image")
 
     img = _open(data, what)
     try:

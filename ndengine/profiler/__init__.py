@@ -29,8 +29,12 @@ op; ``Scope`` prefixes op names.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+# the submodule first: importing it later (``from ndengine.profiler.timeline import ...``)
+# would set this package's ``timeline`` attribute to the module, over the function below
+from . import timeline as _timeline_module  # noqa: F401
 from .core import PROFILER
 from .graph import DepGraph, graph_of_arrays, graph_of_last_ops
 from .objects import Counter, Domain, Event, Frame, Marker, Scope, Task
@@ -124,18 +128,41 @@ def dependency_graph(*arrays: Any, names: Any = None, last: int | None = None) -
                 raise TypeError(f"dependency_graph: argument {i} is not an NDArray "
                                 f"({type(a).__name__})")
             by_var.setdefault(a._var, f"array {i}")
-        return graph_of_arrays(PROFILER.rec, arrays, by_var)
-    if last is None:
-        raise ValueError("dependency_graph: give the arrays to explain, or last=N")
-    if int(last) < 0:
-        raise ValueError(f"dependency_graph: last must be >= 0, got {last}")
-    return graph_of_last_ops(PROFILER.rec, int(last), by_var)
+        g = graph_of_arrays(PROFILER.rec, arrays, by_var)
+    else:
+        if last is None:
+            raise ValueError("dependency_graph: give the arrays to explain, or last=N")
+        if int(last) < 0:
+            raise ValueError(f"dependency_graph: last must be >= 0, got {last}")
+        g = graph_of_last_ops(PROFILER.rec, int(last), by_var)
+    if (arrays or int(last or 0) > 0) and not any(n["type"] == "op" for n in g.nodes.values()):
+        _warn_no_ops(bool(arrays))
+    return g
+
+
+def _warn_no_ops(for_arrays: bool) -> None:
+    """dependency_graph found no recorded op: say what was missing (a silent one-node
+    graph looks like a wrong answer)."""
+    what = ("no recorded op produced these arrays, so the graph has no ops" if for_arrays
+            else "(last=N): no op is recorded, so the graph is empty")
+    if PROFILER.state != "run" and not PROFILER.rec.snapshot()[0]:
+        why = ("the profiler has recorded nothing: turn it on before computing them, "
+               "profiler.set_state('run') ... profiler.set_state('stop')")
+    elif PROFILER.state == "run" and PROFILER.paused:
+        why = "the profiler is paused (profiler.resume() records again)"
+    elif for_arrays:
+        why = ("they were computed while the profiler was not running, or before the last "
+               "dump(finished=True) started a new session")
+    else:
+        why = "none is left in this session (dump(finished=True) started a new one)"
+    warnings.warn(f"dependency_graph{':' if for_arrays else ''} {what}: {why}. Only ops "
+                  f"pushed while the profiler runs appear.", stacklevel=3)
 
 
 def timeline(source: Any, path: str, **kwargs: Any) -> str:
     """Draw a trace (dict, path, or None for the ops recorded so far) as a timeline
     picture; see :func:`.timeline.render_timeline` for the options."""
-    from .timeline import render_timeline
+    from .timeline import render_timeline   # (loaded with the package: no rebinding)
 
     return render_timeline(trace() if source is None else source, path, **kwargs)
 

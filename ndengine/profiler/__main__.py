@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..base import MissingDependencyError, optional_import
 from .stats import SORT_KEYS, format_stats, stats_from_trace
 from .timeline import load_trace, render_timeline
 
@@ -40,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="order of the aggregate table")
     ap.add_argument("--quiet", action="store_true", help="do not print the aggregate table")
     args = ap.parse_args(argv)
+    if args.png or args.svg:             # before reading a large trace
+        try:
+            optional_import("matplotlib.figure", "python -m ndengine.profiler --png/--svg")
+        except MissingDependencyError as e:
+            print(f"ndengine.profiler: {e}", file=sys.stderr)
+            return 2
     try:
         trace = load_trace(args.trace)
     except (OSError, ValueError) as e:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..base import optional_import
 from .kinds import KIND_COLORS
 
 __all__ = ["draw_graph", "layers"]
@@ -35,7 +36,9 @@ def layers(nodes: list[str], edges: list[tuple[str, str, str]]) -> dict[str, int
 
 
 def draw_graph(graph: Any, path: str, fmt: str) -> None:
-    from matplotlib.figure import Figure      # no pyplot: the user's backend is untouched
+    # no pyplot: the user's backend is untouched
+    Figure = optional_import("matplotlib.figure", "DepGraph.render (without Graphviz's "
+                             "'dot' on PATH it draws with matplotlib)").Figure
     from matplotlib.patches import Ellipse, FancyBboxPatch
 
     nodes = list(graph.nodes)

@@ -13,6 +13,7 @@ import json
 import os
 from typing import Any
 
+from ..base import optional_import
 from .kinds import KIND_COLORS, op_kind
 from .trace import FRONT_END
 
@@ -123,7 +124,8 @@ def render_timeline(trace: Any, path: str, format: str | None = None,
     """Draw *trace* (dict, path or file) as a timeline into *path* (``png``/``svg``/``pdf``,
     from the suffix unless *format* is given).  *size* is ``(width, height)`` in pixels
     (height None: from the number of lanes).  Returns *path*."""
-    from matplotlib.figure import Figure      # lazily: matplotlib is the demo extra
+    # lazily: matplotlib is the demo extra (a clear error naming it when it is missing)
+    Figure = optional_import("matplotlib.figure", "drawing a profiler timeline").Figure
     from matplotlib.patches import Patch
 
     trace = load_trace(trace)
