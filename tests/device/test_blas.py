@@ -20,6 +20,20 @@ from ndengine.device import blas as blas_mod
 from ndengine.device.blas import BLAS, BlasPolicy, set_blas_threads
 
 
+@pytest.fixture(autouse=True)
+def _no_machine_rule():
+    """The real library's tests check the steering's counts: the busy-machine rule
+    (which follows what other processes do) is off for them; its own tests below use
+    policies and samplers of their own."""
+    BLAS.cap                                # binds the library (and makes the rule)
+    saved = BLAS.machine, BLAS._machine_cap
+    BLAS.machine, BLAS._machine_cap = None, None
+    try:
+        yield
+    finally:
+        BLAS.machine, BLAS._machine_cap = saved
+
+
 def recorder(cap: int = 2, per_thread: bool = False) -> tuple[BlasPolicy, list[int]]:
     calls: list[int] = []
     return BlasPolicy(setter=calls.append, cap=cap, per_thread=per_thread), calls
@@ -258,3 +272,94 @@ def test_fresh_process_loads_openblas_with_the_short_spin_and_leaks_no_variable(
     assert got["spin"] == blas_mod.SPIN_TIMEOUT
     assert got["env"] is None
     assert got["cap"] >= 1
+
+
+# -- the busy-machine rule (issue 18) ---------------------------------------------------
+class _Clock:
+    """Busy seconds of the machine's CPUs and of this process, set by the test."""
+
+    def __init__(self) -> None:
+        self.busy = 0.0
+        self.own = 0.0
+
+
+def _machine(ncores: int = 2) -> tuple[blas_mod.MachineLoad, _Clock]:
+    c = _Clock()
+    return blas_mod.MachineLoad(interval=0.25, reader=lambda: c.busy, own=lambda: c.own,
+                                ncores=ncores), c
+
+
+def test_machine_load_counts_other_processes_cores_only() -> None:
+    m, c = _machine(ncores=2)
+    m.sample(10.0)
+    assert m.free() is None                 # one sample: no measurement yet
+    c.busy, c.own = 1.0, 1.0                # 1 s of 2 core-seconds busy, all of it ours
+    m.sample(11.0)
+    assert m.others == 0.0 and m.free() == 2
+    c.busy, c.own = 3.0, 1.5                # 2 busy cores: 0.5 ours, 1.5 others'
+    m.sample(12.0)
+    assert m.others == pytest.approx(1.5) and m.free() == 1
+    c.busy = 5.0 + 2.0                      # overloaded: never below one thread
+    m.sample(13.0)
+    assert m.free() == 1
+    assert not m.due(13.1) and m.due(13.25)
+
+
+def test_a_missing_proc_stat_switches_the_rule_off() -> None:
+    m = blas_mod.MachineLoad(reader=lambda: None, own=lambda: 0.0, ncores=2)
+    m.sample(1.0)
+    assert not m.enabled and m.free() is None and not m.due(5.0)
+
+
+def test_a_busy_machine_caps_every_kernels_threads(monkeypatch) -> None:
+    m, c = _machine(ncores=2)
+    now = [100.0]
+    monkeypatch.setattr(blas_mod, "_monotonic", lambda: now[0])
+    p = BlasPolicy(setter=(calls := []).append, cap=2, machine=m)
+    with p as t:
+        assert t == 2                       # first sample: nothing known yet
+    c.busy = 1.0                            # another process kept a core busy
+    now[0] += 1.0
+    with p as t:
+        assert t == 1 and p.cap == 1
+    p.steer(False)                          # the push-time request is capped too
+    assert calls[-1] == 1
+    now[0] += 1.0                           # the other process has gone
+    with p as t:
+        assert t == 2 and p.cap == 2
+    assert calls == [2, 1, 2]
+    p.set_fixed(2)                          # a fixed count wins over the rule
+    c.busy += 2.0
+    now[0] += 1.0
+    with p as t:
+        assert t == 2
+
+
+def test_the_rule_sees_a_real_busy_process() -> None:
+    """Processes spinning on every core of this one: the rule leaves BLAS one thread."""
+    n = blas_mod.cores()
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(n)]
+    try:
+        m = blas_mod.MachineLoad(interval=0.0)
+        import time
+        time.sleep(0.3)
+        m.sample(time.monotonic())
+        time.sleep(0.6)
+        m.sample(time.monotonic())
+        if not m.enabled:
+            pytest.skip("no /proc/stat on this system: the rule is off")
+        assert m.free() == 1, (m.others, n)
+    finally:
+        for s in spinners:
+            s.kill()
+            s.wait()
+
+
+def test_the_rule_can_be_switched_off_by_name() -> None:
+    code = ("import ndengine as mx\nfrom ndengine import np\n"
+            "x = np.ones((64, 64)); (x @ x).wait_to_read()\n"
+            "from ndengine.device.blas import BLAS\nprint(BLAS.machine is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, NDENGINE_BLAS_MACHINE_LOAD="0"))
+    assert out.stdout.strip() == "True", out.stderr
