@@ -103,7 +103,8 @@ def _num(x: float | None, fmt: str) -> str:
 
 
 def _extra(r: dict) -> str:
-    skip = {"benchmark", "case", "impl", "seconds", "goal", "goal_met", "goal_ratio", "goal_vs"}
+    skip = {"benchmark", "case", "impl", "seconds", "goal", "goal_met", "goal_ratio", "goal_vs",
+            "samples"}   # time series (the soak's) stay in the JSON
     return ", ".join(f"{k}={_num(v, '.4g') if isinstance(v, float) else v}"
                      for k, v in r.items() if k not in skip)
 
