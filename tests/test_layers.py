@@ -60,10 +60,6 @@ ALLOWED_LAZY = {
         "NumPy's ufunc protocol dispatches to the ndengine.np function of the same name",
     ("ndarray/ndarray.py", "NDArray.__array_function__", "numpy"):
         "NumPy's function protocol dispatches to the ndengine.np function of the same name",
-    ("ndarray/ops.py", "_np", "numpy"):
-        "gradient formulas in the op table are written with ndengine.np functions",
-    ("ndarray/ops.py", "_pick_grad", "npx"):
-        "the gradient of pick is written with npx functions",
     ("ndarray/__init__.py", "_legacy", "legacy"):
         "mx.nd is this package (as MXNet's mxnet/ndarray holds the core and the legacy "
         "API): its legacy names come from ndengine.legacy, imported on first use",

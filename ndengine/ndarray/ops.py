@@ -173,11 +173,17 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     return r.reshape(shape)
 
 
-def _np():
-    """The ndengine.numpy namespace (imported lazily: it sits above this module)."""
-    from .. import numpy as np
+_OPS_FN: list[Any] = []
 
-    return np
+
+def _F() -> Any:
+    """The table's ops as functions (:mod:`.ops_fn`), for the gradient formulas; imported
+    on first use, since it imports ndarray.py, which imports this module."""
+    if not _OPS_FN:
+        from . import ops_fn
+
+        _OPS_FN.append(ops_fn)
+    return _OPS_FN[0]
 
 
 # ----------------------------------------------------------------------------- elementwise
@@ -215,8 +221,8 @@ def _def_unary(name: str, npname: str, kind: str, grad: Callable[..., Any] | Non
 
 def _zero_grad(g: Any, out: Any, *args: Any, **_: Any) -> tuple[Any, ...]:
     """Gradient of a piecewise-constant op: zeros for each array argument."""
-    np = _np()
-    return tuple(np.zeros(a.shape, dtype=g.dtype, ctx=g.device) if hasattr(a, "_var") else None
+    F = _F()
+    return tuple(F.zeros(a.shape, dtype=g.dtype, device=g.device) if hasattr(a, "_var") else None
                  for a in args)
 
 
@@ -233,7 +239,7 @@ _UNARY = [
     # name, numpy name, dtype kind, gradient
     ("negative", "negative", "noboolean", _g(lambda g, o, a: -g)),
     ("positive", "positive", "same", _g(lambda g, o, a: g)),
-    ("absolute", "absolute", "same", _g(lambda g, o, a: g * _np().sign(a))),
+    ("absolute", "absolute", "same", _g(lambda g, o, a: g * _F().sign(a))),
     ("sign", "sign", "noboolean", _zero_grad),
     ("square", "square", "same", _g(lambda g, o, a: g * a * 2)),
     ("sqrt", "sqrt", "float", _g(lambda g, o, a: g / (o * 2))),
@@ -245,17 +251,17 @@ _UNARY = [
     ("log2", "log2", "float", _g(lambda g, o, a: g / (a * LN2))),
     ("log10", "log10", "float", _g(lambda g, o, a: g / (a * LN10))),
     ("log1p", "log1p", "float", _g(lambda g, o, a: g / (a + 1))),
-    ("sin", "sin", "float", _g(lambda g, o, a: g * _np().cos(a))),
-    ("cos", "cos", "float", _g(lambda g, o, a: -g * _np().sin(a))),
+    ("sin", "sin", "float", _g(lambda g, o, a: g * _F().cos(a))),
+    ("cos", "cos", "float", _g(lambda g, o, a: -g * _F().sin(a))),
     ("tan", "tan", "float", _g(lambda g, o, a: g * (o * o + 1))),
-    ("arcsin", "arcsin", "float", _g(lambda g, o, a: g / _np().sqrt(1 - a * a))),
-    ("arccos", "arccos", "float", _g(lambda g, o, a: -g / _np().sqrt(1 - a * a))),
+    ("arcsin", "arcsin", "float", _g(lambda g, o, a: g / _F().sqrt(1 - a * a))),
+    ("arccos", "arccos", "float", _g(lambda g, o, a: -g / _F().sqrt(1 - a * a))),
     ("arctan", "arctan", "float", _g(lambda g, o, a: g / (a * a + 1))),
-    ("sinh", "sinh", "float", _g(lambda g, o, a: g * _np().cosh(a))),
-    ("cosh", "cosh", "float", _g(lambda g, o, a: g * _np().sinh(a))),
+    ("sinh", "sinh", "float", _g(lambda g, o, a: g * _F().cosh(a))),
+    ("cosh", "cosh", "float", _g(lambda g, o, a: g * _F().sinh(a))),
     ("tanh", "tanh", "float", _g(lambda g, o, a: g * (1 - o * o))),
-    ("arcsinh", "arcsinh", "float", _g(lambda g, o, a: g / _np().sqrt(a * a + 1))),
-    ("arccosh", "arccosh", "float", _g(lambda g, o, a: g / _np().sqrt(a * a - 1))),
+    ("arcsinh", "arcsinh", "float", _g(lambda g, o, a: g / _F().sqrt(a * a + 1))),
+    ("arccosh", "arccosh", "float", _g(lambda g, o, a: g / _F().sqrt(a * a - 1))),
     ("arctanh", "arctanh", "float", _g(lambda g, o, a: g / (1 - a * a))),
     ("degrees", "degrees", "float", _g(lambda g, o, a: g * (180.0 / math.pi))),
     ("radians", "radians", "float", _g(lambda g, o, a: g * (math.pi / 180.0))),
@@ -315,19 +321,19 @@ def _gb(fa: Callable[..., Any] | None, fb: Callable[..., Any] | None) -> Callabl
 
 
 def _pow_grad_b(g: Any, o: Any, a: Any, b: Any) -> Any:
-    np = _np()
-    return g * o * np.log(np.where(a > 0, a, 1))
+    F = _F()
+    return g * o * F.log(F.where(a > 0, a, 1))
 
 
 def _fmax_mask(a: Any, b: Any) -> Any:
     """Where fmax picks *a* (a >= b, or b is NaN)."""
-    np = _np()
-    return np.logical_or(a >= b, np.isnan(b))
+    F = _F()
+    return F.logical_or(a >= b, F.isnan(b))
 
 
 def _fmin_mask(a: Any, b: Any) -> Any:
-    np = _np()
-    return np.logical_or(a <= b, np.isnan(b))
+    F = _F()
+    return F.logical_or(a <= b, F.isnan(b))
 
 
 _BINARY = [
@@ -337,9 +343,9 @@ _BINARY = [
     ("true_divide", "true_divide", "float",
      _gb(lambda g, o, a, b: g / b, lambda g, o, a, b: -g * o / b)),
     ("floor_divide", "floor_divide", "same", _zero_grad),
-    ("mod", "mod", "same", _gb(lambda g, o, a, b: g, lambda g, o, a, b: -g * _np().floor_divide(a, b))),
+    ("mod", "mod", "same", _gb(lambda g, o, a, b: g, lambda g, o, a, b: -g * _F().floor_divide(a, b))),
     ("fmod", "fmod", "same",
-     _gb(lambda g, o, a, b: g, lambda g, o, a, b: -g * _np().trunc(a / b))),
+     _gb(lambda g, o, a, b: g, lambda g, o, a, b: -g * _F().trunc(a / b))),
     ("power", "power", "same",
      _gb(lambda g, o, a, b: g * b * a ** (b - 1), _pow_grad_b)),
     ("maximum", "maximum", "same",
@@ -347,14 +353,14 @@ _BINARY = [
     ("minimum", "minimum", "same",
      _gb(lambda g, o, a, b: g * (a <= b), lambda g, o, a, b: g * (a > b))),
     ("fmax", "fmax", "same", _gb(lambda g, o, a, b: g * _fmax_mask(a, b),
-                                 lambda g, o, a, b: g * _np().logical_not(_fmax_mask(a, b)))),
+                                 lambda g, o, a, b: g * _F().logical_not(_fmax_mask(a, b)))),
     ("fmin", "fmin", "same", _gb(lambda g, o, a, b: g * _fmin_mask(a, b),
-                                 lambda g, o, a, b: g * _np().logical_not(_fmin_mask(a, b)))),
+                                 lambda g, o, a, b: g * _F().logical_not(_fmin_mask(a, b)))),
     ("arctan2", "arctan2", "float",
      _gb(lambda g, o, a, b: g * b / (a * a + b * b), lambda g, o, a, b: -g * a / (a * a + b * b))),
     ("hypot", "hypot", "float", _gb(lambda g, o, a, b: g * a / o, lambda g, o, a, b: g * b / o)),
     ("copysign", "copysign", "float",
-     _gb(lambda g, o, a, b: g * _np().sign(a) * _np().sign(o), None)),
+     _gb(lambda g, o, a, b: g * _F().sign(a) * _F().sign(o), None)),
     ("ldexp", "ldexp", "float", _gb(lambda g, o, a, b: g * (2.0 ** b), None)),
     ("lcm", "lcm", "int", None),
     ("gcd", "gcd", "int", None),
@@ -427,11 +433,11 @@ def _count(a: Any, axis: Any) -> int:
 
 
 def _sum_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
-    return (_np().broadcast_to(_expand_g(g, a, axis, keepdims), a.shape),)
+    return (_F().broadcast_to(_expand_g(g, a, axis, keepdims), a.shape),)
 
 
 def _mean_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
-    return (_np().broadcast_to(_expand_g(g, a, axis, keepdims) / _count(a, axis), a.shape),)
+    return (_F().broadcast_to(_expand_g(g, a, axis, keepdims) / _count(a, axis), a.shape),)
 
 
 def _prod_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
@@ -459,15 +465,15 @@ def _std_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False
 
 
 def _nansum_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
-    np = _np()
-    return (np.where(np.isnan(a), 0, _expand_g(g, a, axis, keepdims)),)
+    F = _F()
+    return (F.where(F.isnan(a), 0, _expand_g(g, a, axis, keepdims)),)
 
 
 def _nanmean_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
-    np = _np()
-    nan = np.isnan(a)
-    n = np.logical_not(nan).sum(axis=axis, keepdims=True)
-    return (np.where(nan, 0, _expand_g(g, a, axis, keepdims) / n),)
+    F = _F()
+    nan = F.isnan(a)
+    n = F.logical_not(nan).sum(axis=axis, keepdims=True)
+    return (F.where(nan, 0, _expand_g(g, a, axis, keepdims) / n),)
 
 
 def _k_reduce(fname: str) -> Callable[..., Any]:
@@ -524,11 +530,11 @@ def _cumsum_infer(a: Any, axis: Any = None, dtype: Any = None) -> Any:
 
 
 def _cumsum_grad(g: Any, out: Any, a: Any, axis: Any = None, dtype: Any = None):
-    np = _np()
+    F = _F()
     if axis is None:
-        r = np.flip(np.cumsum(np.flip(g, 0), axis=0), 0)
+        r = F.flip(F.cumsum(F.flip(g, 0), axis=0), 0)
         return (r.reshape(a.shape),)
-    return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
+    return (F.flip(F.cumsum(F.flip(g, axis), axis=axis), axis),)
 
 
 register("cumsum", lambda xp, a, axis=None, dtype=None: xp.cumsum(a, axis=axis, dtype=dtype),
@@ -607,20 +613,20 @@ def _matmul_infer(a: Any, b: Any) -> Any:
 
 
 def _matmul_grad(g: Any, out: Any, a: Any, b: Any):
-    np = _np()
+    F = _F()
     sa, sb = a.shape, b.shape
     a2 = a if len(sa) > 1 else a.reshape((1,) + sa)
     b2 = b if len(sb) > 1 else b.reshape(sb + (1,))
     g2 = g
     if len(sb) == 1:
-        g2 = np.expand_dims(g2, -1)
+        g2 = F.expand_dims(g2, -1)
     if len(sa) == 1:
-        g2 = np.expand_dims(g2, -2)
+        g2 = F.expand_dims(g2, -2)
     ga = gb = None
     if _needs(0):
-        ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(sa)
+        ga = unbroadcast(F.matmul(g2, F.swapaxes(b2, -1, -2)), a2.shape).reshape(sa)
     if _needs(1):
-        gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(sb)
+        gb = unbroadcast(F.matmul(F.swapaxes(a2, -1, -2), g2), b2.shape).reshape(sb)
     return ga, gb
 
 
@@ -644,7 +650,7 @@ def _dot_infer(a: Any, b: Any) -> Any:
 
 
 def _dot_grad(g: Any, out: Any, a: Any, b: Any):
-    np = _np()
+    F = _F()
     sa, sb = a.shape, b.shape
     if not sa or not sb:
         if not sa:
@@ -658,10 +664,10 @@ def _dot_grad(g: Any, out: Any, a: Any, b: Any):
     b_axes_out = list(range(na - 1, na - 1 + nb - 1))
     ga = gb = None
     if _needs(0):
-        ga = np.tensordot(g, np.moveaxis(b, -2, -1), axes=(b_axes_out, list(range(nb - 1))))
+        ga = F.tensordot(g, F.moveaxis(b, -2, -1), axes=(b_axes_out, list(range(nb - 1))))
     if _needs(1):
-        gb = np.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1))))
-        gb = np.moveaxis(gb, 0, -2)
+        gb = F.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1))))
+        gb = F.moveaxis(gb, 0, -2)
     return ga, gb
 
 
@@ -696,7 +702,7 @@ def _tensordot_infer(a: Any, b: Any, axes: Any = 2) -> Any:
 
 
 def _tensordot_grad(g: Any, out: Any, a: Any, b: Any, axes: Any = 2):
-    np = _np()
+    F = _F()
     sa, sb = tuple(a.shape), tuple(b.shape)
     xa, xb = _tensordot_axes(sa, sb, axes)
     fa = [i for i in range(len(sa)) if i not in xa]
@@ -705,13 +711,13 @@ def _tensordot_grad(g: Any, out: Any, a: Any, b: Any, axes: Any = 2):
     ga = gb = None
     if _needs(0):
         # ga[free_a..., xa...] = sum over free_b of g * b
-        ga = np.tensordot(g, b, axes=(list(range(nfa, nfa + len(fb))), fb))
+        ga = F.tensordot(g, b, axes=(list(range(nfa, nfa + len(fb))), fb))
         perm_a = fa + [xa[xb.index(j)] for j in sorted(xb)]
-        ga = np.transpose(ga, tuple(int(i) for i in _onp.argsort(perm_a)))
+        ga = F.transpose(ga, tuple(int(i) for i in _onp.argsort(perm_a)))
     if _needs(1):
-        gb = np.tensordot(a, g, axes=(fa, list(range(nfa))))
+        gb = F.tensordot(a, g, axes=(fa, list(range(nfa))))
         perm_b = [xb[xa.index(i)] for i in sorted(xa)] + fb
-        gb = np.transpose(gb, tuple(int(i) for i in _onp.argsort(perm_b)))
+        gb = F.transpose(gb, tuple(int(i) for i in _onp.argsort(perm_b)))
     return ga, gb
 
 
@@ -755,7 +761,7 @@ def _einsum_infer(subscripts: str, *ops: Any) -> Any:
 
 
 def _einsum_grad(g: Any, out: Any, subscripts: str, *ops: Any):
-    np = _np()
+    F = _F()
     terms, outs = _einsum_parse(subscripts, [tuple(o.shape) for o in ops])
     sizes: dict[str, int] = {}
     for t, op in zip(terms, ops):
@@ -773,10 +779,10 @@ def _einsum_grad(g: Any, out: Any, subscripts: str, *ops: Any):
         avail = set(outs).union(*[set(tt) for tt, _ in others]) if others else set(outs)
         keep = "".join(c for c in t if c in avail)     # labels the gradient can carry
         spec = ",".join([outs] + [tt for tt, _ in others]) + "->" + keep
-        gi = np.einsum(spec, g, *[o for _, o in others])
+        gi = F.einsum(spec, g, *[o for _, o in others])
         if keep != t:        # labels summed away in the forward: broadcast back
             gi = gi.reshape(tuple(sizes[c] if c in keep else 1 for c in t))
-            gi = np.broadcast_to(gi, tuple(sizes[c] for c in t))
+            gi = F.broadcast_to(gi, tuple(sizes[c] for c in t))
         grads.append(unbroadcast(gi, tuple(op.shape)))   # size-1 labels broadcast
     return tuple(grads)
 
@@ -801,7 +807,7 @@ def _norm_infer(a: Any, ord: Any = None, axis: Any = None, keepdims: bool = Fals
 
 
 def _norm_grad(g: Any, out: Any, a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False):
-    np = _np()
+    F = _F()
     nd = len(a.shape)
     axes = norm_axes(axis, nd, "norm")
     vector = len(axes) == 1
@@ -813,12 +819,12 @@ def _norm_grad(g: Any, out: Any, a: Any, ord: Any = None, axis: Any = None, keep
         raise NotImplementedError(f"norm: no gradient for the matrix norm ord={ord!r} "
                                   f"(shape {tuple(a.shape)}, axis {axis!r})")
     if ord in (_onp.inf, -_onp.inf):        # ties share the gradient
-        mask = np.absolute(a) == oe
-        return (ge * np.sign(a) * mask / mask.sum(axis=axes, keepdims=True),)
+        mask = F.absolute(a) == oe
+        return (ge * F.sign(a) * mask / mask.sum(axis=axes, keepdims=True),)
     if ord == 0:
-        return (np.zeros(a.shape, dtype=g.dtype, ctx=g.device),)
+        return (F.zeros(a.shape, dtype=g.dtype, device=g.device),)
     p = float(ord)
-    return (ge * np.sign(a) * (np.absolute(a) / oe) ** (p - 1),)
+    return (ge * F.sign(a) * (F.absolute(a) / oe) ** (p - 1),)
 
 
 def _k_norm(xp: Any, a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
@@ -921,7 +927,7 @@ def _as_float(xp: Any, a: Any) -> Any:
 # triangle of their input (UPLO): their gradient is the symmetric one folded onto that
 # triangle, which is what finite differences of NumPy's own functions give.
 def _mT(x: Any) -> Any:
-    return _np().swapaxes(x, -1, -2)
+    return _F().swapaxes(x, -1, -2)
 
 
 def _tri_mask(a: Any, lower: bool, strict: bool) -> Any:
@@ -929,11 +935,11 @@ def _tri_mask(a: Any, lower: bool, strict: bool) -> Any:
     m = _onp.tril(_onp.ones((n, n)), -1 if strict else 0)
     if not lower:
         m = m.T
-    return _np().array(m.astype(a.dtype), ctx=a.device)
+    return _F().from_host(m.astype(a.dtype), a.device)
 
 
 def _eye_like(a: Any, n: int | None = None) -> Any:
-    return _np().eye(a.shape[-1] if n is None else n, dtype=a.dtype, ctx=a.device)
+    return _F().eye(a.shape[-1] if n is None else n, dtype=a.dtype, device=a.device)
 
 
 def _fold_symmetric(s: Any, a: Any, uplo: str) -> Any:
@@ -949,24 +955,24 @@ def _inv_grad(g: Any, out: Any, a: Any):
 
 
 def _det_grad(g: Any, out: Any, a: Any):
-    np = _np()
-    return ((np.expand_dims(np.expand_dims(g * out, -1), -1)) * _mT(np.linalg.inv(a)),)
+    F = _F()
+    return ((F.expand_dims(F.expand_dims(g * out, -1), -1)) * _mT(F.inv(a)),)
 
 
 def _slogdet_grad(g: Any, out: Any, a: Any):
-    np = _np()
+    F = _F()
     gl = g[1]
     if gl is None:           # the sign is piecewise constant
-        return (np.zeros(a.shape, dtype=out[1].dtype, ctx=a.device),)
-    return (np.expand_dims(np.expand_dims(gl, -1), -1) * _mT(np.linalg.inv(a)),)
+        return (F.zeros(a.shape, dtype=out[1].dtype, device=a.device),)
+    return (F.expand_dims(F.expand_dims(gl, -1), -1) * _mT(F.inv(a)),)
 
 
 def _solve_grad(g: Any, out: Any, a: Any, b: Any):
-    np = _np()
+    F = _F()
     vec = len(b.shape) == 1
-    gx = np.expand_dims(g, -1) if vec else g
-    x = np.expand_dims(out, -1) if vec else out
-    gb = np.linalg.solve(_mT(a), gx)
+    gx = F.expand_dims(g, -1) if vec else g
+    x = F.expand_dims(out, -1) if vec else out
+    gb = F.solve(_mT(a), gx)
     ga = unbroadcast(-(gb @ _mT(x)), tuple(a.shape)) if _needs(0) else None
     if _needs(1):
         gb = unbroadcast(gb[..., 0] if vec else gb, tuple(b.shape))
@@ -976,8 +982,8 @@ def _solve_grad(g: Any, out: Any, a: Any, b: Any):
 
 
 def _cholesky_grad(g: Any, out: Any, a: Any):
-    np = _np()
-    li = np.linalg.inv(out)
+    F = _F()
+    li = F.inv(out)
     p = _mT(out) @ g
     phi = p * (_tri_mask(a, True, True) + _eye_like(a) * 0.5)
     s = _mT(li) @ phi @ li
@@ -992,16 +998,16 @@ def _pinv_grad(g: Any, out: Any, a: Any):
 
 
 def _svdvals_grad(g: Any, out: Any, a: Any):
-    np = _np()
-    u, _, vh = np.linalg.svd(a, full_matrices=False)
-    return ((u * np.expand_dims(g, -2)) @ vh,)
+    F = _F()
+    u, _, vh = F.svd(a, full_matrices=False)
+    return ((u * F.expand_dims(g, -2)) @ vh,)
 
 
 def _svd_grad(g: Any, out: Any, a: Any, full_matrices: bool = True):
     """Reduced-SVD gradient (real, distinct singular values).  With full_matrices, the
     columns of U and rows of Vh beyond min(m, n) are an arbitrary basis; gradients on
     them are ignored (as PyTorch does)."""
-    np = _np()
+    F = _F()
     gu, gs, gvh = g
     m, n = a.shape[-2], a.shape[-1]
     k = min(m, n)
@@ -1012,10 +1018,10 @@ def _svd_grad(g: Any, out: Any, a: Any, full_matrices: bool = True):
         gvh = gvh[..., :k, :] if gvh is not None else None
     inner = 0.0
     if gs is not None:
-        inner = np.expand_dims(gs, -1) * _eye_like(a, k)
+        inner = F.expand_dims(gs, -1) * _eye_like(a, k)
     if gu is None and gvh is None:
-        return ((u * np.expand_dims(gs, -2)) @ vh,)
-    s_row, s_col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+        return ((u * F.expand_dims(gs, -2)) @ vh,)
+    s_row, s_col = F.expand_dims(s, -2), F.expand_dims(s, -1)
     off = 1 - _eye_like(a, k)
     f = off / (s_row * s_row - s_col * s_col + _eye_like(a, k))   # 1/(s_j^2 - s_i^2)
     v = _mT(vh)
@@ -1035,20 +1041,20 @@ def _svd_grad(g: Any, out: Any, a: Any, full_matrices: bool = True):
 
 
 def _eigvalsh_grad(g: Any, out: Any, a: Any, UPLO: str = "L"):
-    np = _np()
-    _, v = np.linalg.eigh(a, UPLO=UPLO)
-    return (_fold_symmetric((v * np.expand_dims(g, -2)) @ _mT(v), a, UPLO),)
+    F = _F()
+    _, v = F.eigh(a, UPLO=UPLO)
+    return (_fold_symmetric((v * F.expand_dims(g, -2)) @ _mT(v), a, UPLO),)
 
 
 def _eigh_grad(g: Any, out: Any, a: Any, UPLO: str = "L"):
     """Real symmetric input with distinct eigenvalues."""
-    np = _np()
+    F = _F()
     gw, gv = g
     w, v = out
     eye = _eye_like(a)
-    inner = np.expand_dims(gw, -1) * eye if gw is not None else 0.0
+    inner = F.expand_dims(gw, -1) * eye if gw is not None else 0.0
     if gv is not None:
-        diff = np.expand_dims(w, -2) - np.expand_dims(w, -1)         # w_j - w_i
+        diff = F.expand_dims(w, -2) - F.expand_dims(w, -1)         # w_j - w_i
         inner = inner + (1 - eye) / (diff + eye) * (_mT(v) @ gv)
     s = v @ inner @ _mT(v)
     return (_fold_symmetric((s + _mT(s)) * 0.5, a, UPLO),)
@@ -1056,7 +1062,7 @@ def _eigh_grad(g: Any, out: Any, a: Any, UPLO: str = "L"):
 
 def _qr_grad(g: Any, out: Any, a: Any, mode: str = "reduced"):
     """For m >= n (A = QR with square R).  Wide matrices have no gradient here."""
-    np = _np()
+    F = _F()
     m, n = a.shape[-2], a.shape[-1]
     if m < n or (mode == "complete" and m != n):
         raise NotImplementedError(
@@ -1077,7 +1083,7 @@ def _qr_grad(g: Any, out: Any, a: Any, mode: str = "reduced"):
         copyltu = low + _mT(low) + mm * _eye_like(r)
     b = (gq if gq is not None else 0.0) + q @ copyltu
     # B R^{-T}: solve R X^T = B^T
-    return (_mT(np.linalg.solve(r, _mT(b))),)
+    return (_mT(F.solve(r, _mT(b))),)
 
 
 register("inv", _lapack(lambda xp, a: xp.linalg.inv(_as_float(xp, a))),
@@ -1166,7 +1172,7 @@ def _swap_infer(a: Any, axis1: int, axis2: int) -> Any:
 
 
 register("swapaxes", lambda xp, a, axis1, axis2: xp.swapaxes(a, axis1, axis2), _swap_infer,
-         lambda g, out, a, axis1, axis2: (_np().swapaxes(g, axis1, axis2),), kind="view")
+         lambda g, out, a, axis1, axis2: (_F().swapaxes(g, axis1, axis2),), kind="view")
 
 
 def _moveaxis_infer(a: Any, source: Any, destination: Any) -> Any:
@@ -1175,7 +1181,7 @@ def _moveaxis_infer(a: Any, source: Any, destination: Any) -> Any:
 
 register("moveaxis", lambda xp, a, source, destination: xp.moveaxis(a, source, destination),
          _moveaxis_infer,
-         lambda g, out, a, source, destination: (_np().moveaxis(g, destination, source),),
+         lambda g, out, a, source, destination: (_F().moveaxis(g, destination, source),),
          kind="view")
 
 
@@ -1227,7 +1233,7 @@ def _flip_infer(a: Any, axis: Any = None) -> Any:
 
 
 register("flip", lambda xp, a, axis=None: xp.flip(a, axis=axis), _flip_infer,
-         lambda g, out, a, axis=None: (_np().flip(g, axis=axis),), kind="view")
+         lambda g, out, a, axis=None: (_F().flip(g, axis=axis),), kind="view")
 
 
 def _concat_infer(seq: Any, axis: Any = 0) -> Any:
@@ -1260,14 +1266,14 @@ def _size(shape: tuple[int, ...]) -> int:
 
 
 def _concat_grad(g: Any, out: Any, seq: Any, axis: Any = 0):
-    np = _np()
+    F = _F()
     if axis is None:
         sizes = [_size(x.shape) for x in seq]
-        parts = np.split(g, list(_onp.cumsum(sizes)[:-1]))
+        parts = F.split(g, list(_onp.cumsum(sizes)[:-1]))
         return ([p.reshape(x.shape) for p, x in zip(parts, seq)],)
     ax = norm_axis(axis, len(seq[0].shape), "concatenate")
     idx = list(_onp.cumsum([x.shape[ax] for x in seq])[:-1])
-    return (np.split(g, idx, axis=ax),)
+    return (F.split(g, idx, axis=ax),)
 
 
 register("concatenate", lambda xp, seq, axis=0: xp.concatenate(seq, axis=axis), _concat_infer,
@@ -1287,9 +1293,9 @@ def _stack_infer(seq: Any, axis: int = 0) -> Any:
 
 
 def _stack_grad(g: Any, out: Any, seq: Any, axis: int = 0):
-    np = _np()
+    F = _F()
     ax = norm_axis(axis, len(seq[0].shape) + 1, "stack")
-    return ([np.squeeze(p, axis=ax) for p in np.split(g, len(seq), axis=ax)],)
+    return ([F.squeeze(p, axis=ax) for p in F.split(g, len(seq), axis=ax)],)
 
 
 register("stack", lambda xp, seq, axis=0: xp.stack(seq, axis=axis), _stack_infer, _stack_grad)
@@ -1319,10 +1325,10 @@ def _split_infer(a: Any, indices_or_sections: Any, axis: int = 0) -> Any:
 
 
 def _split_grad(g: Any, out: Any, a: Any, indices_or_sections: Any, axis: int = 0):
-    np = _np()
-    parts = [gi if gi is not None else np.zeros(o.shape, dtype=o.dtype, ctx=o.device)
+    F = _F()
+    parts = [gi if gi is not None else F.zeros(o.shape, dtype=o.dtype, device=o.device)
              for gi, o in zip(g, out)]
-    return (np.concatenate(parts, axis=axis),)
+    return (F.concatenate(parts, axis=axis),)
 
 
 register("split", lambda xp, a, indices_or_sections, axis=0:
@@ -1479,10 +1485,10 @@ def _where_infer(cond: Any, x: Any, y: Any) -> Any:
 
 
 def _where_grad(g: Any, out: Any, cond: Any, x: Any, y: Any):
-    np = _np()
-    gx = unbroadcast(np.where(cond, g, 0), x.shape) \
+    F = _F()
+    gx = unbroadcast(F.where(cond, g, 0), x.shape) \
         if hasattr(x, "_var") and _needs(1) else None
-    gy = unbroadcast(np.where(cond, 0, g), y.shape) \
+    gy = unbroadcast(F.where(cond, 0, g), y.shape) \
         if hasattr(y, "_var") and _needs(2) else None
     return None, gx, gy
 
@@ -1523,7 +1529,7 @@ register("nan_to_num", lambda xp, a, nan=0.0, posinf=None, neginf=None:
          xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf),
          lambda a, **_: (a.shape, a.dtype))
 OPS["round"].grad = _zero_grad
-OPS["nan_to_num"].grad = lambda g, out, a, **_: (_np().where(_np().isfinite(a), g, 0),)
+OPS["nan_to_num"].grad = lambda g, out, a, **_: (_F().where(_F().isfinite(a), g, 0),)
 
 
 # ----------------------------------------------------------------------------- npx (nn)
@@ -1554,8 +1560,8 @@ def _softmax_grad(g: Any, out: Any, a: Any, axis: int = -1, temperature: Any = N
 
 
 def _log_softmax_grad(g: Any, out: Any, a: Any, axis: int = -1, temperature: Any = None):
-    np = _np()
-    r = g - np.exp(out) * g.sum(axis=axis, keepdims=True)
+    F = _F()
+    r = g - F.exp(out) * g.sum(axis=axis, keepdims=True)
     return (r / temperature if temperature not in (None, 1.0) else r,)
 
 
@@ -1584,7 +1590,7 @@ def _softrelu_k(xp: Any, a: Any) -> Any:
 
 
 register("softrelu", _softrelu_k, _unary_infer("float"),
-         lambda g, out, a: (g * (1 - _np().exp(-out)),))
+         lambda g, out, a: (g * (1 - _F().exp(-out)),))
 
 
 def _leaky_k(xp: Any, a: Any, slope: float = 0.25) -> Any:
@@ -1592,7 +1598,7 @@ def _leaky_k(xp: Any, a: Any, slope: float = 0.25) -> Any:
 
 
 register("leaky_relu", _leaky_k, lambda a, slope=0.25: (a.shape, a.dtype),
-         lambda g, out, a, slope=0.25: (_np().where(a > 0, g, g * slope),))
+         lambda g, out, a, slope=0.25: (_F().where(a > 0, g, g * slope),))
 
 
 def _one_hot_k(xp: Any, idx: Any, depth: int, on_value: float = 1.0, off_value: float = 0.0,
@@ -1637,17 +1643,15 @@ def _pick_infer(data: Any, index: Any, axis: int = -1, keepdims: bool = False,
 
 def _pick_grad(g: Any, out: Any, data: Any, index: Any, axis: int = -1, keepdims: bool = False,
                mode: str = "clip"):
-    from .. import npx
-
-    np = _np()
+    F = _F()
     ax = norm_axis(axis, len(data.shape), "pick")
     n = data.shape[ax]
     idx = index.reshape(tuple(s for i, s in enumerate(data.shape) if i != ax))
     if idx.dtype.kind not in "iu":
         idx = idx.astype("int64")
-    idx = np.clip(idx, 0, n - 1) if mode == "clip" else np.mod(idx, n)
-    oh = np.moveaxis(npx.one_hot(idx, n, dtype=g.dtype), -1, ax)
-    gg = g if keepdims else np.expand_dims(g, ax)
+    idx = F.clip(idx, 0, n - 1) if mode == "clip" else F.mod(idx, n)
+    oh = F.moveaxis(F.one_hot(idx, n, dtype=g.dtype), -1, ax)
+    gg = g if keepdims else F.expand_dims(g, ax)
     return oh * gg, None
 
 

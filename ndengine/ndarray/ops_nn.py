@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as _onp
 
-from .ops import (OPS, DTypeError, ShapeError, _blas, _np, float32, int64, norm_axis,
+from .ops import (OPS, DTypeError, ShapeError, _blas, _F, float32, int64, norm_axis,
                   register, result_dtype)
 from .tape import needs as _needs
 
@@ -110,19 +110,19 @@ def _fc_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, flatten: bool = Tr
              act: str | None = None):
     from .ndarray import apply_op
 
-    np = _np()
+    F = _F()
     units, n_in = w.shape
     if act == "relu":
         g = apply_op(_RELU_BACKWARD, (g, out))
     g2 = g if g.ndim == 2 else g.reshape((-1, units))
     gx = gw = gb = None
     if _needs(0):
-        gx = np.dot(g2, w).reshape(x.shape)
+        gx = F.dot(g2, w).reshape(x.shape)
     if _needs(1):
         x2 = x.reshape((x.shape[0], -1)) if flatten else x.reshape((-1, n_in))
         if x2.ndim != 2:
             x2 = x2.reshape((-1, n_in))
-        gw = np.dot(g2.T, x2)
+        gw = F.dot(g2.T, x2)
     if b is not None and _needs(2):
         gb = g2.sum(axis=0)
     return gx, gw, gb
@@ -636,7 +636,7 @@ def _elu_k(xp: Any, a: Any, slope: float = 0.25) -> Any:
 
 
 register("elu", _elu_k, _same_float,
-         lambda g, out, a, slope=0.25: (_np().where(a > 0, g, g * (out + slope)),))
+         lambda g, out, a, slope=0.25: (_F().where(a > 0, g, g * (out + slope)),))
 
 
 def _selu_k(xp: Any, a: Any) -> Any:
@@ -644,7 +644,7 @@ def _selu_k(xp: Any, a: Any) -> Any:
 
 
 register("selu", _selu_k, _same_float,
-         lambda g, out, a: (_np().where(a > 0, g * _SELU_SCALE,
+         lambda g, out, a: (_F().where(a > 0, g * _SELU_SCALE,
                                         g * (out + _SELU_SCALE * _SELU_ALPHA)),))
 
 
@@ -655,9 +655,9 @@ def _gelu_k(xp: Any, a: Any) -> Any:
 def _gelu_grad(g: Any, out: Any, a: Any):
     from .ndarray import apply_op
 
-    np = _np()
+    F = _F()
     cdf = 0.5 * (1 + apply_op(_ERF, (a / math.sqrt(2),)))
-    pdf = np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+    pdf = F.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
     return (g * (cdf + a * pdf),)
 
 
@@ -683,15 +683,15 @@ def _prelu_k(xp: Any, x: Any, gamma: Any) -> Any:
 
 
 def _prelu_grad(g: Any, out: Any, x: Any, gamma: Any):
-    np = _np()
+    F = _F()
     if gamma.size == 1:
         gb = gamma.reshape(())
-        gg = np.where(x > 0, 0, x * g).sum().reshape(gamma.shape) if _needs(1) else None
+        gg = F.where(x > 0, 0, x * g).sum().reshape(gamma.shape) if _needs(1) else None
     else:
         gb = gamma.reshape((1, -1) + (1,) * (x.ndim - 2))
         red = tuple(i for i in range(x.ndim) if i != 1)
-        gg = np.where(x > 0, 0, x * g).sum(axis=red) if _needs(1) else None
-    gx = np.where(x > 0, g, g * gb) if _needs(0) else None
+        gg = F.where(x > 0, 0, x * g).sum(axis=red) if _needs(1) else None
+    gx = F.where(x > 0, g, g * gb) if _needs(0) else None
     return gx, gg
 
 
@@ -821,13 +821,13 @@ def _float_infer(a: Any, **_: Any):
 
 
 def _erf_grad(g: Any, out: Any, a: Any):
-    np = _np()
-    return (g * (2 / _SQRT_PI) * np.exp(-(a * a)),)
+    F = _F()
+    return (g * (2 / _SQRT_PI) * F.exp(-(a * a)),)
 
 
 def _erfinv_grad(g: Any, out: Any, a: Any):
-    np = _np()
-    return (g * (_SQRT_PI / 2) * np.exp(out * out),)
+    F = _F()
+    return (g * (_SQRT_PI / 2) * F.exp(out * out),)
 
 
 def _gamma_grad(g: Any, out: Any, a: Any):
@@ -856,9 +856,9 @@ def _smooth_l1_k(xp: Any, a: Any, scalar: float = 1.0) -> Any:
 
 
 def _smooth_l1_grad(g: Any, out: Any, a: Any, scalar: float = 1.0):
-    np = _np()
+    F = _F()
     s2 = scalar * scalar
-    return (g * np.where(np.abs(a) < 1 / s2, s2 * a, np.sign(a)),)
+    return (g * F.where(F.abs(a) < 1 / s2, s2 * a, F.sign(a)),)
 
 
 register("smooth_l1", _smooth_l1_k, _float_infer, _smooth_l1_grad)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as _onp
 
-from .ops import (OPS, DTypeError, ShapeError, _np, _sd, _zero_grad, bool_, broadcast, float32,
+from .ops import (OPS, DTypeError, ShapeError, _F, _sd, _zero_grad, bool_, broadcast, float32,
                   float64, int64, norm_axis, register, result_dtype, unbroadcast)
 
 int32 = _onp.dtype(_onp.int32)
@@ -221,10 +221,10 @@ def _cumprod_infer(a: Any, axis: Any = None, dtype: Any = None) -> Any:
 
 def _cumprod_grad(g: Any, out: Any, a: Any, axis: Any = None, dtype: Any = None):
     """sum_{j >= i} g_j out_j / a_i (inputs without zeros)."""
-    np = _np()
+    F = _F()
     src = a.reshape((-1,)) if axis is None else a
     ax = 0 if axis is None else axis
-    r = np.flip(np.cumsum(np.flip(g * out, ax), axis=ax), ax) / src
+    r = F.flip(F.cumsum(F.flip(g * out, ax), axis=ax), ax) / src
     return (r.reshape(a.shape),)
 
 
@@ -388,7 +388,7 @@ def _heaviside_infer(x1: Any, x2: Any) -> Any:
 
 
 register("heaviside", lambda xp, a, b: xp.heaviside(a, b), _heaviside_infer,
-         lambda g, out, a, b: (_np().zeros(a.shape, dtype=g.dtype, ctx=g.device)
+         lambda g, out, a, b: (_F().zeros(a.shape, dtype=g.dtype, device=g.device)
                                if hasattr(a, "_var") else None,
                                unbroadcast(g * (a == 0), b.shape) if hasattr(b, "_var") else None))
 
@@ -401,7 +401,7 @@ def _modf_infer(a: Any) -> Any:
 def _modf_grad(g: Any, out: Any, a: Any):
     gf = g[0]
     if gf is None:
-        return (_np().zeros(a.shape, dtype=out[0].dtype, ctx=a.device),)
+        return (_F().zeros(a.shape, dtype=out[0].dtype, device=a.device),)
     return (gf,)
 
 
@@ -428,12 +428,12 @@ def _divmod_infer(a: Any, b: Any) -> Any:
 
 
 def _divmod_grad(g: Any, out: Any, a: Any, b: Any):
-    np = _np()
+    F = _F()
     gm = g[1]
     if gm is None:
-        return (np.zeros(a.shape, dtype=out[0].dtype, ctx=out[0].device)
+        return (F.zeros(a.shape, dtype=out[0].dtype, device=out[0].device)
                 if hasattr(a, "_var") else None,
-                np.zeros(b.shape, dtype=out[0].dtype, ctx=out[0].device)
+                F.zeros(b.shape, dtype=out[0].dtype, device=out[0].device)
                 if hasattr(b, "_var") else None)
     ga = unbroadcast(gm, a.shape) if hasattr(a, "_var") else None
     gb = unbroadcast(-gm * out[0], b.shape) if hasattr(b, "_var") else None

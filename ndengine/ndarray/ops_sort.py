@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as _onp
 
-from .ops import (OPS, DTypeError, OpIndexError, ShapeError, _np, broadcast, int64, norm_axis,
+from .ops import (OPS, DTypeError, OpIndexError, ShapeError, _F, broadcast, int64, norm_axis,
                   register)
 
 _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
@@ -244,7 +244,7 @@ def _k_tala_backward(xp: Any, g: Any, idx: Any, axis: int, shape: tuple[int, ...
 
 def _tala_backward_grad(gg: Any, out: Any, g: Any, idx: Any, axis: int, shape: Any,
                         unique: bool):
-    bidx = _np().broadcast_to(idx, g.shape) if tuple(idx.shape) != tuple(g.shape) else idx
+    bidx = _F().broadcast_to(idx, g.shape) if tuple(idx.shape) != tuple(g.shape) else idx
     return _apply("take_along_axis", (gg, bidx), {"axis": axis}), None
 
 
