@@ -34,8 +34,20 @@ class OpError(MXNetError):
 
     Raised at the sync point (``wait_to_read``, ``asnumpy``, ``waitall``...) that first
     touches an array written by the failing op, or by any op that depended on it.
-    The original exception is chained as ``__cause__``.
+    The original exception is chained as ``__cause__``.  When that is an IndexError,
+    ValueError, TypeError or MemoryError, the OpError is one too (a subclass also named
+    ``OpError``), so ``except IndexError`` catches an out-of-range index found at the sync
+    point, as it does in MXNet.
     """
+
+    def __new__(cls, op_name: str = "", pushed_at: str = "", cause: Any = None,
+                *args: Any) -> "OpError":
+        if cls is OpError:
+            for kind in _OP_ERROR_KINDS:
+                if isinstance(cause, kind):
+                    cls = _OP_ERROR_KINDS[kind]
+                    break
+        return super().__new__(cls, op_name, pushed_at, cause, *args)
 
     def __init__(self, op_name: str, pushed_at: str, cause: BaseException):
         self.op_name = op_name
@@ -46,6 +58,17 @@ class OpError(MXNetError):
             f"{type(cause).__name__}: {cause}"
         )
         self.__cause__ = cause
+
+
+def _op_error_kind(kind: type) -> type:
+    k = type("OpError", (OpError, kind), {"__module__": __name__, "__doc__": OpError.__doc__})
+    k.__qualname__ = "OpError"
+    return k
+
+
+_OP_ERROR_KINDS: dict[type, type] = {kind: _op_error_kind(kind)
+                                     for kind in (IndexError, ValueError, TypeError,
+                                                  MemoryError)}
 
 
 class EngineInternalError(RuntimeError):

@@ -29,6 +29,12 @@ class DeviceError(MXNetError, ValueError):
     """An unknown or unavailable device was named."""
 
 
+# CPU devices are logical: cpu(i) stands in for a GPU, with workers of its own.  An id
+# from this bound on is a mistake (``mx.cpu(99)``), not a device: a clear error at the
+# call, where MXNet (whose CPU ids mean nothing) accepts any.
+MAX_CPU_DEVICES = env_int("NDENGINE_MAX_CPU_DEVICES", default=64)
+
+
 def _default_cpu_workers() -> int:
     """One compute worker per CPU device, as MXNet's ``MXNET_CPU_WORKER_NTHREADS``.
 
@@ -72,6 +78,12 @@ class Device:
             with cls._lock:
                 dev = cls._interned.get(key)
                 if dev is None:
+                    if device_type != "gpu" and device_id >= MAX_CPU_DEVICES:
+                        raise DeviceError(
+                            f"{device_type}({device_id}) cannot exist: CPU devices are "
+                            f"logical (each gets its own workers), numbered 0 to "
+                            f"{MAX_CPU_DEVICES - 1} (NDENGINE_MAX_CPU_DEVICES raises the "
+                            f"bound)")
                     dev = object.__new__(cls)
                     object.__setattr__(dev, "device_type", device_type)
                     object.__setattr__(dev, "device_id", device_id)

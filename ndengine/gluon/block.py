@@ -484,6 +484,33 @@ class Block:
         print(f"Parameters in forward computation graph: {total}")
 
 
+class BlockInputError(MXNetError, TypeError, ValueError):
+    """A HybridBlock called without an array among its inputs (a list, a NumPy array, a
+    number): a TypeError, and a ValueError as MXNet's."""
+
+
+def _has_array(args: Any) -> bool:
+    """An array (np or legacy nd) or a Symbol among *args* (lists and tuples looked in)."""
+    for a in args:
+        c = a.__class__
+        if c is NDArray or c is _nd_pkg._legacy_class or isinstance(a, NDArray) \
+                or hasattr(a, "list_arguments"):
+            return True
+        if (c is list or c is tuple) and _has_array(a):
+            return True
+    return False
+
+
+def _bad_input(block: "HybridBlock", args: tuple) -> None:
+    got = ", ".join(f"{type(a).__module__ + '.' if type(a).__module__ not in ('builtins',) else ''}"
+                    f"{type(a).__name__}" + (f" {tuple(a.shape)}" if hasattr(a, "shape") else "")
+                    for a in args) or "no arguments"
+    raise BlockInputError(
+        f"{type(block).__name__} ({block.name}): a HybridBlock needs an NDArray (or a "
+        f"Symbol) among its inputs, got {got}; convert the data first, e.g. "
+        f"mx.np.array(x)")
+
+
 class HybridBlock(Block):
     """A Block whose computation is written as ``hybrid_forward(F, x, *args, **params)``
     (``mxnet.gluon.HybridBlock``), or as ``forward``.  After ``hybridize()`` a call
@@ -523,6 +550,8 @@ class HybridBlock(Block):
     def __call__(self, *args: Any) -> Any:
         if not self._active or _trace.is_tracing() or not args or \
                 args[0].__class__ is not NDArray:
+            if not _trace.is_tracing() and not _has_array(args):
+                _bad_input(self, args)
             return super().__call__(*args)
         if not self._forward_pre_hooks and not self._forward_hooks:
             return self._call_cached(args)

@@ -23,6 +23,9 @@ from typing import Any
 import numpy as _onp
 
 from ..ndarray import ops_loss as _ops_loss
+from ..ndarray.ndarray import NDArray as _NDArray
+from ..ndarray.ndarray import apply_op as _apply_op
+from ..ndarray.ops import OpDef as _OpDef
 from ..ndarray.ops import ShapeError
 from .block import HybridBlock
 
@@ -170,10 +173,31 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
 SigmoidBCELoss = SigmoidBinaryCrossEntropyLoss
 
 
+def _class_labels_k(xp: Any, label: Any, classes: int, where: str) -> Any:
+    """The labels as they are when each (truncated, as ``pick`` does) is a class index
+    in [0, classes), else an IndexError (only the values tell, so at the sync point)."""
+    if label.size:
+        idx = label if label.dtype.kind in "iub" else xp.trunc(label)
+        lo, hi = idx.min(), idx.max()
+        if not (lo >= 0 and hi < classes):          # NaN fails too
+            bad = lo if not lo >= 0 else hi
+            raise IndexError(
+                f"SoftmaxCrossEntropyLoss: label {bad.item()!r} is not a class index: pred "
+                f"has {classes} classes (0 to {classes - 1}) along its axis (label "
+                f"{tuple(label.shape)} {label.dtype}; on {where})")
+    return label.view()
+
+
+# not in the op table: it names the loss in errors and has no gradient (labels are data)
+_CLASS_LABELS = _OpDef("SoftmaxCrossEntropyLoss", _class_labels_k,
+                       lambda label, classes, where: (label.shape, label.dtype))
+
+
 class SoftmaxCrossEntropyLoss(Loss):
     """Softmax cross-entropy along *axis*.  ``sparse_label``: labels are class indices
-    (pred's shape without *axis*, or with it as 1; float indices are truncated, out of
-    range ones clipped, as MXNet's ``pick``), loss ``-log_softmax(pred)[label]``; else
+    (pred's shape without *axis*, or with it as 1; float indices are truncated, as MXNet's
+    ``pick``); a label outside the classes fails at the next sync point, under this loss's
+    name (MXNet clips it silently), loss ``-log_softmax(pred)[label]``; else
     labels are distributions of pred's size, loss ``-sum(label * log_softmax(pred))``.
     ``from_logits``: pred already holds log-probabilities."""
 
@@ -192,6 +216,9 @@ class SoftmaxCrossEntropyLoss(Loss):
             ax = self._axis % pred.ndim if -pred.ndim <= self._axis < pred.ndim else self._axis
             if label.ndim == pred.ndim and label.ndim and label.shape[ax] == 1:
                 label = label.reshape(label.shape[:ax] + label.shape[ax + 1:])
+            if isinstance(ax, int) and pred.ndim and isinstance(label, _NDArray):
+                label = _apply_op(_CLASS_LABELS, (label,),
+                                  {"classes": int(pred.shape[ax]), "where": str(pred.device)})
             loss = -F.npx.pick(pred, label, axis=self._axis, keepdims=True)
         else:
             label = _reshape_like(label, pred, "SoftmaxCrossEntropyLoss")

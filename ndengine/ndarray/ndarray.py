@@ -288,8 +288,10 @@ def _mismatch(opdef: OpDef, arrays: list["NDArray"]) -> None:
 def _hkey(v: Any) -> Any:
     """A hashable cache key for a parameter value (None when there is none)."""
     c = v.__class__
-    if c is int or c is float or c is bool or c is str or v is None:
+    if c is int or c is str or v is None:
         return v
+    if c is float or c is bool:
+        return (c, v)             # 2.0 == 2 == True, yet zeros((2.0, 3)) is an error
     if c is tuple or c is list:
         return tuple(_hkey(x) for x in v)
     if isinstance(v, _onp.dtype) or (isinstance(v, type) and issubclass(v, _onp.generic)):
@@ -440,7 +442,7 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
                                (out._var,), dev, opdef.name, nb, _site())
     elif ca is NDArray:
         if cb not in _SCALARS:
-            return _binary(opdef, a, _coerce(b, a._device))
+            return _binary(opdef, a, _coerce(b, a._device, opdef.name))
         dev = a._device
         key = (a._shape, a._dtype, cb)
         r = opdef.cache.get(key)
@@ -458,7 +460,7 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
         _engine.push_unchecked(job, (a._var,), (out._var,), dev, opdef.name, nb, _site())
     else:
         if ca not in _SCALARS:
-            return _binary(opdef, _coerce(a, b._device), b)
+            return _binary(opdef, _coerce(a, b._device, opdef.name), b)
         dev = b._device
         key = (ca, b._shape, b._dtype)
         r = opdef.cache.get(key)
@@ -504,27 +506,52 @@ def _scalar(v: Any, cls: type, out_dtype: Any, arr_dtype: Any) -> Any:
     return z
 
 
-def _coerce(x: Any, device: Device) -> "NDArray":
+# dtype kinds no array holds: object, str, bytes, void (records), datetime, timedelta
+_NON_NUMERIC = frozenset("OUSVMm")
+
+
+def array_dtype(dtype: Any, opname: str) -> Any:
+    """*dtype* (anything ``numpy.dtype`` takes) as a NumPy dtype an array may hold, or a
+    :class:`DTypeError` at the call naming *opname*: arrays hold bools and numbers, never
+    strings or objects (MXNet refuses them too)."""
+    try:
+        dt = _NP.dtype(dtype)
+    except TypeError:
+        raise DTypeError(f"{opname}: {dtype!r} is not a dtype") from None
+    if dt.kind in _NON_NUMERIC:
+        raise DTypeError(f"{opname}: dtype {dt} ({getattr(dtype, '__name__', dtype)!r}) is "
+                         f"not supported: arrays hold bools and numbers (float16/32/64, "
+                         f"int8/32/64, uint8, ...), not strings or objects")
+    return dt
+
+
+def _coerce(x: Any, device: Device, opname: str | None = None) -> "NDArray":
     """A non-NDArray operand as an NDArray, by ``np.array``'s rules: NumPy arrays and
     scalars keep their dtype (and are copied); Python data (lists, numbers, bools)
     becomes float32, MXNet's default.  A legacy ``mx.nd`` array (a handle whose ``_arr``
-    is an NDArray) gives that array, without a copy."""
+    is an NDArray) gives that array, without a copy.  Operands that are no numbers
+    (strings, None, objects, lists of strings) are a :class:`DTypeError` (a TypeError,
+    as MXNet's) at the call, naming *opname* when given."""
     if x.__class__ is NDArray:
         return x
     inner = getattr(x, "_arr", None)
     if inner.__class__ is NDArray:
         return inner
+    what = f"{opname}: " if opname else ""
     if isinstance(x, (_onp.generic, _ndarray)):
         buf = _NP.array(x, copy=True)
     else:
         try:
             buf = _NP.asarray(x)
         except Exception as e:
-            raise TypeError(f"unsupported operand type {type(x).__name__}") from e
+            raise DTypeError(f"{what}unsupported operand type {type(x).__name__}") from e
         if buf.dtype.kind in "biuf" and buf.dtype != float32:
             buf = buf.astype(float32)
-    if buf.dtype == object:
-        raise TypeError(f"unsupported operand type {type(x).__name__}")
+    if buf.dtype.kind in _NON_NUMERIC:
+        shown = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
+        raise DTypeError(f"{what}unsupported operand type {type(x).__name__} ({shown}, "
+                         f"dtype {buf.dtype}): operands must be arrays or numbers (on "
+                         f"{device})")
     if device.is_gpu:
         buf = transfer(buf, _DEFAULT_DEVICE, device)
     return from_buffer(buf, device)
@@ -773,7 +800,7 @@ def _inplace(opdef: OpDef, a: "NDArray", b: Any) -> "NDArray":
     """``a op= b``: a write of a's var, ordered after every earlier read of a."""
     _check_inplace_autograd(a, opdef.name)
     if b.__class__ is not NDArray and b.__class__ not in _SCALARS:
-        b = _coerce(b, a._device)
+        b = _coerce(b, a._device, opdef.name)
     bnd = b.__class__ is NDArray
     if bnd and b._device is not a._device:
         _mismatch(opdef, [a, b])

@@ -25,7 +25,8 @@ import numpy as _onp
 from ..base import MXNetError
 from .tape import needs as _needs
 
-__all__ = ["OpDef", "OPS", "ShapeError", "DTypeError", "OpIndexError", "register"]
+__all__ = ["OpDef", "OPS", "ShapeError", "DTypeError", "ShapeArgError", "OpIndexError",
+           "register"]
 
 float32 = _onp.dtype(_onp.float32)
 float64 = _onp.dtype(_onp.float64)
@@ -39,6 +40,11 @@ class ShapeError(MXNetError, ValueError):
 
 class DTypeError(MXNetError, TypeError):
     """Raised at call time when the dtypes (or argument types) do not fit an op."""
+
+
+class ShapeArgError(ShapeError, DTypeError):
+    """A shape argument that is no int or tuple of ints (``zeros((2.5, 3))``): a
+    TypeError, as NumPy's, and a ValueError, as MXNet's ``np.zeros``."""
 
 
 class OpIndexError(MXNetError, IndexError):
@@ -1118,7 +1124,11 @@ register("matrix_rank", _lapack(lambda xp, a: xp.asarray(xp.linalg.matrix_rank(a
 def reshape_shape(shape: tuple[int, ...], newshape: Any, name: str = "reshape") -> tuple[int, ...]:
     if isinstance(newshape, (int, _onp.integer)):
         newshape = (int(newshape),)
-    newshape = tuple(int(s) for s in newshape)
+    try:
+        newshape = tuple(operator.index(s) for s in newshape)
+    except TypeError:
+        raise ShapeArgError(f"{name}: the new shape must be an int or a tuple of ints, got "
+                            f"{newshape!r}") from None
     size = 1
     for s in shape:
         size *= s
@@ -1671,10 +1681,10 @@ def _shape_arg(shape: Any, name: str) -> tuple[int, ...]:
     if isinstance(shape, (int, _onp.integer)):
         shape = (int(shape),)
     try:
-        shape = tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise DTypeError(f"{name}: shape must be an int or a tuple of ints, got {shape!r}") \
-            from None
+        shape = tuple(operator.index(s) for s in shape)    # 2.5 and 2.0 are no sizes
+    except TypeError:
+        raise ShapeArgError(f"{name}: shape must be an int or a tuple of ints, got "
+                            f"{shape!r}") from None
     if any(s < 0 for s in shape):
         raise ShapeError(f"{name}: negative dimensions are not allowed: {shape}")
     return shape

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as _onp
 
 from ..ndarray.ndarray import NDArray
+from ..ndarray.ndarray import array_dtype as _array_dtype
 from . import random
 from .creation import *  # noqa: F401,F403
 from .creation import __all__ as _c_all
@@ -106,7 +107,7 @@ def _install_methods() -> None:
         return M.transpose(self, axes or None)
 
     def astype(self, dtype, copy=True, **kwargs):
-        dt = _onp.dtype(dtype)
+        dt = _array_dtype(dtype, "astype")
         if dt == self.dtype and not copy:
             return self
         return apply_op(OPS["astype"], (self,), {"dtype": dt})

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as _onp
 
 from ..device import Device, current_device
-from ..ndarray.ndarray import NDArray, _coerce, from_buffer
+from ..ndarray.ndarray import NDArray, _coerce, array_dtype, from_buffer
 
 float32 = _onp.dtype(_onp.float32)
 
@@ -30,8 +30,10 @@ def device_of(ctx: Any = None, device: Any = None) -> Device:
     return d
 
 
-def default_dtype(dtype: Any) -> Any:
-    return float32 if dtype is None else _onp.dtype(dtype)
+def default_dtype(dtype: Any, opname: str = "array") -> Any:
+    """*dtype* as a NumPy dtype (float32 for None, MXNet's default); strings, objects
+    and other non-numeric dtypes are a DTypeError naming *opname*."""
+    return float32 if dtype is None else array_dtype(dtype, opname)
 
 
 def as_nd(x: Any, device: Device | None = None) -> NDArray:

@@ -8,7 +8,7 @@ import numpy as _onp
 
 from ..device.transfer import transfer
 from ..device import Device
-from ..ndarray.ndarray import NDArray, apply_op, from_buffer
+from ..ndarray.ndarray import NDArray, apply_op, array_dtype, from_buffer
 from ..ndarray.ops import OPS, DTypeError, ShapeError
 from ._util import default_dtype, device_of
 
@@ -18,6 +18,8 @@ __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "arange", "lins
 
 
 def _host_buffer(obj: Any, dtype: Any) -> _onp.ndarray:
+    if dtype is not None:
+        dtype = array_dtype(dtype, "array")
     if isinstance(obj, NDArray):
         buf = obj.asnumpy()
         return buf if dtype is None else buf.astype(dtype)
@@ -31,8 +33,18 @@ def _host_buffer(obj: Any, dtype: Any) -> _onp.ndarray:
         buf = _onp.array(obj, dtype=dtype)
     except (ValueError, TypeError) as e:
         raise ShapeError(f"array: cannot make an array from {type(obj).__name__}: {e}") from None
-    if buf.dtype == object:
-        raise DTypeError(f"array: cannot make an array from {type(obj).__name__} {obj!r}")
+    if buf.dtype.kind in "US" and dtype is None:
+        # MXNet reads strings as numbers (np.array(['1', '2']) is [1., 2.]) and refuses
+        # the others
+        try:
+            buf = buf.astype(_onp.float32)
+        except ValueError as e:
+            raise DTypeError(f"array: cannot make an array from {type(obj).__name__} of "
+                             f"strings: {e}") from None
+    if buf.dtype.kind in "OUSVMm":
+        shown = repr(obj) if len(repr(obj)) <= 80 else repr(obj)[:77] + "..."
+        raise DTypeError(f"array: cannot make an array from {type(obj).__name__} {shown} "
+                         f"(dtype {buf.dtype}): arrays hold bools and numbers")
     if dtype is None and buf.dtype.kind in "biuf" and buf.dtype != _onp.float32:
         buf = buf.astype(_onp.float32)   # MXNet: Python data defaults to float32
     return buf
@@ -82,13 +94,13 @@ def _create(name: str, params: dict, ctx: Any, device: Any) -> NDArray:
 def zeros(shape: Any, dtype: Any = None, order: str = "C", ctx: Any = None,
           device: Any = None) -> NDArray:
     """See numpy.zeros (float32 by default)."""
-    return _create("zeros", {"shape": shape, "dtype": default_dtype(dtype)}, ctx, device)
+    return _create("zeros", {"shape": shape, "dtype": default_dtype(dtype, "zeros")}, ctx, device)
 
 
 def ones(shape: Any, dtype: Any = None, order: str = "C", ctx: Any = None,
          device: Any = None) -> NDArray:
     """See numpy.ones (float32 by default)."""
-    return full(shape, 1, dtype=dtype, ctx=ctx, device=device)
+    return full(shape, 1, dtype=default_dtype(dtype, "ones"), ctx=ctx, device=device)
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", ctx: Any = None,
@@ -102,14 +114,28 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", ctx: 
         return broadcast_to(v, shape).copy()
     if dtype is None and isinstance(fill_value, bool):
         dtype = _onp.bool_
-    return _create("full", {"shape": shape, "fill_value": fill_value,
-                            "dtype": default_dtype(dtype)}, ctx, device)
+    return _create("full", {"shape": shape, "fill_value": _fill_value(fill_value),
+                            "dtype": default_dtype(dtype, "full")}, ctx, device)
+
+
+def _fill_value(v: Any) -> Any:
+    """A scalar fill value, or a DTypeError at the call (strings, None, objects)."""
+    if isinstance(v, (bool, int, float, complex, _onp.number, _onp.bool_)):
+        return v
+    if isinstance(v, (list, tuple, _onp.ndarray)):
+        return v if _onp.asarray(v).dtype.kind in "biufc" else _bad_fill(v)
+    return _bad_fill(v)
+
+
+def _bad_fill(v: Any) -> Any:
+    raise DTypeError(f"full: fill_value must be a number or a bool, got "
+                     f"{type(v).__name__} {v!r}")
 
 
 def empty(shape: Any, dtype: Any = None, order: str = "C", ctx: Any = None,
           device: Any = None) -> NDArray:
     """See numpy.empty (float32 by default; contents are arbitrary)."""
-    return _create("empty", {"shape": shape, "dtype": default_dtype(dtype)}, ctx, device)
+    return _create("empty", {"shape": shape, "dtype": default_dtype(dtype, "empty")}, ctx, device)
 
 
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, ctx: Any = None,
@@ -118,14 +144,14 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, ctx: 
     if stop is None:
         start, stop = 0, start
     return _create("arange", {"start": start, "stop": stop, "step": step,
-                              "dtype": default_dtype(dtype)}, ctx, device)
+                              "dtype": default_dtype(dtype, "arange")}, ctx, device)
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
              dtype: Any = None, axis: int = 0, ctx: Any = None, device: Any = None) -> Any:
     """See numpy.linspace (float32 by default)."""
     out = _create("linspace", {"start": start, "stop": stop, "num": int(num),
-                               "endpoint": bool(endpoint), "dtype": default_dtype(dtype)},
+                               "endpoint": bool(endpoint), "dtype": default_dtype(dtype, "linspace")},
                   ctx, device)
     if retstep:
         div = (num - 1) if endpoint else num
@@ -136,7 +162,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
 def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None, ctx: Any = None,
         device: Any = None) -> NDArray:
     """See numpy.eye (float32 by default)."""
-    return _create("eye", {"N": N, "M": M, "k": k, "dtype": default_dtype(dtype)}, ctx, device)
+    return _create("eye", {"N": N, "M": M, "k": k, "dtype": default_dtype(dtype, "eye")}, ctx, device)
 
 
 def identity(n: int, dtype: Any = None, ctx: Any = None, device: Any = None) -> NDArray:

@@ -31,7 +31,7 @@ import numpy as _onp
 from .. import engine as _engine
 from ..ndarray import ndarray as _nd
 from ..ndarray.ndarray import NDArray, _check_inplace_autograd, _mismatch, apply_op, from_buffer
-from ..ndarray.ops import (OPS, DTypeError, OpDef, OpIndexError, ShapeError, _fmt,
+from ..ndarray.ops import (OPS, norm_axis as _norm_axis, DTypeError, OpDef, OpIndexError, ShapeError, _fmt,
                            getitem_infer, reshape_shape)
 from ._util import as_nd
 
@@ -271,8 +271,30 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
 
 
 def take(a: Any, indices: Any, axis: Any = None, mode: str = "raise") -> NDArray:
-    """See numpy.take (composite of indexing)."""
+    """See numpy.take (composite of indexing).  Indices given as host data (ints, lists,
+    NumPy arrays) are checked at the call; an index array's values out of range (mode
+    'raise') fail at the sync point, under the name ``take``."""
     a = as_nd(a)
+    if mode not in ("raise", "clip", "wrap"):
+        raise ValueError(f"take: mode must be 'raise', 'clip' or 'wrap', got {mode!r}")
+    if axis is not None:
+        if a.ndim == 0:
+            raise ShapeError(f"take: axis {axis} is out of bounds for a 0-d array "
+                             f"(on {a.device})")
+        axis = _norm_axis(axis, a.ndim, "take")
+    if mode == "raise" and not isinstance(indices, NDArray):
+        host = _onp.asarray(indices)
+        if host.dtype.kind not in "biuf":
+            raise OpIndexError(f"take: indices must be integers, got {indices!r} "
+                               f"(on {a.device})")
+        n = a.size if axis is None else a.shape[axis]
+        bad = host.astype(_onp.int64)
+        bad = bad[(bad < -n) | (bad >= n)]
+        if bad.size:
+            raise OpIndexError(f"take: index {int(bad.flat[0])} is out of bounds for "
+                               f"{'the flattened array' if axis is None else f'axis {axis}'}"
+                               f" with size {n} (array {tuple(a.shape)} {a.dtype}, indices "
+                               f"{host.shape}; on {a.device})")
     idx = as_nd(indices, a.device) if not isinstance(indices, (int, _onp.integer)) else indices
     if isinstance(idx, NDArray) and idx.dtype.kind == "f":
         idx = idx.astype("int64")
@@ -285,9 +307,9 @@ def take(a: Any, indices: Any, axis: Any = None, mode: str = "raise") -> NDArray
         n = a.size if axis is None else a.shape[axis]
         idx = idx % n
     if axis is None:
-        return ravel(a)[idx]
+        return getitem(ravel(a), idx, "take")
     key = (slice(None),) * (axis % a.ndim) + (idx,)
-    return a[key]
+    return getitem(a, key, "take")
 
 
 def roll(a: Any, shift: int, axis: Any = None) -> NDArray:
@@ -460,9 +482,22 @@ _GETITEM = OPS["getitem"]
 _getitem_cache: dict[Any, Any] = {}
 
 
-def _run_getitem(out: NDArray, a: NDArray, key: Any) -> None:
+def _index_failed(e: IndexError, opname: str, a: NDArray, key: Any) -> IndexError:
+    """An index found out of range when the op ran (only the index array's values tell):
+    the IndexError names the op, the shapes and the device."""
+    ks = key if key.__class__ is tuple else (key,)
+    idx = ", ".join(f"{tuple(k.shape)} {k.dtype}" if hasattr(k, "dtype") else repr(k)
+                    for k in ks)
+    return IndexError(f"{opname}: {e} (array {tuple(a.shape)} {a.dtype}, index {idx}; "
+                      f"on {a.device})")
+
+
+def _run_getitem(out: NDArray, a: NDArray, key: Any, opname: str = "getitem") -> None:
     buf = a._data
-    r = buf[_unwrap_key(key)]
+    try:
+        r = buf[_unwrap_key(key)]
+    except IndexError as e:
+        raise _index_failed(e, opname, a, key) from None
     if r.__class__ is not _onp.ndarray:
         r = _onp.asarray(r)
     elif r.base is not None:
@@ -477,10 +512,18 @@ def _is_self_key(key: Any) -> bool:
     return key.__class__ is tuple and not key
 
 
-def getitem(a: NDArray, key: Any) -> NDArray:
+def _run_getitem_xp(out: NDArray, a: NDArray, key: Any, opname: str) -> None:
+    try:
+        _nd._run_n(_GETITEM.kernel, a.device.xp, [out], (a, key), {})
+    except IndexError as e:
+        raise _index_failed(e, opname, a, key) from None
+
+
+def getitem(a: NDArray, key: Any, _opname: str = "getitem") -> NDArray:
     """``a[key]``: MXNet's indexing (see this module's docstring): a view for basic
     indexing of a contiguous block, else a copy.  Asynchronous, except that a boolean
-    mask blocks (the result's shape depends on its values)."""
+    mask blocks (the result's shape depends on its values).  An index array's values
+    out of range fail at the sync point, under *_opname* (take's own name for take)."""
     if _is_self_key(key):
         if key.__class__ is slice and not a._shape:
             raise OpIndexError(f"getitem: too many indices for a 0-d array (index {key!r}, "
@@ -510,15 +553,10 @@ def getitem(a: NDArray, key: Any) -> NDArray:
         out = _nd.make_view(a, region[0], region[1], tuple(r[0]))
     else:
         out = _nd._new(r[0], r[1], a.device)
-        if a.device.is_gpu:
-            _engine.push(_nd._partial(_nd._run_n, _GETITEM.kernel, a.device.xp, [out], (a, key),
-                                      {}),
-                         [a._var] + [k._var for k in arrays], (out._var,), a.device, 0,
-                         "getitem")
-        else:
-            _engine.push(_nd._partial(_run_getitem, out, a, key),
-                         [a._var] + [k._var for k in arrays], (out._var,), a.device, 0,
-                         "getitem")
+        run = _run_getitem_xp if a.device.is_gpu else _run_getitem
+        _engine.push(_nd._partial(run, out, a, key, _opname),
+                     [a._var] + [k._var for k in arrays], (out._var,), a.device, 0,
+                     _opname)
     if _nd._TAPE.recording:
         _nd._tape.record(_GETITEM, (a, key), out, {})
     return out
@@ -529,7 +567,22 @@ def _run_setitem(a: NDArray, key: Any, v: Any, vnd: bool, full: bool) -> None:
     if full:
         _nd.overwrite_target(a)[...] = src
     else:
-        _nd.writable(a)[_unwrap_key(key)] = src
+        try:
+            _nd.writable(a)[_unwrap_key(key)] = src
+        except IndexError as e:
+            raise _index_failed(e, "setitem", a, key) from None
+
+
+def _mask_meta(key: Any) -> Any:
+    """*key* with boolean-mask NDArrays replaced by all-True host masks of their shape
+    (and integer index NDArrays by zeros): a mask's shape is checked at the call."""
+    if isinstance(key, tuple):
+        return tuple(_mask_meta(k) for k in key)
+    if isinstance(key, NDArray):
+        if key.dtype == _onp.bool_:
+            return _onp.ones(key.shape, dtype=bool)
+        return _onp.zeros(key.shape, dtype=_onp.intp)
+    return key
 
 
 def _is_full_key(key: Any, shape: tuple[int, ...]) -> bool:
@@ -570,6 +623,16 @@ def setitem(a: NDArray, key: Any, value: Any) -> None:
         if k.device is not a.device:
             _mismatch(_SETITEM, [a, k])
     nd_mask = builtins.any(k.dtype == _onp.bool_ for k in arrays)
+    if nd_mask:                                # a mask of the wrong shape fails here
+        try:
+            getitem_infer(a, _mask_meta(key))
+        except (IndexError, TypeError, ValueError) as e:
+            msg = str(e).replace("getitem:", "setitem:", 1).split(" (index ", 1)[0]
+            ks = key if key.__class__ is tuple else (key,)
+            idx = ", ".join(f"{tuple(k.shape)} {k.dtype}" if isinstance(k, NDArray)
+                            else repr(k) for k in ks)
+            raise OpIndexError(f"{msg} (target {tuple(a.shape)} {a.dtype}, index {idx}; "
+                               f"on {a.device})") from None
     target = None if nd_mask else _target_shape(a, key)
     if vnd:
         if value.device is not a.device:
