@@ -214,7 +214,7 @@ def softmax_ce_axis_1_of_three(mx, np, npx):
     return mx.gluon.loss.SoftmaxCELoss(axis=1)(p, lab)
 
 
-@case
+@case(differs="labels outside the classes fail at the sync point; MXNet clips them")
 def softmax_ce_float_labels_truncated_out_of_range_clipped(mx, np, npx):
     p, _ = _pl(np)
     L = mx.gluon.loss.SoftmaxCELoss()
