@@ -1,13 +1,14 @@
-"""Errors, environment flags and per-thread state shared by every layer.
+"""Errors, environment flags, per-thread state and atomic file writes shared by every layer.
 
 Nothing here imports from the rest of ndengine.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
-from typing import Any
+from typing import IO, Any, Iterator
 
 __all__ = [
     "MXNetError",
@@ -18,6 +19,11 @@ __all__ = [
     "ThreadState",
     "MissingDependencyError",
     "optional_import",
+    "atomic_write",
+    "write_bytes",
+    "write_text",
+    "file_path",
+    "PathIsADirectoryError",
 ]
 
 # Base class for per-thread state of the layers that run no threads of their own (the
@@ -133,3 +139,107 @@ def optional_import(module: str, needed_for: str) -> Any:
         raise MissingDependencyError(
             f"{needed_for} needs {project}, which is not installed: {hint}",
             name=top) from None
+
+
+# ----------------------------------------------------------------------------- files
+# Atomic writes, shared by everything that writes a user's file (``.params``, trainer
+# states, ``-symbol.json``, profiler traces...).  ``atomic_write(path, opname)`` is a
+# context manager giving a file opened for writing; the bytes go to a new temporary
+# file beside *path* (same folder, so the rename stays on one file system), which is
+# flushed, fsync'ed and ``os.replace``'d over *path* when the ``with`` block ends
+# without an exception.  So the previous file under *path* is never lost: a full disk,
+# a missing permission, a Ctrl-C or any exception while writing leaves it as it was
+# (the temporary file is removed), and the ``OSError`` raised names the operation and
+# the file.  Through a symlink, the file it points to is replaced; a file replaced
+# keeps its permission bits.
+
+
+class PathIsADirectoryError(MXNetError, IsADirectoryError):
+    """The path to write is a directory."""
+
+
+def file_path(fname: Any, opname: str) -> str:
+    """*fname* (str, bytes or os.PathLike) as a str path; TypeError naming *opname*."""
+    if isinstance(fname, bytes):
+        fname = os.fsdecode(fname)
+    if not isinstance(fname, (str, os.PathLike)):
+        raise TypeError(f"{opname}: fname required to be a string or path, got "
+                        f"{type(fname).__name__}")
+    return os.fspath(fname)
+
+
+def _keep_mode(fd: int, target: str) -> None:
+    """A file saved over an existing one keeps that file's permission bits."""
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except OSError:
+        return
+    try:
+        os.fchmod(fd, mode)
+    except OSError:
+        pass
+
+
+def _open_temp(directory: str, base: str, opname: str) -> tuple[int, str]:
+    """A new file beside the target, created with the usual permissions (umask)."""
+    for _ in range(100):
+        name = os.path.join(directory or ".",
+                            f".{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{opname}: could not create a temporary file in {directory!r}")
+
+
+def _named(e: OSError, opname: str, path: str) -> OSError:
+    """*e* again, as its own type, with a message naming the operation and the file."""
+    msg = (f"{opname}: cannot write {path!r}: {e.strerror or e}; the previous file (if "
+           f"any) is left as it was")
+    try:
+        new = type(e)(e.errno, msg) if e.errno is not None else type(e)(msg)
+    except Exception:               # noqa: BLE001  (an OSError subclass with its own init)
+        new = OSError(e.errno, msg)
+    return new
+
+
+@contextlib.contextmanager
+def atomic_write(fname: Any, opname: str, text: bool = False,
+                 encoding: str = "utf-8") -> Iterator[IO[Any]]:
+    """Write *fname* atomically (see the module notes): ``with atomic_write(p, 'save')
+    as f: f.write(...)``.  *text*: a text file in *encoding*."""
+    path = file_path(fname, opname)
+    if os.path.isdir(path):
+        raise PathIsADirectoryError(f"{opname}: {path!r} is a directory")
+    target = os.path.realpath(path)     # through a symlink: replace the file it names
+    tmp = None
+    try:
+        fd, tmp = _open_temp(os.path.dirname(target), os.path.basename(target), opname)
+        f = os.fdopen(fd, "w" if text else "wb", **({"encoding": encoding} if text else {}))
+        with f:
+            _keep_mode(f.fileno(), target)
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as e:
+        raise _named(e, opname, path) from e
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def write_bytes(fname: Any, data: bytes, opname: str) -> None:
+    """*data* to *fname*, atomically."""
+    with atomic_write(fname, opname) as f:
+        f.write(data)
+
+
+def write_text(fname: Any, data: str, opname: str, encoding: str = "utf-8") -> None:
+    """*data* to *fname* as text, atomically."""
+    with atomic_write(fname, opname, text=True, encoding=encoding) as f:
+        f.write(data)

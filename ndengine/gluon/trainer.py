@@ -34,6 +34,7 @@ import importlib
 from typing import Any
 
 from .. import optimizer as opt
+from ..base import write_bytes
 from .parameter import Parameter, ParameterDict
 
 __all__ = ["Trainer"]
@@ -294,8 +295,8 @@ class Trainer:
         if self._kvstore is not None and self._update_on_kvstore:
             self._kvstore.save_optimizer_states(fname, dump_optimizer=True)
             return
-        with open(fname, "wb") as f:
-            f.write(self._updaters[0].get_states(dump_optimizer=True))
+        write_bytes(fname, self._updaters[0].get_states(dump_optimizer=True),
+                    "Trainer.save_states")
 
     def load_states(self, fname: str) -> None:
         """Load states saved by :meth:`save_states` onto every device."""

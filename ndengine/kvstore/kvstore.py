@@ -30,7 +30,7 @@ from __future__ import annotations
 import pickle
 from typing import Any, Callable
 
-from ..base import MXNetError
+from ..base import MXNetError, write_bytes
 from ..device import Device, cpu
 from ..ndarray.ndarray import NDArray, copy_into, copy_to_device
 
@@ -267,8 +267,7 @@ class KVStore:
     def save_optimizer_states(self, fname: str, dump_optimizer: bool = False) -> None:
         """See ``KVStore.save_optimizer_states`` (a sync point)."""
         updater = self._needs_updater("save_optimizer_states")
-        with open(fname, "wb") as f:
-            f.write(updater.get_states(dump_optimizer))
+        write_bytes(fname, updater.get_states(dump_optimizer), "kvstore.save_optimizer_states")
 
     def load_optimizer_states(self, fname: str) -> None:
         """See ``KVStore.load_optimizer_states``."""

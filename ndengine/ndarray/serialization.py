@@ -55,7 +55,7 @@ from typing import Any, BinaryIO
 
 import numpy as _onp
 
-from ..base import MXNetError
+from ..base import MXNetError, atomic_write, file_path
 
 __all__ = ["save", "load", "saves", "loads", "load_frombuffer", "NDArrayFileError",
            "LIST_MAGIC", "V1_MAGIC", "V2_MAGIC", "V3_MAGIC", "DTYPE_FLAGS"]
@@ -191,50 +191,8 @@ def save(fname: Any, data: Any, np_shape: bool = True) -> None:
     arrays, names = _prepare(data, opname)
     if os.path.isdir(path):
         raise NDArrayIsADirectoryError(f"{opname}: {path!r} is a directory")
-    target = os.path.realpath(path)     # through a symlink: replace the file it names
-    directory = os.path.dirname(target)
-    tmp = None
-    try:
-        fd, tmp = _open_temp(directory, os.path.basename(target))
-        with os.fdopen(fd, "wb") as f:
-            _keep_mode(f.fileno(), target)
-            _write(f, arrays, names, np_shape)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as e:
-        msg = f"{opname}: cannot write {path!r}: {e.strerror or e}"
-        raise (type(e)(e.errno, msg) if e.errno is not None else type(e)(msg)) from e
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-
-
-def _keep_mode(fd: int, target: str) -> None:
-    """A file saved over an existing one keeps that file's permissions."""
-    try:
-        mode = os.stat(target).st_mode & 0o7777
-    except FileNotFoundError:
-        return
-    try:
-        os.fchmod(fd, mode)
-    except OSError:
-        pass
-
-
-def _open_temp(directory: str, base: str) -> tuple[int, str]:
-    """A new file beside the target, created with the usual permissions (umask)."""
-    for _ in range(100):
-        name = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-        try:
-            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), name
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"save: could not create a temporary file in {directory!r}")
+    with atomic_write(path, opname) as f:
+        _write(f, arrays, names, np_shape)
 
 
 def saves(data: Any, np_shape: bool = True) -> bytes:
@@ -447,12 +405,7 @@ def _wrap(arrays: list[Any], names: list[str]) -> Any:
 
 
 def _path(fname: Any, opname: str) -> str:
-    if isinstance(fname, bytes):
-        fname = os.fsdecode(fname)
-    if not isinstance(fname, (str, os.PathLike)):
-        raise TypeError(f"{opname}: fname required to be a string or path, got "
-                        f"{type(fname).__name__}")
-    return os.fspath(fname)
+    return file_path(fname, opname)
 
 
 def load(fname: Any) -> Any:

@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Any
 
+from ..base import atomic_write
 from .recorder import Recorder
 from .stats import format_stats
 from .trace import build_trace
@@ -138,7 +139,7 @@ class Profiler:
     def _dump_locked(self, finished: bool) -> str:
         trace = self.trace()
         path = self.config["filename"]
-        with open(path, "w") as f:
+        with atomic_write(path, "profiler.dump", text=True) as f:
             json.dump(trace, f, separators=(",", ":"))
         if finished:   # like MXNet, the dumped events are gone for the next session
             if self.state == "run":

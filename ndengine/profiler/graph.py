@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from typing import Any, Iterable
 
+from ..base import write_text
 from .kinds import KIND_COLORS, op_kind
 from .recorder import DATA, OpRecord, Recorder, describe
 
@@ -95,8 +96,7 @@ class DepGraph:
         (Graphviz when its ``dot`` is on PATH).  Returns *path*."""
         fmt = (format or os.path.splitext(path)[1].lstrip(".") or "svg").lower()
         if fmt == "dot" or fmt == "gv":
-            with open(path, "w") as f:
-                f.write(self.to_dot())
+            write_text(path, self.to_dot(), "DepGraph.render")
             return path
         if fmt not in ("svg", "png", "pdf"):
             raise ValueError(f"render: format must be svg, png, pdf or dot, got {fmt!r}")

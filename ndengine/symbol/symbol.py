@@ -255,11 +255,9 @@ class Symbol:
 
     def save(self, fname: str, remove_amp_cast: bool = True) -> None:
         """Write :meth:`tojson` to *fname* (atomically)."""
-        fname = os.fspath(fname)
-        tmp = f"{fname}.tmp{os.getpid()}"
-        with open(tmp, "w") as f:
-            f.write(self.tojson())
-        os.replace(tmp, fname)
+        from ..base import write_text
+
+        write_text(fname, self.tojson(), "Symbol.save")
 
     # -- composition ---------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> "Symbol":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import struct
 import tarfile
 import tempfile
@@ -26,7 +27,7 @@ from typing import Any, Callable
 import numpy as _onp
 
 from .... import image
-from ....base import MXNetError
+from ....base import MXNetError, atomic_write
 from ....ndarray.ndarray import from_buffer
 from ..dataset import Dataset, RecordFileDataset
 
@@ -255,8 +256,8 @@ class CIFAR10(_DownloadedDataset):
                 return False
             for n in names:
                 src = tar.extractfile(members[n])
-                with open(os.path.join(self._root, n), "wb") as out:
-                    out.write(src.read())
+                with atomic_write(os.path.join(self._root, n), "dataset") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
         return True
 
     def _get_data(self) -> None:
