@@ -26,6 +26,7 @@ archives earlier ndengine versions wrote still load.
 """
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections import OrderedDict
@@ -42,7 +43,8 @@ from ..ndarray import tape as _tape
 from ..ndarray.ndarray import NDArray, _new
 from . import _trace
 from . import parameter as _parameter
-from .parameter import DeferredInitializationError, Parameter, ParameterDict
+from .parameter import (DeferredInitializationError, Parameter, ParameterDict,
+                        ParameterMismatchError, load_checked)
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock", "save_arrays", "load_arrays", "HookHandle",
            "TracingError"]
@@ -167,36 +169,125 @@ def save_arrays(filename: str, arrays: dict[str, Any], np_shape: bool | None = N
     _ser.save(filename, dict(arrays), np_shape=np_shape)
 
 
-def load_arrays(filename: str) -> dict[str, Any]:
-    """Read name -> NDArray (on cpu(0)) from a file in MXNet's NDArray format, or from
-    an ``.npz`` archive (what ndengine wrote before it wrote MXNet's format)."""
-    path = _ser._path(filename, "load_parameters")
+class _NpzEntry:
+    """One array of an ``.npz`` archive, known by its ``.npy`` header (shape, dtype)
+    and read only when asked: the parameters' shapes are checked against the headers
+    before anything is inflated, so a small archive claiming huge arrays (a zip bomb)
+    costs no memory."""
+
+    def __init__(self, zf: Any, info: Any, key: str, shape: tuple, dtype: Any,
+                 fortran: bool, offset: int, where: str) -> None:
+        self._zf, self._info, self._key = zf, info, key
+        self.shape, self.dtype, self._fortran = shape, dtype, fortran
+        self._offset, self._where = offset, where
+
+    @property
+    def nbytes(self) -> int:
+        return int(_onp.prod(self.shape, dtype=_onp.int64)) * self.dtype.itemsize
+
+    def read(self) -> Any:
+        out = _onp.empty(self.nbytes, _onp.uint8)
+        try:
+            with self._zf.open(self._info) as f:
+                f.read(self._offset)
+                got = f.readinto(memoryview(out)) if out.size else 0
+                rest = f.read(1)            # to the end: zipfile checks the CRC there
+            if got != out.size or rest:
+                raise ValueError(f"{got} bytes of data where the header says {out.size}")
+        except Exception as e:              # noqa: BLE001  (zlib, zipfile, OS errors)
+            raise ParameterFileError(f"{self._where}: array {self._key!r} is corrupt "
+                                     f"({type(e).__name__}: {e})") from None
+        a = out.view(self.dtype)
+        a = a.reshape(self.shape[::-1]).T if self._fortran else a.reshape(self.shape)
+        if a.dtype.byteorder not in ("=", "|"):
+            a = a.astype(a.dtype.newbyteorder("="))
+        return _np.array(a, dtype=a.dtype)
+
+
+_NPZ_DTYPES = set(_ser.DTYPE_FLAGS)
+
+
+def _npz_entries(path: str, where: str) -> dict[str, Any]:
+    """name -> _NpzEntry of an ``.npz`` archive; every header and size is checked here
+    (nothing is inflated but the small ``.npy`` headers)."""
+    import zipfile
+
+    def bad(what: str) -> ParameterFileError:
+        return ParameterFileError(f"{where}: {path!r} is not a parameter file (a broken "
+                                  f".npz archive: {what})")
+    try:
+        zf = zipfile.ZipFile(path)
+    except Exception as e:                  # noqa: BLE001  (BadZipFile, EOFError, OSError...)
+        raise bad(f"{type(e).__name__}: {e}") from None
+    out: dict[str, Any] = {}
+    for info in zf.infolist():
+        key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        try:
+            with zf.open(info) as f:
+                version = _onp.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, fortran, dtype = _onp.lib.format.read_array_header_1_0(f)
+                elif version in ((2, 0), (3, 0)):
+                    shape, fortran, dtype = _onp.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(f"unknown .npy version {version}")
+                offset = f.tell()
+        except Exception as e:              # noqa: BLE001
+            raise bad(f"array {key!r}: {type(e).__name__}: {e}") from None
+        dtype = _onp.dtype(dtype)
+        if dtype.newbyteorder("=") not in _NPZ_DTYPES:
+            raise bad(f"array {key!r} has dtype {dtype}, not one a parameter can hold")
+        if any(int(d) < 0 for d in shape):
+            raise bad(f"array {key!r} has shape {shape}")
+        entry = _NpzEntry(zf, info, key, tuple(int(d) for d in shape), dtype, fortran, offset,
+                          where)
+        if info.file_size != offset + entry.nbytes:
+            raise bad(f"array {key!r} of shape {entry.shape} and dtype {dtype} needs "
+                      f"{offset + entry.nbytes} bytes, the archive says {info.file_size}")
+        out[key] = entry
+    return out
+
+
+def load_entries(filename: str, opname: str = "load_parameters") -> dict[str, Any]:
+    """name -> array (or, for an ``.npz`` archive, an entry with ``shape``/``dtype``
+    whose ``read()`` gives the array) of a parameter file.  Checks the whole file's
+    structure first; raises ParameterFileError (an MXNetError and a ValueError) naming
+    the file and what is wrong."""
+    path = _ser._path(filename, opname)
+    where = f"{opname}: {path!r}"
     try:
         with open(path, "rb") as f:
             head = f.read(8)
     except FileNotFoundError:
-        raise _ser.NDArrayFileNotFoundError(f"load_parameters: no such file {path!r}") from None
+        raise _ser.NDArrayFileNotFoundError(f"{opname}: no such file {path!r}") from None
     except IsADirectoryError:
-        raise _ser.NDArrayIsADirectoryError(f"load_parameters: {path!r} is a directory, not "
+        raise _ser.NDArrayIsADirectoryError(f"{opname}: {path!r} is a directory, not "
                                             f"a parameter file") from None
     if head.startswith(_ZIP_MAGIC):
-        try:
-            with _onp.load(path, allow_pickle=False) as z:
-                return {k: _np.array(z[k], dtype=z[k].dtype) for k in z.files}
-        except (ValueError, OSError) as e:
-            raise ParameterFileError(f"load_parameters: {path!r} is not a parameter file (a "
-                                     f"broken .npz archive: {e})") from None
+        return _npz_entries(path, opname)
     if len(head) < 8 or int.from_bytes(head, "little") != _ser.LIST_MAGIC:
-        raise ParameterFileError(f"load_parameters: {path!r} is not a parameter file (neither "
-                                 f"MXNet's NDArray format nor an .npz archive)")
-    loaded = _ser.load(path)
+        what = "an empty file" if not head else "neither MXNet's NDArray format nor an .npz archive"
+        raise ParameterFileError(f"{opname}: {path!r} is not a parameter file ({what})")
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            loaded = _ser._wrap(*_ser._read_file(_ser._Reader(f, size, where)))
+    except _ser.NDArrayFileError as e:
+        raise ParameterFileError(f"{e} (no parameter was changed)") from None
     if isinstance(loaded, list):
         if not loaded:
             return {}
-        raise ParameterFileError(f"load_parameters: {path!r} holds {len(loaded)} arrays "
-                                 f"without names (saved from a list, not a dict), so they "
-                                 f"cannot be matched to parameters")
+        raise ParameterFileError(f"{where} holds {len(loaded)} arrays without names (saved "
+                                 f"from a list, not a dict), so they cannot be matched to "
+                                 f"parameters")
     return loaded
+
+
+def load_arrays(filename: str) -> dict[str, Any]:
+    """Read name -> NDArray (on cpu(0)) from a file in MXNet's NDArray format, or from
+    an ``.npz`` archive (what ndengine wrote before it wrote MXNet's format)."""
+    return {k: v.read() if isinstance(v, _NpzEntry) else v
+            for k, v in load_entries(filename).items()}
 
 
 # ----------------------------------------------------------------------------- F
@@ -357,7 +448,7 @@ class Block:
         if dtype_source not in ("current", "saved"):
             raise ValueError(f"load_parameters: dtype_source must be 'current' or 'saved', "
                              f"got {dtype_source!r}")
-        loaded = load_arrays(filename)
+        loaded = load_entries(filename)
         params = self._collect_params_with_prefix()
         if not loaded and not params:
             return
@@ -376,14 +467,17 @@ class Block:
                         f"Parameter {name!r} is missing in file {filename!r}, which contains "
                         f"parameters: {sorted(loaded)}. Set allow_missing=True to ignore "
                         f"missing parameters.")
+        pairs = []
         for name, arr in loaded.items():
             if name not in params:
                 if not ignore_extra:
-                    raise ValueError(f"Parameter {name!r} loaded from file {filename!r} is not "
-                                     f"present in this Block, which contains parameters "
-                                     f"{sorted(params)}. Set ignore_extra=True to ignore.")
+                    raise ParameterMismatchError(
+                        f"Parameter {name!r} loaded from file {filename!r} is not present in "
+                        f"this Block, which contains parameters {sorted(params)}. Set "
+                        f"ignore_extra=True to ignore. No parameter was changed.")
                 continue
-            params[name]._load_init(arr, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
+            pairs.append((params[name], name, arr))
+        load_checked(pairs, ctx, f"load_parameters: {filename!r}", cast_dtype, dtype_source)
 
     def load_params(self, filename: str, ctx: Any = None, allow_missing: bool = False,
                     ignore_extra: bool = False) -> None:

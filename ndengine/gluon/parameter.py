@@ -22,7 +22,8 @@ from .. import npx as _npx
 from ..base import MXNetError
 from ..device import Device, cpu, current_device
 
-__all__ = ["Parameter", "Constant", "ParameterDict", "DeferredInitializationError"]
+__all__ = ["Parameter", "Constant", "ParameterDict", "DeferredInitializationError",
+           "ParameterMismatchError"]
 
 _REQS = ("write", "add", "null")
 
@@ -30,6 +31,34 @@ _REQS = ("write", "add", "null")
 # Bumped whenever a Parameter gets new value arrays (initialization, cast, reset_ctx):
 # part of a hybridized block's signature, since its traced graph reads those arrays.
 DATA_EPOCH = [0]
+
+
+class ParameterMismatchError(MXNetError, ValueError, AssertionError):
+    """A value in a parameter file does not fit its parameter (shape, dtype, devices),
+    or the file and the parameters do not match by name.  MXNet raises AssertionError
+    here; ndengine raised ValueError before: this is both."""
+
+
+def load_checked(pairs: list, ctx: Any, where: str, cast_dtype: bool = False,
+                 dtype_source: str = "current") -> None:
+    """Load each ``(parameter, name in the file, array)`` of *pairs*, after checking
+    them all: if any does not fit, one ParameterMismatchError names *where* (the file)
+    and every misfit, and no parameter has changed."""
+    problems = []
+    for param, name, arr in pairs:
+        problem = param._check_load(arr, ctx, cast_dtype)
+        if problem is not None:
+            problems.append(f"{problem} (saved as {name!r})" if name != param.name
+                            else problem)
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ParameterMismatchError(
+            f"{where}: " + "; ".join(problems[:5]) + more
+            + ". No parameter was changed.")
+    # every value is read (an .npz member inflated) before any parameter changes
+    values = [arr.read() if hasattr(arr, "read") else arr for _, _, arr in pairs]
+    for (param, _, _), arr in zip(pairs, values):
+        param._load_init(arr, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
 
 
 class DeferredInitializationError(MXNetError):
@@ -360,23 +389,34 @@ class Parameter:
                 total = total + a.copyto(cpu(0))
             return total / len(arrs)
 
-    def _load_init(self, data: Any, ctx: Any, cast_dtype: bool = False,
-                   dtype_source: str = "current") -> None:
-        """(Re)initialize from loaded *data* (an NDArray on the host)."""
+    def _check_load(self, data: Any, ctx: Any, cast_dtype: bool = False) -> str | None:
+        """What is wrong with loading *data* into this parameter (None: nothing).
+        Changes nothing: loading checks every parameter before it sets any."""
         if self._shape is not None:
             ok = len(self._shape) == len(data.shape) and all(
                 int(s) <= 0 or int(s) == d for s, d in zip(self._shape, data.shape))
             if not ok:
-                raise ValueError(f"Failed loading Parameter {self.name!r} from saved params: "
-                                 f"shape incompatible expected {self.shape} vs saved "
-                                 f"{tuple(data.shape)}")
+                return (f"Failed loading Parameter {self.name!r} from saved params: shape "
+                        f"incompatible expected {self.shape} vs saved {tuple(data.shape)}")
+        if data.dtype != self._dtype and not cast_dtype:
+            return (f"Failed loading Parameter {self.name!r} from saved params: dtype "
+                    f"incompatible expected {self._dtype} vs saved {data.dtype}. Set "
+                    f"cast_dtype=True to cast the dtype of saved params.")
+        if self._data is not None and ctx is not None:
+            ctxs = [ctx] if isinstance(ctx, Device) else list(ctx)
+            if set(ctxs) != set(self.list_ctx()):
+                return (f"Failed to load Parameter {self.name!r} on {ctxs} because it was "
+                        f"previously initialized on {self.list_ctx()}.")
+        return None
+
+    def _load_init(self, data: Any, ctx: Any, cast_dtype: bool = False,
+                   dtype_source: str = "current") -> None:
+        """(Re)initialize from loaded *data* (an NDArray on the host)."""
+        problem = self._check_load(data, ctx, cast_dtype)
+        if problem is not None:
+            raise ParameterMismatchError(problem)
         self._shape = tuple(data.shape)
         if data.dtype != self._dtype:
-            if not cast_dtype:
-                raise ValueError(f"Failed loading Parameter {self.name!r} from saved params: "
-                                 f"dtype incompatible expected {self._dtype} vs saved "
-                                 f"{data.dtype}. Set cast_dtype=True to cast the dtype of "
-                                 f"saved params.")
             if dtype_source == "saved":
                 self._dtype = _onp.dtype(data.dtype)
             else:
@@ -392,9 +432,6 @@ class Parameter:
                 self._deferred_init = ()
                 self._init_impl(data, _as_ctx_list(ctx))
             else:
-                if ctx is not None and set(ctx) != set(self.list_ctx()):
-                    raise ValueError(f"Failed to load Parameter {self.name!r} on {ctx} because "
-                                     f"it was previously initialized on {self.list_ctx()}.")
                 self.set_data(data)
 
     def cast(self, dtype: Any) -> None:
@@ -603,9 +640,9 @@ class ParameterDict:
              ignore_extra: bool = False, restore_prefix: str = "", cast_dtype: bool = False,
              dtype_source: str = "current") -> None:
         """Load values saved by :meth:`save` (names get *restore_prefix* prepended)."""
-        from .block import MissingParameterError, load_arrays
+        from .block import MissingParameterError, load_entries
 
-        raw = load_arrays(filename)
+        raw = load_entries(filename, "load")
         if not any("." in k for k in raw):
             # MXNet's model files name arrays 'arg:<name>' / 'aux:<name>'
             raw = {k[4:] if k.startswith(("arg:", "aux:")) else k: v for k, v in raw.items()}
@@ -617,12 +654,14 @@ class ParameterDict:
                                                 f"{filename!r}. Set "
                                                 f"allow_missing=True to ignore missing "
                                                 f"parameters.")
+        pairs = []
         for name, arr in loaded.items():
             if name not in self._params:
                 if not ignore_extra:
-                    raise ValueError(f"Parameter {name!r} loaded from file {filename!r} is not "
-                                     f"present in ParameterDict. Set ignore_extra=True to "
-                                     f"ignore.")
+                    raise ParameterMismatchError(
+                        f"Parameter {name!r} loaded from file {filename!r} is not present in "
+                        f"ParameterDict. Set ignore_extra=True to ignore. No parameter was "
+                        f"changed.")
                 continue
-            self._params[name]._load_init(arr, ctx, cast_dtype=cast_dtype,
-                                          dtype_source=dtype_source)
+            pairs.append((self._params[name], name, arr))
+        load_checked(pairs, ctx, f"load: {filename!r}", cast_dtype, dtype_source)
