@@ -77,7 +77,9 @@ class Trainer:
                  kvstore: Any = "device", compression_params: Any = None,
                  update_on_kvstore: bool | None = None) -> None:
         if isinstance(params, (dict, ParameterDict)):
-            params = list(params.values())
+            # by name, as MXNet: the indices of the kvstore keys and of the optimizer's
+            # states (a states file written by MXNet relies on them)
+            params = [params[k] for k in sorted(params.keys())]
         if not isinstance(params, (list, tuple)):
             raise ValueError(f"First argument must be a list or dict of Parameters, got "
                              f"{type(params).__name__}.")
@@ -298,18 +300,31 @@ class Trainer:
         write_bytes(fname, self._updaters[0].get_states(dump_optimizer=True),
                     "Trainer.save_states")
 
-    def load_states(self, fname: str) -> None:
-        """Load states saved by :meth:`save_states` onto every device."""
+    @staticmethod
+    def _read_states(fname: str, opname: str) -> bytes:
+        try:
+            with open(fname, "rb") as f:
+                return f.read()
+        except OSError as e:
+            raise type(e)(e.errno, f"{opname}: cannot read {fname!r}: {e.strerror}") from None
+
+    def load_states(self, fname: str, allow_pickle: bool = False) -> None:
+        """Load states saved by :meth:`save_states` onto every device.  A file written
+        by MXNet (a pickle) is refused unless *allow_pickle* (an ndengine extension:
+        unpickling can run code; even then only MXNet's optimizer classes and arrays are
+        accepted).  A bad file raises before any state changes."""
         self._prepare()
         if self._kvstore is not None and self._update_on_kvstore:
-            self._kvstore.load_optimizer_states(fname)
+            self._kvstore.load_optimizer_states(fname, allow_pickle=allow_pickle)
             self._optimizer = self._kvstore._updater.optimizer
             self._optimizer.param_dict = {i: p for i, p in enumerate(self._params)}
             return
-        with open(fname, "rb") as f:
-            states = f.read()
+        states = self._read_states(fname, "Trainer.load_states")
+        from ..optimizer.states import loads
+
+        loads(states, f"Trainer.load_states: {fname!r}", allow_pickle)   # checked first
         for updater in self._updaters:
-            updater.set_states(states)
+            updater.set_states(states, allow_pickle, f"Trainer.load_states: {fname!r}")
             updater.optimizer = self._updaters[0].optimizer
         self._optimizer = self._updaters[0].optimizer
         self._optimizer.param_dict = {i: p for i, p in enumerate(self._params)}

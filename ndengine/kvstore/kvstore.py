@@ -269,11 +269,13 @@ class KVStore:
         updater = self._needs_updater("save_optimizer_states")
         write_bytes(fname, updater.get_states(dump_optimizer), "kvstore.save_optimizer_states")
 
-    def load_optimizer_states(self, fname: str) -> None:
-        """See ``KVStore.load_optimizer_states``."""
+    def load_optimizer_states(self, fname: str, allow_pickle: bool = False) -> None:
+        """See ``KVStore.load_optimizer_states``; a pickle (what MXNet writes) only with
+        *allow_pickle* (see ``Trainer.load_states``)."""
         updater = self._needs_updater("load_optimizer_states")
         with open(fname, "rb") as f:
-            updater.set_states(f.read())
+            data = f.read()
+        updater.set_states(data, allow_pickle, f"kvstore.load_optimizer_states: {fname!r}")
 
     def _needs_updater(self, fname: str) -> Any:
         if self._updater is None or not hasattr(self._updater, "get_states"):

@@ -44,7 +44,9 @@ Ctrl-C never leaves a half-written file under the final name.  Loaded arrays are
 cpu(0) and ready at once (no op is pending on them).  A bad file (missing, a
 directory, truncated, wrong magic, unknown dtype or storage type, absurd sizes)
 raises an error naming the file and what is wrong, never a crash or a hang: sizes are
-checked against the bytes left before anything is allocated.
+checked against the bytes left before anything is allocated.  A sparse array's dense
+shape is not backed by bytes of the file: it is densified only up to 1 GiB or 1024
+times the bytes the file stores for it, and its indices are checked first.
 """
 from __future__ import annotations
 
@@ -76,6 +78,11 @@ _DEV_FLAGS = {v: k for k, v in _DEV_TYPES.items()}
 _STYPES = {0: "default", 1: "row_sparse", 2: "csr"}
 _NUM_AUX = {0: 0, 1: 1, 2: 2}
 _MAX_NDIM = 64          # NumPy's limit; a larger ndim means a corrupt file
+_MAX_ELEMENTS = 1 << 59  # more (zero dimensions counted as 1) and NumPy cannot shape it
+# a sparse array's dense shape is not backed by the file's bytes: densifying it may make
+# up to this many bytes, or this many times what the file stores for it
+_MAX_DENSE_BYTES = 1 << 30
+_MAX_DENSE_RATIO = 1024
 
 
 class NDArrayFileError(MXNetError, ValueError):
@@ -261,6 +268,11 @@ def _read_shape(r: _Reader, what: str, dims32: bool = False,
         if all(d >= -1 for d in dims):
             return None
         raise r.fail(f"{what}: negative dimension in shape {dims}")
+    count = 1
+    for d in dims:
+        count *= max(int(d), 1)
+    if count > _MAX_ELEMENTS:       # NumPy could not make it (even with a zero dimension)
+        raise r.fail(f"{what}: shape {tuple(dims)} is too large for an array")
     return tuple(int(d) for d in dims)
 
 
@@ -351,6 +363,15 @@ def _read_array(r: _Reader, index: int) -> _onp.ndarray | None:
 
 def _densify(r: _Reader, stype: str, shape: tuple[int, ...], values: _onp.ndarray,
              aux: list[_onp.ndarray], what: str) -> _onp.ndarray:
+    count = 1
+    for d in shape:
+        count *= d
+    nbytes = count * values.dtype.itemsize
+    stored = values.nbytes + sum(a.nbytes for a in aux)
+    if nbytes > max(_MAX_DENSE_BYTES, _MAX_DENSE_RATIO * stored):
+        raise r.fail(f"{what}: a {stype} array of shape {shape} holds {stored} bytes; "
+                     f"ndengine loads sparse arrays as dense ones, and {nbytes} bytes is "
+                     f"more than it makes from so few (a corrupt shape?)")
     dense = _onp.zeros(shape, values.dtype)
     try:
         if stype == "row_sparse":
@@ -362,6 +383,9 @@ def _densify(r: _Reader, stype: str, shape: tuple[int, ...], values: _onp.ndarra
             cols = aux[1].astype(_onp.int64).reshape(-1)
             if len(shape) != 2 or len(indptr) != shape[0] + 1:
                 raise ValueError(f"indptr of length {len(indptr)} for shape {shape}")
+            if indptr[0] != 0 or indptr[-1] != len(cols) or (_onp.diff(indptr) < 0).any():
+                raise ValueError(f"indptr {indptr[:8].tolist()}... is not a row index of "
+                                 f"{len(cols)} values")
             rows = _onp.repeat(_onp.arange(shape[0]), _onp.diff(indptr))
             dense[rows, cols] = values.reshape(-1)
     except (ValueError, IndexError) as e:

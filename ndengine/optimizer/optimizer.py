@@ -8,7 +8,6 @@ Python numbers kept here, as in MXNet.
 """
 from __future__ import annotations
 
-import pickle
 import warnings
 from typing import Any
 
@@ -319,9 +318,15 @@ class Updater:
             return state
         return state.as_in_ctx(device)
 
-    def set_states(self, states: bytes) -> None:
-        """Restore states pickled by get_states (optionally with the optimizer)."""
-        loaded = pickle.loads(states)
+    def set_states(self, states: bytes, allow_pickle: bool = False,
+                   where: str = "Updater.set_states") -> None:
+        """Restore states written by :meth:`get_states` (optionally with the optimizer).
+        A pickle (what MXNet writes) is refused unless *allow_pickle* (see
+        :mod:`ndengine.optimizer.states`: even then, only MXNet's optimizer classes and
+        arrays are unpickled)."""
+        from .states import loads
+
+        loaded = loads(bytes(states), where, allow_pickle=allow_pickle)
         if isinstance(loaded, tuple) and len(loaded) == 2:
             self.states, self.optimizer = loaded
         else:
@@ -329,8 +334,12 @@ class Updater:
         self.states_synced = dict.fromkeys(self.states.keys(), False)
 
     def get_states(self, dump_optimizer: bool = False) -> bytes:
-        """Pickle the states (a sync point: their values are read)."""
-        return pickle.dumps((self.states, self.optimizer) if dump_optimizer else self.states)
+        """The states (and with *dump_optimizer* the optimizer) in ndengine's states
+        format, which holds arrays and a JSON header and cannot run code when read (MXNet
+        pickles them).  A sync point: the values are read."""
+        from .states import dumps
+
+        return dumps(self.states, self.optimizer if dump_optimizer else None, "get_states")
 
 
 def get_updater(optimizer: Optimizer) -> Updater:
