@@ -3,6 +3,8 @@ everywhere else the module is skipped as a whole.  The logic shared with the CPU
 paths, pinned staging, the completion rule) is tested on the CPU by test_transfer.py.
 
 Not yet run on GPU hardware: the machines ndengine is developed on have no GPU.
+``scripts/gpu_check.sh`` runs this file (with CuPy installed for the driver's CUDA
+version) on a machine that has one.
 """
 from __future__ import annotations
 
@@ -58,12 +60,82 @@ def test_non_contiguous_gpu_arrays_copy_to_the_host() -> None:
                                    onp.arange(12.0, dtype=onp.float32).reshape(3, 4).T)
 
 
-@pytest.mark.skipif(mx.num_gpus() < 2, reason="needs two GPUs")
+def _slow_product(dev, n: int = 1024, reps: int = 12):
+    """A result that keeps the GPU busy a while (reps products of n x n), and its NumPy value:
+    readers that do not wait for its kernels (a missing stream event) see other data."""
+    host = (onp.random.default_rng(n).standard_normal((n, n)) / onp.sqrt(n)).astype(onp.float32)
+    x = np.array(host, device=dev)
+    y = x
+    expect = host.astype(onp.float64)
+    for _ in range(reps):
+        y = np.matmul(y, x)
+        expect = expect @ host
+    return y, expect
+
+
+def test_a_fresh_result_read_on_other_streams_is_complete() -> None:
+    """The copy worker's stream and asnumpy() read what the compute stream just wrote:
+    the op counts as complete only when its kernels are (finish_op's event)."""
+    y, expect = _slow_product(GPU)
+    copied = y.copyto(mx.cpu(0))           # the copy worker, its own stream
+    onp.testing.assert_allclose(copied.asnumpy(), expect, rtol=2e-3, atol=2e-3)
+    y2, expect2 = _slow_product(GPU)
+    onp.testing.assert_allclose(y2.asnumpy(), expect2, rtol=2e-3, atol=2e-3)
+
+
+def test_an_in_place_update_is_seen_by_the_next_reader() -> None:
+    x = np.zeros((1024, 1024), device=GPU)
+    for i in range(1, 21):
+        x += 1.0                            # writes queue on the worker's stream
+    assert float(x.sum().item()) == 20.0 * 1024 * 1024
+    onp.testing.assert_array_equal(x.copyto(mx.cpu(0)).asnumpy()[::97, ::89], 20.0)
+
+
+two_gpus = pytest.mark.skipif(mx.num_gpus() < 2, reason="needs two GPUs")
+
+
+@two_gpus
 def test_gpu_to_gpu_copy() -> None:
     g0 = np.array(onp.arange(10.0, dtype=onp.float32), device=mx.gpu(0))
     g1 = g0.copyto(mx.gpu(1))
     assert g1._data.device.id == 1
     onp.testing.assert_array_equal(g1.asnumpy(), onp.arange(10.0))
+
+
+@two_gpus
+def test_arrays_on_gpu1_live_and_compute_there() -> None:
+    g = np.array(onp.arange(6.0, dtype=onp.float32).reshape(2, 3), device=mx.gpu(1))
+    y = np.exp(g) @ g.T
+    assert y.device == mx.gpu(1) and y._data.device.id == 1
+    h = onp.arange(6.0).reshape(2, 3)
+    onp.testing.assert_allclose(y.asnumpy(), onp.exp(h) @ h.T, rtol=1e-5)
+
+
+@two_gpus
+def test_a_fresh_result_copied_to_the_other_gpu_is_complete() -> None:
+    y, expect = _slow_product(mx.gpu(0))
+    onp.testing.assert_allclose(y.copyto(mx.gpu(1)).asnumpy(), expect, rtol=2e-3, atol=2e-3)
+
+
+@two_gpus
+def test_both_gpus_compute_at_once_with_right_results() -> None:
+    (y0, e0), (y1, e1) = _slow_product(mx.gpu(0)), _slow_product(mx.gpu(1))
+    npx.waitall()
+    onp.testing.assert_allclose(y0.asnumpy(), e0, rtol=2e-3, atol=2e-3)
+    onp.testing.assert_allclose(y1.asnumpy(), e1, rtol=2e-3, atol=2e-3)
+    stats = engine.statistics()["devices"]
+    assert "gpu(0)" in stats and "gpu(1)" in stats
+
+
+@two_gpus
+def test_kvstore_sums_values_from_both_gpus() -> None:
+    kv = kvstore.create("device")
+    kv.init("w", np.zeros((4,)))
+    kv.pushpull("w", [np.ones((4,), device=mx.gpu(0)), np.ones((4,), device=mx.gpu(1)) * 3])
+    outs = [np.zeros((4,), device=mx.gpu(0)), np.zeros((4,), device=mx.gpu(1))]
+    kv.pull("w", out=outs)
+    for o in outs:
+        onp.testing.assert_array_equal(o.asnumpy(), onp.full(4, 4.0))
 
 
 def test_each_gpu_worker_has_its_own_stream() -> None:
