@@ -7,10 +7,14 @@ and writes
 * ``benchmarks/RESULTS.md`` — a table per benchmark: case, impl, seconds, ratio to
   NumPy, ratio to MXNet, and the issue's goal with met / not met where the module
   gives one (see the row keys in ``_harness``'s docstring);
-* ``benchmarks/results.png`` — the same ratios as bars (matplotlib);
+* ``benchmarks/results.png`` — the same ratios as bars (matplotlib), drawn for the
+  README's width; ``--replot`` redraws it from the saved rows without running anything;
+* ``benchmarks/results.json`` — every row of the run, full precision (what ``--replot``
+  reads; an older run without it is read back from RESULTS.md's tables);
 * ``benchmarks/out/NAME.log`` / ``NAME.json`` — each module's output and rows.
 
     python benchmarks/run_all.py [--quick] [--only NAME ...] [--results FILE] [--plot FILE]
+    python benchmarks/run_all.py --replot
 
 Peers (real MXNet 1.9.1, PyTorch CPU) are measured when ``benchmarks/setup_peers.sh``
 has created them; see ``benchmarks/README.md``.
@@ -116,7 +120,7 @@ def table(name: str, rows: list[dict]) -> list[str]:
     rule = "|---|---|---:|---:|---:|" + ("---|---|" if has_goal else "") + "---|"
     lines = [f"## {name}", "", head, rule]
     for r in rows:
-        cells = [r["case"], r["impl"], _num(r.get("seconds"), ".4f"),
+        cells = [r["case"], r["impl"], _num(r.get("seconds"), ".4g"),
                  _num(ratio(r, np_base), ".2f") + ("x" if ratio(r, np_base) else ""),
                  _num(ratio(r, mx_base), ".2f") + ("x" if ratio(r, mx_base) else "")]
         if has_goal:
@@ -192,6 +196,30 @@ def results_markdown(by_module: dict[str, list[dict]], errors: dict[str, str],
 
 
 # -- results.png ------------------------------------------------------------------------
+# Drawn for the width the README shows it at (830 px, 1:1), text 8-9 pt; one legend
+# above the panels; a case's name heads its group of bars, each bar labelled by impl.
+FIG_WIDTH_IN, DPI, SLOT_IN = 8.3, 100, 0.2
+
+COLORS = {"ndengine": "tab:orange", "numpy": "tab:blue", "mxnet": "tab:green",
+          "torch": "tab:red", "python threads": "tab:purple"}
+
+
+def ratio_text(x: float, digits: int = 3) -> str:
+    """A ratio as the plot writes it: *digits* significant digits (3; fewer when the
+    seconds it comes from had fewer), never rounded to 0: 0.00156x, 0.23x, 8.34x, 183x."""
+    return f"{x:.0f}x" if x >= 10 ** digits else f"{x:.{max(1, digits)}g}x"
+
+
+def _digits(r: dict | None) -> int:
+    """Significant digits of a row's seconds (3 unless read back from a rounded table)."""
+    return 3 if r is None else min(3, int(r.get("seconds_digits", 3)))
+
+
+def _tag(r: dict) -> str:
+    """The bar's label: impl, and its config shortened to what tells rows apart."""
+    cfg = str(r.get("config") or "").split(":")[0].strip()
+    return r["impl"] + (f" [{cfg}]" if cfg else "")
+
 
 def plot(rows: list[dict], path: Path) -> Path | None:
     try:
@@ -208,54 +236,162 @@ def plot(rows: list[dict], path: Path) -> Path | None:
             benches.setdefault(r["benchmark"], []).append(r)
     if not benches:
         return None
-    heights = [1.0 + 0.22 * len(b) for b in benches.values()]
-    fig, axes = plt.subplots(len(benches), 1, figsize=(10, sum(heights)), squeeze=False,
+    slots = [len(b) + len({r["case"] for r in b}) for b in benches.values()]
+    heights = [SLOT_IN * n + 0.75 for n in slots]          # + title and x axis
+    fig, axes = plt.subplots(len(benches), 1, squeeze=False, layout="constrained",
+                             figsize=(FIG_WIDTH_IN, sum(heights) + 0.5),
                              gridspec_kw={"height_ratios": heights})
     for ax, (bench, brows) in zip(axes[:, 0], benches.items()):
         _bars(ax, bench, brows)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    impls = [i for i in COLORS if any(r["impl"] == i for r in rows)]
+    fig.legend(handles=[matplotlib_patch(COLORS[i], i) for i in impls], ncol=len(impls),
+               loc="outside upper center", fontsize=9, frameon=False,
+               title="seconds, log scale (shorter is faster); labels: ratio to NumPy / "
+                     "real MXNet 1.9.1 for the same case", title_fontsize=9)
+    _save_small_png(fig, path)
     plt.close(fig)
     return path
 
 
-COLORS = {"ndengine": "tab:orange", "numpy": "tab:blue", "mxnet": "tab:green",
-          "torch": "tab:red", "python threads": "tab:purple"}
+def _save_small_png(fig, path: Path) -> None:
+    """PNG with a 64-colour palette (the plot has a handful of colours plus text
+    antialiasing): a fraction of the size of the full-colour file."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    try:
+        from PIL import Image
+    except ImportError:
+        Path(path).write_bytes(buf.getvalue())
+        return
+    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    img.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def _bars(ax, bench: str, rows: list[dict]) -> None:
-    """One bar per row (seconds, log scale), grouped by case, coloured by impl and
-    labelled with its ratio to NumPy (or else to MXNet) where there is one."""
+    """One bar per row (seconds, log scale), grouped under the case's name, coloured by
+    impl and labelled with its ratios to NumPy and to MXNet where there are some."""
+    import math
+
     np_base, mx_base = baseline(rows, "numpy"), baseline(rows, "mxnet")
-    ys, labels, y = [], [], 0.0
+    by_key = {(r["case"], r["impl"]): r for r in rows if r["impl"] in ("numpy", "mxnet")}
+    ys, labels, y = [], [], 0
+    secs = [r["seconds"] for r in rows]
+    lo, hi = min(secs) / 1.6, max(secs)
+    # room right of the longest bar for its label: bars end by 62% of the axis width
+    right = 10 ** (math.log10(lo) + (math.log10(hi) - math.log10(lo)) / 0.62)
+    head_x = ax.get_yaxis_transform()
     for case in dict.fromkeys(r["case"] for r in rows):
+        ax.text(0.004, y, case, transform=head_x, va="center", ha="left", fontsize=8.5,
+                fontweight="bold", color="#333333")
+        y += 1
         for r in (r for r in rows if r["case"] == case):
-            tag = r["impl"] + (f" [{r['config']}]" if r.get("config") else "")
-            ax.barh(y, r["seconds"], color=COLORS.get(r["impl"], "tab:gray"), height=0.8)
-            rn, rm = ratio(r, np_base), ratio(r, mx_base)
-            note = (f" {rn:.2f}x numpy" if rn and r["impl"] != "numpy" else "") + \
-                   (f" {rm:.2f}x mxnet" if rm and r["impl"] != "mxnet" else "")
-            if note:
-                ax.text(r["seconds"], y, note, va="center", fontsize=6)
+            ax.barh(y, r["seconds"], color=COLORS.get(r["impl"], "tab:gray"), height=0.72)
+            notes = []
+            for impl in ("numpy", "mxnet"):
+                x = ratio(r, np_base if impl == "numpy" else mx_base)
+                if x and r["impl"] != impl:
+                    d = min(_digits(r), _digits(by_key.get((case, impl))))
+                    notes.append(f"{ratio_text(x, d)} {impl}")
+            if notes:
+                ax.text(r["seconds"] * 1.08, y, "  ·  ".join(notes), va="center", fontsize=8)
             ys.append(y)
-            labels.append(f"{case}: {tag}")
+            labels.append(_tag(r))
             y += 1
-        y += 0.5
     ax.set_yticks(ys)
-    ax.set_yticklabels(labels, fontsize=6)
-    ax.invert_yaxis()
+    ax.set_yticklabels(labels, fontsize=8.5)
+    ax.set_ylim(y - 0.4, -0.6)
     ax.set_xscale("log")
-    ax.set_xlabel("seconds (log scale; shorter is faster)", fontsize=8)
-    ax.set_title(bench, fontsize=10)
-    handles = [matplotlib_patch(c, i) for i, c in COLORS.items()
-               if any(r["impl"] == i for r in rows)]
-    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    ax.set_xlim(lo, right)
+    _log_ticks(ax, lo, right)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color="#e4e4e4", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(bench, fontsize=10, loc="left", fontweight="bold")
+
+
+def _log_ticks(ax, lo: float, hi: float) -> None:
+    """Labelled ticks at 1, 2, 5 x 10^k when the axis spans under two decades (else
+    at the powers of ten), written plainly (0.05, 0.1, 2e-06); no minor labels."""
+    import math
+
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    subs = (1.0, 2.0, 5.0) if math.log10(hi / lo) < 2 else (1.0,)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def matplotlib_patch(color: str, label: str):
     from matplotlib.patches import Patch
 
     return Patch(color=color, label=label)
+
+
+# -- redrawing from saved results -------------------------------------------------------------
+
+def rows_from_results_md(text: str) -> list[dict]:
+    """The rows of a RESULTS.md written by :func:`results_markdown` (for a run that saved
+    no ``results.json``): benchmark, case, impl, seconds and the notes' key=value pairs.
+    Seconds are the table's (4 decimals in older files: sub-millisecond rows lose
+    digits; a row printed as 0.0000 takes its ``us_per_op`` note when it has one)."""
+    import re
+
+    rows: list[dict] = []
+    bench, cols = None, None
+    for line in text.splitlines():
+        m = re.match(r"## (\S+) \(`benchmarks/", line)
+        if m:
+            bench, cols = m.group(1), None
+            continue
+        if line.startswith("## "):
+            bench, cols = None, None
+            continue
+        if bench is None or not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cols is None:
+            cols = cells
+            continue
+        if set(line) <= set("|-: "):
+            continue
+        cell = dict(zip(cols, cells))
+        r: dict = {"benchmark": bench, "case": cell["case"], "impl": cell["impl"]}
+        for kv in re.split(r", (?=[A-Za-z_]\w*=)", cell.get("notes", "")):
+            if "=" in kv:
+                k, v = kv.split("=", 1)
+                try:
+                    r[k] = float(v)
+                except ValueError:
+                    r[k] = v
+        text = cell.get("seconds", "")
+        try:
+            r["seconds"] = float(text)
+            # digits as printed: 0.0003 has one, 0.1921 four, 2.79e-06 three
+            mant = text.lower().split("e")[0].replace(".", "").replace("-", "").lstrip("0")
+            r["seconds_digits"] = max(1, len(mant))
+        except ValueError:
+            r["seconds"] = None
+        if not r["seconds"] and isinstance(r.get("us_per_op"), float):
+            r["seconds"] = r["us_per_op"] * 1e-6
+            r["seconds_digits"] = len(f"{r['us_per_op']:g}".replace(".", "").lstrip("0"))
+        rows.append(r)
+    return rows
+
+
+def load_rows(results_json: Path, results_md: Path) -> tuple[list[dict], str]:
+    """The saved rows of the last run: ``results.json``, else parsed from RESULTS.md."""
+    if results_json.exists():
+        return json.loads(results_json.read_text()), str(results_json)
+    if results_md.exists():
+        return rows_from_results_md(results_md.read_text()), str(results_md)
+    raise SystemExit(f"--replot: neither {results_json} nor {results_md} exists; run the "
+                     f"benchmarks first")
 
 
 # -- main ---------------------------------------------------------------------------------
@@ -275,8 +411,17 @@ def main() -> int:
     ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these modules")
     ap.add_argument("--results", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--plot", default=str(HERE / "results.png"))
+    ap.add_argument("--json", default=str(HERE / "results.json"),
+                    help="every row of the run, for --replot")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per module")
+    ap.add_argument("--replot", action="store_true", help="run nothing: redraw the plot "
+                    "from the saved rows (--json, else the --results table)")
     args = ap.parse_args()
+    if args.replot:
+        rows, source = load_rows(Path(args.json), Path(args.results))
+        png = plot(rows, Path(args.plot))
+        print(f"wrote {png} from {len(rows)} rows of {source}")
+        return 0 if png else 1
     found, other = discover()
     if args.only:
         unknown = set(args.only) - set(found)
@@ -306,6 +451,7 @@ def main() -> int:
     if bar is not None:
         bar.close()
     all_rows = [r for rows in by_module.values() for r in rows]
+    Path(args.json).write_text(json.dumps(all_rows, indent=0) + "\n")
     png = plot(all_rows, Path(args.plot))
     md = results_markdown(by_module, errors, other, args.quick, png, time.perf_counter() - t0)
     Path(args.results).write_text(md)
