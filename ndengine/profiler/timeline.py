@@ -149,7 +149,9 @@ def render_timeline(trace: Any, path: str, format: str | None = None,
             "height_ratios": [max(1, len(lanes)), 1.6 if len(lanes) > 2 else 1.0]})
     else:
         ax, axc = fig.subplots(), None
-    min_w = (hi - lo) / max(width, 1) * 0.9        # at least ~1 px, so tiny ops show
+    px = (hi - lo) / max(width * 0.8, 1)           # ~ one pixel of the axes, in ms
+    min_w = 1.5 * px                               # at least ~1.5 px, so tiny ops show
+    min_copy_w = 3.5 * px                          # copies wider: overlap is the point
     label_w = (hi - lo) / max(width, 1) * 6.5      # ~ width of a character of the labels
     kinds_seen: list[str] = []
     lane_y: dict[tuple[int, int], float] = {}
@@ -159,7 +161,7 @@ def render_timeline(trace: Any, path: str, format: str | None = None,
         lane_y[(lane["pid"], lane["tid"])] = y
         by_kind: dict[tuple[str, bool], list[tuple[float, float]]] = {}
         for ts, dur, kind, name in lane["spans"]:
-            x, w = (ts - t0) / 1e3, max(dur / 1e3, min_w)
+            x, w = (ts - t0) / 1e3, max(dur / 1e3, min_copy_w if kind == "copy" else min_w)
             by_kind.setdefault((kind, w > 4 * min_w), []).append((x, w))
             if w > label_w * max(len(name), 3) and lo <= x + w / 2 <= hi:
                 ax.text(x + w / 2, y, name, ha="center", va="center", fontsize=7,

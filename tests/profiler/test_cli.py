@@ -75,3 +75,32 @@ def test_cli_as_a_module_with_a_bad_file(tmp_path):
                         "--png", str(tmp_path / "x.png")], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 2 and "cannot read" in r.stderr
+
+
+def test_tiny_copies_are_drawn_wide_enough_to_see(trace_file, tmp_path, monkeypatch):
+    """A copy of a 64x64 array lasts microseconds: drawn at its length it would vanish
+    next to the products; it gets at least ~3.5 px of the axes (other ops ~1.5 px)."""
+    from matplotlib.axes import Axes
+
+    from ndengine.profiler.timeline import KIND_COLORS, render_timeline
+
+    drawn: list[tuple[str, float]] = []
+    orig = Axes.broken_barh
+
+    def spy(self, xranges, yrange, **kw):
+        drawn.extend((kw.get("facecolors"), w) for _, w in xranges)
+        return orig(self, xranges, yrange, **kw)
+    monkeypatch.setattr(Axes, "broken_barh", spy)
+    trace = cli.load_trace(trace_file)
+    width = 800
+    render_timeline(trace, str(tmp_path / "t.png"), size=(width, None))
+    lanes = timeline_lanes(trace)
+    t0 = min([s[0] for lane in lanes for s in lane["spans"]] +
+             [p for lane in lanes for p in lane["pushes"]])
+    t1 = max([s[0] + s[1] for lane in lanes for s in lane["spans"]] +
+             [p for lane in lanes for p in lane["pushes"]])
+    px = (t1 - t0) / 1e3 / (width * 0.8)
+    copy_color = KIND_COLORS["copy"]
+    copies = [w for c, w in drawn if c == copy_color]
+    assert copies and min(copies) >= 3.5 * px * 0.999
+    assert min(w for c, w in drawn) >= 1.5 * px * 0.999
