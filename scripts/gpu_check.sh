@@ -178,9 +178,7 @@ TOTAL=$((SECONDS - START))
         echo
     fi
     [ -s "$OUT/bench.md" ] && { sed 's/^## /## /' "$OUT/bench.md"; echo; }
-    if [ -s "$OUT/demo/results.md" ]; then
-        echo "## The seed chapters (examples/run_all.py)"
-        echo
+    if [ -s "$OUT/demo/results.md" ]; then     # its headings one level down
         sed 's/^#/##/; s|](timeline|](demo/timeline|' "$OUT/demo/results.md"
         echo
     fi

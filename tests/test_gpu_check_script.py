@@ -130,3 +130,42 @@ def test_the_example_runner_makes_the_device_the_default(tmp_path):
                        text=True, timeout=60, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert "device: cpu(1) ['--scale', 'small']" in r.stdout
+
+
+FAKE_PYTHON = """#!/bin/sh
+# stands in for the GPU virtualenv's python: each step's command answers as on a GPU
+case "$*" in
+  "-c import ndengine") ;;
+  *gpu_probe.py*) echo "CuPy 13.3.0, CUDA runtime 12040, driver 12040, 2 device(s)" ;;
+  *"-m pytest"*) echo "PASSED tests/device/test_gpu.py::test_x"
+                 echo "SKIPPED [1] tests/device/test_gpu.py:9: needs two GPUs"
+                 echo "15 passed, 1 skipped in 3.21s" ;;
+  *run_all.py*) mkdir -p "$3"; printf '# ndengine demo\\n\\n![timeline](timeline_x.png)\\n' \\
+                > "$3/results.md" ;;
+  *gpu_run_example.py*) echo "async chapter on $2" ;;
+  *gpu_bench.py*) printf '## Benchmark on gpu(0)\\n\\n| case | impl |\\n' > "$5" ;;
+  *) echo "unexpected: $*" >&2; exit 1 ;;
+esac
+"""
+
+
+def test_all_steps_passing_make_one_results_file(tmp_path):
+    """Each step's command answered by a stand-in python: the script runs the steps in
+    order and puts their results (probe, test summary, benchmark, demo) in one file."""
+    venv = tmp_path / "fakevenv"
+    (venv / "bin").mkdir(parents=True)
+    py = venv / "bin" / "python"
+    py.write_text(FAKE_PYTHON)
+    py.chmod(0o755)
+    r = _run([], _fake_smi(tmp_path), tmp_path, timeout=60, GPU_CHECK_SKIP_INSTALL="1",
+             GPU_CHECK_VENV=str(venv))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "all steps passed" in r.stdout
+    md = (tmp_path / "out" / "results.md").read_text()
+    for step in ("install", "probe", "test_gpu", "examples", "async_on_gpu0", "bench"):
+        assert f"| {step} | passed |" in md
+    assert "tests/device/test_gpu.py: 15 passed, 1 skipped in 3.21s" in md
+    assert "SKIPPED [1] tests/device/test_gpu.py:9: needs two GPUs" in md
+    assert "CuPy 13.3.0, CUDA runtime 12040" in md
+    assert "## Benchmark on gpu(0)" in md
+    assert "\n## ndengine demo\n" in md and "](demo/timeline_x.png)" in md
