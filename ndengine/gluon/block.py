@@ -271,7 +271,8 @@ def load_entries(filename: str, opname: str = "load_parameters") -> dict[str, An
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            loaded = _ser._wrap(*_ser._read_file(_ser._Reader(f, size, where)))
+            # dense arrays are located, not read: the parameters' shapes are checked first
+            loaded = _ser._wrap(*_ser._read_file(_ser._Reader(f, size, where, lazy_path=path)))
     except _ser.NDArrayFileError as e:
         raise ParameterFileError(f"{e} (no parameter was changed)") from None
     if isinstance(loaded, list):
@@ -286,7 +287,7 @@ def load_entries(filename: str, opname: str = "load_parameters") -> dict[str, An
 def load_arrays(filename: str) -> dict[str, Any]:
     """Read name -> NDArray (on cpu(0)) from a file in MXNet's NDArray format, or from
     an ``.npz`` archive (what ndengine wrote before it wrote MXNet's format)."""
-    return {k: v.read() if isinstance(v, _NpzEntry) else v
+    return {k: v.read() if isinstance(v, (_NpzEntry, _ser.LazyArray)) else v
             for k, v in load_entries(filename).items()}
 
 

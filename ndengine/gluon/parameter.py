@@ -56,7 +56,10 @@ def load_checked(pairs: list, ctx: Any, where: str, cast_dtype: bool = False,
             f"{where}: " + "; ".join(problems[:5]) + more
             + ". No parameter was changed.")
     # every value is read (an .npz member inflated) before any parameter changes
-    values = [arr.read() if hasattr(arr, "read") else arr for _, _, arr in pairs]
+    try:
+        values = [arr.read() if hasattr(arr, "read") else arr for _, _, arr in pairs]
+    except MXNetError as e:
+        raise type(e)(f"{e} (no parameter was changed)") from None
     for (param, _, _), arr in zip(pairs, values):
         param._load_init(arr, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
 

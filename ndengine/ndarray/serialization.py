@@ -47,6 +47,9 @@ raises an error naming the file and what is wrong, never a crash or a hang: size
 checked against the bytes left before anything is allocated.  A sparse array's dense
 shape is not backed by bytes of the file: it is densified only up to 1 GiB or 1024
 times the bytes the file stores for it, and its indices are checked first.
+``load_parameters`` reads a file with a ``_Reader`` given its path: dense arrays are
+then located, not read (:class:`LazyArray`), so that shapes are checked against the
+parameters before any value is read.
 """
 from __future__ import annotations
 
@@ -214,11 +217,18 @@ def saves(data: Any, np_shape: bool = True) -> bytes:
 class _Reader:
     """Reads the parts of one file, checking every size against the bytes left."""
 
-    def __init__(self, f: BinaryIO, size: int, where: str) -> None:
+    def __init__(self, f: BinaryIO, size: int, where: str, lazy_path: str | None = None) -> None:
         self.f = f
         self.size = size
         self.pos = 0
         self.where = where
+        # with a path: dense arrays are not read, only checked and located (LazyArray)
+        self.lazy_path = lazy_path
+        self.stat = os.fstat(f.fileno()) if lazy_path is not None else None
+
+    def skip(self, n: int) -> None:
+        self.f.seek(n, io.SEEK_CUR)
+        self.pos += n
 
     def fail(self, what: str) -> NDArrayFileError:
         return NDArrayFileError(f"{self.where}: {what}")
@@ -286,7 +296,34 @@ def _dtype(r: _Reader, flag: int, what: str) -> Any:
     return dt
 
 
-def _read_data(r: _Reader, shape: tuple[int, ...], dt: Any, what: str) -> _onp.ndarray:
+class LazyArray:
+    """A dense array of a file, known by its header (``shape``, ``dtype``) and located;
+    ``read()`` reads it (as an NDArray on cpu(0)).  What ``load_parameters`` uses, so
+    the shapes are checked against the parameters before any value is read."""
+
+    def __init__(self, r: _Reader, shape: tuple[int, ...], dt: Any, what: str) -> None:
+        self._path, self._stat, self._where = r.lazy_path, r.stat, r.where
+        self._offset, self._dt, self._what = r.pos, dt, what
+        self.shape = shape
+        self.dtype = _onp.dtype(_onp.float32) if dt == "bfloat16" else dt.newbyteorder("=")
+
+    def read(self) -> Any:
+        from .ndarray import from_buffer
+
+        with open(self._path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if (st.st_ino, st.st_size, st.st_mtime_ns) != (
+                    self._stat.st_ino, self._stat.st_size, self._stat.st_mtime_ns):
+                raise NDArrayFileError(f"{self._where}: the file changed while it was "
+                                       f"being loaded")
+            f.seek(self._offset)
+            r = _Reader(f, st.st_size, self._where)
+            r.pos = self._offset
+            return from_buffer(_read_data(r, self.shape, self._dt, self._what))
+
+
+def _read_data(r: _Reader, shape: tuple[int, ...], dt: Any, what: str,
+               lazy: bool = False) -> Any:
     count = 1
     for d in shape:
         count *= d
@@ -294,6 +331,10 @@ def _read_data(r: _Reader, shape: tuple[int, ...], dt: Any, what: str) -> _onp.n
     if count * item > r.left():
         raise r.fail(f"truncated: {what} of shape {shape} needs {count * item} bytes at "
                      f"offset {r.pos}, only {r.left()} left")
+    if lazy and r.lazy_path is not None:
+        out = LazyArray(r, shape, dt, what)
+        r.skip(count * item)
+        return out
     if dt == "bfloat16":
         raw = _onp.empty(count, _onp.dtype("<u2"))
         r.into(raw, what)
@@ -325,7 +366,7 @@ def _read_legacy(r: _Reader, magic: int, what: str) -> _onp.ndarray | None:
         return None
     _read_context(r, what)
     (flag,) = r.unpack("<i", f"{what}: dtype flag")
-    return _read_data(r, shape, _dtype(r, flag, what), f"{what} data")
+    return _read_data(r, shape, _dtype(r, flag, what), f"{what} data", lazy=True)
 
 
 def _read_array(r: _Reader, index: int) -> _onp.ndarray | None:
@@ -346,7 +387,7 @@ def _read_array(r: _Reader, index: int) -> _onp.ndarray | None:
     (flag,) = r.unpack("<i", f"{what}: dtype flag")
     dt = _dtype(r, flag, what)
     if not nad:
-        return _read_data(r, shape, dt, f"{what} data")
+        return _read_data(r, shape, dt, f"{what} data", lazy=True)
     aux = []
     for i in range(nad):
         (aflag,) = r.unpack("<i", f"{what}: aux {i} dtype flag")
@@ -422,7 +463,7 @@ def _read_file(r: _Reader) -> tuple[list[Any], list[str]]:
 def _wrap(arrays: list[Any], names: list[str]) -> Any:
     from .ndarray import from_buffer
 
-    nds = [None if a is None else from_buffer(a) for a in arrays]
+    nds = [a if a is None or isinstance(a, LazyArray) else from_buffer(a) for a in arrays]
     if names:
         return dict(zip(names, nds))
     return nds

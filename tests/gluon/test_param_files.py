@@ -197,3 +197,24 @@ def test_zip_bomb_is_refused_before_inflating(zip_bomb, how):
     if how != "ignore_extra":
         assert "(64000000,)" in str(e.value)
     assert _same(_values(net), before)
+
+
+def test_big_params_file_with_a_wrong_shape_reads_no_values(tmp_path):
+    """MXNet's format: the shapes in the headers are checked against the parameters
+    before any value is read (a 64 MB array for a (4, 3) weight costs no memory)."""
+    from ndengine import npx
+
+    f = tmp_path / "big.params"
+    npx.save(str(f), {"0.weight": np.zeros((16_000_000,)), "0.bias": np.zeros(4),
+                      "1.weight": np.zeros((2, 4)), "1.bias": np.zeros(2)})
+    net = _net()
+    before = _values(net)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ParameterMismatchError, match=r"big.params.*\(16000000,\)"):
+            net.load_parameters(str(f))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000, peak
+    assert _same(_values(net), before)
