@@ -17,5 +17,6 @@ from .blas import BLAS, blas_info, blas_threads, set_blas_threads  # noqa: E402
 __all__ += ["BLAS", "blas_info", "blas_threads", "set_blas_threads"]
 
 from .sharing import cpu_sharing, set_cpu_sharing  # noqa: E402
+from . import sim_gpu, streams, transfer  # noqa: E402,F401  (the stand-in GPU of the tests)
 
 __all__ += ["cpu_sharing", "set_cpu_sharing"]

@@ -56,7 +56,8 @@ class Device:
     _interned: ClassVar[dict[tuple[str, int], "Device"]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
     _local: ClassVar[threading.local] = threading.local()
-    devtype2str: ClassVar[dict[int, str]] = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
+    devtype2str: ClassVar[dict[int, str]] = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared",
+                                              102: "sim_gpu"}
     devstr2type: ClassVar[dict[str, int]] = {v: k for k, v in devtype2str.items()}
 
     device_type: str
@@ -103,7 +104,9 @@ class Device:
 
     @property
     def is_gpu(self) -> bool:
-        return self.device_type == "gpu"
+        """A GPU, or the stand-in asynchronous GPU of the tests (``sim_gpu``, see
+        :mod:`.sim_gpu`): memory that is not the host's, kernels that finish later."""
+        return self.device_type == "gpu" or self.device_type == "sim_gpu"
 
     # Devices are interned, so identity hash and equality (C-level, fast) are right.
 
@@ -131,7 +134,7 @@ class Device:
         """Compute worker threads the threaded engine runs for this device (at least
         one: a waiting thread helps only while a core is free, so a device without
         workers could leave a ready op to nobody)."""
-        if self.device_type == "gpu":
+        if self.device_type == "gpu" or self.device_type == "sim_gpu":
             return _workers(("NDENGINE_GPU_WORKERS", "MXNET_GPU_WORKER_NTHREADS"), 2)
         return _workers(("NDENGINE_CPU_WORKERS", "MXNET_CPU_WORKER_NTHREADS"),
                         _default_cpu_workers())
@@ -146,15 +149,20 @@ class Device:
 
         True for CPUs.  GPU ops are bound to their worker's stream, so no.
         """
-        return self.device_type != "gpu"
+        return not self.is_gpu
 
     @property
     def backend(self) -> Any:
-        """What differs per device type: :data:`.cpu_backend.BACKEND` or :data:`.gpu_backend.BACKEND`."""
+        """What differs per device type: :data:`.cpu_backend.BACKEND`,
+        :data:`.gpu_backend.BACKEND` or (tests) :data:`.sim_gpu.BACKEND`."""
         if self.device_type == "gpu":
             from . import gpu_backend as _gpu
 
             return _gpu.BACKEND
+        if self.device_type == "sim_gpu":
+            from . import sim_gpu as _sim
+
+            return _sim.BACKEND
         from . import cpu_backend as _cpu
 
         return _cpu.BACKEND
@@ -163,7 +171,7 @@ class Device:
     def needs_finish(self) -> bool:
         """Must the engine call :meth:`finish_op` after each op's callable?  (GPU: its
         kernels were only queued on the worker's stream.)"""
-        return self.device_type == "gpu"
+        return self.is_gpu
 
     def before_workers(self) -> None:
         """Called by the engine in the thread that starts this device's workers, before
@@ -175,6 +183,17 @@ class Device:
         CPU — the BLAS thread budget and allocator settings (:mod:`.cpu_backend`); GPU — the
         current device and a stream of the worker's own (:mod:`.gpu_backend`)."""
         self.backend.worker_init(self, worker_index, is_copy)
+
+    def run_op(self, fn: Any) -> None:
+        """Call an op's callable in this thread, for a device that :attr:`needs_finish`
+        (the engine calls :meth:`finish_op` right after).  On a GPU a plain call: the
+        kernels it launches queue on this thread's stream themselves.  The test
+        stand-in (:mod:`.sim_gpu`) queues the whole callable on the stream."""
+        run = getattr(self.backend, "run_op", None)
+        if run is None:
+            fn()
+        else:
+            run(self, fn)
 
     def finish_op(self) -> None:
         """Wait until the kernels the op that just ran in this thread queued are done

@@ -174,7 +174,7 @@ class Pool:
     __slots__ = ("device", "is_copy", "fifo", "heap", "idle", "threads", "nworkers", "busy",
                  "pending", "nbytes", "pushed", "throttled", "label", "order", "window",
                  "window_bytes", "started_bytes", "held", "window_blocked", "lazy_ok",
-                 "lazy_ready")
+                 "lazy_ready", "finish")
 
     def __init__(self, device: Device, is_copy: bool) -> None:
         self.device = device
@@ -200,6 +200,9 @@ class Pool:
         # allowed where a waiting thread may run ops itself; one may be queued now
         self.lazy_ok = (not is_copy) and device.inline_ok
         self.lazy_ready = False
+        # a GPU: an op's callable only queues kernels; it is done when Device.finish_op
+        # (its stream's event) returns, and only then may the engine complete it
+        self.finish = device.needs_finish
 
     def oldest(self) -> Op | None:
         """Lock held: this pool's oldest unfinished op.  (Invariant: ``order[0]`` is never
@@ -782,7 +785,12 @@ class ThreadedEngine:
             HOOKS.start(op)
         if err is None:
             try:
-                op.fn()
+                if op.pool.finish:
+                    dev = op.device
+                    dev.run_op(op.fn)
+                    dev.finish_op()
+                else:
+                    op.fn()
             except BaseException as e:
                 sub = getattr(e, "_ndengine_op", None) or op   # the failing op of a bulk
                 err = OpError(sub.name, format_site(sub.pushed_at), e)

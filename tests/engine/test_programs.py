@@ -6,7 +6,10 @@ reader running concurrently with a writer, or a write overtaking an earlier read
 up as a wrong number.  Values are small integers held in float64 (kept below 97 by a
 modulo), so every result is exact whatever the BLAS blocking.  Programs mix priorities,
 up to three CPU devices, copy ops, and sync points (whose observed values are checked
-against the replay too).  Settings known to have deadlocked before (tiny run-ahead
+against the replay too).  The ``sim-gpu`` configurations run the same programs on the
+stand-in asynchronous GPU (:mod:`ndengine.device.sim_gpu`: each op's callable runs later
+on its worker's stream thread), so an op completed before its stream's event fired
+shows up as a wrong value too.  Settings known to have deadlocked before (tiny run-ahead
 windows, tiny backpressure bounds) each get an engine of their own.
 """
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ndengine.device import cpu, set_cpu_sharing
+from ndengine.device import Device, set_cpu_sharing
 
 from engine_helpers import new_engine
 
@@ -89,7 +92,8 @@ def replay(prog: dict[str, Any]) -> tuple[dict[int, onp.ndarray], list[onp.ndarr
     return bufs, seen
 
 
-def run_on(eng: Any, prog: dict[str, Any]) -> tuple[dict[int, onp.ndarray], list[onp.ndarray]]:
+def run_on(eng: Any, prog: dict[str, Any], device_type: str = "cpu"
+           ) -> tuple[dict[int, onp.ndarray], list[onp.ndarray]]:
     bufs = initial_buffers(prog)
     vs = [eng.new_var(f"v{i}") for i in range(prog["nvars"])]
     seen = []
@@ -97,7 +101,8 @@ def run_on(eng: Any, prog: dict[str, Any]) -> tuple[dict[int, onp.ndarray], list
         if step[0] == "op":
             _, reads, writes, _, _, prio, dev, copy, nbytes = step
             eng.push(make_fn(bufs, step), reads=[vs[i] for i in reads],
-                     writes=[vs[i] for i in writes], device=cpu(dev), priority=prio,
+                     writes=[vs[i] for i in writes], device=Device(device_type, dev),
+                     priority=prio,
                      name=f"op{k}", copy=copy, nbytes=nbytes * len(writes))
         else:
             eng.wait_for_var(vs[step[1]])
@@ -127,6 +132,10 @@ CONFIGS = {
     "bound-3-window-2": dict(workers=1, max_pending_ops=3, run_ahead=2),
     "bound-bytes-window-1": dict(workers=4, max_pending_ops=4, max_pending_bytes=BUF_BYTES,
                                  run_ahead=1, run_ahead_bytes=1),
+    # the stand-in asynchronous GPU: ops complete only after their stream's event
+    "sim-gpu": dict(workers=1, device="sim_gpu"),
+    "sim-gpu-window-1": dict(workers=1, device="sim_gpu", run_ahead=1, max_pending_ops=3),
+    "sim-gpu-naive": dict(kind="naive", device="sim_gpu"),
 }
 _engines: dict[str, Any] = {}
 
@@ -136,7 +145,7 @@ def engine_for(config: str) -> Any:
     threads, so one per example would pile them up)."""
     eng = _engines.get(config)
     if eng is None:
-        cfg = {k: v for k, v in CONFIGS[config].items() if k != "sharing"}
+        cfg = {k: v for k, v in CONFIGS[config].items() if k not in ("sharing", "device")}
         eng = _engines[config] = new_engine(devices=(0, 1, 2), copy_pools=True, **cfg)
     return eng
 
@@ -145,7 +154,8 @@ def check_program(config: str, prog: dict[str, Any]) -> None:
     expected, expected_seen = replay(prog)
     prev = set_cpu_sharing(CONFIGS[config].get("sharing", "adaptive"))
     try:
-        got, got_seen = run_on(engine_for(config), prog)
+        got, got_seen = run_on(engine_for(config), prog,
+                               CONFIGS[config].get("device", "cpu"))
     finally:
         set_cpu_sharing(prev)
     assert len(got_seen) == len(expected_seen)
