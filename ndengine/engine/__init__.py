@@ -9,7 +9,10 @@ It knows nothing of arrays.  MXNet's names::
     statistics()                # pending ops, queue depths, busy workers per device
     set_engine("naive")         # or NDENGINE_ENGINE=naive / MXNET_ENGINE_TYPE=NaiveEngine
 
-See :mod:`.threaded` for the scheduling design and :mod:`.state` for the var rules.
+The algorithm — state and every transition, no threads — is :mod:`.core` (the var
+rules in :mod:`.state`); the named scheduling policies, with their measurements, are
+:mod:`.policies`; :mod:`.threaded` and :mod:`.naive` are the two drivers that carry
+the transitions out; :mod:`.interrupts` keeps Ctrl-C out of the engine's state changes.
 """
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ from typing import Any, Callable, Iterable, Iterator
 from ..base import env_str
 from ..device import Device
 from . import bulk as _bulk
+from . import interrupts as _interrupts
 from .hooks import HOOKS
 from .naive import NaiveEngine
+from .policies import Policies
 from .threaded import ThreadedEngine, format_site, push_site, site_location
 from .var import Op, Var
 
@@ -125,6 +130,7 @@ def _at_exit() -> None:
 
 
 atexit.register(_at_exit)
+_interrupts.install()
 
 _fork_lock_held = False
 

@@ -1,14 +1,21 @@
-"""NaiveEngine: runs each op at push time, in the pushing thread (for debugging).
+"""NaiveEngine: the second driver — each op runs at push time, in the pushing thread.
 
-It shares the threaded engine's bookkeeping (vars, errors, statistics) but starts no
-worker threads: a push registers the op and runs it at once.  Should another front-end
-thread hold one of its vars, the push waits for that op first.  Results and error
-semantics are the threaded engine's, so a program gives the same answers under both.
+It carries out the same transitions of :mod:`.core` as the threaded driver, with pools
+that have no workers: the core then lets a waiting thread run any ready op (nobody else
+can), and wakes the threads waiting for an op when it becomes ready.  A push registers
+the op and waits for it, which runs it here at once; should another front-end thread
+hold one of its vars, the push waits for that op first.  Results and error semantics
+are the threaded engine's, so a program gives the same answers under both (debugging:
+``NDENGINE_ENGINE=naive`` or ``MXNET_ENGINE_TYPE=NaiveEngine``).
 """
 from __future__ import annotations
 
+import sys
+from typing import Any, Callable
+
+from . import interrupts as _interrupts
 from .threaded import Pool, ThreadedEngine
-from .var import READY, Op
+from .var import Op, Var
 
 __all__ = ["NaiveEngine"]
 
@@ -16,24 +23,27 @@ __all__ = ["NaiveEngine"]
 class NaiveEngine(ThreadedEngine):
     kind = "naive"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._inline_all = True
+    def _nworkers(self, device: Any, is_copy: bool) -> int:
+        return 0
 
-    def _start_workers(self, pool: Pool) -> None:
-        pool.nworkers = 0
-
-    def _enqueue(self, op: Op, pool: Pool) -> None:
-        op.state = READY
-        if op.waiters:            # the thread that pushed it is waiting to run it
-            for w in op.waiters:
-                w.release()
-            op.waiters = None
-
-    def _push_op(self, op: Op, wake: bool = True) -> Op:
-        super()._push_op(op, wake)
+    def _push_op(self, op: Op, elementwise: bool = False) -> Op:
+        super()._push_op(op)
         self._wait_op(op)
         return op
 
+    def push_unchecked(self, fn: Callable[[], Any], reads: tuple[Var, ...],
+                       writes: tuple[Var, ...], device: Any, name: str, nbytes: int,
+                       site: Any, lazy: bool = True) -> Op:
+        op = Op(fn, reads, writes, (), device, 0, name, False, nbytes, None)
+        op.pushed_at = site
+        from .bulk import ACTIVE, STATE, add
+
+        if ACTIVE[0] and STATE.depth:
+            return add(self, op)
+        return self._push_op(op)
+
     def _throttle(self, pool: Pool) -> None:
-        return None
+        return None      # every push waits for its op: nothing piles up
+
+
+_interrupts.protect(sys.modules[__name__])

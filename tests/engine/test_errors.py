@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import time
 
 import pytest
 
@@ -181,7 +182,9 @@ def test_wait_to_write_raises_the_error_of_an_op_still_running(make_engine):
     eng.wait_all()                  # delivered above: not raised again
 
 
-def test_base_exception_in_an_op_is_caught_and_the_worker_survives(eng):
+def test_base_exception_in_an_op_is_caught_and_the_worker_survives(make_engine):
+    eng = make_engine("threaded", workers=2)
+    eng.policies.off("helping")          # the worker runs it, not the waiting thread
     x, y = eng.new_var("x"), eng.new_var("y")
 
     def exits() -> None:
@@ -195,3 +198,31 @@ def test_base_exception_in_an_op_is_caught_and_the_worker_survives(eng):
     eng.push(lambda: out.append(1), writes=[y])
     eng.wait_for_var(y)
     assert out == [1]
+
+
+def test_system_exit_in_the_calling_thread_propagates_and_the_op_is_requeued(eng):
+    """Issue 19: SystemExit (and KeyboardInterrupt) raised while the calling thread runs
+    an op itself propagate as themselves; the op is not poisoned but queued again."""
+    x = eng.new_var("x")
+    runs = []
+    gate = threading.Event()
+    if eng.kind == "threaded":          # keep the workers busy: this thread runs it
+        eng._ncores = 8
+        for _ in range(2):
+            eng.push(lambda: gate.wait(30), writes=[eng.new_var()], name="hold")
+        while eng.statistics()["devices"]["cpu(0)"]["running"] < 2:
+            time.sleep(0.001)
+
+    def exits_once() -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            raise SystemExit(3)
+
+    with pytest.raises(SystemExit):
+        eng.push(exits_once, writes=[x], name="exits_once")
+        eng.wait_for_var(x)              # (the naive engine runs it in push)
+    assert x.exc is None
+    eng.wait_for_var(x)                  # runs again, completes
+    assert runs == [1, 1]
+    gate.set()
+    eng.wait_all()
