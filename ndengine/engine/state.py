@@ -1,8 +1,8 @@
 """Pure state changes of the dependency engine: no threads, no locks.
 
-The scheduler calls :func:`on_push` when an op arrives and :func:`on_complete` when one
-finishes; each returns which ops have become ready.  The caller holds whatever lock
-protects the vars and decides where ready ops run.
+The core (:mod:`.core`: ``Core.register`` and ``Core.complete``) calls :func:`on_push`
+when an op arrives and :func:`on_complete` when one finishes; each tells which ops have
+become ready.  The caller holds whatever lock protects the vars.
 
 Why reads share and writes serialize
 ------------------------------------

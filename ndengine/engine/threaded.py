@@ -423,15 +423,18 @@ class ThreadedEngine:
         else:
             self._park(waitlist)
 
-    def _wait_op(self, op: Op) -> None:
-        """Block until *op* is done, running it (or what blocks it) here when allowed."""
+    def _wait_op(self, op: Op, locked: bool = False) -> None:
+        """Block until *op* is done, running it (or what blocks it) here when allowed.
+        *locked*: called with the lock held (returns without it)."""
         lock = self._lock
         core = self.core
         while True:
-            lock.acquire()
-            wake = core.register() if self._inbox else []
-            if wake:
-                _release(wake)
+            if locked:
+                locked = False
+            else:
+                lock.acquire()
+            if self._inbox:
+                _release(core.register())
             state = op.state
             if state == DONE:
                 lock.release()
@@ -459,10 +462,13 @@ class ThreadedEngine:
             _bulk.flush(self)
         if self._inbox or var.last_write is not None:
             self._lock.acquire()
-            self._unlock(self.core.register() if self._inbox else [])
+            if self._inbox:
+                _release(self.core.register())
             op = var.last_write
-            if op is not None:
-                self._wait_op(op)
+            if op is None:
+                self._lock.release()
+            else:
+                self._wait_op(op, True)
         if var.exc is not None:
             self._raise_var_error(var)
 

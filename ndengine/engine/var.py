@@ -15,7 +15,8 @@ Var
 Op
     One pushed callable with its read and write vars, device, priority and name.
     ``wait`` counts the vars not yet granted; the op is READY when it reaches 0.
-    States move PENDING -> READY -> RUNNING -> DONE and never back.
+    States move PENDING -> READY -> RUNNING -> DONE; the one step back, RUNNING ->
+    READY, is an op interrupted in a waiting thread that ran it (``Core.requeue``).
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ class Var:
 
 class Op:
     """One pushed callable.  ``pushed_at`` is ``(code, lasti)`` of the caller (see
-    ``threaded.site_location``); ``t_push``/``t_start``/``t_end``/``thread`` are set only
+    ``sites.site_location``); ``t_push``/``t_start``/``t_end``/``thread`` are set only
     while engine hooks are active (read them with ``getattr(op, name, None)``)."""
 
     __slots__ = ("fn", "reads", "writes", "rw", "device", "priority", "name", "copy",
@@ -84,7 +85,7 @@ class Op:
         self.state = PENDING
         self.waiters: list[Any] | None = None
         self.pushed_at: Any = None
-        # a small op whose push does not wake a worker (see ThreadedEngine.push_unchecked)
+        # a small op whose push does not wake a worker (policies.lazy_wake)
         self.lazy = False
 
     def __repr__(self) -> str:
