@@ -60,18 +60,6 @@ def _noop() -> None:
     return None
 
 
-def _call(op: Op) -> None:
-    """Call *op*'s callable.  On a GPU the callable only queues kernels: the op is done
-    when ``Device.finish_op`` (its stream's event) returns — here, on every path that
-    runs an op (workers, waiting threads that help, bulk's fused ops, the naive driver)."""
-    if op.pool.finish:
-        dev = op.device
-        dev.run_op(op.fn)
-        dev.finish_op()
-    else:
-        op.fn()
-
-
 def _release(tokens: list[Any]) -> None:
     for t in tokens:
         t.release()
@@ -350,9 +338,12 @@ class ThreadedEngine:
                 return
 
     def _run(self, op: Op) -> tuple[BaseException | None, bool]:
-        """Call a claimed op's callable (:func:`_call`), unless one of its inputs is
-        poisoned.  Returns ``(error, skipped)``.  An interrupt in a thread that is not a
-        worker propagates (see :meth:`_run_here`)."""
+        """Call a claimed op's callable, unless one of its inputs is poisoned.  Returns
+        ``(error, skipped)``.  On a GPU the callable only queues kernels: the op is done
+        when ``Device.finish_op`` (its stream's event) returns — here, on every path
+        that runs an op (workers, waiting threads that help, bulk's fused ops, the naive
+        driver).  An interrupt in a thread that is not a worker propagates (see
+        :meth:`_run_here`)."""
         err = self.core.poison_of(op)
         skipped = err is not None
         hooks = HOOKS.active
@@ -362,7 +353,12 @@ class ThreadedEngine:
             HOOKS.start(op)
         if err is None:
             try:
-                _call(op)
+                if op.pool.finish:
+                    dev = op.device
+                    dev.run_op(op.fn)
+                    dev.finish_op()
+                else:
+                    op.fn()
             except BaseException as e:
                 if e.__class__ in _INTERRUPTS and get_ident() not in self._worker_threads:
                     raise
@@ -602,4 +598,4 @@ class ThreadedEngine:
 # while the thread parks or runs an op's code (an op it interrupts is re-queued)
 _interrupts.protect(sys.modules[__name__], _core_module, _state_module,
                     blocking=(ThreadedEngine._park, ThreadedEngine.shutdown),
-                    op_call=(_call,))
+                    op_call=(ThreadedEngine._run,))
