@@ -166,10 +166,12 @@ class Parameter:
 
     @property
     def shape(self) -> tuple[int, ...] | None:
-        """The shape; unknown dimensions (deferred initialization) are -1."""
+        """The shape; unknown dimensions (deferred initialization) are -1 under np
+        shape semantics and 0 without them (as MXNet)."""
         if self._shape is None:
             return None
-        return tuple(int(s) if int(s) > 0 else -1 for s in self._shape)
+        unknown = -1 if _npx.is_np_shape() else 0
+        return tuple(int(s) if int(s) > 0 else unknown for s in self._shape)
 
     @shape.setter
     def shape(self, new_shape: Any) -> None:

@@ -127,7 +127,7 @@ class Dense(HybridBlock):
 
     def __repr__(self) -> str:
         shape = self.weight.shape
-        layout = f"{shape[1] if shape[1] > 0 else None} -> {shape[0]}"
+        layout = f"{shape[1] if shape[1] else None} -> {shape[0]}"
         return f"{type(self).__name__}({layout}, {self.act if self.act else 'linear'})"
 
 
@@ -276,7 +276,7 @@ class BatchNorm(HybridBlock):
         return (f"{type(self).__name__}(axis={self._axis}, eps={self._kwargs['eps']}, "
                 f"momentum={self._kwargs['momentum']}, fix_gamma={self._kwargs['fix_gamma']}, "
                 f"use_global_stats={self._kwargs['use_global_stats']}, "
-                f"in_channels={c if c > 0 else None})")
+                f"in_channels={c if c else None})")
 
 
 class LayerNorm(HybridBlock):

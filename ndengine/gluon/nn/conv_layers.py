@@ -142,7 +142,7 @@ class _Conv(HybridBlock):
         shape = self.weight.shape
         # MXNet's mapping: the weight's dims 1 -> 0 (for a transposed layer that reads
         # "channels/groups -> in_channels")
-        return s.format(mapping=f"{shape[1] if shape[1] > 0 else None} -> {shape[0]}") + ")"
+        return s.format(mapping=f"{shape[1] if shape[1] else None} -> {shape[0]}") + ")"
 
 
 class _ConvTranspose(_Conv):
