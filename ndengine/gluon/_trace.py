@@ -52,6 +52,7 @@ from .. import engine as _engine
 from ..base import MXNetError, ThreadState
 from ..ndarray import tape as _tape
 from ..device.blas import BLAS as _BLAS
+from ..ndarray import ndarray as _ndarray_mod
 from ..ndarray.ndarray import _TRACK_SITE, NDArray, _new, _run_n, share
 from ..ndarray.ops import OpDef
 
@@ -113,6 +114,11 @@ class _Capture:
         self.ops: list[Any] = []
         self.sync_site: str | None = None
         self.nodes: list[tuple] = []
+        # what printing an array of the graph shows (MXNet prints its symbols'
+        # names): id(array) -> name; the blocks whose hybrid_forward runs; name counts
+        self.names: dict[int, str] = {}
+        self.blocks: list[Any] = []
+        self.counts: dict[str, int] = {}
 
     def on_push(self, op: Any) -> None:
         if _TS.capture is not self:
@@ -125,6 +131,62 @@ class _Capture:
     def record(self, opdef: Any, inputs: tuple, outputs: Any, params: dict) -> None:
         outs = [outputs] if outputs.__class__ is NDArray else list(outputs)
         self.nodes.append((opdef, tuple(inputs), outs, dict(params), outputs.__class__ is NDArray))
+        hint = getattr(opdef, "name", "op").lower().lstrip("_")
+        for pre in ("npx_", "npi_", "np_"):
+            if hint.startswith(pre):
+                hint = hint[len(pre):]
+        base = (self.blocks[-1].prefix if self.blocks else "") + hint
+        n = self.counts.get(base, 0)
+        self.counts[base] = n + 1
+        for k, o in enumerate(outs):
+            self.names.setdefault(id(o), f"{base}{n}" + (f"_output{k}" if k else ""))
+
+    def symbol_name(self, arr: Any) -> str | None:
+        """The name MXNet-style printing gives *arr* in this trace: an input, a node's
+        output or a parameter of a block being traced; None for an outside array."""
+        name = self.names.get(id(arr))
+        if name is not None:
+            return name
+        for blk in reversed(self.blocks):
+            for p in blk._reg_params.values():
+                if p._data and any(d is arr for d in p._data):
+                    return p.name
+        var = arr._var
+        for op in self.ops:
+            if var in op[2]:
+                return "node" + str(self.ops.index(op))
+        return None
+
+
+def _symbol_text(arr: Any) -> str | None:
+    """``print``/``repr`` of an array while this thread traces a hybridized forward:
+    ``<_Symbol name>`` (what MXNet prints for the symbol there), without reading the
+    value (which the trace cannot do); None outside tracing or for an outside array."""
+    cap = _TS.capture
+    if cap is None:
+        return None
+    name = cap.symbol_name(arr)
+    return None if name is None else f"<_Symbol {name}>"
+
+
+class naming_scope:
+    """``with naming_scope(block):`` around a traced ``hybrid_forward``: nodes made
+    inside are named with the block's prefix (as MXNet names its symbols)."""
+
+    def __init__(self, block: Any) -> None:
+        self.block = block
+        self.cap = _TS.capture
+
+    def __enter__(self) -> None:
+        if self.cap is not None:
+            self.cap.blocks.append(self.block)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.cap is not None:
+            self.cap.blocks.pop()
+
+
+_ndarray_mod.SYMBOL_TEXT = _symbol_text
 
 
 # ----------------------------------------------------------------------------- binding
@@ -213,6 +275,8 @@ def capture(fn: Callable[[], Any], name: str, device: Any, phs: list[NDArray],
     prog.phs = list(phs)
     _push_bind(bind, (prog.var,))
     cap = _Capture()
+    for i, ph in enumerate(phs):
+        cap.names[id(ph)] = "data" if len(phs) == 1 else f"data{i}"
     prev_capture = _TS.capture
     prev_record = _tape.record
     prev_recording = _tape.STATE.recording

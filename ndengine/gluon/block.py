@@ -303,6 +303,14 @@ class _FNamespace:
 
         self.npx = _ops.NpxView()
 
+    @property
+    def __name__(self) -> str:
+        # MXNet's F is its ndarray module, and its symbol module in a hybridized forward
+        return "ndengine.symbol" if _trace.is_tracing() else "ndengine.ndarray"
+
+    def __repr__(self) -> str:
+        return f"<module {self.__name__!r}>"
+
     def __getattr__(self, name: str) -> Any:
         for ns in (self.npx, _np):
             fn = getattr(ns, name, None)
@@ -735,6 +743,14 @@ class HybridBlock(Block):
         """Call ``hybrid_forward(F, x, *args, **params)`` with the parameters' values on
         x's device (finishing deferred initialization first)."""
         reg = self._reg_params
+        if _trace._TS.capture is not None:
+            with _trace.naming_scope(self):
+                return self._hybrid_forward_params(x, args, reg)
+        if not reg:
+            return self.hybrid_forward(_get_F(), x, *args)
+        return self._hybrid_forward_params(x, args, reg)
+
+    def _hybrid_forward_params(self, x: Any, args: tuple, reg: dict) -> Any:
         if not reg:
             return self.hybrid_forward(_get_F(), x, *args)
         for p in reg.values():

@@ -55,6 +55,9 @@ _SCALARS = frozenset([int, float, bool, complex, _onp.float32, _onp.float64, _on
                       _onp.int64, _onp.int32, _onp.int8, _onp.uint8, _onp.int16,
                       _onp.bool_, _onp.uint32, _onp.uint64, _onp.uint16])
 _DEFAULT_DEVICE = Device("cpu", 0)
+# set by gluon's tracer: array -> "<_Symbol name>" for an array of the graph this thread
+# is tracing (what MXNet prints for a symbol in a hybridized forward), else None
+SYMBOL_TEXT: Any = None
 _NP = _onp
 
 
@@ -1009,6 +1012,10 @@ class NDArray:
     def __repr__(self) -> str:
         """MXNet's format: NumPy's repr without ``dtype=float32`` (the default), with the
         dtype of other non-bool arrays, and ``ctx=`` when not on cpu(0).  Blocks."""
+        if SYMBOL_TEXT is not None:
+            text = SYMBOL_TEXT(self)
+            if text is not None:
+                return text
         buf = to_host(_sync_read(self), self._device)
         text = _np_repr(buf)
         if "dtype=" in text:
@@ -1023,6 +1030,10 @@ class NDArray:
     def __str__(self) -> str:
         """``str`` of the values (what ``print`` shows), with `` @device`` when not on
         cpu(0) (MXNet's format).  Blocks."""
+        if SYMBOL_TEXT is not None:
+            text = SYMBOL_TEXT(self)
+            if text is not None:
+                return text
         buf = to_host(_sync_read(self), self._device)
         s = str(buf)
         if self._device is not _DEFAULT_DEVICE and self._shape:

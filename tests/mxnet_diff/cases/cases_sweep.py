@@ -21,3 +21,33 @@ def deferred_layer_reprs_legacy_shape(mx, np, npx):
     net = nn.Sequential()
     net.add(nn.Dense(256, activation="relu"), nn.Conv2D(6, 5), nn.BatchNorm())
     return repr(net)
+
+
+@case
+def print_inside_hybridized_forward(mx, np, npx):
+    # the book's hybridize section prints F, x and an intermediate inside
+    # hybrid_forward: symbols while hybridized, values otherwise; the cached call
+    # runs no Python
+    from mxnet.gluon import nn
+    seen = []
+
+    class Net(nn.HybridBlock):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = nn.Dense(4)
+            self.output = nn.Dense(2)
+
+        def hybrid_forward(self, F, x):
+            seen.append(F.__name__.split(".")[-1])
+            seen.append(str(x))
+            h = F.npx.relu(self.hidden(x))
+            seen.append(repr(h))
+            return self.output(h)
+
+    net = Net(prefix="net_")
+    net.initialize(mx.init.Constant(0.5))
+    x = np.array([[1.0, -2.0, 3.0]])
+    outs = [net(x)]
+    net.hybridize()
+    outs += [net(x), net(x)]
+    return outs, seen
