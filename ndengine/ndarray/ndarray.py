@@ -1011,7 +1011,8 @@ class NDArray:
 
     def __repr__(self) -> str:
         """MXNet's format: NumPy's repr without ``dtype=float32`` (the default), with the
-        dtype of other non-bool arrays, and ``ctx=`` when not on cpu(0).  Blocks."""
+        dtype of other non-bool arrays, and ``ctx=`` when not on a cpu (MXNet shows none for
+        cpu(1) either; cpu_pinned(0) shows).  Blocks."""
         if SYMBOL_TEXT is not None:
             text = SYMBOL_TEXT(self)
             if text is not None:
@@ -1023,20 +1024,20 @@ class NDArray:
                 text = text[:text.rindex(",")] + ")"
         elif self._dtype != float32 and self._dtype != _onp.bool_:
             text = text[:-1] + f", dtype={self._dtype})"
-        if self._device is not _DEFAULT_DEVICE:
+        if self._device.device_type != "cpu":   # MXNet: no ctx for any cpu(i)
             text = text[:-1] + f", ctx={self._device})"
         return text
 
     def __str__(self) -> str:
-        """``str`` of the values (what ``print`` shows), with `` @device`` when not on
-        cpu(0) (MXNet's format).  Blocks."""
+        """``str`` of the values (what ``print`` shows), with `` @device`` when not on a
+        cpu (MXNet's format).  Blocks."""
         if SYMBOL_TEXT is not None:
             text = SYMBOL_TEXT(self)
             if text is not None:
                 return text
         buf = to_host(_sync_read(self), self._device)
         s = str(buf)
-        if self._device is not _DEFAULT_DEVICE and self._shape:
+        if self._device.device_type != "cpu" and self._shape:
             s += f" @{self._device}"
         return s
 

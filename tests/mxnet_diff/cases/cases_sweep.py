@@ -51,3 +51,15 @@ def print_inside_hybridized_forward(mx, np, npx):
     net.hybridize()
     outs += [net(x), net(x)]
     return outs, seen
+
+
+@case
+def np_array_text_on_other_cpus(mx, np, npx):
+    # multiple-gpus-concise on cpu contexts prints parameters on cpu(1): MXNet shows
+    # no device for any cpu, and shows cpu_pinned
+    out = []
+    for ctx in (mx.cpu(1), mx.cpu_pinned(0)):
+        for a in (np.ones((2,), ctx=ctx), np.array([1, 2], dtype="int32", ctx=ctx),
+                  np.array(2.0, ctx=ctx)):
+            out += [repr(a), str(a)]
+    return out
