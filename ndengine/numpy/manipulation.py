@@ -567,10 +567,17 @@ def _run_setitem(a: NDArray, key: Any, v: Any, vnd: bool, full: bool) -> None:
     if full:
         _nd.overwrite_target(a)[...] = src
     else:
+        dst, k = _nd.writable(a), _unwrap_key(key)
         try:
-            _nd.writable(a)[_unwrap_key(key)] = src
+            dst[k] = src
         except IndexError as e:
             raise _index_failed(e, "setitem", a, key) from None
+        except ValueError:
+            # one element set from a size-1 array of more dimensions (x[i] = y of shape
+            # (1, 1)): MXNet drops the value's leading 1s, NumPy 2 refuses
+            if not vnd or src.ndim == 0 or src.size != 1:
+                raise
+            dst[k] = src.reshape(())
 
 
 def _mask_meta(key: Any) -> Any:

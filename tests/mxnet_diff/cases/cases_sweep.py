@@ -63,3 +63,14 @@ def np_array_text_on_other_cpus(mx, np, npx):
                   np.array(2.0, ctx=ctx)):
             out += [repr(a), str(a)]
     return out
+
+
+@case
+def setitem_element_from_size_one_array(mx, np, npx):
+    # the book's sequence section: preds[i] = model(x) with a (1, 1) result
+    a = np.zeros(5)
+    a[1] = np.array([[2.5]])
+    b = np.zeros((2, 3))
+    b[1, 2] = np.array([[[4.0]]])
+    b[0] = np.array([[1.0, 2.0, 3.0]])
+    return a, b
