@@ -70,7 +70,12 @@ def set_engine(kind: str) -> None:
     old = _engine
     if old.kind == kind:
         return
-    old.drain()
+    old.stop()      # drains, then its workers exit (a leak per switch before)
+    with old._lock:
+        if old.core.pending or old._inbox:
+            raise RuntimeError(
+                "set_engine: another thread pushed work while the engine was being "
+                "switched; switch engines only while no other thread uses ndengine")
     new = _KINDS[kind]()
     new.max_pending_ops = old.max_pending_ops
     new.max_pending_bytes = old.max_pending_bytes
@@ -135,32 +140,36 @@ _interrupts.install()
 _fork_lock_held = False
 
 
+def _fork_timeout() -> float:
+    return float(env_str("NDENGINE_FORK_TIMEOUT", default="30") or 30)
+
+
 def _before_fork() -> None:
-    """Finish in-flight work and hold the engine still, so the child starts clean."""
+    """Finish the work pushed before the fork and hold the engine still (no op starts,
+    none runs), so the child copies a consistent state; never waits for work other
+    threads push meanwhile (see ThreadedEngine.prepare_fork)."""
     global _fork_lock_held
     eng = _engine
     if threading.get_ident() in eng._worker_threads:
         return
-    while True:
-        eng.drain()
-        eng._lock.acquire()
-        if eng._pending == 0:
-            _fork_lock_held = True
-            return
-        eng._lock.release()
+    eng.prepare_fork(_fork_timeout())
+    _fork_lock_held = True
 
 
 def _after_fork_parent() -> None:
     global _fork_lock_held
     if _fork_lock_held:
         _fork_lock_held = False
-        _engine._lock.release()
+        _engine.after_fork_parent()
 
 
 def _after_fork_child() -> None:
-    """The child gets a fresh engine of the same kind (the parent's threads are gone)."""
+    """The child gets a fresh engine of the same kind (the parent's threads are gone);
+    ops still pending in the parent fail in the child (their arrays raise saying so)."""
     global _fork_lock_held
     old = _engine
+    if _fork_lock_held:
+        old.after_fork_child()
     new = type(old)()
     new.max_pending_ops = old.max_pending_ops
     new.max_pending_bytes = old.max_pending_bytes

@@ -25,6 +25,9 @@ granted), ``seq`` (push order), ``waiters`` (tokens of threads waiting for it), 
     ``poisoned``       vars holding an error (while 0, ops skip their poison checks)
     ``errors``         errors no sync point has raised yet (``id -> OpError``), in order
     ``drain_waiters``  tokens of threads waiting for ``pending == 0``
+    ``hold``           no new op starts (workers and waiting threads claim nothing):
+                       while a fork is prepared, and for good once exit has given up
+                       on the work left (:meth:`start_hold`, :meth:`end_hold`)
     ``throttle_waiters`` tokens of threads waiting for backpressure to ease
     settings           ``max_pending_ops``/``max_pending_bytes`` (backpressure),
                        ``run_ahead``/``run_ahead_bytes`` (window), ``ncores``
@@ -240,6 +243,7 @@ class Core:
         self.errors: dict[int, BaseException] = {}
         self.drain_waiters: list[Any] = []
         self.throttle_waiters: list[Any] = []
+        self.hold = False
         self.max_pending_ops = max_pending_ops
         self.max_pending_bytes = max_pending_bytes
         self.run_ahead = run_ahead
@@ -378,7 +382,7 @@ class Core:
         sharing) while fewer of its device's ops run than the device's share.
         *waited_for*: the op this thread waits for, which it may always run if it is a
         copy, and beyond its device's share."""
-        if op.state != READY:
+        if op.state != READY or self.hold:
             return False
         pool = op.pool
         if pool.nworkers:
@@ -527,6 +531,70 @@ class Core:
             wake.extend(self.drain_waiters)
             self.drain_waiters = []
         return wake
+
+    # ------------------------------------------------------------------ hold
+    def start_hold(self) -> None:
+        """Lock held: from now on no op starts (running ones finish).  Workers that find
+        ``hold`` set park; waiting threads claim nothing and park."""
+        self.hold = True
+
+    def running(self) -> int:
+        """Ops running now, in workers and in waiting threads."""
+        return sum(p.busy for p in self.all_pools())
+
+    def unstarted(self) -> int:
+        """Ops registered or in the inbox that have not started."""
+        return self.pending + len(self.inbox) - self.running()
+
+    def end_hold(self) -> list[Any]:
+        """Lock held: ops may start again.  Returns every parked thread's token: each
+        looks again at what it waits for (waking one needlessly costs one look)."""
+        self.hold = False
+        wake: list[Any] = []
+        for pool in self.all_pools():
+            wake.extend(pool.idle)
+            pool.idle = []
+            for q in (pool.fifo, [o for _, _, o in pool.heap]):
+                for op in q:
+                    if op.waiters:
+                        wake.extend(op.waiters)
+                        op.waiters = None
+        wake.extend(self.drain_waiters)
+        wake.extend(self.throttle_waiters)
+        self.drain_waiters, self.throttle_waiters = [], []
+        return wake
+
+    def abandon(self, error_for: Any) -> int:
+        """Lock held, no thread left to run anything (a forked child: the parent's
+        threads are gone): fail every op not done, in push order, with
+        ``error_for(op)`` (an OpError), through the ordinary transitions, so every var
+        ends idle and holding the error of the write it missed.  Ops that were running
+        in a thread of the parent fail too.  The errors are not left to ``wait_all``
+        (nobody here pushed them).  Returns how many ops were failed."""
+        wake = self.register()
+        del wake                       # the tokens of threads that do not exist here
+        n = 0
+        while self.pending:
+            progressed = False
+            for pool in self.all_pools():
+                for op in list(pool.order):
+                    if op.state in (READY, RUNNING):
+                        if op.state == READY:
+                            pool.start(op)
+                            pool.forget(op)
+                        err = error_for(op)
+                        self.complete(op, err, False)
+                        self.errors.pop(id(err), None)
+                        n += 1
+                        progressed = True
+            if not progressed:         # cannot happen: the oldest op is always ready
+                break
+        for pool in self.all_pools():
+            pool.fifo.clear()
+            pool.heap.clear()
+            pool.idle = []
+        self.drain_waiters, self.throttle_waiters = [], []
+        return n
 
     # ------------------------------------------------------------------ workers
     def should_poll(self, pool: Pool, partitioned: bool) -> bool:

@@ -285,7 +285,12 @@ class ThreadedEngine:
                     tokens = []
                 if inbox:
                     tokens += core.register()
-                op = pool.take_next()
+                if not pool.nworkers:    # the engine was stopped (set_engine): exit
+                    self._worker_threads.discard(get_ident())
+                    lock.release()
+                    _release(tokens)
+                    return
+                op = pool.take_next() if not core.hold else None
                 if op is None:
                     if spin and not spun and core.should_poll(pool, _SHARING.partitioned):
                         lock.release()       # partitioned_polling
@@ -578,7 +583,9 @@ class ThreadedEngine:
 
     # ------------------------------------------------------------------ lifetime
     def shutdown(self, timeout: float = 30.0) -> None:
-        """Finish in-flight work (bounded by *timeout*), quietly; used at exit."""
+        """At exit: finish the work in flight, for at most *timeout* seconds (helping
+        in a thread of its own, so the wait can be interrupted).  Past the timeout, or
+        on Ctrl-C, give up on what has not started (:meth:`_abandon_at_exit`)."""
         self._shutdown = True
         done = threading.Event()
 
@@ -591,11 +598,138 @@ class ThreadedEngine:
 
         t = threading.Thread(target=drain, name="ndengine-exit-drain", daemon=True)
         t.start()
-        done.wait(timeout)
+        try:
+            if done.wait(timeout):
+                return
+            why = f"NDENGINE_EXIT_TIMEOUT ({timeout:g} s) passed"
+        except KeyboardInterrupt:
+            why = "interrupted"
+        self._abandon_at_exit(why)
+
+    def _abandon_at_exit(self, why: str) -> None:
+        """No op starts any more; say how many are abandoned; let the running ones end
+        (a BLAS kernel still running in a daemon thread would block the library's own
+        shutdown at interpreter exit), for at most ``NDENGINE_EXIT_GRACE`` seconds
+        (default 5).  A second Ctrl-C exits at once (``os._exit(130)``)."""
+        with self._lock:
+            self.core.start_hold()
+            left, running = self.core.unstarted(), self.core.running()
+        msg = f"ndengine: exit {why}: abandoned {left} pending op{'s' * (left != 1)}"
+        if running:
+            msg += f" (waiting for the {running} running)"
+        try:
+            print(msg, file=sys.stderr, flush=True)
+            end = _perf() + float(os.environ.get("NDENGINE_EXIT_GRACE", "5") or 5)
+            while self.core.running() and _perf() < end:
+                _sleep(0.005)
+        except KeyboardInterrupt:
+            _hard_exit(130)
+
+    def stop(self) -> None:
+        """Finish pending work, then let the workers exit (``set_engine`` calls it on
+        the engine it replaces).  The pools then behave as the naive driver's: a thread
+        that waits for an op runs it, so a push that still reaches this engine runs."""
+        self.drain()
+        with self._lock:
+            tokens: list[Any] = []
+            threads: list[Any] = []
+            for pool in self.core.all_pools():
+                pool.nworkers = 0
+                pool.lazy_ok = False
+                pool.helpable = True
+                tokens.extend(pool.idle)
+                pool.idle = []
+                threads.extend(pool.threads)
+                pool.threads = []
+        _release(tokens)
+        for t in threads:
+            t.join(5.0)
+
+    # ------------------------------------------------------------------ fork
+    def prepare_fork(self, timeout: float) -> None:
+        """Before ``os.fork()`` in a thread that is not running an op: let every op
+        pushed before this call finish, then hold (no op starts; the running ones
+        end), and return with the lock held, so the child copies a consistent state.
+        Ops other threads push meanwhile stay pending (the child fails them, see
+        :meth:`after_fork_child`).  Bounded by *timeout* (``NDENGINE_FORK_TIMEOUT``):
+        past it, the fork goes ahead as things are.  This thread only waits (an op it
+        ran itself could outlast the timeout); the workers run the ops."""
+        end = _perf() + timeout
+        lock = self._lock
+        core = self.core
+        lock.acquire()
+        if self._inbox:
+            _release(core.register())
+        ops = [op for pool in core.all_pools() for op in pool.order if op.state != DONE]
+        lock.release()
+        for op in ops:
+            if not self._wait_op_until(op, end):
+                break
+        lock.acquire()
+        core.start_hold()
+        while core.running() and _perf() < end:
+            lock.release()
+            _sleep(0.0005)
+            lock.acquire()
+
+    def _wait_op_until(self, op: Op, end: float) -> bool:
+        """Until *op* is done or the clock passes *end*; polls, and never runs an op in
+        this thread (one that does not end would hold the fork past *end*): lazy ops
+        get a worker."""
+        lock = self._lock
+        core = self.core
+        while op.state != DONE:
+            if _perf() > end:
+                return False
+            lock.acquire()
+            tokens = core.register() if self._inbox else []
+            tokens += core.wake_lazy()
+            if pool_idle_ready(op):
+                tokens.append(op.pool.idle.pop())
+            self._unlock(tokens)
+            _sleep(0.0005)
+        return True
+
+    def after_fork_parent(self) -> None:
+        """In the parent after the fork: ops may start again."""
+        self._unlock(self.core.end_hold())
+
+    def after_fork_child(self) -> int:
+        """In the child (which holds the copied lock; the parent's threads are gone):
+        every op not done fails with an error saying it was pending in the parent, so
+        the arrays it writes raise that at their sync points instead of waiting for
+        ever.  Returns how many ops that was."""
+        core = self.core
+
+        def error_for(op: Op) -> BaseException:
+            return core.error_of(op, RuntimeError(
+                f"op '{op.name}' was still pending in the parent process when it forked "
+                "(os.fork, multiprocessing's 'fork', a DataLoader worker): what it "
+                "writes has no value in the child; wait for it (npx.waitall()) before "
+                "forking"), format_site)
+
+        return core.abandon(error_for)
+
+
+def pool_idle_ready(op: Op) -> bool:
+    """Lock held: *op* is ready and its pool has a parked worker to run it."""
+    return op.state == READY and bool(op.pool.idle)
+
+
+def _hard_exit(code: int) -> None:
+    """Exit now, skipping interpreter finalisation (a second Ctrl-C at exit)."""
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except Exception:
+            pass
+    os._exit(code)
 
 
 # Ctrl-C (see .interrupts): deferred while it lands in the engine's own code, delivered
 # while the thread parks or runs an op's code (an op it interrupts is re-queued)
 _interrupts.protect(sys.modules[__name__], _core_module, _state_module,
-                    blocking=(ThreadedEngine._park, ThreadedEngine.shutdown),
+                    blocking=(ThreadedEngine._park, ThreadedEngine.shutdown,
+                              ThreadedEngine._abandon_at_exit, ThreadedEngine.prepare_fork,
+                              ThreadedEngine._wait_op_until),
                     op_call=(ThreadedEngine._run,))
