@@ -19,6 +19,8 @@ Rules (one test per rule, parametrized per module so a failure names the file):
   * profiler/ imports from ndengine only the engine hooks and public names (listed in
     the ``__all__`` of the module imported from), never engine internals.
 
+Every ``OpDef(...)`` is made by ``ndarray.ops.register`` (one test over all modules).
+
 Known violations are kept as strict xfails in KNOWN_VIOLATIONS (so a fix flips them).
 """
 from __future__ import annotations
@@ -54,12 +56,6 @@ ABOVE_NDARRAY = {"numpy", "npx", "autograd", "gluon", "kvstore", "distributed", 
 # Lazy imports of upper layers from ndarray/ that predate this test, with why.
 # (file relative to ndengine/, function qualname, layer imported) -> reason
 ALLOWED_LAZY = {
-    ("ndarray/ndarray.py", "NDArray.__new__", "numpy"):
-        "NDArray(...) as a constructor is np.array(...), which lives in ndengine.numpy",
-    ("ndarray/ndarray.py", "NDArray.__array_ufunc__", "numpy"):
-        "NumPy's ufunc protocol dispatches to the ndengine.np function of the same name",
-    ("ndarray/ndarray.py", "NDArray.__array_function__", "numpy"):
-        "NumPy's function protocol dispatches to the ndengine.np function of the same name",
     ("ndarray/__init__.py", "_legacy", "legacy"):
         "mx.nd is this package (as MXNet's mxnet/ndarray holds the core and the legacy "
         "API): its legacy names come from ndengine.legacy, imported on first use",
@@ -287,6 +283,29 @@ def test_profiler_uses_only_engine_hooks_and_public_apis(mod):
     _fail("profiler/ may import only engine hooks and public names", bad)
 
 
+def _opdef_calls(node: ast.AST) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and (
+        (isinstance(n.func, ast.Name) and n.func.id == "OpDef")
+        or (isinstance(n.func, ast.Attribute) and n.func.attr == "OpDef"))]
+
+
+def test_every_opdef_is_made_by_the_one_register_function():
+    """``OpDef(...)`` is called only by ``ndarray.ops.register``, so that every op is
+    defined one way and listed in a table (OPS, or the legacy API's LEGACY_OPS)."""
+    bad = []
+    for mod, path in MODULES.items():
+        tree = ast.parse(path.read_text())
+        allowed: set[int] = set()
+        if mod == "ndengine.ndarray.ops":
+            reg = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "register"]
+            assert reg, "ndarray/ops.py has no register function"
+            allowed = {id(c) for c in _opdef_calls(reg[0])}
+            assert allowed, "ndarray.ops.register does not make the OpDef"
+        bad += [f"ndengine/{path.relative_to(PKG_DIR)}:{c.lineno}: {ast.unparse(c)[:60]}"
+                for c in _opdef_calls(tree) if id(c) not in allowed]
+    _fail("OpDef(...) outside ndarray.ops.register (use register(...))", bad)
+
+
 # --------------------------------------------------------------------- the checker itself
 def test_the_parser_sees_known_imports():
     """Guards the rules above against a checker that silently finds nothing."""
@@ -294,7 +313,8 @@ def test_the_parser_sees_known_imports():
     assert {"ndengine.engine.state", "ndengine.engine.var", "ndengine.base", "threading"} <= threaded
     nd = imports_of("ndengine.ndarray.ndarray")
     assert any(i.target == "ndengine.engine" and not i.lazy for i in nd)
-    assert any(i.target == "ndengine.numpy" and i.scope == "NDArray.__new__" for i in nd)
+    init = imports_of("ndengine.ndarray")
+    assert any(i.target == "ndengine.legacy" and i.scope == "_legacy" for i in init)
     tape = imports_of("ndengine.ndarray.tape")
     assert any(i.target == "ndengine.autograd" and i.lazy for i in tape)
     for layer in ("engine", "device", "ndarray", "autograd", "gluon", "profiler"):

@@ -54,7 +54,7 @@ from ..ndarray import tape as _tape
 from ..device.blas import BLAS as _BLAS
 from ..ndarray import ndarray as _ndarray_mod
 from ..ndarray.ndarray import _TRACK_SITE, NDArray, _new, _run_n, share
-from ..ndarray.ops import OpDef
+from ..ndarray.ops import register
 
 __all__ = ["TracingError", "Program", "capture", "replay", "is_tracing", "CachedOp", "backprop",
            "graph_handles", "outside_arrays"]
@@ -557,8 +557,10 @@ class CachedOp:
         self.ext = ext
         self.saved = graph_handles(prog, nodes)
         self.backward: dict[Any, tuple] = {}
-        self.opdef = OpDef(f"_CachedOp[{name}]", _no_kernel, _no_infer, self._grad,
-                           nout=max(len(prog.outs), 1))
+        # one op per traced block and signature: made through the table's register,
+        # but listed in no table (it is no fixed op)
+        self.opdef = register(f"_CachedOp[{name}]", _no_kernel, _no_infer, self._grad,
+                              nout=max(len(prog.outs), 1), table=None)
 
     def _save(self, box: _Saved) -> Callable[[], None]:
         saved = self.saved

@@ -19,7 +19,7 @@ from typing import Any
 from ..base import MXNetError, optional_import
 from ..device import cpu
 from ..ndarray.ndarray import NDArray, apply_op
-from ..ndarray.ops import OpDef
+from ..ndarray.ops import register
 
 _ORIENTATION = 0x0112
 _SWAPS_AXES = (5, 6, 7, 8)
@@ -92,8 +92,8 @@ def _decode_kernel(xp: Any, data: bytes, flag: int, to_rgb: bool, what: str,
     return out
 
 
-_DECODE = OpDef("imdecode", _decode_kernel,
-                lambda data, flag, to_rgb, what, shape: (tuple(shape), "uint8"), kind="copy")
+_DECODE = register("imdecode", _decode_kernel,
+                   lambda data, flag, to_rgb, what, shape: (tuple(shape), "uint8"), kind="copy")
 
 
 def decode_op(data: bytes, flag: int, to_rgb: bool, what: str) -> NDArray:

@@ -1,9 +1,10 @@
 """The image ops (MXNet's ``npx.image`` / ``nd.image`` operators): to_tensor,
 normalize, resize, crop, the flips, the colour jitters, PCA lighting and rotation.
 
-Each is one op (``OpDef``: kernel on ``xp``, shape/dtype rule, gradient where it has
-one), pushed to the engine like any other: the call checks shapes and dtypes and
-returns at once.  The random ones draw their factors with ``ndengine.np.random`` (the
+Each is one op of the op table (``ndarray.ops.register``, listed in OPS once this
+module is imported: kernel on ``xp``, shape/dtype rule, gradient where it has one),
+pushed to the engine like any other: the call checks shapes and dtypes and returns at
+once.  The random ones draw their factors with ``ndengine.np.random`` (the
 device generator, seeded by ``mx.random.seed``) as arrays that the kernel reads, so
 nothing blocks and results for a seed do not depend on the schedule; the draws differ
 from MXNet's own generator, so only their distribution matches MXNet's.
@@ -24,7 +25,7 @@ from typing import Any, Callable
 
 from .. import numpy as _np
 from ..ndarray.ndarray import NDArray, apply_op
-from ..ndarray.ops import DTypeError, OpDef, ShapeError
+from ..ndarray.ops import DTypeError, ShapeError, register
 from . import _resize
 
 __all__ = ["to_tensor", "normalize", "resize", "crop", "flip_left_right", "flip_top_bottom",
@@ -111,7 +112,7 @@ def _to_tensor_grad(g: Any, out: Any, x: Any) -> tuple:
     return ((g / 255.0).transpose(axes).astype(x.dtype),)
 
 
-_TO_TENSOR = OpDef("to_tensor", _to_tensor_kernel, _to_tensor_infer, _to_tensor_grad)
+_TO_TENSOR = register("to_tensor", _to_tensor_kernel, _to_tensor_infer, _to_tensor_grad)
 
 
 @_legacy_aware
@@ -169,7 +170,7 @@ def _normalize_grad(g: Any, out: Any, x: Any, mean: tuple, std: tuple) -> tuple:
     return (g * inv,)
 
 
-_NORMALIZE = OpDef("normalize", _normalize_kernel, _normalize_infer, _normalize_grad)
+_NORMALIZE = register("normalize", _normalize_kernel, _normalize_infer, _normalize_grad)
 
 
 @_legacy_aware
@@ -206,7 +207,7 @@ def _resize_infer(x: Any, h: int, w: int, interp: int) -> tuple:
     return s[:-3] + (h, w, s[-1]), x.dtype
 
 
-_RESIZE = OpDef("resize", _resize.resize_kernel, _resize_infer)
+_RESIZE = register("resize", _resize.resize_kernel, _resize_infer)
 
 
 def _positive_int(v: Any, name: str, opname: str) -> int:
@@ -282,9 +283,9 @@ def _uncrop_kernel(xp: Any, g: Any, shape: tuple, x0: int, y0: int) -> Any:
     return out
 
 
-_CROP = OpDef("crop", _crop_kernel, _crop_infer, _crop_grad, kind="copy")
-_UNCROP = OpDef("crop_backward", _uncrop_kernel,
-                lambda g, shape, x0, y0: (tuple(shape), g.dtype), kind="copy")
+_CROP = register("crop", _crop_kernel, _crop_infer, _crop_grad, kind="copy")
+_UNCROP = register("crop_backward", _uncrop_kernel,
+                   lambda g, shape, x0, y0: (tuple(shape), g.dtype), kind="copy")
 
 
 @_legacy_aware
@@ -309,7 +310,7 @@ def _flip_grad(g: Any, out: Any, x: Any, axis: int) -> tuple:
     return (apply_op(_FLIP, (g,), {"axis": axis}),)
 
 
-_FLIP = OpDef("image_flip", _flip_kernel, _flip_infer, _flip_grad, kind="copy")
+_FLIP = register("image_flip", _flip_kernel, _flip_infer, _flip_grad, kind="copy")
 
 
 @_legacy_aware
@@ -334,7 +335,7 @@ def _random_flip_infer(x: Any, u: Any, axis: int) -> tuple:
     return tuple(x.shape), x.dtype
 
 
-_RANDOM_FLIP = OpDef("image_random_flip", _random_flip_kernel, _random_flip_infer)
+_RANDOM_FLIP = register("image_random_flip", _random_flip_kernel, _random_flip_infer)
 
 
 def _draws(x: NDArray, low: float = 0.0, high: float = 1.0) -> NDArray:
@@ -443,7 +444,7 @@ def _adjust_infer(x: Any, alpha: Any, kind: str) -> tuple:
     return tuple(x.shape), x.dtype
 
 
-_ADJUST_OP = OpDef("image_adjust", _adjust_kernel, _adjust_infer)
+_ADJUST_OP = register("image_adjust", _adjust_kernel, _adjust_infer)
 
 
 def _factor_range(lo: Any, hi: Any, opname: str) -> tuple[float, float]:
@@ -512,7 +513,7 @@ def _jitter_infer(x: Any, keys: Any, alphas: Any, active: tuple) -> tuple:
     return tuple(x.shape), x.dtype
 
 
-_JITTER = OpDef("image_color_jitter", _jitter_kernel, _jitter_infer)
+_JITTER = register("image_color_jitter", _jitter_kernel, _jitter_infer)
 
 
 @_legacy_aware
@@ -550,7 +551,7 @@ def _lighting_infer(x: Any, alpha: Any) -> tuple:
     return tuple(x.shape), x.dtype
 
 
-_LIGHTING = OpDef("image_lighting", _lighting_kernel, _lighting_infer)
+_LIGHTING = register("image_lighting", _lighting_kernel, _lighting_infer)
 
 
 @_legacy_aware
@@ -658,8 +659,8 @@ def _rotate_back_kernel(xp: Any, g: Any, rad: Any, zoom_in: bool, zoom_out: bool
     return acc.reshape(n, c, h, w)
 
 
-_ROTATE = OpDef("image_rotate", _rotate_kernel, _rotate_infer, _rotate_grad)
-_ROTATE_BACK = OpDef("image_rotate_backward", _rotate_back_kernel, _rotate_infer)
+_ROTATE = register("image_rotate", _rotate_kernel, _rotate_infer, _rotate_grad)
+_ROTATE_BACK = register("image_rotate_backward", _rotate_back_kernel, _rotate_infer)
 
 
 def rotate_nchw(src: NDArray, radians: NDArray, zoom_in: bool, zoom_out: bool) -> NDArray:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as onp
 
-from ..ndarray.ops import OpDef
+from ..ndarray.ops import register
 
 __all__ = ["AUGMENT"]
 
@@ -270,4 +270,4 @@ def _augment_infer(*norm: Any, records: tuple, shape: tuple, **_: Any) -> tuple:
     return (len(records),) + tuple(shape), ("float32" if norm else "uint8")
 
 
-AUGMENT = OpDef("image_record_batch", _augment_kernel, _augment_infer, kind="copy")
+AUGMENT = register("image_record_batch", _augment_kernel, _augment_infer, kind="copy")

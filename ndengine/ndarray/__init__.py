@@ -19,6 +19,11 @@ from .ndarray import NDArray as _NPArray
 from .ndarray import apply_op, from_buffer, invoke
 from .ops import OPS, OpDef, ShapeError
 
+# every op module of this layer, so that its table (OPS) is complete once the layer is
+# imported, whatever the layers above import (the image, record-iterator and data-loader
+# ops join it when their modules are imported: they are defined next to their functions)
+from . import ops_conv, ops_legacy, ops_loss, ops_nn, ops_np, ops_seq, ops_sort  # noqa: E402,F401
+
 # the legacy NDArray class once ndengine.legacy is imported (None before): gluon's
 # Block.__call__ tests its first argument against it to run a block on legacy arrays
 _legacy_class: Any = None

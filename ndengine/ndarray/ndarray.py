@@ -42,7 +42,7 @@ from ..device.transfer import to_host, transfer
 from ..engine.threaded import push_site as _push_site
 from ..engine.var import Var
 from . import tape as _tape
-from .ops import OPS, DTypeError, OpDef, OpIndexError, ShapeError, _fmt, float32
+from .ops import OPS, DTypeError, OpDef, OpIndexError, ShapeError, _fmt, float32, register
 from .ops import steer_blas as _steer_blas
 
 __all__ = ["NDArray", "invoke", "from_buffer", "apply_op", "DeviceMismatchError"]
@@ -281,10 +281,12 @@ def _call_error(e: BaseException) -> type:
     return ShapeError
 
 
-def _mismatch(opdef: OpDef, arrays: list["NDArray"]) -> None:
+def _mismatch(opdef: OpDef | str, arrays: list["NDArray"]) -> None:
+    """Raise the error of operands on different devices (*opdef*: the op or its name)."""
     devs = ", ".join(f"{tuple(a.shape)} on {a._device}" for a in arrays)
+    name = opdef if isinstance(opdef, str) else opdef.name
     raise DeviceMismatchError(
-        f"{opdef.name}: operands are on different devices ({devs}); copy them with "
+        f"{name}: operands are on different devices ({devs}); copy them with "
         f".copyto(device) or .as_in_ctx(device) first")
 
 
@@ -868,6 +870,23 @@ def _sync_read(a: "NDArray") -> Any:
     return buf
 
 
+# The np namespace (ndengine.numpy, a layer above this one) registers itself here when
+# it is imported (dependency inversion: this layer never imports it): ``NDArray(...)``
+# is np.array, and NumPy's ufunc / function protocols dispatch to its functions.
+_NUMPY: list[Any] = []
+
+
+def register_numpy(namespace: Any) -> None:
+    """Called by ndengine.numpy at its import."""
+    _NUMPY[:] = [namespace]
+
+
+def _numpy() -> Any:
+    if not _NUMPY:
+        raise MXNetError("ndengine.numpy is not imported (import ndengine first)")
+    return _NUMPY[0]
+
+
 def _no_value(a: "NDArray") -> None:
     """A sync point found no value: the op that computes *a* failed (its error, raised
     once, surfaced at an earlier sync point of *a* or of another array it wrote)."""
@@ -884,9 +903,7 @@ class NDArray:
     __array_priority__ = 1000.0
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "NDArray":
-        from .. import numpy as np
-
-        return np.array(*args, **kwargs)
+        return _numpy().array(*args, **kwargs)
 
     # -- properties that never block ---------------------------------------------
     @property
@@ -1258,9 +1275,7 @@ class NDArray:
 
     # -- NumPy interoperability (NEP 13/18), as MXNet's np does --------------------------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        from .. import numpy as np
-
-        fn = getattr(np, ufunc.__name__, None)
+        fn = getattr(_numpy(), ufunc.__name__, None)
         if method == "__call__" and not kwargs and fn is not None and callable(fn):
             return fn(*inputs)
         conv = [x.asnumpy() if isinstance(x, NDArray) else x for x in inputs]
@@ -1270,10 +1285,8 @@ class NDArray:
         return getattr(ufunc, method)(*conv, **kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from .. import numpy as np
-
         mod = func.__module__ or ""
-        target: Any = np
+        target: Any = _numpy()
         for part in mod.split(".")[1:]:
             if part in ("_core", "core", "fromnumeric", "numeric", "multiarray", "shape_base",
                         "function_base", "_function_base_impl", "_shape_base_impl",
@@ -1348,8 +1361,10 @@ def _copy_grad(g: Any, out: Any, a: Any, device: Any = None) -> tuple[Any]:
     return (copy_to_device(g, a._device),)
 
 
-_COPY_OP = OpDef("copyto", lambda xp, a, device=None: a, lambda a, device=None: (a.shape, a.dtype),
-                 _copy_grad, kind="copy")
+# a copy between devices is pushed by copy_to_device (the transfer runs on the copy
+# workers); the table's entry is what autograd records (its kernel: the value itself)
+_COPY_OP = register("copyto", lambda xp, a, device=None: a,
+                    lambda a, device=None: (a.shape, a.dtype), _copy_grad, kind="copy")
 
 
 def _as_nd(x: Any, like: NDArray) -> NDArray:

@@ -83,9 +83,20 @@ OPS: dict[str, OpDef] = {}
 
 def register(name: str, kernel: Callable[..., Any], infer: Callable[..., Any],
              grad: Callable[..., Any] | None = None, kind: str = "compute",
-             nout: int = 1, grad_needs_outputs: bool = False) -> OpDef:
+             nout: int = 1, grad_needs_outputs: bool = False,
+             table: dict[str, OpDef] | None = OPS) -> OpDef:
+    """Define an op: the one way OpDefs are made (tests/test_layers.py checks that no
+    other code calls ``OpDef(...)``), so every op is listed in a table.
+
+    *table* is where it is listed: OPS (the default) for the np/npx ops of this package
+    and for those the upper layers define next to their functions (the image ops, the
+    record iterator's batch, the data loader's gather and stack), which join it when
+    their module is imported; ``ops_legacy.LEGACY_OPS`` for the legacy ``mx.nd`` API's
+    own; None only for an op made per instance rather than once (a hybridized block's
+    cached graph, one per block and signature), which no table could list."""
     op = OpDef(name, kernel, infer, grad, kind, nout, grad_needs_outputs)
-    OPS[name] = op
+    if table is not None:
+        table[name] = op
     return op
 
 

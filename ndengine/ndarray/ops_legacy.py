@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .ops import OPS, OpDef, _zero_grad
+from .ops import register as _register
 
 __all__ = ["keep_dtype", "LEGACY_OPS"]
 
@@ -24,9 +25,7 @@ LEGACY_OPS: dict[str, OpDef] = {}
 
 
 def register(name: str, kernel: Any, infer: Any, grad: Any = None) -> OpDef:
-    op = OpDef(name, kernel, infer, grad)
-    LEGACY_OPS[name] = op
-    return op
+    return _register(name, kernel, infer, grad, table=LEGACY_OPS)
 
 
 _KEEP: dict[str, OpDef] = {}
@@ -145,7 +144,7 @@ def _so_grad(g: Any, out: Any, a: Any, label: Any, **params: Any) -> tuple[Any, 
     return apply_op(_SO_GRAD, (out, label), params), None
 
 
-_SO_GRAD = OpDef("_backward_SoftmaxOutput", _so_grad_k, lambda p, label, **_: (p.shape, p.dtype))
+_SO_GRAD = register("_backward_SoftmaxOutput", _so_grad_k, lambda p, label, **_: (p.shape, p.dtype))
 register("SoftmaxOutput", _so_k, _so_infer, _so_grad)
 
 
@@ -187,7 +186,7 @@ def _reg_grad_k(kind: str) -> Any:
 
 
 def _def_regression(name: str, kind: str) -> None:
-    back = OpDef(f"_backward_{name}", _reg_grad_k(kind), lambda o, l, **_: (o.shape, o.dtype))
+    back = register(f"_backward_{name}", _reg_grad_k(kind), lambda o, l, **_: (o.shape, o.dtype))
 
     def grad(g: Any, out: Any, a: Any, label: Any, grad_scale: float = 1.0):
         from .ndarray import apply_op
@@ -258,7 +257,7 @@ def _svm_grad_k(xp: Any, x: Any, label: Any, margin: float = 1.0,
     return g * regularization_coefficient
 
 
-_SVM_BACK = OpDef("_backward_SVMOutput", _svm_grad_k, lambda x, l, **_: (x.shape, x.dtype))
+_SVM_BACK = register("_backward_SVMOutput", _svm_grad_k, lambda x, l, **_: (x.shape, x.dtype))
 
 
 def _svm_grad(g: Any, out: Any, a: Any, label: Any, **p: Any):

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as _onp
 
+import sys as _sys
+
+from ..ndarray import ndarray as _nd
 from ..ndarray.ndarray import NDArray
 from ..ndarray.ndarray import array_dtype as _array_dtype
 from . import random
@@ -243,6 +246,7 @@ def _install_methods() -> None:
 
 
 _install_methods()
+_nd.register_numpy(_sys.modules[__name__])   # NDArray(...) and NumPy's protocols come here
 
 __all__ = (["ndarray", "random", "float16", "float32", "float64", "int8", "int16", "int32",
             "int64", "uint8", "bool_", "pi", "e", "inf", "nan", "newaxis", "dtype"]

@@ -31,7 +31,7 @@ import numpy as _onp
 from .. import engine as _engine
 from ..ndarray import ndarray as _nd
 from ..ndarray.ndarray import NDArray, _check_inplace_autograd, _mismatch, apply_op, from_buffer
-from ..ndarray.ops import (OPS, norm_axis as _norm_axis, DTypeError, OpDef, OpIndexError, ShapeError, _fmt,
+from ..ndarray.ops import (OPS, norm_axis as _norm_axis, DTypeError, OpIndexError, ShapeError, _fmt,
                            getitem_infer, reshape_shape)
 from ._util import as_nd
 
@@ -628,7 +628,7 @@ def setitem(a: NDArray, key: Any, value: Any) -> None:
     key = _key_arrays(key, arrays, resolve_masks=vnd)
     for k in arrays:
         if k.device is not a.device:
-            _mismatch(_SETITEM, [a, k])
+            _mismatch("setitem", [a, k])
     nd_mask = builtins.any(k.dtype == _onp.bool_ for k in arrays)
     if nd_mask:                                # a mask of the wrong shape fails here
         try:
@@ -643,7 +643,7 @@ def setitem(a: NDArray, key: Any, value: Any) -> None:
     target = None if nd_mask else _target_shape(a, key)
     if vnd:
         if value.device is not a.device:
-            _mismatch(_SETITEM, [a, value])
+            _mismatch("setitem", [a, value])
         if target is not None and not _fits(tuple(value.shape), target):
             raise ShapeError(f"setitem: could not broadcast input array from shape "
                              f"{tuple(value.shape)} into shape {target} "
@@ -662,9 +662,6 @@ def setitem(a: NDArray, key: Any, value: Any) -> None:
         reads.insert(0, a._var)
     _engine.push(_nd._partial(_run_setitem, a, key, value, vnd, full), reads, (a._var,),
                  a.device, 0, "setitem")
-
-
-_SETITEM = OpDef("setitem", lambda xp, *a: None, lambda *a: ((), None))
 
 
 def _target_shape(a: NDArray, key: Any) -> tuple[int, ...] | None:

@@ -349,6 +349,11 @@ CASES["ctc_loss"] = [(_ctc, [onp.random.default_rng(5).uniform(-1, 1, (2, 5, 4))
 CASES.update(RNN_CASES)
 NON_DIFFERENTIABLE |= RNN_NON_DIFFERENTIABLE
 
+from upper_grad_cases import UPPER_CASES, UPPER_NON_DIFFERENTIABLE  # noqa: E402  (image, io, data)
+
+CASES.update(UPPER_CASES)
+NON_DIFFERENTIABLE |= UPPER_NON_DIFFERENTIABLE
+
 
 def _cases():
     for name, cases in CASES.items():

@@ -38,7 +38,7 @@ from ... import npx as _npx
 from ... import numpy as _np
 from ...device import cpu
 from ...ndarray.ndarray import NDArray, apply_op
-from ...ndarray.ops import OpDef
+from ...ndarray.ops import register
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_batchify_fn", "default_mp_batchify_fn"]
@@ -48,8 +48,8 @@ def _gather_infer(src: Any, indices: Any) -> tuple:
     return (len(indices),) + tuple(src.shape[1:]), src.dtype
 
 
-_GATHER = OpDef("dataloader_gather", lambda xp, src, indices: src[indices], _gather_infer,
-                kind="copy")
+_GATHER = register("dataloader_gather", lambda xp, src, indices: src[indices], _gather_infer,
+                   kind="copy")
 
 
 def _stack_infer(samples: Any) -> tuple:
@@ -57,8 +57,8 @@ def _stack_infer(samples: Any) -> tuple:
     return (len(samples),) + tuple(first.shape), first.dtype
 
 
-_HOST_STACK = OpDef("dataloader_stack", lambda xp, samples: _onp.stack(samples), _stack_infer,
-                    kind="copy")
+_HOST_STACK = register("dataloader_stack", lambda xp, samples: _onp.stack(samples),
+                       _stack_infer, kind="copy")
 
 
 def _stack_host(data: list) -> NDArray:
