@@ -186,8 +186,8 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     for i, s in enumerate(shape):
         if s == 1 and g.shape[nd + i] != 1:
             axes.append(nd + i)
-    r = g.sum(axis=tuple(axes), keepdims=True) if axes else g
-    return r.reshape(shape)
+    r = _F().sum(g, axis=tuple(axes), keepdims=True) if axes else g
+    return _F().reshape(r, shape)
 
 
 _OPS_FN: list[Any] = []
@@ -437,7 +437,7 @@ def _expand_g(g: Any, a: Any, axis: Any, keepdims: bool) -> Any:
     if not keepdims:
         axes = norm_axes(axis, len(a.shape), "grad")
         shape = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
-        g = g.reshape(shape)
+        g = _F().reshape(g, shape)
     return g
 
 
@@ -464,20 +464,20 @@ def _prod_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = Fals
 def _minmax_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
     o = _expand_g(out, a, axis, keepdims)
     mask = a == o
-    return (_expand_g(g, a, axis, keepdims) * mask / mask.sum(axis=axis, keepdims=True),)
+    return (_expand_g(g, a, axis, keepdims) * mask / _F().sum(mask, axis=axis, keepdims=True),)
 
 
 def _var_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False,
               ddof: int = 0, **_: Any):
     n = _count(a, axis) - ddof
-    m = a.mean(axis=axis, keepdims=True)
+    m = _F().mean(a, axis=axis, keepdims=True)
     return (_expand_g(g, a, axis, keepdims) * (a - m) * (2.0 / n),)
 
 
 def _std_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False,
               ddof: int = 0, **_: Any):
     n = _count(a, axis) - ddof
-    m = a.mean(axis=axis, keepdims=True)
+    m = _F().mean(a, axis=axis, keepdims=True)
     return (_expand_g(g, a, axis, keepdims) * (a - m) / (_expand_g(out, a, axis, keepdims) * n),)
 
 
@@ -489,7 +489,7 @@ def _nansum_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = Fa
 def _nanmean_grad(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False, **_: Any):
     F = _F()
     nan = F.isnan(a)
-    n = F.logical_not(nan).sum(axis=axis, keepdims=True)
+    n = _F().sum(F.logical_not(nan), axis=axis, keepdims=True)
     return (F.where(nan, 0, _expand_g(g, a, axis, keepdims) / n),)
 
 
@@ -550,7 +550,7 @@ def _cumsum_grad(g: Any, out: Any, a: Any, axis: Any = None, dtype: Any = None):
     F = _F()
     if axis is None:
         r = F.flip(F.cumsum(F.flip(g, 0), axis=0), 0)
-        return (r.reshape(a.shape),)
+        return (_F().reshape(r, a.shape),)
     return (F.flip(F.cumsum(F.flip(g, axis), axis=axis), axis),)
 
 
@@ -632,8 +632,8 @@ def _matmul_infer(a: Any, b: Any) -> Any:
 def _matmul_grad(g: Any, out: Any, a: Any, b: Any):
     F = _F()
     sa, sb = a.shape, b.shape
-    a2 = a if len(sa) > 1 else a.reshape((1,) + sa)
-    b2 = b if len(sb) > 1 else b.reshape(sb + (1,))
+    a2 = a if len(sa) > 1 else _F().reshape(a, (1,) + sa)
+    b2 = b if len(sb) > 1 else _F().reshape(b, sb + (1,))
     g2 = g
     if len(sb) == 1:
         g2 = F.expand_dims(g2, -1)
@@ -641,9 +641,9 @@ def _matmul_grad(g: Any, out: Any, a: Any, b: Any):
         g2 = F.expand_dims(g2, -2)
     ga = gb = None
     if _needs(0):
-        ga = unbroadcast(F.matmul(g2, F.swapaxes(b2, -1, -2)), a2.shape).reshape(sa)
+        ga = _F().reshape(unbroadcast(F.matmul(g2, F.swapaxes(b2, -1, -2)), a2.shape), sa)
     if _needs(1):
-        gb = unbroadcast(F.matmul(F.swapaxes(a2, -1, -2), g2), b2.shape).reshape(sb)
+        gb = _F().reshape(unbroadcast(F.matmul(F.swapaxes(a2, -1, -2), g2), b2.shape), sb)
     return ga, gb
 
 
@@ -671,8 +671,8 @@ def _dot_grad(g: Any, out: Any, a: Any, b: Any):
     sa, sb = a.shape, b.shape
     if not sa or not sb:
         if not sa:
-            return (g * b).sum(), g * a
-        return g * b, (g * a).sum()
+            return _F().sum((g * b)), g * a
+        return g * b, _F().sum((g * a))
     if len(sa) <= 2 and len(sb) <= 2:
         return _matmul_grad(g, out, a, b)
     # general N-d dot: contract the last axis of a with the second-to-last of b
@@ -798,7 +798,7 @@ def _einsum_grad(g: Any, out: Any, subscripts: str, *ops: Any):
         spec = ",".join([outs] + [tt for tt, _ in others]) + "->" + keep
         gi = F.einsum(spec, g, *[o for _, o in others])
         if keep != t:        # labels summed away in the forward: broadcast back
-            gi = gi.reshape(tuple(sizes[c] if c in keep else 1 for c in t))
+            gi = _F().reshape(gi, tuple(sizes[c] if c in keep else 1 for c in t))
             gi = F.broadcast_to(gi, tuple(sizes[c] for c in t))
         grads.append(unbroadcast(gi, tuple(op.shape)))   # size-1 labels broadcast
     return tuple(grads)
@@ -837,7 +837,7 @@ def _norm_grad(g: Any, out: Any, a: Any, ord: Any = None, axis: Any = None, keep
                                   f"(shape {tuple(a.shape)}, axis {axis!r})")
     if ord in (_onp.inf, -_onp.inf):        # ties share the gradient
         mask = F.absolute(a) == oe
-        return (ge * F.sign(a) * mask / mask.sum(axis=axes, keepdims=True),)
+        return (ge * F.sign(a) * mask / _F().sum(mask, axis=axes, keepdims=True),)
     if ord == 0:
         return (F.zeros(a.shape, dtype=g.dtype, device=g.device),)
     p = float(ord)
@@ -1165,7 +1165,7 @@ def reshape_shape(shape: tuple[int, ...], newshape: Any, name: str = "reshape") 
 
 register("reshape", lambda xp, a, newshape: xp.reshape(a, newshape),
          lambda a, newshape: (reshape_shape(tuple(a.shape), newshape), a.dtype),
-         lambda g, out, a, newshape: (g.reshape(a.shape),), kind="view")
+         lambda g, out, a, newshape: (_F().reshape(g, a.shape),), kind="view")
 
 
 def _transpose_axes(nd: int, axes: Any) -> tuple[int, ...]:
@@ -1180,7 +1180,7 @@ def _transpose_axes(nd: int, axes: Any) -> tuple[int, ...]:
 register("transpose", lambda xp, a, axes=None: xp.transpose(a, _transpose_axes(a.ndim, axes)),
          lambda a, axes=None: (tuple(a.shape[i] for i in _transpose_axes(len(a.shape), axes)),
                                a.dtype),
-         lambda g, out, a, axes=None: (g.transpose(tuple(_onp.argsort(
+         lambda g, out, a, axes=None: (_F().transpose(g, tuple(_onp.argsort(
              _transpose_axes(len(a.shape), axes)))),), kind="view")
 
 
@@ -1215,7 +1215,7 @@ def _expand_infer(a: Any, axis: Any) -> Any:
 
 
 register("expand_dims", lambda xp, a, axis: xp.expand_dims(a, axis), _expand_infer,
-         lambda g, out, a, axis: (g.reshape(a.shape),), kind="view")
+         lambda g, out, a, axis: (_F().reshape(g, a.shape),), kind="view")
 
 
 def _squeeze_infer(a: Any, axis: Any = None) -> Any:
@@ -1230,7 +1230,7 @@ def _squeeze_infer(a: Any, axis: Any = None) -> Any:
 
 
 register("squeeze", lambda xp, a, axis=None: xp.squeeze(a, axis=axis), _squeeze_infer,
-         lambda g, out, a, axis=None: (g.reshape(a.shape),), kind="view")
+         lambda g, out, a, axis=None: (_F().reshape(g, a.shape),), kind="view")
 
 
 def _bcast_infer(a: Any, shape: Any) -> Any:
@@ -1291,7 +1291,7 @@ def _concat_grad(g: Any, out: Any, seq: Any, axis: Any = 0):
     if axis is None:
         sizes = [_size(x.shape) for x in seq]
         parts = F.split(g, list(_onp.cumsum(sizes)[:-1]))
-        return ([p.reshape(x.shape) for p, x in zip(parts, seq)],)
+        return ([_F().reshape(p, x.shape) for p, x in zip(parts, seq)],)
     ax = norm_axis(axis, len(seq[0].shape), "concatenate")
     idx = list(_onp.cumsum([x.shape[ax] for x in seq])[:-1])
     return (F.split(g, idx, axis=ax),)
@@ -1374,8 +1374,8 @@ def _tile_grad(g: Any, out: Any, a: Any, reps: Any):
     inter: list[int] = []
     for r, s in zip(reps, shape1):
         inter += [r, s]
-    r = g.reshape(tuple(inter)).sum(axis=tuple(range(0, 2 * n, 2)))
-    return (r.reshape(a.shape),)
+    r = _F().sum(_F().reshape(g, tuple(inter)), axis=tuple(range(0, 2 * n, 2)))
+    return (_F().reshape(r, a.shape),)
 
 
 register("tile", lambda xp, a, reps: xp.tile(a, reps), _tile_infer, _tile_grad)
@@ -1394,11 +1394,11 @@ def _repeat_infer(a: Any, repeats: Any, axis: Any = None) -> Any:
 
 def _repeat_grad(g: Any, out: Any, a: Any, repeats: Any, axis: Any = None):
     if axis is None:
-        return (g.reshape((-1, int(repeats))).sum(axis=1).reshape(a.shape),)
+        return (_F().reshape(_F().sum(_F().reshape(g, (-1, int(repeats))), axis=1), a.shape),)
     ax = norm_axis(axis, len(a.shape), "repeat")
     s = list(a.shape)
     s.insert(ax + 1, int(repeats))
-    return (g.reshape(tuple(s)).sum(axis=ax + 1),)
+    return (_F().sum(_F().reshape(g, tuple(s)), axis=ax + 1),)
 
 
 register("repeat", lambda xp, a, repeats, axis=None: xp.repeat(a, repeats, axis=axis),
@@ -1541,7 +1541,7 @@ def _astype_infer(a: Any, dtype: Any) -> Any:
 
 
 register("astype", lambda xp, a, dtype: a.astype(dtype, copy=True), _astype_infer,
-         lambda g, out, a, dtype: (g.astype(a.dtype),))
+         lambda g, out, a, dtype: (_F().astype(g, a.dtype),))
 register("copy", lambda xp, a: a.copy(), lambda a: (a.shape, a.dtype),
          lambda g, out, a: (g,))
 register("round", lambda xp, a, decimals=0: xp.round(a, decimals),
@@ -1576,13 +1576,13 @@ def _sm_infer(name: str) -> Callable[..., Any]:
 
 
 def _softmax_grad(g: Any, out: Any, a: Any, axis: int = -1, temperature: Any = None):
-    r = out * (g - (g * out).sum(axis=axis, keepdims=True))
+    r = out * (g - _F().sum((g * out), axis=axis, keepdims=True))
     return (r / temperature if temperature not in (None, 1.0) else r,)
 
 
 def _log_softmax_grad(g: Any, out: Any, a: Any, axis: int = -1, temperature: Any = None):
     F = _F()
-    r = g - F.exp(out) * g.sum(axis=axis, keepdims=True)
+    r = g - F.exp(out) * _F().sum(g, axis=axis, keepdims=True)
     return (r / temperature if temperature not in (None, 1.0) else r,)
 
 
@@ -1667,9 +1667,9 @@ def _pick_grad(g: Any, out: Any, data: Any, index: Any, axis: int = -1, keepdims
     F = _F()
     ax = norm_axis(axis, len(data.shape), "pick")
     n = data.shape[ax]
-    idx = index.reshape(tuple(s for i, s in enumerate(data.shape) if i != ax))
+    idx = _F().reshape(index, tuple(s for i, s in enumerate(data.shape) if i != ax))
     if idx.dtype.kind not in "iu":
-        idx = idx.astype("int64")
+        idx = _F().astype(idx, "int64")
     idx = F.clip(idx, 0, n - 1) if mode == "clip" else F.mod(idx, n)
     oh = F.moveaxis(F.one_hot(idx, n, dtype=g.dtype), -1, ax)
     gg = g if keepdims else F.expand_dims(g, ax)

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as _onp
 
-from .ops import DTypeError, ShapeError, _blas, register
+from .ops import DTypeError, ShapeError, _blas, _F, register
 from .ops_nn import _quiet
 from .tape import needs as _needs
 
@@ -357,7 +357,7 @@ def _deconvolution_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (),
 
 # ----------------------------------------------------------------------------- gradients
 def _sum_bias(g: Any) -> Any:
-    return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+    return _F().sum(g, axis=(0,) + tuple(range(2, g.ndim)))
 
 
 def _conv_params(p: dict) -> dict:

@@ -8,7 +8,10 @@ parameters (so the values are the same), and keep the array layer standing alone
 They take the arguments a gradient formula has — NDArrays (a Python or NumPy scalar
 where an operand may be one), ints and tuples already checked by the forward op — and
 do none of the np layer's argument conversion beyond that.  Arithmetic and comparisons
-are NDArray's operators (``a * b``, ``a > 0``), which are table ops already.
+are NDArray's operators (``a * b``, ``a > 0``), which are table ops already; the
+methods the np layer gives NDArray (``.reshape``, ``.sum``, ``.astype``...) are not
+used by the formulas (these functions stand for them).  Indexing (``g[..., 0]``) is
+still NDArray's ``[]``, whose basic/advanced/view rules live in the np layer.
 
 Imported on first use by :mod:`.ops` and its siblings (``_F()``): it imports
 :mod:`.ndarray`, which imports :mod:`.ops`.
@@ -106,6 +109,10 @@ def from_host(buf: _onp.ndarray, device: Device) -> NDArray:
     return from_buffer(buf, device)
 
 
+def astype(a: NDArray, dtype: Any) -> NDArray:
+    return apply_op(OPS["astype"], (a,), {"dtype": _onp.dtype(dtype)})
+
+
 # ------------------------------------------------------------------ shape
 def reshape(a: NDArray, shape: Any) -> NDArray:
     shape = (int(shape),) if isinstance(shape, (int, _onp.integer)) else tuple(shape)
@@ -161,6 +168,11 @@ def split(a: NDArray, indices_or_sections: Any, axis: int = 0) -> list[NDArray]:
 def sum(a: NDArray, axis: Any = None, keepdims: bool = False) -> NDArray:
     return apply_op(OPS["sum"], (a,), {"axis": tuple(axis) if isinstance(axis, list) else axis,
                                        "keepdims": bool(keepdims)})
+
+
+def mean(a: NDArray, axis: Any = None, keepdims: bool = False) -> NDArray:
+    return apply_op(OPS["mean"], (a,), {"axis": tuple(axis) if isinstance(axis, list) else axis,
+                                        "keepdims": bool(keepdims)})
 
 
 def cumsum(a: NDArray, axis: Any = None) -> NDArray:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .ops import OPS, OpDef, _zero_grad
+from .ops import OPS, OpDef, _F, _zero_grad
 from .ops import register as _register
 
 __all__ = ["keep_dtype", "LEGACY_OPS"]
@@ -227,7 +227,7 @@ def full_reduce(name: str) -> OpDef:
     grad = None
     if bgrad is not None:
         def grad(g: Any, out: Any, a: Any, **p: Any) -> Any:
-            return bgrad(g.reshape(()), out.reshape(()), a, **p)
+            return bgrad(_F().reshape(g, ()), _F().reshape(out, ()), a, **p)
     op = register(f"_nd_full_{name}", kernel, infer, grad)
     _FULL[name] = op
     return op

@@ -114,17 +114,17 @@ def _fc_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, flatten: bool = Tr
     units, n_in = w.shape
     if act == "relu":
         g = apply_op(_RELU_BACKWARD, (g, out))
-    g2 = g if g.ndim == 2 else g.reshape((-1, units))
+    g2 = g if g.ndim == 2 else _F().reshape(g, (-1, units))
     gx = gw = gb = None
     if _needs(0):
-        gx = F.dot(g2, w).reshape(x.shape)
+        gx = _F().reshape(F.dot(g2, w), x.shape)
     if _needs(1):
-        x2 = x.reshape((x.shape[0], -1)) if flatten else x.reshape((-1, n_in))
+        x2 = _F().reshape(x, (x.shape[0], -1)) if flatten else _F().reshape(x, (-1, n_in))
         if x2.ndim != 2:
-            x2 = x2.reshape((-1, n_in))
-        gw = F.dot(g2.T, x2)
+            x2 = _F().reshape(x2, (-1, n_in))
+        gw = F.dot(F.transpose(g2), x2)
     if b is not None and _needs(2):
-        gb = g2.sum(axis=0)
+        gb = _F().sum(g2, axis=0)
     return gx, gw, gb
 
 
@@ -454,7 +454,7 @@ def _masked_log_softmax_kernel(xp: Any, a: Any, mask: Any, axis: int = -1,
 
 def _masked_softmax_grad(g: Any, out: Any, a: Any, mask: Any, axis: int = -1,
                          temperature: float = 1.0):
-    r = out * (g - (g * out).sum(axis=axis, keepdims=True))
+    r = out * (g - _F().sum((g * out), axis=axis, keepdims=True))
     return (r / temperature if temperature != 1.0 else r), None
 
 
@@ -463,9 +463,9 @@ def _masked_log_softmax_grad(g: Any, out: Any, a: Any, mask: Any, axis: int = -1
     from .ndarray import apply_op
 
     keep = mask if mask.dtype.kind == "b" else apply_op(OPS["not_equal"], (mask, 0))
-    gm = g * keep.astype(g.dtype)
+    gm = g * _F().astype(keep, g.dtype)
     p = apply_op(OPS["exp"], (out,))                 # the softmax; 0 where masked
-    r = gm - p * gm.sum(axis=axis, keepdims=True)
+    r = gm - p * _F().sum(gm, axis=axis, keepdims=True)
     return (r / temperature if temperature != 1.0 else r), None
 
 
@@ -596,7 +596,7 @@ def _log_softmax_length_kernel(xp: Any, a: Any, length: Any, axis: int = -1,
 
 def _softmax_length_grad(g: Any, out: Any, a: Any, length: Any, axis: int = -1,
                          temperature: Any = None):
-    r = out * (g - (g * out).sum(axis=axis, keepdims=True))
+    r = out * (g - _F().sum((g * out), axis=axis, keepdims=True))
     return (r / temperature if temperature not in (None, 1.0) else r), None
 
 
@@ -606,7 +606,7 @@ def _log_softmax_length_grad(g: Any, out: Any, a: Any, length: Any, axis: int = 
 
     gm = apply_op(_MASK_LIKE, (g, length), {"axis": axis})
     p = apply_op(_SOFTMAX_LENGTH, (a, length), {"axis": axis, "temperature": temperature})
-    r = gm - p * gm.sum(axis=axis, keepdims=True)
+    r = gm - p * _F().sum(gm, axis=axis, keepdims=True)
     return (r / temperature if temperature not in (None, 1.0) else r), None
 
 
@@ -685,12 +685,12 @@ def _prelu_k(xp: Any, x: Any, gamma: Any) -> Any:
 def _prelu_grad(g: Any, out: Any, x: Any, gamma: Any):
     F = _F()
     if gamma.size == 1:
-        gb = gamma.reshape(())
-        gg = F.where(x > 0, 0, x * g).sum().reshape(gamma.shape) if _needs(1) else None
+        gb = _F().reshape(gamma, ())
+        gg = _F().reshape(_F().sum(F.where(x > 0, 0, x * g)), gamma.shape) if _needs(1) else None
     else:
-        gb = gamma.reshape((1, -1) + (1,) * (x.ndim - 2))
+        gb = _F().reshape(gamma, (1, -1) + (1,) * (x.ndim - 2))
         red = tuple(i for i in range(x.ndim) if i != 1)
-        gg = F.where(x > 0, 0, x * g).sum(axis=red) if _needs(1) else None
+        gg = _F().sum(F.where(x > 0, 0, x * g), axis=red) if _needs(1) else None
     gx = F.where(x > 0, g, g * gb) if _needs(0) else None
     return gx, gg
 

@@ -63,7 +63,7 @@ def _tri_grad(name: str) -> Any:
     def grad(g: Any, out: Any, a: Any, k: int = 0):
         r = _apply(name, (g,), {"k": k})
         if len(a.shape) == 1:
-            r = r.sum(axis=0)
+            r = _F().sum(r, axis=0)
         return (r,)
     return grad
 
@@ -222,10 +222,10 @@ def _cumprod_infer(a: Any, axis: Any = None, dtype: Any = None) -> Any:
 def _cumprod_grad(g: Any, out: Any, a: Any, axis: Any = None, dtype: Any = None):
     """sum_{j >= i} g_j out_j / a_i (inputs without zeros)."""
     F = _F()
-    src = a.reshape((-1,)) if axis is None else a
+    src = _F().reshape(a, (-1,)) if axis is None else a
     ax = 0 if axis is None else axis
     r = F.flip(F.cumsum(F.flip(g * out, ax), axis=ax), ax) / src
-    return (r.reshape(a.shape),)
+    return (_F().reshape(r, a.shape),)
 
 
 register("cumprod", lambda xp, a, axis=None, dtype=None: xp.cumprod(a, axis=axis, dtype=dtype),

@@ -67,12 +67,12 @@ def _k_argsort(xp: Any, a: Any, axis: Any = -1, kind: Any = None) -> Any:
 
 
 def _sort_grad(g: Any, out: Any, a: Any, axis: Any = -1, kind: Any = None):
-    src = a.reshape((-1,)) if axis is None else a
+    src = _F().reshape(a, (-1,)) if axis is None else a
     ax = 0 if axis is None else norm_axis(axis, len(a.shape), "sort")
     idx = _apply("argsort", (src,), {"axis": ax})
     r = _apply("_take_along_axis_backward", (g, idx),
                {"axis": ax, "shape": tuple(src.shape), "unique": True})
-    return (r.reshape(a.shape),)
+    return (_F().reshape(r, a.shape),)
 
 
 register("sort", _k_sort, _sort_infer("sort", False), _sort_grad)
@@ -209,7 +209,7 @@ def _tala_grad(g: Any, out: Any, a: Any, indices: Any, axis: Any):
     if axis is None:
         r = _apply("_take_along_axis_backward", (g, indices),
                    {"axis": 0, "shape": (_size(tuple(a.shape)),), "unique": False})
-        return r.reshape(a.shape), None
+        return _F().reshape(r, a.shape), None
     ax = norm_axis(axis, len(a.shape), "take_along_axis")
     return _apply("_take_along_axis_backward", (g, indices),
                   {"axis": ax, "shape": tuple(a.shape), "unique": False}), None
