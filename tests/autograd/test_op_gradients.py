@@ -352,6 +352,7 @@ NON_DIFFERENTIABLE |= RNN_NON_DIFFERENTIABLE
 from upper_grad_cases import UPPER_CASES, UPPER_NON_DIFFERENTIABLE  # noqa: E402  (image, io, data)
 
 CASES.update(UPPER_CASES)
+UPPER_LAYER_OPS = set(UPPER_CASES) - {"copyto"}      # copyto is ndarray.py's
 NON_DIFFERENTIABLE |= UPPER_NON_DIFFERENTIABLE
 
 
@@ -382,6 +383,39 @@ def test_gradient(name, fn, inputs, tol):
         _check_dropout(fn, inputs)
         return
     check_grad(name, fn, inputs, **tol)
+
+
+# NDArray's NumPy methods, installed by the np layer (ndengine/numpy/__init__.py)
+NP_LAYER_METHODS = ("reshape", "transpose", "astype", "copy", "flatten", "ravel", "squeeze",
+                    "expand_dims", "swapaxes", "repeat", "tile", "flip", "clip", "round",
+                    "dot", "broadcast_to", "take", "sum", "mean", "prod", "max", "min", "all",
+                    "any", "std", "var", "nansum", "argmax", "argmin", "cumsum", "abs", "sqrt",
+                    "exp", "log", "sign")
+
+
+@pytest.mark.parametrize("name,fn,inputs,tol",
+                         [c for c in _cases() if c.values[0] not in UPPER_LAYER_OPS])
+def test_gradient_formulas_stand_on_the_array_layer(name, fn, inputs, tol, monkeypatch):
+    """The gradient formulas of the array layer's ops apply the op table's ops
+    (ndarray/ops_fn.py), not the NumPy methods the np layer gives NDArray: backward
+    runs with those removed.  (Indexing, ``g[..., 0]``, is still NDArray's ``[]``;
+    the image ops, defined above the np layer, may use its methods.)"""
+    from ndengine import autograd
+    from ndengine.ndarray.ndarray import NDArray
+
+    xs = [np.array(a) if isinstance(a, onp.ndarray) else a for a in inputs]
+    wrt = [x for x, a in zip(xs, inputs) if isinstance(a, onp.ndarray) and a.dtype == onp.float64]
+    for x in wrt:
+        x.attach_grad()
+    with autograd.record():
+        y = fn(*xs)
+    head = np.array(onp.ones(y.shape, dtype=y.dtype))
+    with monkeypatch.context() as m:
+        for meth in NP_LAYER_METHODS:
+            m.delattr(NDArray, meth)
+        y.backward(head)
+    for x in wrt:
+        x.grad.wait_to_read()
 
 
 def _check_dropout(fn, inputs):
