@@ -8,11 +8,16 @@
   outputs) from the arguments' shapes and dtypes only — never their values — so it runs
   at call time and bad shapes/dtypes fail there.  Results are cached per signature.
 * ``grad(g, out, *args, **params)`` returns one gradient (or None) per argument, built
-  from array ops, so backward is pushed asynchronously like everything else.  ``g`` and
+  from the table's own ops (NDArray's operators and the functions of :mod:`.ops_fn`,
+  never the np/npx layer above), so backward is pushed asynchronously like everything
+  else.  ``g`` and
   ``out`` are lists for multi-output ops.  Ops without a gradient are not
   differentiable (their outputs are constants to autograd).
 
 Composite functions (written from these ops in ndengine.numpy / npx) need no gradient.
+
+Every op is made by :func:`register` (tests/test_layers.py checks that no other code
+calls ``OpDef(...)``), which lists it in a table: OPS here, or the legacy API's own.
 """
 from __future__ import annotations
 
