@@ -14,8 +14,8 @@ import ndengine as mx
 from ndengine import autograd, engine, np, npx
 from ndengine.base import OpError
 from ndengine.ndarray import ndarray as nd_mod
-from ndengine.ndarray.ndarray import invoke
-from ndengine.ndarray.ops import OPS, register
+from ndengine.ndarray.ndarray import apply_op
+from ndengine.ndarray.ops import register
 
 CPUS = [mx.cpu(0), mx.cpu(1), mx.cpu(2)]
 
@@ -92,10 +92,10 @@ def test_error_travels_through_a_copy_to_the_sync_point() -> None:
     def _k_fail(xp: Any, a: Any) -> Any:
         raise FloatingPointError("boom on cpu(1)")
 
-    op = OPS.get("test_copies_fail") or register("test_copies_fail", _k_fail,
-                                                 lambda a: (a.shape, a.dtype))
+    # a test's op, listed in no table (the op table lists the package's ops)
+    op = register("test_copies_fail", _k_fail, lambda a: (a.shape, a.dtype), table=None)
     x = np.ones((2,), device=mx.cpu(1))
-    bad = invoke(op.name, x)
+    bad = apply_op(op, (x,))
     moved = bad.copyto(mx.cpu(0))
     with pytest.raises(OpError, match="test_copies_fail"):
         moved.asnumpy()
@@ -114,18 +114,16 @@ def test_gradient_flows_back_through_copies() -> None:
 
 
 # ------------------------------------------------------------------------ overlap
-def _gate_op() -> str:
-    """An op whose kernel announces its start and waits for a named event."""
-    name = "test_copies_gate"
-    if name not in OPS:
-        def kernel(xp: Any, a: Any, i: int) -> Any:
-            GATES["started"][i].set()
-            if i > 0:
-                GATES["ok"][i] = GATES["copied"][i - 1].wait(10)
-            return a + i
+def _gate_op() -> Any:
+    """An op whose kernel announces its start and waits for a named event (a test's
+    op, listed in no table)."""
+    def kernel(xp: Any, a: Any, i: int) -> Any:
+        GATES["started"][i].set()
+        if i > 0:
+            GATES["ok"][i] = GATES["copied"][i - 1].wait(10)
+        return a + i
 
-        register(name, kernel, lambda a, i: (a.shape, a.dtype))
-    return name
+    return register("test_copies_gate", kernel, lambda a, i: (a.shape, a.dtype), table=None)
 
 
 GATES: dict[str, Any] = {}
@@ -151,7 +149,7 @@ def test_copy_of_y_i_minus_1_runs_while_y_i_computes(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(nd_mod, "transfer", transfer)
     gate = _gate_op()
     x = np.zeros((8, 8), device=mx.cpu(1))
-    ys = [invoke(gate, x, i=i) for i in range(n)]
+    ys = [apply_op(gate, (x,), {"i": i}) for i in range(n)]
     copies = [y.copyto(mx.cpu(0)) for y in ys]
     npx.waitall()
     assert GATES["ok"] == {i: True for i in range(1, n)}
