@@ -283,9 +283,12 @@ def test_profiler_uses_only_engine_hooks_and_public_apis(mod):
     _fail("profiler/ may import only engine hooks and public names", bad)
 
 
-def _opdef_calls(node: ast.AST) -> list[ast.Call]:
+def _opdef_calls(node: ast.AST, tree: ast.AST | None = None) -> list[ast.Call]:
+    """Calls of OpDef, under its name or an alias it is imported as (in *tree*)."""
+    names = {"OpDef"} | {a.asname for n in ast.walk(tree or node) if isinstance(n, ast.ImportFrom)
+                         for a in n.names if a.name == "OpDef" and a.asname}
     return [n for n in ast.walk(node) if isinstance(n, ast.Call) and (
-        (isinstance(n.func, ast.Name) and n.func.id == "OpDef")
+        (isinstance(n.func, ast.Name) and n.func.id in names)
         or (isinstance(n.func, ast.Attribute) and n.func.attr == "OpDef"))]
 
 

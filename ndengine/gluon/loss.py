@@ -25,7 +25,7 @@ import numpy as _onp
 from ..ndarray import ops_loss as _ops_loss
 from ..ndarray.ndarray import NDArray as _NDArray
 from ..ndarray.ndarray import apply_op as _apply_op
-from ..ndarray.ops import OpDef as _OpDef
+from ..ndarray.ops import register as _register
 from ..ndarray.ops import ShapeError
 from .block import HybridBlock
 
@@ -188,9 +188,9 @@ def _class_labels_k(xp: Any, label: Any, classes: int, where: str) -> Any:
     return label.view()
 
 
-# not in the op table: it names the loss in errors and has no gradient (labels are data)
-_CLASS_LABELS = _OpDef("SoftmaxCrossEntropyLoss", _class_labels_k,
-                       lambda label, classes, where: (label.shape, label.dtype))
+# an op of the table named after the loss (its errors name it); no gradient: labels are data
+_CLASS_LABELS = _register("SoftmaxCrossEntropyLoss", _class_labels_k,
+                          lambda label, classes, where: (label.shape, label.dtype))
 
 
 class SoftmaxCrossEntropyLoss(Loss):
