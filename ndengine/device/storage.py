@@ -18,7 +18,11 @@ pool finds free slabs by their reference count when it needs one (``_reclaim``).
 not yet run).  ``empty_cache()`` returns pooled slabs to the allocator.  An optional
 per-device limit (``NDENGINE_MEMORY_LIMIT`` bytes, or ``set_limit``) makes allocations
 beyond it fail with ``MemoryError`` — inside an op that is an error on the op's
-outputs, raised at the next sync point, and the engine keeps running.
+outputs, raised at the next sync point, and the engine keeps running.  Under a limit
+every op's outputs count, not only the pooled ones: the array layer charges each op's
+output bytes before its kernel runs (:meth:`Storage.charge`, a ``MemoryError`` naming
+the op, the size and the limit) and counts the buffers the kernel allocated itself until
+they are freed (:meth:`Storage.adopt`, ``info()["outside_pool"]``).
 """
 from __future__ import annotations
 
@@ -60,6 +64,10 @@ POOL_MIN_LIMITED = 256 << 10
 _explicit = "NDENGINE_POOL_MIN_BYTES" in os.environ
 POOL_MIN = env_int("NDENGINE_POOL_MIN_BYTES", default=POOL_MIN_DEFAULT)
 _limited: "weakref.WeakSet[Storage]" = weakref.WeakSet()   # storages with a memory limit
+_ENV_LIMIT = env_int("NDENGINE_MEMORY_LIMIT", default=0) or None
+# Some device has (or will have, from the environment) a memory limit: the array layer
+# then charges every op's outputs to their device's storage (Storage.charge/adopt).
+LIMITED = _ENV_LIMIT is not None
 
 
 def set_pool_min(nbytes: int | None) -> int:
@@ -82,11 +90,12 @@ def _implicit_pool_min() -> int:
 def _limit_changed(storage: "Storage") -> None:
     """A storage's memory limit was set or removed: unless the threshold was chosen
     explicitly, outputs from 256 KB on come from the pool while any limit is set."""
-    global POOL_MIN
+    global POOL_MIN, LIMITED
     if storage.limit is None:
         _limited.discard(storage)
     else:
         _limited.add(storage)
+    LIMITED = bool(_limited) or _ENV_LIMIT is not None
     if not _explicit:
         POOL_MIN = _implicit_pool_min()
 
@@ -114,7 +123,14 @@ class Storage:
         self.pooled = 0                            # bytes of free slabs
         self.hits = 0
         self.misses = 0
-        self.limit = env_int("NDENGINE_MEMORY_LIMIT", default=0) or None
+        # Under a limit, outputs a kernel allocated itself (not from the pool) count too:
+        # id of the buffer owning the memory -> (weak reference, bytes); the reference's
+        # callback uncounts it when the buffer is freed.
+        self._slab_ids: set[int] = set()
+        self._outside: dict[int, tuple[Any, int]] = {}
+        self._olock = threading.RLock()
+        self.outside = 0                           # bytes of those buffers
+        self.limit = _ENV_LIMIT
         if self.limit is not None:
             _limit_changed(self)
 
@@ -196,14 +212,17 @@ class Storage:
                 if slab is not None:
                     self.hits += 1
                 else:
-                    if self.limit is not None and self.allocated + cls > self.limit:
+                    if self.limit is not None and \
+                            self.allocated + self.outside + cls > self.limit:
                         self._reclaim_all()
                         self._release_free()
-                        if self.allocated + cls > self.limit:
+                        if self.allocated + self.outside + cls > self.limit:
                             raise MemoryError(
                                 f"{self.device}: allocating {n} bytes would exceed the "
-                                f"memory limit ({self.allocated} of {self.limit} bytes held)")
+                                f"memory limit ({self.allocated + self.outside} of "
+                                f"{self.limit} bytes held)")
                     slab = xp.empty(cls, dtype=xp.uint8)
+                    self._slab_ids.add(id(slab))
                     self.allocated += cls
                     self.misses += 1
             self._used.setdefault(cls, []).append(slab)
@@ -213,7 +232,76 @@ class Storage:
         for cls, free in self._free.items():
             self.allocated -= cls * len(free)
             self.pooled -= cls * len(free)
+            for slab in free:
+                self._slab_ids.discard(id(slab))
             free.clear()
+
+    # -- the memory limit for outputs that do not come from the pool -----------------
+    def charge(self, nbytes: int, opname: str) -> None:
+        """Before op *opname* allocates *nbytes* of outputs on this device: a
+        ``MemoryError`` naming the op, the size and the limit when they would take the
+        device beyond its limit (pooled free slabs are given back first)."""
+        limit = self.limit
+        if limit is None:
+            return
+        with self._lock:
+            if self.allocated + self.outside + nbytes <= limit:
+                return
+            self._reclaim_all()
+            self._release_free()
+            held = self.allocated + self.outside
+        if held + nbytes > limit:
+            raise self.limit_error(opname, nbytes, held)
+
+    def limit_error(self, opname: str, nbytes: int, held: int | None = None) -> MemoryError:
+        """The MemoryError of op *opname* allocating *nbytes* past the limit."""
+        if held is None:
+            held = self.allocated - self.pooled + self.outside
+        return MemoryError(
+            f"{opname}: allocating {nbytes} bytes on {self.device} would exceed its memory "
+            f"limit of {self.limit} bytes ({held} held; NDENGINE_MEMORY_LIMIT or "
+            f"Storage.set_limit)")
+
+    def over_limit(self) -> bool:
+        """The device holds more than its limit (pooled free slabs not counted)."""
+        return self.limit is not None and \
+            self.allocated - self.pooled + self.outside > self.limit
+
+    def adopt(self, buf: Any) -> None:
+        """Count *buf*, an output a kernel allocated itself, against the limit until it
+        is freed (a buffer of the pool, or one counted already, is not counted again;
+        a view counts the buffer that owns its memory)."""
+        if self.limit is None:
+            return
+        root = buf
+        base = getattr(root, "base", None)
+        while base is not None and hasattr(base, "base") and hasattr(base, "nbytes"):
+            root = base
+            base = getattr(root, "base", None)
+        if base is not None:                 # memory of another object (bytes, mmap)
+            return
+        key = id(root)
+        with self._lock:
+            if key in self._slab_ids:
+                return
+        # a lock of its own, re-entrant: the weak reference's callback may run in any
+        # thread, inside any allocation (a garbage collection freeing a counted buffer)
+        with self._olock:
+            if key in self._outside:
+                return
+            n = int(root.nbytes)
+            try:
+                ref = weakref.ref(root, lambda _r, k=key: self._uncount(k))
+            except TypeError:
+                return
+            self._outside[key] = (ref, n)
+            self.outside += n
+
+    def _uncount(self, key: int) -> None:
+        with self._olock:
+            entry = self._outside.pop(key, None)
+            if entry is not None:
+                self.outside -= entry[1]
 
     def empty_cache(self) -> int:
         """Return every pooled (free) slab to the allocator, and have the allocator give
@@ -234,6 +322,7 @@ class Storage:
                 "allocated": self.allocated,
                 "pooled": self.pooled,
                 "in_use": self.allocated - self.pooled,
+                "outside_pool": self.outside,
                 "hits": self.hits,
                 "misses": self.misses,
                 "limit": self.limit or 0,

@@ -45,7 +45,8 @@ from . import tape as _tape
 from .ops import OPS, DTypeError, OpDef, OpIndexError, ShapeError, _fmt, float32, register
 from .ops import steer_blas as _steer_blas
 
-__all__ = ["NDArray", "invoke", "from_buffer", "apply_op", "DeviceMismatchError"]
+__all__ = ["NDArray", "invoke", "from_buffer", "apply_op", "DeviceMismatchError",
+           "array_dtype", "charged", "charge_now"]
 
 _partial = functools.partial
 _new_object = object.__new__
@@ -183,6 +184,45 @@ def _run_np_sa_pool(fn: Any, out: "NDArray", a: Any, b: "NDArray", st: Any) -> N
     buf = st.alloc(out._shape, out._dtype)
     fn(a, b._data, out=buf)
     out._data = buf
+
+
+# Under a memory limit (``device.storage.LIMITED``) every op's outputs go through their
+# device's Storage: the job is wrapped so that the bytes are charged before the kernel
+# runs (a MemoryError naming the op, the size and the limit) and the buffers the kernel
+# allocated itself are counted until freed.  Without a limit nothing is wrapped.
+def _run_charged(job: Any, st: Any, nbytes: int, name: str, outs: Any, pre: bool) -> None:
+    if pre:
+        st.charge(nbytes, name)
+    job()
+    for o in outs:
+        if o._data is not None:
+            st.adopt(o._data)
+    if not pre and st.over_limit():
+        err = st.limit_error(name, sum(o.nbytes for o in outs))
+        for o in outs:
+            o._data = None          # the outputs' buffers go at once
+        raise err
+
+
+def charged(job: Any, outs: Any, device: Device, nbytes: int, name: str,
+            pre: bool = True) -> Any:
+    """*job* (writing the arrays *outs* on *device*), charged to the device's storage
+    when some device has a memory limit; *job* itself otherwise.  *pre*: the output
+    bytes are charged before the kernel runs; else (ops whose outputs are mostly views
+    of their inputs: reshape, broadcast_to, indexing...) what the kernel allocated is
+    counted after it ran, and the op fails if that took the device past its limit."""
+    if not _storage.LIMITED:
+        return job
+    return _partial(_run_charged, job, _storage_of(device), nbytes, name, outs, pre)
+
+
+def charge_now(buf: Any, device: Device, name: str) -> None:
+    """A buffer made at the call (``np.array``'s host copy) counts against *device*'s
+    memory limit, or the call fails with a MemoryError naming *name*."""
+    if _storage.LIMITED:
+        st = _storage_of(device)
+        st.charge(int(buf.nbytes), name)
+        st.adopt(buf)
 
 
 def _unwrap(x: Any) -> Any:
@@ -360,8 +400,10 @@ def apply_op(opdef: OpDef, args: tuple, params: dict | None = None,
     if len(reads) > 1 and len(set(reads)) < len(reads):
         reads = tuple(dict.fromkeys(reads))       # x.dot(x): each var once
     # the outputs are new arrays: their vars are live, distinct and not among the reads
-    _engine.push_unchecked(_partial(_run_n, opdef.kernel, xp, outs, args, params),
-                           reads, tuple([o._var for o in outs]), dev, opdef.name, nb,
+    job = _partial(_run_n, opdef.kernel, xp, outs, args, params)
+    if _storage.LIMITED:
+        job = charged(job, outs, dev, nb, opdef.name, opdef.kind != "view")
+    _engine.push_unchecked(job, reads, tuple([o._var for o in outs]), dev, opdef.name, nb,
                            _site_n(), False)
     if _TAPE.recording:
         _tape.record(opdef, args, outs if multi else outs[0], params)
@@ -391,8 +433,10 @@ def product(opdef: OpDef, a: Any, b: Any) -> "NDArray":
     dev = out._device
     if dev.device_type != "gpu":
         _steer_blas(dev)
-    _engine.push_unchecked(_partial(_run_aa, opdef.kernel, _xp(dev), out, a, b),
-                           (a._var, b._var) if a is not b else (a._var,), (out._var,),
+    job = _partial(_run_aa, opdef.kernel, _xp(dev), out, a, b)
+    if _storage.LIMITED:
+        job = charged(job, (out,), dev, r[2], opdef.name)
+    _engine.push_unchecked(job, (a._var, b._var) if a is not b else (a._var,), (out._var,),
                            dev, opdef.name, r[2], _site(), False)
     if _TAPE.recording:
         _tape.record(opdef, (a, b), out, {})
@@ -423,6 +467,8 @@ def _unary(opdef: OpDef, a: "NDArray", params: dict | None = None) -> "NDArray":
             job = _partial(_run_np_u, fn, out, a)
     else:
         job = _partial(_run_u, opdef.kernel, _xp(dev), out, a, {})
+    if _storage.LIMITED:
+        job = charged(job, (out,), dev, nb, opdef.name, opdef.kind != "view")
     _engine.push_unchecked(job, (a._var,), (out._var,), dev, opdef.name, nb, _site())
     if _TAPE.recording:
         _tape.record(opdef, (a,), out, {})
@@ -443,6 +489,8 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
             job = _partial(_run_np_aa_pool, opdef.np_fn, out, a, b, _storage_of(dev))
         else:
             job = _partial(_run_np_aa, opdef.np_fn, out, a, b)
+        if _storage.LIMITED:
+            job = charged(job, (out,), dev, nb, opdef.name)
         _engine.push_unchecked(job, (a._var, b._var) if a is not b else (a._var,),
                                (out._var,), dev, opdef.name, nb, _site())
     elif ca is NDArray:
@@ -462,6 +510,8 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
                            _scalar(b, cb, r[1], a._dtype), _storage_of(dev))
         else:
             job = _partial(_run_np_as, opdef.np_fn, out, a, _scalar(b, cb, r[1], a._dtype))
+        if _storage.LIMITED:
+            job = charged(job, (out,), dev, nb, opdef.name)
         _engine.push_unchecked(job, (a._var,), (out._var,), dev, opdef.name, nb, _site())
     else:
         if ca not in _SCALARS:
@@ -480,6 +530,8 @@ def _binary(opdef: OpDef, a: Any, b: Any) -> "NDArray":
                            _storage_of(dev))
         else:
             job = _partial(_run_np_sa, opdef.np_fn, out, _scalar(a, ca, r[1], b._dtype), b)
+        if _storage.LIMITED:
+            job = charged(job, (out,), dev, nb, opdef.name)
         _engine.push_unchecked(job, (b._var,), (out._var,), dev, opdef.name, nb, _site())
     if _TAPE.recording:
         _tape.record(opdef, (a, b), out, {})
@@ -1334,8 +1386,10 @@ def copy_to_device(src: NDArray, device: Device, non_blocking: bool = True,
     if not isinstance(device, Device):
         raise TypeError(f"copyto: expected a Device such as cpu(1), got {device!r}")
     out = _new(src._shape, src._dtype, device)
-    _engine.push(_partial(_run_copy, src, out), (src._var,), (out._var,), device, priority,
-                 "copyto", True, out.nbytes)
+    job = _partial(_run_copy, src, out)
+    if _storage.LIMITED:
+        job = charged(job, (out,), device, out.nbytes, "copyto")
+    _engine.push(job, (src._var,), (out._var,), device, priority, "copyto", True, out.nbytes)
     if _TAPE.recording:
         _tape.record(_COPY_OP, (src,), out, {"device": device})
     if not non_blocking:

@@ -8,7 +8,7 @@ import numpy as _onp
 
 from ..device.transfer import transfer
 from ..device import Device
-from ..ndarray.ndarray import NDArray, apply_op, array_dtype, from_buffer
+from ..ndarray.ndarray import NDArray, apply_op, array_dtype, charge_now, from_buffer
 from ..ndarray.ops import OPS, DTypeError, ShapeError
 from ._util import default_dtype, device_of
 
@@ -76,6 +76,7 @@ def array(object: Any, dtype: Any = None, ctx: Any = None, device: Any = None,
     buf = _host_buffer(object, dtype)
     if dev.is_gpu:
         buf = transfer(buf, Device("cpu", 0), dev)
+    charge_now(buf, dev, "array")
     return from_buffer(buf, dev)
 
 

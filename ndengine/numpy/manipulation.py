@@ -554,7 +554,10 @@ def getitem(a: NDArray, key: Any, _opname: str = "getitem") -> NDArray:
     else:
         out = _nd._new(r[0], r[1], a.device)
         run = _run_getitem_xp if a.device.is_gpu else _run_getitem
-        _engine.push(_nd._partial(run, out, a, key, _opname),
+        job = _nd._partial(run, out, a, key, _opname)
+        if _nd._storage.LIMITED:
+            job = _nd.charged(job, (out,), a.device, out.nbytes, _opname, pre=False)
+        _engine.push(job,
                      [a._var] + [k._var for k in arrays], (out._var,), a.device, 0,
                      _opname)
     if _nd._TAPE.recording:

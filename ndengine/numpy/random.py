@@ -103,8 +103,10 @@ def _sample(name: str, sampler: Callable[..., Any], shape: tuple[int, ...], dtyp
                                       f"{a.device}, sampling on {dev}")
     r = _rng(dev)
     out = _nd._new(shape, _onp.dtype(dtype), dev)
-    _engine.push(_nd._partial(_run_sample, r, out, sampler, args), [a._var for a in arrays],
-                 (r.var, out._var), dev, 0, f"random.{name}")
+    job = _nd._partial(_run_sample, r, out, sampler, args)
+    if _nd._storage.LIMITED:
+        job = _nd.charged(job, (out,), dev, out.nbytes, f"random.{name}")
+    _engine.push(job, [a._var for a in arrays], (r.var, out._var), dev, 0, f"random.{name}")
     return out
 
 
