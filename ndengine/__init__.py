@@ -96,3 +96,8 @@ def __dir__() -> list[str]:
 __all__ = ["base", "engine", "np", "npx", "numpy", "MXNetError", "Context", "Device", "cpu",
            "cpu_pinned", "gpu", "current_context", "current_device", "num_gpus", "waitall",
            "alias_as_mxnet", "NDArray", "memory_info", "empty_cache", "AttrScope", "__version__"]
+
+
+from .base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals())

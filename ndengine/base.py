@@ -24,6 +24,7 @@ __all__ = [
     "write_text",
     "file_path",
     "PathIsADirectoryError",
+    "module_dir",
 ]
 
 # Base class for per-thread state of the layers that run no threads of their own (the
@@ -243,3 +244,35 @@ def write_text(fname: Any, data: str, opname: str, encoding: str = "utf-8") -> N
     """*data* to *fname* as text, atomically."""
     with atomic_write(fname, opname, text=True, encoding=encoding) as f:
         f.write(data)
+
+
+def module_dir(namespace: dict, hide: tuple[str, ...] = ()) -> Any:
+    """A ``__dir__`` (PEP 562) for a public module whose *namespace* (its ``globals()``)
+    also holds what its own code needed to be written: ``dir()`` and tab completion then
+    offer its API only, less the ``annotations`` flag, typing helpers (``Any``,
+    ``Callable``...), modules from outside ndengine it imported (``math``, ``os``...)
+    and the helpers named in *hide* (``OPS``, ``apply_op``...).  Those stay reachable
+    as attributes for the code that uses them; ``__all__`` (``import *``) is unchanged.
+    A ``__dir__`` the module already has (listing names it loads lazily) is filtered
+    the same way.  Call it at the end of the module."""
+    import __future__
+    import types
+
+    hidden = frozenset(hide)
+    prev = namespace.get("__dir__")            # a module's own (lazy names): kept
+    missing = object()
+
+    def __dir__() -> list[str]:
+        out = []
+        for name in (prev() if prev is not None else list(namespace)):
+            value = namespace.get(name, missing)
+            if name in hidden or isinstance(value, __future__._Feature):
+                continue
+            if getattr(value, "__module__", None) == "typing" and not name.startswith("_"):
+                continue
+            if isinstance(value, types.ModuleType) and not name.startswith("_") and \
+                    not value.__name__.startswith(("ndengine", "mxnet")):
+                continue
+            out.append(name)
+        return sorted(out)
+    return __dir__

@@ -434,3 +434,8 @@ class Load:
             self.default_init(name, arr)
             if self.verbose:
                 logging.info("Initialized %s by default", name)
+
+
+from .base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals())

@@ -188,3 +188,8 @@ class CosineScheduler(LRScheduler):
             self.base_lr = self.final_lr + (self.base_lr_orig - self.final_lr) * \
                 (1 + cos(pi * t / self.max_steps)) / 2
         return self.base_lr
+
+
+from .base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('cos',))

@@ -864,3 +864,8 @@ def np(numpy_feval: Callable, name: str | None = None,
         return numpy_feval(label, pred)
     feval.__name__ = numpy_feval.__name__
     return CustomMetric(feval, name, allow_extra_outputs)
+
+
+from .base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals())

@@ -1023,3 +1023,8 @@ from ._npx_seq import *  # noqa: E402,F401,F403
 from ._npx_seq import __all__ as _seq_all  # noqa: E402
 
 __all__ += _seq_all
+
+
+from .base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('DTypeError', 'Device', 'MXNetError', 'NDArray', 'OPS', 'ShapeError', 'apply_op', 'as_nd', 'norm_axis'))

@@ -36,3 +36,8 @@ def generalized_negative_binomial(mu: Any = 1, alpha: Any = 1, shape: Any = None
 __all__ = ["seed", "uniform", "normal", "randn", "randint", "exponential", "gamma", "poisson",
            "negative_binomial", "generalized_negative_binomial", "multinomial", "shuffle",
            "Context"]
+
+
+from .base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals())

@@ -249,3 +249,33 @@ def test_a_partial_write_keeps_the_error():
     y[0] = 1
     with pytest.raises(OpError):
         y.wait_to_read()
+
+
+# ----------------------------------------------------------------------------- namespaces
+_PUBLIC = ["ndengine", "ndengine.npx", "ndengine.numpy", "ndengine.numpy.random",
+           "ndengine.numpy.linalg", "ndengine.autograd", "ndengine.gluon",
+           "ndengine.gluon.nn", "ndengine.gluon.loss", "ndengine.gluon.utils",
+           "ndengine.init", "ndengine.metric", "ndengine.lr_scheduler", "ndengine.random",
+           "ndengine.ndarray", "ndengine.profiler", "ndengine.gluon.data.vision.transforms"]
+_HELPERS = {"annotations", "Any", "Callable", "Sequence", "OPS", "apply_op", "as_nd",
+            "norm_axis", "default_dtype", "device_of", "math", "os", "threading", "warnings"}
+
+
+@pytest.mark.parametrize("name", _PUBLIC)
+def test_public_modules_offer_their_api_not_their_helpers(name):
+    import importlib
+
+    mod = importlib.import_module(name)
+    listed = set(dir(mod))
+    # the array layer's own API is its op table and apply_op (see ndengine.ndarray)
+    helpers = _HELPERS - {"OPS", "apply_op"} if name == "ndengine.ndarray" else _HELPERS
+    assert not listed & helpers, f"dir({name}) offers helpers {sorted(listed & helpers)}"
+    assert isinstance(mod.__all__, (list, tuple)) and mod.__all__
+    for n in mod.__all__:
+        assert hasattr(mod, n), f"{name}.__all__ names {n!r}, which does not exist"
+        assert n in listed, f"{name}.__all__ names {n!r}, which dir() hides"
+
+
+def test_hidden_helpers_stay_reachable_for_the_code_that_uses_them():
+    assert npx.OPS is not None and callable(npx.apply_op)   # still attributes
+    assert float(npx.relu(np.array([-1.0, 2.0])).sum()) == 2.0

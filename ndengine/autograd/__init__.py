@@ -202,3 +202,8 @@ def _np_arrays(xs: Any) -> Any:
 def get_symbol(x: Any) -> Any:
     """Not supported: ndengine has no symbolic graphs."""
     raise NotImplementedError("autograd.get_symbol: ndengine has no symbolic graphs")
+
+
+from ..base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('NDArray', 'Node', 'alias', 'attach_grad', 'detach', 'function', 'graph', 'record_op', 'run_backward', 'set_grad_req', 'zeros_like_meta'))

@@ -34,3 +34,8 @@ def __dir__() -> list[str]:
     subs = {n for n in ("utils", "rnn", "model_zoo", "contrib")
             if importlib.util.find_spec(f"{__name__}.{n}") is not None}
     return sorted(set(globals()) | subs)
+
+
+from ..base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals())

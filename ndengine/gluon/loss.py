@@ -463,3 +463,8 @@ class SDMLLoss(Loss):
         s = self.smoothing_parameter
         labels = gold * (1 - s) + (1 - gold) * (s / (n - 1))
         return _apply_weighting(self.kl_loss(logp, labels), self._weight)
+
+
+from ..base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('ShapeError',))

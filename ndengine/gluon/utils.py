@@ -349,3 +349,8 @@ def shape_is_known(shape: Any) -> bool:
             raise _ArgumentError(f"shape_is_known: shape dimension size cannot be less than "
                                  f"-1, got {d} in {tuple(shape)}")
     return True
+
+
+from ..base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('Device', 'MXNetError', 'NDArray', 'np'))

@@ -74,3 +74,8 @@ if not hasattr(_NPArray, "as_np_ndarray"):
     _NPArray.as_np_ndarray = _as_np_ndarray
 
 __all__ = list(_CORE)
+
+
+from ..base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('ops', 'ops_conv', 'ops_legacy', 'ops_loss', 'ops_nn', 'ops_np', 'ops_seq', 'ops_sort', 'optim_ops', 'tape'))

@@ -258,3 +258,8 @@ __all__ = (["ndarray", "random", "float16", "float32", "float64", "int8", "int16
 from . import arrayprint, fallback, fallback_linalg, function_base, io, stride_tricks  # noqa: E402,F401,E501
 from . import utils  # noqa: E402,F401
 from . import multiarray  # noqa: E402,F401  (last: it copies this namespace)
+
+
+from ..base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('NDArray', 'creation', 'editing', 'indexing_routines', 'manipulation', 'math', 'misc', 'polynomial', 'reduction', 'sets', 'sorting', 'statistics', 'window'))

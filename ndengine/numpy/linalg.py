@@ -335,3 +335,8 @@ linalg.__doc__ = "``np.linalg``: see numpy.linalg.  Every function is asynchrono
 from . import fallback_linalg  # noqa: E402,F401  (MXNet's np.linalg.fallback_linalg)
 
 linalg.fallback_linalg = fallback_linalg
+
+
+from ..base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('NDArray', 'OPS', 'ShapeError', 'apply_op', 'as_nd', 'product'))

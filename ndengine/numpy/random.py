@@ -386,3 +386,8 @@ def multivariate_normal(mean: Any, cov: Any, size: Any = None, check_valid: Any 
 
 
 _unused = OPS
+
+
+from ..base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('Device', 'DeviceMismatchError', 'NDArray', 'OPS', 'ShapeError', 'Var', 'as_nd', 'default_dtype', 'device_of'))

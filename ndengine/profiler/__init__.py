@@ -190,3 +190,7 @@ def __getattr__(name: str) -> Any:
         return PROFILER.state
     raise AttributeError(f"module 'ndengine.profiler' has no attribute {name!r}")
 
+
+from ..base import module_dir  # noqa: E402
+
+__dir__ = module_dir(globals(), hide=("module_dir",))

@@ -20,3 +20,8 @@ __all__ = ["Block", "HybridBlock", "SymbolBlock", "Sequential", "HybridSequentia
            "AvgPool1D", "AvgPool2D", "AvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
            "GlobalMaxPool3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
            "ReflectionPad2D"]
+
+
+from ...base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals())

@@ -340,3 +340,8 @@ class RandomApply(Sequential):
         if self.p < random.random():
             return x
         return self.transforms(x)
+
+
+from ....base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals(), hide=('NDArray', 'ShapeError'))
