@@ -106,9 +106,16 @@ def _num(x: float | None, fmt: str) -> str:
     return "–" if x is None else format(x, fmt)
 
 
+def _ratio_cell(x: float | None, unit: str = "x") -> str:
+    """A ratio for the tables: 3 significant digits (0.00156, 0.23, 8.34, 183), never
+    rounded to 0.00 as a fixed 2 decimals would."""
+    return "–" if x is None else ratio_text(x)[:-1] + unit
+
+
 def _extra(r: dict) -> str:
     skip = {"benchmark", "case", "impl", "seconds", "goal", "goal_met", "goal_ratio", "goal_vs",
-            "samples"}   # time series (the soak's) stay in the JSON
+            "samples",   # time series (the soak's) stay in the JSON
+            "seconds_digits"}   # (rows read back from a table, for the plot)
     return ", ".join(f"{k}={_num(v, '.4g') if isinstance(v, float) else v}"
                      for k, v in r.items() if k not in skip)
 
@@ -121,8 +128,7 @@ def table(name: str, rows: list[dict]) -> list[str]:
     lines = [f"## {name}", "", head, rule]
     for r in rows:
         cells = [r["case"], r["impl"], _num(r.get("seconds"), ".4g"),
-                 _num(ratio(r, np_base), ".2f") + ("x" if ratio(r, np_base) else ""),
-                 _num(ratio(r, mx_base), ".2f") + ("x" if ratio(r, mx_base) else "")]
+                 _ratio_cell(ratio(r, np_base)), _ratio_cell(ratio(r, mx_base))]
         if has_goal:
             met = goal_met(r, rows)
             cells += [r.get("goal") or "", "" if met is None else ("met" if met else "**not met**")]
@@ -145,7 +151,7 @@ def goals_summary(by_module: dict[str, list[dict]]) -> list[str]:
                 got = ratio(r, baseline(rows, r.get("goal_vs", "numpy")))
             lines.append(f"| {r['benchmark']} | {r['case']}" +
                          (f" [{r['config']}]" if r.get("config") else "") +
-                         f" | {r['goal']} | {_num(got, '.2f')} | {_num(ratio(r, mx_base), '.2f')} | "
+                         f" | {r['goal']} | {_ratio_cell(got, '')} | {_ratio_cell(ratio(r, mx_base), '')} | "
                          f"{'–' if met is None else ('met' if met else '**not met**')} |")
     if not lines:
         return []

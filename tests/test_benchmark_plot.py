@@ -56,6 +56,17 @@ def test_ratio_text_never_rounds_to_zero():
         assert float(run_all.ratio_text(x)[:-1]) > 0
 
 
+def test_results_tables_never_print_a_ratio_as_zero():
+    rows = [{"benchmark": "b", "case": "c", "impl": "numpy", "seconds": 0.1921},
+            {"benchmark": "b", "case": "c", "impl": "ndengine", "seconds": 0.00031234,
+             "goal": "<= 0.1x numpy", "goal_ratio": 0.1},
+            {"benchmark": "b", "case": "c", "impl": "mxnet", "seconds": 0.0010}]
+    text = "\n".join(run_all.table("b", rows) + run_all.goals_summary({"b": rows}))
+    assert "| 0.0003123 | 0.00163x | 0.312x |" in text       # seconds: 4 digits kept
+    assert "| 0.00163 | 0.312 | met |" in text                 # the goals' summary
+    assert "0.00x" not in text and "| 0.00 |" not in text
+
+
 def test_rows_read_back_from_a_results_table():
     rows = run_all.rows_from_results_md(TABLE)
     assert [(r["benchmark"], r["impl"]) for r in rows] == [

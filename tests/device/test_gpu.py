@@ -192,3 +192,38 @@ def test_shape_errors_name_the_gpu_at_call_time() -> None:
     a = np.ones((2, 3), device=GPU)
     with pytest.raises(ValueError, match=r"gpu\(0\)"):
         np.matmul(a, a)
+
+
+NAIVE_PROGRAM = """
+import numpy as onp
+import ndengine as mx
+from ndengine import np, npx
+assert mx.engine.get_engine().kind == "naive"
+host = onp.arange(12, dtype=onp.float32).reshape(3, 4)
+for i in range(mx.num_gpus()):
+    g = np.array(host, device=mx.gpu(i))          # runs in this thread: no GPU worker
+    y = np.tanh(g) @ g.T + 1
+    assert y._data.device.id == i, (i, y._data.device.id)
+    onp.testing.assert_allclose(y.asnumpy(), onp.tanh(host) @ host.T + 1, rtol=1e-5)
+    onp.testing.assert_allclose(y.copyto(mx.cpu(0)).asnumpy(), onp.tanh(host) @ host.T + 1,
+                                rtol=1e-5)
+    if mx.num_gpus() > 1:
+        other = mx.gpu((i + 1) % mx.num_gpus())
+        onp.testing.assert_array_equal(g.copyto(other).asnumpy(), host)
+npx.waitall()
+print("ok", mx.num_gpus())
+"""
+
+
+def test_the_naive_engine_runs_ops_on_each_gpu_in_the_calling_thread() -> None:
+    """NDENGINE_ENGINE=naive runs every op in the thread that pushed it, which is no GPU
+    worker (no worker_init: no current device or stream set): gpu(1)'s ops must still
+    run on gpu(1), and copies see complete results."""
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", NAIVE_PROGRAM], capture_output=True,
+                       text=True, timeout=180, env=dict(os.environ, NDENGINE_ENGINE="naive"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip() == f"ok {mx.num_gpus()}"
