@@ -327,7 +327,15 @@ class Core:
             if op.nbytes:
                 pool.nbytes += op.nbytes
             if on_push(op):
-                self.make_ready(op, pool, wake)
+                if op.priority or not pool.idle:
+                    self.make_ready(op, pool, wake)
+                else:                       # make_ready, inlined for the common case
+                    op.state = READY
+                    pool.fifo.append(op)
+                    if op.lazy:
+                        pool.lazy_ready = True
+                    else:
+                        wake.append(pool.idle.pop())
         self.seq = seq
         self.pending += n
         self.unregistered = 0

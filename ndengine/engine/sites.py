@@ -7,10 +7,10 @@ import sys
 from typing import Any
 
 from .state import normalize
-from .var import Op, Var
+from .var import Var
 
 __all__ = ["push_site", "site_location", "format_site", "bad_vars", "bad_sequences",
-           "bad_wait", "checked_op"]
+           "bad_wait", "normalized"]
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _getframe = sys._getframe
@@ -87,44 +87,13 @@ def bad_wait(fname: str, var: Any) -> None:
     raise ValueError(f"{fname}: {var!r} was deleted; nothing to wait for")
 
 
-def checked_op(engine: Any, fn: Any, reads: Any, writes: Any, device: Any, priority: Any,
-               name: Any, copy: bool, nbytes: int, info: Any, site: Any) -> Op:
-    """The Op of ``engine.push(...)``'s arguments, checked (clear errors naming the
-    argument), with its push site."""
-    if not callable(fn):
-        raise TypeError(f"push: fn must be callable, got {type(fn).__name__}")
-    if (writes.__class__ is tuple and len(writes) == 1 and reads.__class__ is tuple
-            and (not reads or (len(reads) == 1 and reads[0] is not writes[0]))):
-        rw = ()          # the common case: nothing to deduplicate
-    else:
-        try:
-            reads, writes, rw = normalize(reads, writes)
-        except TypeError:
-            bad_sequences(reads, writes)
-            raise
-    for v in reads:
-        if v.__class__ is not Var or v.deleted:
-            bad_vars("reads", reads)
-    for v in writes:
-        if v.__class__ is not Var or v.deleted:
-            bad_vars("writes", writes)
-    if device is None:
-        from ..device import current_device
-
-        device = current_device()
-    elif device.__class__ is not _Device:
-        engine._check_device(device)      # raises, naming the argument
-    if device not in engine._devices_ok:
-        engine._check_device(device)
-    if priority.__class__ is not int:
-        raise TypeError(f"push: priority must be an int, got {priority!r}")
-    op = Op(fn, reads, writes, rw, device, priority,
-            name or getattr(fn, "__name__", "op"), copy, nbytes, info)
-    if site is not None:
-        op.pushed_at = site
-    elif engine.track_push_site:
-        op.pushed_at = push_site(3)
-    return op
+def normalized(reads: Any, writes: Any) -> tuple[Any, Any, Any]:
+    """:func:`.state.normalize`, with a clear error when *reads* or *writes* is not a
+    sequence of Vars."""
+    try:
+        return normalize(reads, writes)
+    except TypeError:
+        bad_sequences(reads, writes)
+        raise
 
 
-from ..device import Device as _Device  # noqa: E402

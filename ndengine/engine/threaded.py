@@ -44,7 +44,7 @@ from .core import NOTHING, REGISTER, THROTTLE, Core, Pool
 from .hooks import HOOKS
 from .policies import (LARGE_OUTPUT_BYTES, LAZY_MAX_BYTES, LAZY_MIN_BYTES,
                        UNREGISTERED_BYTES as _UNREGISTERED, Policies, default_byte_bound)
-from .sites import bad_wait, checked_op, format_site, push_site, site_location
+from .sites import bad_vars, bad_wait, format_site, normalized, push_site, site_location
 from .var import DONE, PENDING, READY, Op, Var
 
 __all__ = ["ThreadedEngine", "Pool", "push_site", "site_location", "format_site"]
@@ -105,8 +105,9 @@ class ThreadedEngine:
     def _unlock(self, tokens: list[Any]) -> None:
         """Leave a locked section: release the lock, then wake *tokens*."""
         self._lock.release()
-        for t in tokens:
-            t.release()
+        if tokens:
+            for t in tokens:
+                t.release()
 
     # ------------------------------------------------------------------ vars
     def new_var(self, name: str | None = None) -> Var:
@@ -132,8 +133,33 @@ class ThreadedEngine:
         """Schedule ``fn()`` after every earlier op that writes one of *reads* or
         touches one of *writes*.  Returns at once.  *site* is where the op was pushed
         from (see :func:`.sites.push_site`); taken here when not given."""
-        op = checked_op(self, fn, reads, writes, device, priority, name, copy, nbytes,
-                        info, site)
+        if not callable(fn):
+            raise TypeError(f"push: fn must be callable, got {type(fn).__name__}")
+        if (writes.__class__ is tuple and len(writes) == 1 and reads.__class__ is tuple
+                and (not reads or (len(reads) == 1 and reads[0] is not writes[0]))):
+            rw = ()          # the common case: nothing to deduplicate
+        else:
+            reads, writes, rw = normalized(reads, writes)
+        for v in reads:
+            if v.__class__ is not Var or v.deleted:
+                bad_vars("reads", reads)
+        for v in writes:
+            if v.__class__ is not Var or v.deleted:
+                bad_vars("writes", writes)
+        if device is None:
+            device = current_device()
+        elif device.__class__ is not Device:
+            self._check_device(device)      # raises, naming the argument
+        if device not in self._devices_ok:
+            self._check_device(device)
+        if priority.__class__ is not int:
+            raise TypeError(f"push: priority must be an int, got {priority!r}")
+        op = Op(fn, reads, writes, rw, device, priority,
+                name or getattr(fn, "__name__", "op"), copy, nbytes, info)
+        if site is not None:
+            op.pushed_at = site
+        elif self.track_push_site:
+            op.pushed_at = push_site(2)
         if _BULK_ACTIVE[0] and _BULK.depth:
             return _bulk.add(self, op)
         return self._push_op(op)
@@ -211,7 +237,9 @@ class ThreadedEngine:
     def _push_op(self, op: Op, elementwise: bool = False) -> Op:
         """Hand *op* to the engine without taking the lock (:meth:`.core.Core.push`): it
         joins the inbox, which the next thread to take the lock registers in order."""
-        pool = self._pool_for(op)
+        pool = (self._copy_pools if op.copy else self._pools).get(op.device)
+        if pool is None:
+            pool = self._pool_for(op)
         if HOOKS.active:
             op.t_push = _perf()
             HOOKS.push(op)
@@ -292,16 +320,19 @@ class ThreadedEngine:
                     return
                 op = pool.take_next() if not core.hold else None
                 if op is None:
-                    if spin and not spun and core.should_poll(pool, _SHARING.partitioned):
+                    if spin and not spun and _SHARING.partitioned and \
+                            core.should_poll(pool, True):
                         lock.release()       # partitioned_polling
-                        _release(tokens)
+                        if tokens:
+                            _release(tokens)
                         spun = True
                         self._spin(pool, inbox, spin)
                         continue
                     spun = False
-                    w = core.idle_core_waiter(pool)
-                    if w is not None:
-                        tokens.append(w)
+                    if core.drain_waiters:
+                        w = core.idle_core_waiter(pool)
+                        if w is not None:
+                            tokens.append(w)
                     # park; but a push that raced in after the register above may have
                     # seen no idle worker, so look at the inbox once more after listing us
                     pool.idle.append(wake)
@@ -311,14 +342,17 @@ class ThreadedEngine:
                         except ValueError:
                             pass   # already popped and released: the next park returns
                         lock.release()
-                        _release(tokens)
+                        if tokens:
+                            _release(tokens)
                         continue
                     lock.release()
-                    _release(tokens)
+                    if tokens:
+                        _release(tokens)
                     wake.acquire()
                     continue
                 lock.release()
-                _release(tokens)
+                if tokens:
+                    _release(tokens)
                 spun = False
                 err, skipped = self._run(op)
                 done = op
@@ -349,7 +383,7 @@ class ThreadedEngine:
         that runs an op (workers, waiting threads that help, bulk's fused ops, the naive
         driver).  An interrupt in a thread that is not a worker propagates (see
         :meth:`_run_here`)."""
-        err = self.core.poison_of(op)
+        err = self.core.poison_of(op) if self.core.poisoned else None
         skipped = err is not None
         hooks = HOOKS.active
         if hooks:
