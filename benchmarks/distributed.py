@@ -102,9 +102,11 @@ def only_compute():
     compute()
     for g in grads: g.wait_to_read()
 
+KEYS = [trainer._param2idx[p.name] for p in net.collect_params().values()]
+
 def only_comm():
-    keys = list(range(len(grads)))[::-1]
-    trainer._kvstore.pushpull(keys, grads[::-1])
+    # the Trainer's keys (MXNet's: parameters numbered by sorted name), last layer first
+    trainer._kvstore.pushpull(KEYS[::-1], grads[::-1])
     for g in grads: g.wait_to_read()
 
 steps = 5 if quick else 10
