@@ -343,3 +343,34 @@ def test_switching_engines_does_not_leak_threads() -> None:
     assert code == 0, err
     before, after = (int(x) for x in out.split()[-2:])
     assert after <= before + 2, out
+
+
+@pytest.mark.timeout(HARD_TIMEOUT)
+def test_switching_engines_while_another_thread_pushes_is_refused_or_safe() -> None:
+    """Never a hang and never a wrong value: the switch either goes through or raises
+    its clear error, and the pushing thread's results are right either way."""
+    proc = _spawn("""
+        import threading
+        from ndengine import engine, np, npx
+        stop = threading.Event()
+        bad = []
+        def pusher():
+            a = np.ones((20, 20))
+            while not stop.is_set():
+                b = a * 2 + 1
+                if float(b[0, 0]) != 3.0:
+                    bad.append(float(b[0, 0]))
+        t = threading.Thread(target=pusher); t.start()
+        refused = switched = 0
+        for i in range(40):
+            try:
+                engine.set_engine("naive" if i % 2 == 0 else "threaded")
+                switched += 1
+            except RuntimeError as e:
+                assert "another thread pushed work" in str(e), e
+                refused += 1
+        stop.set(); t.join(); npx.waitall()
+        print("ok", switched + refused, bad)
+    """)
+    code = proc.finish(50)
+    assert code == 0 and "ok 40 []" in proc.stdout, (proc.stdout, proc.stderr)
