@@ -383,17 +383,22 @@ class Core:
                 n += p.busy
         return n < self.ncores
 
-    def claim(self, op: Op, waited_for: bool = False, budget: int | None = None) -> bool:
+    def claim(self, op: Op, waited_for: bool = False, budget: int | None = None,
+              inside_op: bool = False) -> bool:
         """Lock held: may this (waiting) thread take READY *op* and run it?  If so, it
         is started.  Never a GPU op (bound to the worker's stream) unless its pool has no
         workers; a CPU op only while a core is free, and (*budget*: partitioned CPU
         sharing) while fewer of its device's ops run than the device's share.
         *waited_for*: the op this thread waits for, which it may always run if it is a
-        copy, and beyond its device's share."""
+        copy, and beyond its device's share.  *inside_op*: the waiting thread is itself
+        running an op (a worker, or a thread that helps) and waits for *op* from inside
+        it: it may always run it (it holds a core while it waits anyway; the device's
+        workers may all be as busy as it, so nobody else might — issue 19), policies
+        or not."""
         if op.state != READY or self.hold:
             return False
         pool = op.pool
-        if pool.nworkers:
+        if pool.nworkers and not (inside_op and pool.helpable):
             if not pool.helpable or not self.policies.helping:
                 return False
             if pool.is_cpu:

@@ -49,7 +49,10 @@ what it buys.  The measurements below were taken on the 2-vCPU development machi
     runs every op in the calling thread with no thread hand-off (an 8x8 product pushed
     and waited for: ~10 us instead of ~40 with a hand-off).  Off: waiting threads only
     sleep (ops of pools without workers — the naive driver — still run in the waiter:
-    nobody else can run them).
+    nobody else can run them).  Not a choice for a thread that waits from inside an op
+    (a worker, or a thread running an op it helped with): it always runs what it waits
+    for, policy on or off and cores free or not — it holds a core while it waits, and
+    the device's workers may all be waiting like it (``Core.claim(inside_op=True)``).
 
 ``partitioned_polling`` — poll before parking under partitioned CPU sharing
     With partitioned CPU sharing (:mod:`ndengine.device.sharing`), a CPU worker that

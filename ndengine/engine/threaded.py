@@ -463,6 +463,10 @@ class ThreadedEngine:
         *locked*: called with the lock held (returns without it)."""
         lock = self._lock
         core = self.core
+        me = get_ident()
+        # waiting from inside an op (a worker, or a thread running one it helped with):
+        # it may run what it waits for whatever the policies say, or nobody might
+        inside = me in self._worker_threads or me in self._helping
         while True:
             if locked:
                 locked = False
@@ -474,12 +478,12 @@ class ThreadedEngine:
             if state == DONE:
                 lock.release()
                 return
-            if state == READY and core.claim(op, True):
+            if state == READY and core.claim(op, True, None, inside):
                 lock.release()
                 self._execute(op)
                 return
             target = core.blocker(op) if state == PENDING else None
-            if target is not None and core.claim(target):
+            if target is not None and core.claim(target, False, None, inside):
                 lock.release()
                 self._execute(target)
                 continue

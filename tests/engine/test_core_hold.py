@@ -66,3 +66,20 @@ def test_abandon_fails_every_op_left_in_push_order_and_leaves_the_vars_idle():
         assert var.idle and isinstance(var.exc, OpError)
     assert "pending at fork" in str(w.exc)
     assert core.errors == {}                        # nobody here pushed them: waitall is quiet
+
+
+def test_a_thread_waiting_from_inside_an_op_may_run_what_it_waits_for():
+    """The device's one worker runs an op that waits for a later op of its device, every
+    core counted busy: a waiting thread may not help, but the worker itself may run it
+    (nobody else would: issue 19's re-entrant deadlock)."""
+    core, pool, push = setup()
+    core.ncores = 1
+    v, w = Var("v"), Var("w")
+    outer = push(writes=[v])
+    assert pool.take_next() is outer and core.running() == 1   # on the worker
+    inner = push(writes=[w])
+    assert inner.state == READY
+    assert not core.claim(inner, waited_for=True)               # no free core
+    core.policies.helping = False
+    assert core.claim(inner, True, None, inside_op=True)        # policies or not
+    assert inner.state == RUNNING

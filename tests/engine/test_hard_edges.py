@@ -302,9 +302,14 @@ def test_an_op_that_pushes_more_than_the_backpressure_bound_completes() -> None:
 
 @pytest.mark.timeout(HARD_TIMEOUT)
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
-def test_an_op_waiting_for_a_later_op_on_its_device_completes_on_one_core() -> None:
+@pytest.mark.parametrize("env", [{}, {"NDENGINE_POLICIES_OFF": "helping"}],
+                         ids=["default", "outer op on the worker"])
+def test_an_op_waiting_for_a_later_op_on_its_device_completes_on_one_core(env) -> None:
     """A thread that waits from inside an op must be able to run the op it waits for
-    (or the engine adds a worker): on a one-core process too."""
+    (or the engine adds a worker): on a one-core process too.  With the helping policy
+    off the main thread never runs the outer op, so the device's one worker does, and
+    must run the inner one itself (it hung before, whenever the worker had taken the
+    outer op)."""
     proc = _spawn("""
         from ndengine import engine
         import ndengine as mx
@@ -317,7 +322,7 @@ def test_an_op_waiting_for_a_later_op_on_its_device_completes_on_one_core() -> N
         engine.push(outer, writes=[v], device=mx.cpu(0))
         engine.wait_all()
         print("box", box)
-    """, affinity={0})
+    """, affinity={0}, env=env)
     code = proc.finish(50)
     out, err = proc.stdout, proc.stderr
     assert code == 0 and "box [1, 2]" in out, err
