@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
@@ -169,7 +170,11 @@ def _after_fork_child() -> None:
     global _fork_lock_held
     old = _engine
     if _fork_lock_held:
-        old.after_fork_child()
+        try:
+            old.after_fork_child()
+        except Exception as e:  # the child must get its fresh engine whatever happens
+            sys.stderr.write(f"ndengine: failing the parent's pending ops in the forked "
+                             f"child failed ({e!r}); arrays they write may wait for ever\n")
     new = type(old)()
     new.max_pending_ops = old.max_pending_ops
     new.max_pending_bytes = old.max_pending_bytes

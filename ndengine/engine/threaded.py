@@ -703,12 +703,24 @@ class ThreadedEngine:
         for op in ops:
             if not self._wait_op_until(op, end):
                 break
-        lock.acquire()
-        core.start_hold()
-        while core.running() and _perf() < end:
-            lock.release()
-            _sleep(0.0005)
+        # interrupts land only while the lock is free (see .interrupts), so *held* is
+        # always true to the lock; an interrupt here ends the hold, never leaves it on
+        held = False
+        try:
             lock.acquire()
+            held = True
+            core.start_hold()
+            while core.running() and _perf() < end:
+                held = False
+                lock.release()
+                _sleep(0.0005)
+                lock.acquire()
+                held = True
+        except BaseException:
+            if not held:
+                lock.acquire()
+            self._unlock(core.end_hold())
+            raise
 
     def _wait_op_until(self, op: Op, end: float) -> bool:
         """Until *op* is done or the clock passes *end*; polls, and never runs an op in
