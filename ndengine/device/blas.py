@@ -44,7 +44,17 @@ BLAS thread ndengine took 1.28 ms median, 1.7 ms at p90.  So the policy counts t
 cores this process may use that other processes keep busy (``/proc/stat`` minus this
 process's own CPU time, sampled at most every 0.25 s on the hot path, about 15 us a
 sample) and gives BLAS only the rest, never less than one thread.
-``NDENGINE_BLAS_MACHINE_LOAD=0`` switches the rule off; off Linux it is off.  Requests are made only when the number
+``NDENGINE_BLAS_MACHINE_LOAD=0`` switches the rule off; off Linux it is off.
+
+**The small-kernel rule**: a kernel of fewer than ``NDENGINE_BLAS_SMALL_FLOPS`` floating-
+point operations (default 1e8; 0 switches the rule off) gets one thread.  With the short
+spin below, an idle OpenBLAS thread sleeps between kernels, and waking it costs more
+than it brings to a small product.  Measured (2 cores, idle, a 2 ms pause before each
+product so the BLAS threads sleep, median of 30; 1 thread vs 2): 64x400x120 (6 Mflop)
+75 vs 120 us; 50176x25x6 (LeNet's first convolution as a product, 15 Mflop) 480 vs
+1673 us; 12544x150x16 (60 Mflop) 978 vs 1032 us; 256^3 (34 Mflop) 394 vs 367 us;
+512^3 (268 Mflop) 2628 vs 2227 us; 1024^3 21.1 vs 12.7 ms.  The array layer estimates
+a kernel's flops from its operands (``ndarray.ops._blas``).  Requests are made only when the number
 changes (a loop of products on one device asks once), and applied within microseconds,
 so a change reaches the kernels that start after it.  ``waitall`` asks for ``cap``
 when nothing is in flight, so plain NumPy code after it sees what it would without
@@ -288,6 +298,9 @@ class BlasPolicy:
         self._lib: _Library | None = None
         self._local = threading.local()
         self.fixed: int | None = None      # set_blas_threads(n)
+        # the small-kernel rule: kernels of fewer flops get one thread (0: off)
+        self.small_flops = float(env_str("NDENGINE_BLAS_SMALL_FLOPS") or 1e8) \
+            if setter is None else 0.0
         self.in_flight = 0                 # BLAS kernels running now
         self.applied: int | None = None    # last count set (process-wide libraries)
         # counters (read by tests and blas_info; never reset except by reset_counters)
@@ -382,6 +395,12 @@ class BlasPolicy:
         the kernels in flight or the CPU devices with work, whichever is more);
         returns that count.  Process-wide libraries take it through the steward, so a
         change reaches the kernels that start after it."""
+        return self.enter(0.0)
+
+    def enter(self, flops: float) -> int:
+        """:meth:`__enter__` for a kernel of about *flops* floating-point operations
+        (0: unknown): one below ``small_flops`` gets one thread (the small-kernel rule,
+        see the module notes); leave with ``__exit__``."""
         lock = self._lock
         lock.acquire()
         try:
@@ -401,6 +420,8 @@ class BlasPolicy:
                 if busy > n:
                     n = busy
             t = self.threads_for(self._sharers(n))
+            if 0 < flops < self.small_flops and self.fixed is None:
+                t = 1
             self._apply(t)
             self.kernels += 1
             self.last = t

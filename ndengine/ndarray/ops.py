@@ -592,6 +592,18 @@ def _cpu_devices_busy() -> int:
     return (_ENGINE or _engine_and_blas())[0].get_engine().cpu_devices_with_work()
 
 
+def _flops(args: tuple) -> float:
+    """A BLAS kernel's floating-point operations, roughly, from its first two array
+    operands: ``2 * a.size * (b.size / b.shape[0])`` — exact for a product of (m, k)
+    and (k, n), ``2 * N*C*H*W * C/g*kh*kw`` for a convolution's data and weight; 0
+    (unknown) for other operands (the BLAS policy's small-kernel rule then stays out)."""
+    arrays = [a for a in args if getattr(a, "ndim", 0)]
+    if len(arrays) < 2:
+        return 0.0
+    a, b = arrays[0], arrays[1]
+    return 2.0 * a.size * (b.size // max(1, b.shape[0]))
+
+
 def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
     """A BLAS-heavy kernel: on a CPU it runs inside the BLAS thread policy (a lone
     product gets every core, concurrent ones share them; see ndengine.device.blas)."""
@@ -602,8 +614,11 @@ def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
 
     def run(xp: Any, *args: Any, **params: Any) -> Any:
         if xp is _onp:
-            with BLAS:
+            BLAS.enter(_flops(args))
+            try:
                 return kernel(xp, *args, **params)
+            finally:
+                BLAS.__exit__()
         return kernel(xp, *args, **params)
 
     run.__name__ = getattr(kernel, "__name__", "blas_kernel")

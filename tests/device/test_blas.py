@@ -23,15 +23,15 @@ from ndengine.device.blas import BLAS, BlasPolicy, set_blas_threads
 @pytest.fixture(autouse=True)
 def _no_machine_rule():
     """The real library's tests check the steering's counts: the busy-machine rule
-    (which follows what other processes do) is off for them; its own tests below use
-    policies and samplers of their own."""
+    (which follows what other processes do) and the small-kernel rule (their products
+    are small) are off for them; the rules' own tests below set them up themselves."""
     BLAS.cap                                # binds the library (and makes the rule)
-    saved = BLAS.machine, BLAS._machine_cap
-    BLAS.machine, BLAS._machine_cap = None, None
+    saved = BLAS.machine, BLAS._machine_cap, BLAS.small_flops
+    BLAS.machine, BLAS._machine_cap, BLAS.small_flops = None, None, 0.0
     try:
         yield
     finally:
-        BLAS.machine, BLAS._machine_cap = saved
+        BLAS.machine, BLAS._machine_cap, BLAS.small_flops = saved
 
 
 def recorder(cap: int = 2, per_thread: bool = False) -> tuple[BlasPolicy, list[int]]:
@@ -363,3 +363,28 @@ def test_the_rule_can_be_switched_off_by_name() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, env=dict(os.environ, NDENGINE_BLAS_MACHINE_LOAD="0"))
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_small_kernels_get_one_thread_large_ones_their_share() -> None:
+    p, calls = recorder(cap=2)
+    p.small_flops = 1e8
+    assert p.enter(2.0 * 64 * 400 * 120) == 1      # 6 Mflop: one thread
+    p.__exit__()
+    assert p.enter(2.0 * 1024 ** 3) == 2           # 2 Gflop: every core
+    p.__exit__()
+    assert p.enter(0.0) == 2                       # unknown size: the ordinary rule
+    p.__exit__()
+    p.set_fixed(2)
+    assert p.enter(1e3) == 2                       # a fixed count wins
+    p.__exit__()
+    assert calls == [1, 2]
+
+
+def test_the_array_layer_estimates_a_products_flops() -> None:
+    from ndengine.ndarray.ops import _flops
+
+    a, b = onp.ones((64, 400)), onp.ones((400, 120))
+    assert _flops((a, b)) == 2 * 64 * 400 * 120
+    data, weight = onp.ones((8, 3, 28, 28)), onp.ones((6, 3, 5, 5))
+    assert _flops((data, weight)) == 2 * data.size * 3 * 5 * 5
+    assert _flops((a,)) == 0.0 and _flops(("ij,jk", a)) == 0.0
