@@ -119,6 +119,20 @@ def _env_fixed() -> int | None:
     return n
 
 
+def _env_small_flops() -> float:
+    value = env_str("NDENGINE_BLAS_SMALL_FLOPS")
+    if not value:
+        return 1e8
+    try:
+        n = float(value)
+    except ValueError:
+        n = -1.0
+    if not n >= 0:
+        raise ValueError(f"NDENGINE_BLAS_SMALL_FLOPS must be a number >= 0 (0: the "
+                         f"small-kernel rule off), got {value!r}")
+    return n
+
+
 class _Library:
     """The BLAS libraries loaded in this process, through threadpoolctl."""
 
@@ -299,8 +313,7 @@ class BlasPolicy:
         self._local = threading.local()
         self.fixed: int | None = None      # set_blas_threads(n)
         # the small-kernel rule: kernels of fewer flops get one thread (0: off)
-        self.small_flops = float(env_str("NDENGINE_BLAS_SMALL_FLOPS") or 1e8) \
-            if setter is None else 0.0
+        self.small_flops = _env_small_flops() if setter is None else 0.0
         self.in_flight = 0                 # BLAS kernels running now
         self.applied: int | None = None    # last count set (process-wide libraries)
         # counters (read by tests and blas_info; never reset except by reset_counters)
