@@ -64,11 +64,14 @@ def run_peer(name: str, code: str, timeout: float = 1800) -> dict[str, Any] | No
     return json.loads(lines[-1])
 
 
-def run_python(code: str, timeout: float = 1800, python: str | None = None) -> dict[str, Any]:
-    """Run *code* in a fresh process of this Python (or *python*); parse its last line
-    as JSON.  For measurements that need a clean process (peak RSS, thread pools)."""
+def run_python(code: str, timeout: float = 1800, python: str | None = None,
+               env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run *code* in a fresh process of this Python (or *python*), with *env* added to
+    the environment; parse its last line as JSON.  For measurements that need a clean
+    process (peak RSS, thread pools, environment settings)."""
     proc = subprocess.run([python or sys.executable, "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **env) if env else None)
     if proc.returncode != 0:
         raise RuntimeError(f"subprocess failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()]

@@ -48,8 +48,6 @@ never asserted.
 """
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import time
@@ -166,16 +164,11 @@ report(step, N)
 
 
 def _measure(code: str, n: int, env: dict[str, str] | None = None,
-             python: str | None = None) -> dict:
+             peer: str | None = None) -> dict:
     full = f"N = {n}\n" + code
-    e = dict(os.environ, **(env or {}))
-    if python is not None:
-        e.pop("PYTHONPATH", None)
-    proc = subprocess.run([python or sys.executable, "-c", full], capture_output=True,
-                          text=True, timeout=600, env=e)
-    if proc.returncode != 0:
-        raise RuntimeError(f"benchmark process failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    if peer is not None:
+        return _harness.run_peer(peer, full, timeout=600)  # type: ignore[return-value]
+    return _harness.run_python(full, timeout=600, env=env)
 
 
 def _start_load(code: str | None) -> subprocess.Popen | None:
@@ -223,7 +216,7 @@ def run(quick: bool = False) -> list[dict]:
                         extra.update(goal="<= 3x numpy (same load)", goal_ratio=3.0)
                     rows.append(_harness.row(BENCH, case, "ndengine", r["median"], **extra))
                 if torch_code is not None and torch_py is not None:
-                    r = _measure(torch_code, n, python=torch_py)
+                    r = _measure(torch_code, n, peer="torch")
                     rows.append(_harness.row(BENCH, case, "torch", r["median"],
                                              p90_ms=round(r["p90"] * 1e3, 2)))
         finally:

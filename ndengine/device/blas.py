@@ -346,10 +346,7 @@ class BlasPolicy:
         if self._cap is None:
             with self._lock:
                 self._bind()
-        if self.fixed is not None:
-            return self.fixed
-        m = self._machine_cap
-        return self._cap if m is None else min(self._cap, m)  # type: ignore[type-var,return-value]
+        return self.threads_for(1)
 
     def threads_for(self, concurrent: int) -> int:
         """The thread count a kernel gets while *concurrent* kernels run (itself too)."""

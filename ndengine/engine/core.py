@@ -584,8 +584,7 @@ class Core:
         ends idle and holding the error of the write it missed.  Ops that were running
         in a thread of the parent fail too.  The errors are not left to ``wait_all``
         (nobody here pushed them).  Returns how many ops were failed."""
-        wake = self.register()
-        del wake                       # the tokens of threads that do not exist here
+        self.register()                # its tokens: threads that do not exist here
         n = 0
         while self.pending:
             progressed = False

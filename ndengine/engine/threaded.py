@@ -80,7 +80,6 @@ class ThreadedEngine:
         self._pools = core.pools
         self._copy_pools = core.copy_pools
         self._devices_ok: set[Device] = set()
-        self._shutdown = False
         # threads running an op: workers always, a waiting thread while it helps (an op
         # that pushes is never throttled: only its own completion could relieve it)
         self._worker_threads: set[int] = set()
@@ -624,7 +623,6 @@ class ThreadedEngine:
         """At exit: finish the work in flight, for at most *timeout* seconds (helping
         in a thread of its own, so the wait can be interrupted).  Past the timeout, or
         on Ctrl-C, give up on what has not started (:meth:`_abandon_at_exit`)."""
-        self._shutdown = True
         done = threading.Event()
 
         def drain() -> None:
@@ -734,7 +732,7 @@ class ThreadedEngine:
             lock.acquire()
             tokens = core.register() if self._inbox else []
             tokens += core.wake_lazy()
-            if pool_idle_ready(op):
+            if op.state == READY and op.pool.idle:
                 tokens.append(op.pool.idle.pop())
             self._unlock(tokens)
             _sleep(0.0005)
@@ -759,11 +757,6 @@ class ThreadedEngine:
                 "forking"), format_site)
 
         return core.abandon(error_for)
-
-
-def pool_idle_ready(op: Op) -> bool:
-    """Lock held: *op* is ready and its pool has a parked worker to run it."""
-    return op.state == READY and bool(op.pool.idle)
 
 
 def _hard_exit(code: int) -> None:
