@@ -388,3 +388,11 @@ def test_the_array_layer_estimates_a_products_flops() -> None:
     data, weight = onp.ones((8, 3, 28, 28)), onp.ones((6, 3, 5, 5))
     assert _flops((data, weight)) == 2 * data.size * 3 * 5 * 5
     assert _flops((a,)) == 0.0 and _flops(("ij,jk", a)) == 0.0
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan"])
+def test_a_bad_small_flops_setting_is_an_error_naming_the_variable(value: str) -> None:
+    out = subprocess.run([sys.executable, "-c", "import ndengine"], capture_output=True,
+                         text=True, timeout=120,
+                         env=dict(os.environ, NDENGINE_BLAS_SMALL_FLOPS=value))
+    assert out.returncode != 0 and "NDENGINE_BLAS_SMALL_FLOPS must be a number >= 0" in out.stderr
