@@ -2,8 +2,10 @@
 
 Everything here pushes work to the engine and returns: a forward pass, a loss, the
 backward pass (``ndengine.autograd``) and ``trainer.step`` block only when a value is
-read (``asnumpy``, ``item``, ``print``, ``wait_to_read``).  ``hybridize()`` is accepted
-and records nothing (see :mod:`.block`).  Parameter files are ``.npz`` archives.
+read (``asnumpy``, ``item``, ``print``, ``wait_to_read``).  ``hybridize()`` traces a
+block's graph once and replays it as one engine op (see :mod:`.block`).  Parameter files
+are MXNet's binary NDArray format (ndengine's older ``.npz`` files still load).
+``model_zoo`` (MXNet 1.9.1's image models) and ``contrib`` load on first use.
 """
 import importlib as _importlib
 
