@@ -63,7 +63,8 @@ context = _importlib.import_module(".context", __name__)
 # name -> module, imported on first use (``import ndengine`` stays cheap).  Any other
 # public submodule (``mx.metric``, ``mx.image``, ...) is imported on first use too.
 _LAZY = {"initializer": "init", "kv": "kvstore", "nd": "ndarray", "img": "image",
-         "rnd": "random", "numpy_extension": "npx", "sym": "symbol"}
+         "rnd": "random", "numpy_extension": "npx", "sym": "symbol",
+         "mod": "module", "executor": "symbol.executor"}
 
 
 def _submodule(name: str) -> str | None:

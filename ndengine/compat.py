@@ -31,6 +31,8 @@ EXACT = {
     "mxnet.initializer": "ndengine.init",
     "mxnet.kv": "ndengine.kvstore",
     "mxnet.img": "ndengine.image",
+    "mxnet.mod": "ndengine.module",
+    "mxnet.executor": "ndengine.symbol.executor",
     # MXNet's module of the NDArray class is ndengine's array core (whose NDArray is the
     # np-mode class; the legacy class is ``mx.nd.NDArray``).  Mapped exactly so that the
     # import never rebinds the core module's attribute on its package.
@@ -47,6 +49,7 @@ PREFIXES = {
     # the np layers they are written on; ``mxnet.ndarray`` itself is the array package
     "mxnet.nd": "ndengine.legacy",
     "mxnet.ndarray": "ndengine.legacy",
+    "mxnet.mod": "ndengine.module",
 }
 
 

@@ -267,3 +267,30 @@ def _svm_grad(g: Any, out: Any, a: Any, label: Any, **p: Any):
 
 
 register("SVMOutput", lambda xp, a, label, **_: a.copy(), _svm_infer, _svm_grad)
+
+
+# MakeLoss: forward is the data itself; backward ignores the head gradient (a loss head)
+# and gives grad_scale everywhere, divided by the batch size (normalization 'batch') or
+# by the count of elements above valid_thresh ('valid', at least 1).
+def _make_loss_grad_k(xp: Any, a: Any, grad_scale: float = 1.0, valid_thresh: float = 0.0,
+                      normalization: str = "null") -> Any:
+    g = xp.full(a.shape, grad_scale, dtype=a.dtype)
+    if normalization == "batch" and a.ndim:
+        g = g / a.shape[0]
+    elif normalization == "valid":
+        g = g / max(int((a > valid_thresh).sum()), 1)
+    return g
+
+
+_MAKE_LOSS_BACK = register("_backward_MakeLoss", _make_loss_grad_k,
+                           lambda a, **_: (a.shape, a.dtype))
+
+
+def _make_loss_grad(g: Any, out: Any, a: Any, **p: Any):
+    from .ndarray import apply_op
+
+    return (apply_op(_MAKE_LOSS_BACK, (a,), p),)
+
+
+register("MakeLoss", lambda xp, a, **_: a.copy(), lambda a, **_: (a.shape, a.dtype),
+         _make_loss_grad)

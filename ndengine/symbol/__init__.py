@@ -5,17 +5,18 @@
 ``infer_shape``, ``infer_type``, ``get_internals``, composition by calling), and one
 function per MXNet op of :mod:`._ops` under MXNet's name (``mx.sym.FullyConnected``,
 ``mx.sym.Activation``, ``mx.sym._npi_add``...).  Graphs are run through
-``gluon.SymbolBlock`` or :meth:`Symbol.eval`; see :mod:`.symbol` for what differs
-from MXNet (no ``bind``/executors).
+``gluon.SymbolBlock``, :meth:`Symbol.eval` or an executor (``Symbol.bind`` /
+``simple_bind``, :mod:`.executor`).
 """
 from __future__ import annotations
 
 from ._ops import MX_OPS, UnsupportedOpError
+from .executor import Executor
 from .symbol import (MXNET_VERSION, Group, Symbol, SymbolFileError, Variable, _make_creator,
                      load, load_json, var)
 
 __all__ = ["Symbol", "var", "Variable", "Group", "load", "load_json", "SymbolFileError",
-           "UnsupportedOpError", "MXNET_VERSION"] + sorted(MX_OPS)
+           "UnsupportedOpError", "MXNET_VERSION", "Executor"] + sorted(MX_OPS)
 
 for _op in MX_OPS:
     globals()[_op] = _make_creator(_op)

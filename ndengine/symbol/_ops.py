@@ -295,12 +295,14 @@ _def("softmax", ("data",), _softmax("softmax"))
 _def("log_softmax", ("data",), _softmax("log_softmax"))
 
 
-def _softmax_output(ins: list, a: dict) -> list:
-    return [_npx().softmax(ins[0], axis=-1)]
+def _softmax_activation(ins: list, a: dict) -> list:
+    x = ins[0]
+    if _attr(a, "mode", "instance") == "channel":
+        return [_npx().softmax(x, axis=1)]
+    return [_npx().softmax(x.reshape((x.shape[0], -1)), axis=-1).reshape(x.shape)]
 
 
-_def("SoftmaxOutput", ("data", "label"), _softmax_output)
-_def("SoftmaxActivation", ("data",), _softmax_output)
+_def("SoftmaxActivation", ("data",), _softmax_activation)
 
 
 # ----------------------------------------------------------------------------- elementwise
@@ -561,3 +563,8 @@ def _dot(ins: list, a: dict) -> list:
 
 _def("dot", ("lhs", "rhs"), _dot)
 _def("_np_dot", ("a", "b"), _dot)
+
+
+# the loss heads (SoftmaxOutput, the regression outputs, MakeLoss, SVMOutput) run the
+# legacy ops that carry MXNet's backward
+from . import _ops_heads  # noqa: E402,F401

@@ -19,9 +19,9 @@ consumers, as MXNet writes them); an input entry is ``[node, output, version]``,
 version 1 for the auxiliary states an op updates (BatchNorm's moving statistics).
 
 Symbols here are for describing, saving and loading graphs and for running them on
-ndengine arrays (:meth:`Symbol.eval`, ``gluon.SymbolBlock``); there is no
-``bind``/executor API: run a graph through ``SymbolBlock`` (and ``hybridize`` it to
-run it as one engine op).  ``infer_shape`` / ``infer_type`` run the graph once on
+ndengine arrays: :meth:`Symbol.eval`, ``gluon.SymbolBlock``, and MXNet 1.x's
+:meth:`Symbol.bind` / :meth:`Symbol.simple_bind` executors (:mod:`.executor`, what
+``mx.mod.Module`` runs on).  ``infer_shape`` / ``infer_type`` run the graph once on
 zero-filled arrays of the given shapes (parameter shapes come from each op's rule,
 e.g. FullyConnected's weight is ``(num_hidden, prod(data.shape[1:]))``).
 """
@@ -344,6 +344,26 @@ class Symbol:
 
         feed = {k: v if hasattr(v, "_var") else np.array(v) for k, v in kwargs.items()}
         return evaluate(self, feed)
+
+    def bind(self, ctx: Any, args: Any, args_grad: Any = None, grad_req: Any = "write",
+             aux_states: Any = None, group2ctx: Any = None, shared_exec: Any = None) -> Any:
+        """An :class:`~ndengine.symbol.executor.Executor` of this graph on *ctx* over the
+        given arrays (*args*, *args_grad*, *aux_states*: lists in the order of
+        :meth:`list_arguments` / :meth:`list_auxiliary_states`, or name -> array dicts)."""
+        from .executor import bind
+
+        return bind(self, ctx, args, args_grad, grad_req, aux_states, group2ctx, shared_exec)
+
+    def simple_bind(self, ctx: Any, grad_req: Any = "write", type_dict: Any = None,
+                    stype_dict: Any = None, group2ctx: Any = None,
+                    shared_arg_names: Any = None, shared_exec: Any = None,
+                    shared_buffer: Any = None, **kwargs: Any) -> Any:
+        """An Executor with arrays allocated (zeros) for the shapes the keyword
+        arguments determine (``data=(batch, 3, 224, 224)``)."""
+        from .executor import simple_bind
+
+        return simple_bind(self, ctx, grad_req, type_dict, stype_dict, group2ctx,
+                           shared_arg_names, shared_exec, shared_buffer, **kwargs)
 
     def _infer(self, shapes: dict[str, tuple], dtypes: dict[str, Any]) -> tuple:
         from .. import autograd
