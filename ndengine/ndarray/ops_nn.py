@@ -156,54 +156,122 @@ def _bn_infer(x: Any, gamma: Any, beta: Any, mean: Any, var: Any, eps: float = 1
     return [(tuple(x.shape), x.dtype), ((c,), mean.dtype), ((c,), mean.dtype)]
 
 
-def _bn_stats(xp: Any, x: Any, mean: Any, var: Any, eps: float, training: bool, red: tuple,
+def _bn_rows(x: Any, ax: int) -> Any:
+    """*x* seen as (outer, C, inner) around the normalized axis (a view: no copy)."""
+    return x.reshape(_prod_of(x.shape[:ax]), x.shape[ax], _prod_of(x.shape[ax + 1:]))
+
+
+# The elementwise passes of batch norm run a block of rows at a time (about 1 MB of
+# float32), so each block's passes after the first find it in cache.
+_BN_BLOCK = 1 << 18
+
+
+def _row_blocks(a3: Any):
+    """Slices of the first axis of an (outer, C, inner) array, ~_BN_BLOCK elements each."""
+    per = max(1, a3.shape[1] * a3.shape[2])
+    step = max(1, _BN_BLOCK // per)
+    for i in range(0, a3.shape[0], step):
+        yield slice(i, i + step)
+
+
+def _prod_of(shape: Any) -> int:
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def _chan_sums(xp: Any, a3: Any, b3: Any = None) -> Any:
+    """Per channel of (outer, C, inner) arrays: sum(a), or sum(a * b) without the
+    product's temporary (an einsum over the contiguous inner axis); each row summed in
+    the data's dtype, the rows in float64 (so a long batch loses no precision)."""
+    rows = a3.sum(axis=2) if b3 is None else xp.einsum("ocs,ocs->oc", a3, b3)
+    return rows.sum(axis=0, dtype=xp.float64)
+
+
+# Channels whose |mean| exceeds this many standard deviations get their second moment
+# (and the gradient's sum(g (x - mean))) in two passes: the one-pass formulas lose
+# about (mean / std)^2 ulps to cancellation.
+_BN_ONE_PASS = 10.0
+
+
+def _bn_stats(xp: Any, x: Any, mean: Any, var: Any, eps: float, training: bool, ax: int,
               acc: Any) -> tuple[Any, Any]:
-    if training:
-        xa = x.astype(acc, copy=False)
-        m = xa.mean(axis=red, keepdims=True)
-        d = xa - m
-        m = m.reshape(-1)
-        v = (d * d).mean(axis=red)
-    else:
+    """Batch mean and 1/sqrt(var + eps) per channel.  Training: one pass for sum(x) and
+    sum(x^2) (no temporaries); a channel whose variance that formula would lose to
+    cancellation is computed again in two passes."""
+    if not training:
         m, v = mean.astype(acc, copy=False), var.astype(acc, copy=False)
-    return m, 1 / xp.sqrt(v + eps)
+        return m, 1 / xp.sqrt(v + eps)
+    x3 = _bn_rows(x.astype(acc, copy=False), ax)
+    n = x3.shape[0] * x3.shape[2]
+    m = _chan_sums(xp, x3) / n
+    v = xp.maximum(_chan_sums(xp, x3, x3) / n - m * m, 0)
+    bad = v * _BN_ONE_PASS ** 2 < m * m
+    if bool(bad.any()):
+        d = x3[:, bad, :] - m[bad].astype(acc)[None, :, None]
+        v[bad] = _chan_sums(xp, d, d) / n
+    return m.astype(acc), (1 / xp.sqrt(v + eps)).astype(acc)
 
 
 def _bn_kernel(xp: Any, x: Any, gamma: Any, beta: Any, mean: Any, var: Any, eps: float = 1e-3,
                fix_gamma: bool = True, training: bool = False, axis: int = 1,
                momentum: float = 0.9) -> Any:
     ax = axis % x.ndim
-    red = tuple(i for i in range(x.ndim) if i != ax)
     acc = xp.result_type(x.dtype, xp.float32)
-    m, inv = _bn_stats(xp, x, mean, var, eps, training, red, acc)
+    m, inv = _bn_stats(xp, x, mean, var, eps, training, ax, acc)
     scale = inv if fix_gamma else inv * gamma.astype(acc, copy=False)
-    shape = _chan_shape(x.ndim, ax, x.shape[ax])
-    out = (x - m.reshape(shape)) * scale.reshape(shape) + beta.astype(acc).reshape(shape)
-    return out.astype(x.dtype, copy=False), m.astype(mean.dtype), inv.astype(mean.dtype)
+    shift = beta.astype(acc) - m * scale
+    x3 = _bn_rows(x.astype(acc, copy=False), ax)
+    out = xp.empty(x3.shape, dtype=acc)
+    sc, sh = scale[None, :, None], shift[None, :, None]
+    for sl in _row_blocks(x3):                        # out = x * scale + shift
+        o = out[sl]
+        xp.multiply(x3[sl], sc, out=o)
+        o += sh
+    return (out.reshape(x.shape).astype(x.dtype, copy=False), m.astype(mean.dtype),
+            inv.astype(mean.dtype))
 
 
 def _bn_backward_kernel(xp: Any, g: Any, x: Any, gamma: Any, m: Any, inv: Any,
                         fix_gamma: bool = True, training: bool = False, axis: int = 1) -> Any:
+    # With xhat = (x - m) * inv, per channel: dbeta = sum(g), dgamma = sum(g * xhat) =
+    # (sum(g x) - m sum(g)) inv, and (training) dx = k (g - dbeta/n - xhat dgamma/n)
+    # with k = gamma inv: an affine map a g + b x + c per channel, two passes over the
+    # data for the sums and three for dx.
     ax = axis % x.ndim
-    red = tuple(i for i in range(x.ndim) if i != ax)
-    shape = _chan_shape(x.ndim, ax, x.shape[ax])
     acc = xp.result_type(x.dtype, xp.float32)
-    ga = g.astype(acc, copy=False)
-    invb = inv.astype(acc).reshape(shape)
-    xhat = (x.astype(acc, copy=False) - m.astype(acc).reshape(shape)) * invb
-    dbeta = ga.sum(axis=red)
-    dgamma = (ga * xhat).sum(axis=red)
-    gam = xp.ones_like(inv, dtype=acc) if fix_gamma else gamma.astype(acc)
-    dxhat = ga * gam.reshape(shape)
+    g3 = _bn_rows(g.astype(acc, copy=False), ax)
+    x3 = _bn_rows(x.astype(acc, copy=False), ax)
+    n = g3.shape[0] * g3.shape[2]
+    ma, inva = m.astype(acc), inv.astype(acc)
+    dbeta = _chan_sums(xp, g3)
+    sgx = _chan_sums(xp, g3, x3) - ma * dbeta                 # sum(g (x - m))
+    bad = (ma * inva) ** 2 > _BN_ONE_PASS ** 2
+    if bool(bad.any()):
+        d = x3[:, bad, :] - ma[bad][None, :, None]
+        sgx[bad] = _chan_sums(xp, g3[:, bad, :], d)
+    dbeta, dgamma = dbeta.astype(acc), sgx.astype(acc) * inva
+    gam = xp.ones_like(inva) if fix_gamma else gamma.astype(acc)
+    k = gam * inva
+    dx = xp.empty(g3.shape, dtype=acc)
+    kk = k[None, :, None]
     if training:
-        n = x.size // max(x.shape[ax], 1)
-        dx = invb / n * (n * dxhat - dxhat.sum(axis=red, keepdims=True)
-                         - xhat * (dxhat * xhat).sum(axis=red, keepdims=True))
-    else:
-        dx = dxhat * invb
+        b = (-k * inva * dgamma / n)[None, :, None]
+        c = (-k * dbeta / n)[None, :, None] - b * ma[None, :, None]
+    tmp = None
+    for sl in _row_blocks(g3):
+        d = dx[sl]
+        xp.multiply(g3[sl], kk, out=d)
+        if training:
+            if tmp is None or tmp.shape != d.shape:
+                tmp = xp.empty(d.shape, dtype=acc)
+            xp.multiply(x3[sl], b, out=tmp)
+            d += tmp
+            d += c
     if fix_gamma:
         dgamma = xp.zeros_like(dgamma)
-    return (dx.astype(x.dtype, copy=False), dgamma.astype(gamma.dtype),
+    return (dx.reshape(x.shape).astype(x.dtype, copy=False), dgamma.astype(gamma.dtype),
             dbeta.astype(gamma.dtype))
 
 

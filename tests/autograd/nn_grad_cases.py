@@ -75,7 +75,10 @@ NN_CASES = {
         C(lambda x, g, b: _bn(x, g, b, fix_gamma=False, use_global_stats=True), U(4, 3),
           U(3), U(3)),
         C(_train(lambda x, g, b: _bn(x, g, b, fix_gamma=False, eps=0.1)), U(4, 3), U(3),
-          U(3))],
+          U(3)),
+        # mean far from 0 against the spread: the statistics' two-pass path
+        C(_train(lambda x, g, b: _bn(x, g, b, fix_gamma=False)), U(4, 3, 2, lo=20, hi=21),
+          U(3), U(3))],
     "layer_norm": [
         C(lambda x, g, b: npx.layer_norm(x, g, b), U(3, 4), U(4), U(4)),
         C(lambda x, g, b: npx.layer_norm(x, g, b, axis=1, eps=0.01), U(2, 3, 2), U(3),

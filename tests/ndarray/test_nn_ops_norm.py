@@ -122,3 +122,33 @@ def test_masked_softmax_dtype_and_empty_rows():
 def test_errors_at_call_time(call, match):
     with pytest.raises(MXNetError, match=match):
         call()
+
+
+def batch_norm_ref(x, gamma, beta, axis, eps):
+    red = tuple(i for i in range(x.ndim) if i != axis)
+    shape = tuple(x.shape[axis] if i == axis else 1 for i in range(x.ndim))
+    m = x.mean(axis=red).reshape(shape)
+    v = x.var(axis=red).reshape(shape)
+    return (x - m) / onp.sqrt(v + eps) * gamma.reshape(shape) + beta.reshape(shape)
+
+
+@SETTINGS
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=4), st.data(),
+       st.sampled_from([0.0, 3.0, 1e3]), st.integers(0, 2 ** 31 - 1))
+def test_batch_norm_training_matches_reference(shape, data, offset, seed):
+    """The one-pass statistics (and their two-pass fallback for channels whose mean is
+    far from 0 against their spread, ``offset``) against a float64 reference, float32
+    data."""
+    from ndengine import autograd
+
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    rng = onp.random.default_rng(seed)
+    x = (rng.standard_normal(shape) + offset).astype(onp.float32)
+    c = shape[axis]
+    gamma, beta = rng.uniform(0.5, 2, c), rng.uniform(-1, 1, c)
+    with autograd.train_mode():
+        got = npx.batch_norm(np.array(x), np.array(gamma, dtype="float32"),
+                             np.array(beta, dtype="float32"), np.zeros(c), np.ones(c),
+                             eps=1e-3, fix_gamma=False, axis=axis)
+    want = batch_norm_ref(x.astype(onp.float64), gamma, beta, axis, 1e-3)
+    onp.testing.assert_allclose(got.asnumpy(), want, rtol=1e-3, atol=2e-3)
