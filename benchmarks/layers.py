@@ -1,5 +1,5 @@
-"""Convolutional layers, side by side: the book's LeNet training step and a ResNet-18
-basic block.
+"""Convolutional and recurrent layers, side by side: the book's LeNet training step, a
+two-layer LSTM language model's training step and a ResNet-18 basic block.
 
 Cases (float32, CPU):
 
@@ -9,6 +9,10 @@ Cases (float32, CPU):
                            Dense(84, sigmoid), Dense(10); softmax cross-entropy; one
                            step = forward + backward + SGD update, on a batch of
                            1x28x28 images
+  lstm b32                 a two-layer LSTM language model: Embedding(1000, 256),
+                           rnn.LSTM(256, num_layers=2) (layout TNC), Dense(1000) on every
+                           step; sequence 35, batch 32, vocabulary 1,000; softmax
+                           cross-entropy; one step = forward + backward + SGD update
   resnet block b32         one ResNet-18 basic block at 64 channels on 56x56, batch 32:
                            Conv(3x3) BN ReLU Conv(3x3) BN + identity, ReLU; forward +
                            backward (training-mode batch norm)
@@ -72,6 +76,33 @@ if CASE == "lenet":
         l.backward()
         trainer.step(B)
         l.mean().item()
+elif CASE == "lstm":
+    from {pkg}.gluon import rnn
+    T, V, H = 35, 1000, 256
+
+    class LM(nn.HybridBlock):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.emb = nn.Embedding(V, H)
+            self.rnn = rnn.LSTM(H, num_layers=2)
+            self.out = nn.Dense(V, flatten=False)
+
+        def hybrid_forward(self, F, x):
+            return self.out(self.rnn(self.emb(x)))
+
+    net = LM()
+    net.initialize()
+    X = np.random.randint(0, V, size=(T, B))
+    y = np.random.randint(0, V, size=(T, B))
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {{"learning_rate": 0.1}})
+
+    def step():
+        with autograd.record():
+            l = loss(net(X).reshape(-1, V), y.reshape(-1))
+        l.backward()
+        trainer.step(B)
+        l.mean().item()
 else:
     class Block(nn.HybridBlock):
         def __init__(self, **kw):
@@ -119,6 +150,31 @@ if CASE == "lenet":
         l.backward()
         opt.step()
         l.item()
+elif CASE == "lstm":
+    T, V, H = 35, 1000, 256
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(V, H)
+            self.rnn = nn.LSTM(H, H, num_layers=2)
+            self.out = nn.Linear(H, V)
+
+        def forward(self, x):
+            return self.out(self.rnn(self.emb(x))[0])
+
+    net = LM()
+    X = torch.randint(0, V, (T, B))
+    y = torch.randint(0, V, (T, B))
+    loss = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+
+    def step():
+        opt.zero_grad()
+        l = loss(net(X).reshape(-1, V), y.reshape(-1))
+        l.backward()
+        opt.step()
+        l.item()
 else:
     class Block(nn.Module):
         def __init__(self):
@@ -148,7 +204,7 @@ print(json.dumps({{"seconds": median_time(step, repeat=REPEAT, warmup=2)}}))
 ONE_BLAS_THREAD = 'import os\nos.environ["NDENGINE_BLAS_THREADS"] = "1"\n'
 
 CASES = [("lenet b64", "lenet", 64), ("lenet b256", "lenet", 256),
-         ("resnet block b32", "resnet", 32)]
+         ("lstm b32", "lstm", 32), ("resnet block b32", "resnet", 32)]
 
 
 def run(quick: bool = False) -> list[dict]:
