@@ -10,6 +10,12 @@ over kernel taps):
   column matrix (G, C/G * prod(kernel), N * prod(out)) of a block of the batch, and
   the convolution is one BLAS product per block and group: ``W (G, F/G, C/G*K) @
   cols``.
+* **Stride 1: the flat layout.**  With the padded input flattened per channel, each
+  kernel tap's windows are one contiguous run of it, so the column matrix is one
+  plain copy per tap (rows in the weight's (c, tap) order), built a few MB of the
+  batch at a time; each output row is computed across the padded width and cropped
+  (used when that adds at most a quarter to the product: a ResNet 3x3 layer, not
+  LeNet's second 5x5 on 14x14).  See ``_Flat``.
 * **Weight gradient:** ``g (G, F/G, N*O) @ cols^T``.  Under autograd the forward
   pass keeps its columns (the op's second output) when they are at most 32 MB; larger
   ones are made again from the input, a batch block at a time (a ResNet layer's are
@@ -151,19 +157,111 @@ def _chan_major(xp: Any, g: Any, groups: int) -> Any:
     return xp.ascontiguousarray(g.swapaxes(0, 1)).reshape(groups, f // groups, -1)
 
 
+# ----------------------------------------------------------------------------- flat im2col
+# A stride-1 convolution reads, for kernel tap j, the padded input shifted by a fixed
+# offset: with the padded input flattened per channel (N, C, prod(padded)), tap j's
+# window over every output cell is the contiguous run [off_j, off_j + L) of each
+# channel, L = out[0] * prod(padded[1:]) (each output row computed across the padded
+# row's full width, the last (k-1)*d cells of it cropped afterwards).  So the column
+# matrix is kt contiguous copies per channel (no gather of the 2*nd-axis window view),
+# its rows in the weight's own (c, tap) order, and the weight gradient reads the head
+# gradient laid out the same way.  Used when those cropped cells add at most
+# _FLAT_WASTE to the product's columns (a 3x3 on 56x56: 3.6%; LeNet's 5x5 on 10x10: 40%,
+# not used).
+_FLAT_WASTE = 0.25
+# The flat column matrices are built for a block of the batch of about this many
+# elements (float32: 4 MB, about a core's L2 cache), one product per block and group.
+_FLAT_BLOCK = 1 << 20
+
+
+class _Flat:
+    """The geometry of a stride-1 convolution on the flattened padded input."""
+
+    def __init__(self, sp: tuple, kernel: tuple, dilate: tuple, lo: tuple, hi: tuple,
+                 out: tuple) -> None:
+        nd = len(kernel)
+        self.padded = tuple(sp[i] + lo[i] + hi[i] for i in range(nd))
+        self.lo, self.hi, self.out = lo, hi, out
+        st = [1] * nd
+        for i in range(nd - 2, -1, -1):
+            st[i] = st[i + 1] * self.padded[i + 1]
+        self.offs = [sum(k * d * s for k, d, s in zip(ks, dilate, st))
+                     for ks in itertools.product(*[range(k) for k in kernel])]
+        self.L = out[0] * st[0]
+        self.size = _prod(self.padded)
+        self.tail = sum((kernel[i] - 1) * dilate[i] * st[i] for i in range(1, nd))
+        self.grid = (out[0],) + self.padded[1:]        # the rows computed, uncropped
+        self.crop = (slice(None), slice(None)) + tuple(slice(0, o) for o in out)
+
+    def input(self, xp: Any, x: Any) -> Any:
+        """(N, C, prod(padded) + tail): *x* zero-padded and flattened per channel."""
+        n, c = x.shape[:2]
+        buf = xp.zeros((n, c, self.size + self.tail), dtype=x.dtype)
+        view = buf[:, :, :self.size].reshape((n, c) + self.padded)
+        view[(slice(None), slice(None)) + tuple(
+            slice(l, l + s) for l, s in zip(self.lo, x.shape[2:]))] = x
+        return buf
+
+    def cols(self, xp: Any, xf: Any, n0: int, n1: int, groups: int) -> Any:
+        """The column matrix (G, C/G * kt, b * L) of items [n0, n1)."""
+        c, L = xf.shape[1], self.L
+        cols = xp.empty((c, len(self.offs), n1 - n0, L), dtype=xf.dtype)
+        for j, off in enumerate(self.offs):
+            cols[:, j] = xf[n0:n1, :, off:off + L].swapaxes(0, 1)
+        return cols.reshape(groups, -1, (n1 - n0) * L)
+
+    def head(self, xp: Any, g: Any, groups: int) -> Any:
+        """The head gradient (b, F, *out) as (G, F/G, b * L), zero in the cropped cells."""
+        b, f = g.shape[:2]
+        buf = xp.zeros((f, b) + self.grid, dtype=g.dtype)
+        buf[self.crop] = g.swapaxes(0, 1)
+        return buf.reshape(groups, f // groups, b * self.L)
+
+    def result(self, r: Any, f: int, b: int) -> Any:
+        """A product (G, F/G, b * L) as (b, F, *out) (a view)."""
+        return r.reshape((f, b) + self.grid)[self.crop].swapaxes(0, 1)
+
+
+def _flat_geom(sp: tuple, kernel: tuple, stride: tuple, dilate: tuple, pad: tuple,
+               groups: int) -> Any:
+    """The flat geometry for a stride-1 convolution it suits, else None."""
+    if any(s != 1 for s in stride):
+        return None
+    out = _out_of(sp, kernel, stride, dilate, pad)
+    if any(o < 1 for o in out):
+        return None
+    geo = _Flat(sp, kernel, dilate, pad, pad, out)
+    if geo.L > (1 + _FLAT_WASTE) * _prod(out):
+        return None
+    return geo
+
+
+def _flat_blocks(n: int, per_item: int):
+    step = max(1, _FLAT_BLOCK // max(per_item, 1))
+    for n0 in range(0, n, step):
+        yield n0, min(n, n0 + step)
+
+
 # ----------------------------------------------------------------------------- kernels
 def _conv_fwd(xp: Any, x: Any, w: Any, kernel: tuple, stride: tuple, dilate: tuple,
               pad: tuple, groups: int, keep: bool = False) -> Any:
-    """The convolution; with *keep*, also its column matrix (G, C/G*K, N*O), built
-    whole (for the weight gradient)."""
+    """The convolution; with *keep*, also its column matrix (G, C/G*K, N*O) (or
+    (G, C/G*K, N*L) on the flat layout), built whole (for the weight gradient)."""
     n, c = x.shape[:2]
     f = w.shape[0]
     out = _out_of(tuple(x.shape[2:]), kernel, stride, dilate, pad)
     kt, ot = _prod(kernel), _prod(out)
     wm = w.reshape(groups, f // groups, -1)                     # (G, F/G, C/G*K)
-    win = _windows(xp, _padded(xp, x, pad, pad), kernel, stride, dilate, out)
     y = xp.empty((n, f) + out, dtype=xp.result_type(x.dtype, w.dtype))
     cols = None
+    geo = _flat_geom(tuple(x.shape[2:]), kernel, stride, dilate, pad, groups)
+    if geo is not None:
+        xf = geo.input(xp, x)
+        for n0, n1 in (((0, n),) if keep else _flat_blocks(n, c * kt * geo.L)):
+            cols = geo.cols(xp, xf, n0, n1, groups)
+            y[n0:n1] = geo.result(xp.matmul(wm, cols), f, n1 - n0)
+        return (y, cols) if keep else y
+    win = _windows(xp, _padded(xp, x, pad, pad), kernel, stride, dilate, out)
     for n0, n1 in (((0, n),) if keep else _blocks(n, c * kt * ot)):
         cols = _win_cols(xp, win[n0:n1], groups)
         r = xp.matmul(wm, cols)                                 # (G, F/G, b*O)
@@ -176,8 +274,16 @@ def _conv_wgrad(xp: Any, g: Any, x: Any, wshape: tuple, kernel: tuple, stride: t
     n, c = x.shape[:2]
     out = tuple(g.shape[2:])
     kt, ot = _prod(kernel), _prod(out)
-    win = _windows(xp, _padded(xp, x, pad, pad), kernel, stride, dilate, out)
     dw = None
+    geo = _flat_geom(tuple(x.shape[2:]), kernel, stride, dilate, pad, groups)
+    if geo is not None:
+        xf = geo.input(xp, x)
+        for n0, n1 in _flat_blocks(n, c * kt * geo.L):
+            cols = geo.cols(xp, xf, n0, n1, groups)             # (G, C/G*K, b*L)
+            part = xp.matmul(geo.head(xp, g[n0:n1], groups), cols.transpose(0, 2, 1))
+            dw = part if dw is None else dw + part
+        return dw.reshape(wshape)
+    win = _windows(xp, _padded(xp, x, pad, pad), kernel, stride, dilate, out)
     for n0, n1 in _blocks(n, c * kt * ot):
         cols = _win_cols(xp, win[n0:n1], groups)               # (G, C/G*K, b*O)
         part = xp.matmul(_chan_major(xp, g[n0:n1], groups), cols.transpose(0, 2, 1))
@@ -233,16 +339,23 @@ def _bias_shape(b: Any, nd: int) -> tuple:
     return (1, b.shape[0]) + (1,) * nd
 
 
-def _keeps_cols(n: int, c: int, kernel: tuple, out: tuple, keep_cols: bool) -> bool:
-    return keep_cols and n * c * _prod(kernel) * _prod(out) <= _KEEP_ELEMS
+def _cols_cells(sp: tuple, kernel: tuple, stride: tuple, dilate: tuple, pad: tuple,
+                groups: int) -> int:
+    """The columns per item of the forward pass's column matrix (O, or L when flat)."""
+    geo = _flat_geom(sp, kernel, stride, dilate, pad, groups)
+    return geo.L if geo is not None else _prod(_out_of(sp, kernel, stride, dilate, pad))
+
+
+def _keeps_cols(n: int, c: int, kernel: tuple, cells: int, keep_cols: bool) -> bool:
+    return keep_cols and n * c * _prod(kernel) * cells <= _KEEP_ELEMS
 
 
 def _convolution_k(xp: Any, x: Any, w: Any, b: Any = None, kernel: tuple = (),
                    stride: tuple = (), dilate: tuple = (), pad: tuple = (),
                    num_group: int = 1, keep_cols: bool = False) -> Any:
     acc = _acc(xp, x.dtype)
-    out = _out_of(tuple(x.shape[2:]), kernel, stride, dilate, pad)
-    keep = _keeps_cols(x.shape[0], x.shape[1], kernel, out, keep_cols)
+    cells = _cols_cells(tuple(x.shape[2:]), kernel, stride, dilate, pad, num_group)
+    keep = _keeps_cols(x.shape[0], x.shape[1], kernel, cells, keep_cols)
     r = _conv_fwd(xp, x.astype(acc, copy=False), w.astype(acc, copy=False), kernel, stride,
                   dilate, pad, num_group, keep)
     y, cols = r if keep else (r, xp.empty((0,), dtype=acc))
@@ -264,10 +377,14 @@ def _deconvolution_k(xp: Any, x: Any, w: Any, b: Any = None, kernel: tuple = (),
     return y
 
 
-def _conv_wgrad_cols_k(xp: Any, g: Any, cols: Any, wshape: tuple = (),
-                       num_group: int = 1) -> Any:
-    """The weight gradient from the columns the forward pass kept."""
-    gm = _chan_major(xp, g.astype(cols.dtype, copy=False), num_group)
+def _conv_wgrad_cols_k(xp: Any, g: Any, cols: Any, x: Any = None, wshape: tuple = (),
+                       kernel: tuple = (), stride: tuple = (), dilate: tuple = (),
+                       pad: tuple = (), num_group: int = 1) -> Any:
+    """The weight gradient from the columns the forward pass kept (*x*: the data, for
+    its shape)."""
+    ga = g.astype(cols.dtype, copy=False)
+    geo = _flat_geom(tuple(x.shape[2:]), kernel, stride, dilate, pad, num_group)
+    gm = geo.head(xp, ga, num_group) if geo is not None else _chan_major(xp, ga, num_group)
     return xp.matmul(gm, cols.transpose(0, 2, 1)).reshape(wshape)
 
 
@@ -322,8 +439,9 @@ def _convolution_infer(x: Any, w: Any, b: Any = None, kernel: tuple = (), stride
         raise ShapeError(f"convolution: the kernel {kernel} (dilated: {span}) is larger than "
                          f"the padded input {tuple(sx[2 + i] + 2 * pad[i] for i in range(nd))}")
     acc = _onp.dtype(_onp.float32) if x.dtype == _onp.float16 else x.dtype
-    if _keeps_cols(sx[0], c, kernel, out, keep_cols):
-        cshape = (num_group, (c // num_group) * _prod(kernel), sx[0] * _prod(out))
+    cells = _cols_cells(sx[2:], kernel, stride, dilate, pad, num_group)
+    if _keeps_cols(sx[0], c, kernel, cells, keep_cols):
+        cshape = (num_group, (c // num_group) * _prod(kernel), sx[0] * cells)
     else:
         cshape = (0,)
     return [((sx[0], f) + out, x.dtype), (cshape, acc)]
@@ -379,8 +497,8 @@ def _convolution_grad(gs: Any, outs: Any, x: Any, w: Any, b: Any = None, **p: An
         gx = apply_op(_DECONV, (g, w, None), dict(_conv_params(p), adj=adj))
     if _needs(1):
         if cols.shape != (0,):
-            gw = apply_op(_CONV_WGRAD_COLS, (g, cols), {"wshape": tuple(w.shape),
-                                                        "num_group": p["num_group"]})
+            gw = apply_op(_CONV_WGRAD_COLS, (g, cols, x), dict(_conv_params(p),
+                                                                wshape=tuple(w.shape)))
         else:
             gw = apply_op(_CONV_WGRAD, (g, x), dict(_conv_params(p), wshape=tuple(w.shape)))
     if b is not None and _needs(2):
@@ -409,7 +527,7 @@ _DECONV = register("deconvolution", _blas(_deconvolution_k), _deconvolution_infe
 _CONV_WGRAD = register("_convolution_weight_grad", _blas(_conv_wgrad_k),
                        lambda g, x, wshape=(), **_: (tuple(wshape), g.dtype))
 _CONV_WGRAD_COLS = register("_convolution_weight_grad_cols", _blas(_conv_wgrad_cols_k),
-                            lambda g, cols, wshape=(), **_: (tuple(wshape), g.dtype))
+                            lambda g, cols, x=None, wshape=(), **_: (tuple(wshape), g.dtype))
 
 
 # ----------------------------------------------------------------------------- pooling
