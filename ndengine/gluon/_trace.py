@@ -48,6 +48,8 @@ import sys
 from functools import partial
 from typing import Any, Callable
 
+import numpy as _onp
+
 from .. import engine as _engine
 from ..base import MXNetError, ThreadState
 from ..ndarray import tape as _tape
@@ -235,6 +237,11 @@ class Program:
         self.blas = False                      # run inside one BLAS-policy grant
         self.write_ids: frozenset = frozenset()
         self.grad_mask: list[bool] = []
+        self.flops = 0.0                       # the BLAS grant's size (0: unknown)
+        self.subops: list[Any] = []            # the traced op of each callable (errors)
+        self.out_meta: list[tuple] = []        # (shape, dtype, device) of each output
+        self.static_wr: tuple = ()             # writes + (var,)
+        self.excl_ids: frozenset = frozenset() # ids of the vars an input must not be
 
     def __repr__(self) -> str:
         return f"<Program {self.name}: {len(self.fns)} callables>"
@@ -356,21 +363,35 @@ def _finish(prog: Program, cap: _Capture, outs: list[NDArray]) -> None:
                 inter[id(o)] = o
     prog.clear = list(inter.values())
     prog.write_ids = frozenset(id(v) for v in prog.writes + (prog.var,))
+    _precompute(prog)
     compile_fns(prog)
 
 
-def _run_program(prog: Program, binds: list, outs: list, after: Any) -> None:
+def _precompute(prog: Program) -> None:
+    """What every replay of *prog* needs, worked out once."""
+    prog.out_meta = [(o._shape, o._dtype, o._device) for o in prog.outs]
+    prog.static_wr = prog.writes + (prog.var,)
+    prog.excl_ids = prog.write_ids | frozenset(id(v) for v in prog.reads)
+
+
+def _run_program(prog: Program, binds: Any, outs: list, after: Any) -> None:
     for ph, src in binds:
         ph._data = src._data if src.__class__ is NDArray else src
         ph._shared = True
+    fn = None
     try:
         if prog.blas:
-            with _BLAS:
+            # one BLAS-policy grant for the whole program, sized by its largest kernel
+            _BLAS.enter(prog.flops)
+            try:
                 for fn in prog.fns:
                     fn()
+            finally:
+                _BLAS.__exit__()
         else:
             for fn in prog.fns:
                 fn()
+        fn = None
         for dst, src in zip(outs, prog.outs):
             buf = src._data
             if buf is None:
@@ -382,6 +403,10 @@ def _run_program(prog: Program, binds: list, outs: list, after: Any) -> None:
             share(src)
         if after is not None:
             after()
+    except BaseException as e:
+        if fn is not None and prog.subops:
+            _name_failing_op(e, prog, fn)
+        raise
     finally:
         for ph, _ in binds:
             ph._data = None
@@ -390,50 +415,139 @@ def _run_program(prog: Program, binds: list, outs: list, after: Any) -> None:
                 h._data = None
 
 
+def _name_failing_op(e: BaseException, prog: Program, fn: Any) -> None:
+    """The error of a replay names the traced op that failed (as a bulk op's does)."""
+    for f, sub in zip(prog.fns, prog.subops):
+        if f is fn:
+            if sub is not None and getattr(e, "_ndengine_op", None) is None:
+                try:
+                    e._ndengine_op = sub  # type: ignore[attr-defined]
+                except Exception:
+                    pass
+            return
+
+
 def replay(prog: Program, binds: list, reads: tuple = (), writes: tuple = (),
            after: Any = None) -> list[NDArray]:
     """Push *prog* as one engine op over this call's *binds* (``(placeholder, array)``
     pairs); returns the fresh output handles."""
-    outs = [_new(o._shape, o._dtype, o._device) for o in prog.outs]
+    outs = [_new(s, d, dev) for s, d, dev in prog.out_meta]
+    fn = partial(_run_program, prog, binds, outs, after)
+    if not reads and not writes:
+        # the hot path: the graph's own vars were checked when it was captured; this
+        # call's inputs are checked here (live, distinct, none also read or written
+        # by the graph), then the array layer's unchecked push (outputs are new)
+        ok = True
+        excl = prog.excl_ids
+        ids = set()
+        in_vars = []
+        for _, src in binds:
+            if src.__class__ is NDArray:
+                v = src._var
+                i = id(v)
+                if v.deleted or i in excl or i in ids:
+                    ok = False
+                    break
+                ids.add(i)
+                in_vars.append(v)
+        if ok:
+            for v in prog.reads:
+                if v.deleted:
+                    ok = False
+                    break
+        if ok:
+            rd = tuple(in_vars) + prog.reads if in_vars else prog.reads
+            wr = tuple([o._var for o in outs]) + prog.static_wr
+            _engine.push_unchecked(fn, rd, wr, prog.device, prog.name, prog.nbytes,
+                                   _engine.push_site(3) if _TRACK_SITE else None, True)
+            return outs
     rd = tuple([s._var for _, s in binds if s.__class__ is NDArray]) + reads + prog.reads
     wr = tuple([o._var for o in outs]) + prog.writes + writes + (prog.var,)
-    fn = partial(_run_program, prog, binds, outs, after)
-    if not reads and not writes and _distinct(rd, prog.write_ids):
-        # the vars are live and distinct, none both read and written: the array
-        # layer's unchecked push (outputs are new; the graph's vars were checked when
-        # the graph was captured)
-        _engine.push_unchecked(fn, rd, wr, prog.device, prog.name, prog.nbytes,
-                               _engine.push_site(3) if _TRACK_SITE else None, True)
-    else:
-        _engine.push(fn, rd, wr, prog.device, 0, prog.name, False, prog.nbytes)
+    _engine.push(fn, rd, wr, prog.device, 0, prog.name, False, prog.nbytes)
     return outs
 
 
-def _distinct(reads: tuple, write_ids: frozenset) -> bool:
-    if len(reads) > 1 and len(set(map(id, reads))) != len(reads):
-        return False
-    for v in reads:
-        if id(v) in write_ids or v.deleted:
-            return False
-    return True
+def _bulk_calls(fn: Any) -> list | None:
+    """The ``(callable, op)`` pairs of an op fused by ``engine.bulk`` (what a trace
+    captures: its pushes reach the engine as one bulk op, the only op the engine's
+    push hook sees), or None for another callable.  The engine has no public accessor
+    for a bulk op's parts: this reads the fused callable's ``calls`` cell, and any
+    other shape of callable is kept whole (slower, never wrong);
+    tests/gluon/test_hybridize.py checks that the parts are found."""
+    if getattr(fn, "__qualname__", None) != "_fuse.<locals>.fused" or \
+            getattr(fn, "__module__", None) != "ndengine.engine.bulk":
+        return None
+    try:
+        calls = fn.__closure__[fn.__code__.co_freevars.index("calls")].cell_contents
+    except (ValueError, IndexError, TypeError, AttributeError):
+        return None
+    if not isinstance(calls, list) or not all(
+            isinstance(c, tuple) and len(c) == 2 and callable(c[0]) for c in calls):
+        return None
+    return list(calls)
+
+
+_RUNNERS = frozenset([_ndarray_mod._run_n, _ndarray_mod._run_u, _ndarray_mod._run_aa,
+                      _ndarray_mod._run_as, _ndarray_mod._run_sa])
+
+
+def _kernel_flops(arrays: list) -> float:
+    """The BLAS policy's estimate for a kernel (ndarray.ops._flops), from the shapes of
+    its array operands, known when the graph is captured."""
+    found = [a for a in arrays if a.__class__ is NDArray and a._shape]
+    if len(found) < 2:
+        return 0.0
+    a, b = found[0], found[1]
+    size_a = 1
+    for d in a._shape:
+        size_a *= d
+    size_b = 1
+    for d in b._shape:
+        size_b *= d
+    return 2.0 * size_a * (size_b // max(1, b._shape[0]))
+
+
+def _operands(fn: Any) -> list:
+    if fn.func is _ndarray_mod._run_n:
+        return [x for a in fn.args[3] for x in (a if isinstance(a, (list, tuple)) else [a])]
+    return list(fn.args[3:5]) if fn.func is not _ndarray_mod._run_u else [fn.args[3]]
 
 
 def compile_fns(prog: Program) -> None:
-    """A pass over the captured callables: BLAS kernels called through the op table's
-    thread-policy wrapper are called directly, and the whole program takes the BLAS
-    policy once instead (on CPU)."""
-    if prog.device.device_type != "cpu":
-        return
-    fns = []
+    """A pass over the captured callables (the program's flat kernel list):
+
+    * the trace's pushes reached the engine as one bulk op: its sub-ops become the
+      program's own list (no per-op try/except of the bulk wrapper; an error still
+      names the traced op that failed);
+    * BLAS kernels called through the op table's thread-policy wrapper are called
+      directly, and the whole program takes the BLAS policy once (on CPU), sized by
+      its largest product (so a program of small products runs them on one thread, as
+      the small-kernel rule does for each of them op by op)."""
+    fns: list = []
+    subs: list = []
     for fn in prog.fns:
-        if fn.__class__ is partial and fn.func is _run_n and not fn.keywords:
-            kernel, xp = fn.args[0], fn.args[1]
-            raw = getattr(kernel, "__wrapped__", None)
-            if getattr(kernel, "blas", False) and raw is not None:
-                fn = partial(_run_n, raw, xp, *fn.args[2:])
-                prog.blas = True
-        fns.append(fn)
+        calls = _bulk_calls(fn)
+        if calls is None:
+            fns.append(fn)
+            subs.append(None)
+        else:
+            for f, sub in calls:
+                fns.append(f)
+                subs.append(sub)
+    if prog.device.device_type == "cpu":
+        flops = []
+        for i, fn in enumerate(fns):
+            if fn.__class__ is partial and fn.func in _RUNNERS and not fn.keywords:
+                kernel, xp = fn.args[0], fn.args[1]
+                raw = getattr(kernel, "__wrapped__", None)
+                if getattr(kernel, "blas", False) and raw is not None and xp is _onp:
+                    flops.append(_kernel_flops(_operands(fn)))
+                    fns[i] = partial(fn.func, raw, *fn.args[1:])
+        if flops:
+            prog.blas = True
+            prog.flops = 0.0 if 0.0 in flops else max(flops)
     prog.fns = fns
+    prog.subops = subs
 
 
 # ----------------------------------------------------------------------------- autograd
@@ -569,8 +683,9 @@ class CachedOp:
             box.bufs = [h._data for h in saved]
         return after
 
-    def call(self, inputs: list[NDArray]) -> Any:
-        binds = list(zip(self.prog.phs, inputs))
+    def call(self, inputs: Any) -> Any:
+        phs = self.prog.phs
+        binds = ((phs[0], inputs[0]),) if len(phs) == 1 else tuple(zip(phs, inputs))
         if self.recording and _tape.STATE.recording:
             box = _Saved()
             outs = replay(self.prog, binds, after=self._save(box))

@@ -651,7 +651,7 @@ class HybridBlock(Block):
                           **kwargs)
 
     def __call__(self, *args: Any) -> Any:
-        if not self._active or _trace.is_tracing() or not args or \
+        if not self._active or _trace._TS.capture is not None or not args or \
                 args[0].__class__ is not NDArray:
             if not _trace.is_tracing() and not _has_array(args):
                 _bad_input(self, args)
@@ -690,7 +690,7 @@ class HybridBlock(Block):
     def _call_cached(self, args: tuple) -> Any:
         key = self._signature(args)
         cop = self._cached.get(key)
-        self._last_call = args
+        self.__dict__["_last_call"] = args      # (no Block.__setattr__: no child)
         if cop is not None:
             return cop.call(args if len(args) == 1 else
                             [a for a in args if a.__class__ is NDArray])

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as _onp
 
+from .. import engine as _engine
+
 __all__ = ["Optimizer", "Updater", "get_updater", "create", "register"]
 
 
@@ -265,6 +267,9 @@ def create(name: Any, **kwargs: Any) -> Optimizer:
     return Optimizer.create_optimizer(name, **kwargs)
 
 
+_FUSED_UPDATES = 1 << 20      # bulk size of one Updater call: all its updates
+
+
 class Updater:
     """Keeps one optimizer's states per parameter index and applies updates
     (``mxnet.optimizer.Updater``): ``updater(index, grad, weight)``, each a single item
@@ -297,6 +302,18 @@ class Updater:
             elif not self.states_synced[idx]:
                 self.states[idx] = self.sync_state_context(self.states[idx], weights[i].device)
                 self.states_synced[idx] = True
+        if len(weights) > 1:
+            # the updates of every weight of this call reach the engine as one op (a
+            # multi-tensor update: one dispatch, one worker hand-off, instead of one
+            # per weight or per aggregate_num group); each weight's kernel and its
+            # values are the ones its own op would run (a sync point an optimizer
+            # reaches on the way, such as LBSGD's norms, hands over what has gathered)
+            with _engine.bulk(_FUSED_UPDATES):
+                self._apply(indices, weights, grads)
+        else:
+            self._apply(indices, weights, grads)
+
+    def _apply(self, indices: list, weights: list, grads: list) -> None:
         opt = self.optimizer
         if self.aggregate_updates:
             by_dtype: dict = {}
