@@ -2,8 +2,8 @@
 
 Nothing here waits for a value.  The walk happens in the caller's thread and only
 looks at shapes and graph links; every gradient is computed by array ops pushed to the
-engine like any other op, and the final write into ``x.grad`` is itself an engine op
-that writes ``x.grad``'s var — so ``backward()`` returns at once and reading
+engine like any other op, and the final writes into the variables' ``.grad`` are
+themselves an engine op (one for all of them) that writes each ``x.grad``'s var — so ``backward()`` returns at once and reading
 ``x.grad`` (``asnumpy``, ``wait_to_read``...) is the sync point, while an optimizer
 update pushed later reading ``x.grad`` is ordered after it by the engine.
 
@@ -280,6 +280,15 @@ def write_grad(var: NDArray, g: NDArray | None) -> None:
                      "_backward_add_grad")
 
 
+_WRITES_BULK = 1 << 20
+
+
+def _write_grads(found: dict[int, NDArray], grads: dict[int, list]) -> None:
+    for key, var in found.items():
+        entry = grads.get(key)
+        write_grad(var, entry[1] if entry is not None else None)
+
+
 # ------------------------------------------------------------------ entry point
 def run_backward(heads: Any, head_grads: Any, variables: Any = None,
                  retain_graph: bool = False, create_graph: bool = False,
@@ -335,9 +344,12 @@ def run_backward(heads: Any, head_grads: Any, variables: Any = None,
             node.free()
 
     if targets is None:
-        for key, var in found.items():
-            entry = grads.get(key)
-            write_grad(var, entry[1] if entry is not None else None)
+        if len(found) > 1:
+            # the writes into the variables' .grad reach the engine as one op
+            with _engine.bulk(_WRITES_BULK):
+                _write_grads(found, grads)
+        else:
+            _write_grads(found, grads)
         return None
     result = []
     for v in vs:
