@@ -33,6 +33,14 @@ of its own (they share the graph's intermediate handles).  ``static_alloc=False`
 drops the intermediate buffers after each call; ``static_alloc=True`` keeps them
 bound between calls (large buffers come from the device's storage pool either way).
 
+What a replay costs is worked out once, when the graph is captured (``_finish``): the
+program is a flat list of the traced ops' callables (the trace's bulk op unpacked),
+the BLAS kernels among them called without the op table's per-kernel thread-policy
+wrapper, the whole program taking the BLAS policy once, sized by its largest product;
+the output shapes, the vars it always reads and writes, and the vars an input must
+not be are precomputed, so a call checks only its own inputs before the array
+layer's unchecked push.
+
 Under ``autograd.record()`` the replay records one tape node whose gradient is the
 traced backward graph: built on the first backward with a given set of arguments
 needing gradients, by running the op-table gradients of the recorded nodes (captured
