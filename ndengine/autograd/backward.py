@@ -2,8 +2,10 @@
 
 Nothing here waits for a value.  The walk happens in the caller's thread and only
 looks at shapes and graph links; every gradient is computed by array ops pushed to the
-engine like any other op, and the final writes into the variables' ``.grad`` are
-themselves an engine op (one for all of them) that writes each ``x.grad``'s var — so ``backward()`` returns at once and reading
+engine like any other op, and the final write into ``x.grad`` is itself an engine op
+(one per variable, so that what reads a gradient can start while backward goes on; one
+for the gradients a hybridized graph's backward op produced together) that writes
+``x.grad``'s var — so ``backward()`` returns at once and reading
 ``x.grad`` (``asnumpy``, ``wait_to_read``...) is the sync point, while an optimizer
 update pushed later reading ``x.grad`` is ordered after it by the engine.
 
@@ -171,12 +173,22 @@ def _needs(a: Any, is_target: Callable[[NDArray], bool], leads: dict[int, bool])
     return False
 
 
-def _accumulate(grads: dict[int, list], a: NDArray, g: Any) -> None:
+def _accumulate(grads: dict[int, list], a: NDArray, g: Any, src: Any = None) -> None:
+    """Add *g* to a's gradient; *src*: the node whose gradient is one engine op (a
+    hybridized graph's), which produced *g* (None otherwise, and once summed)."""
     entry = grads.get(id(a))
     if entry is None:
-        grads[id(a)] = [a, g]
+        grads[id(a)] = [a, g, src]
     else:
         entry[1] = entry[1] + g
+        entry[2] = None
+
+
+def _one_op_gradient(node: Node) -> bool:
+    """Whether *node*'s gradient is computed by one engine op for all its arguments
+    (a hybridized graph's backward: its ``grad`` is a method of an object saying
+    ``one_op_gradient``)."""
+    return bool(getattr(getattr(node.op.grad, "__self__", None), "one_op_gradient", False))
 
 
 def _call_grad(node: Node, grads: dict[int, list], needs: tuple[bool, ...]) -> Any:
@@ -221,6 +233,7 @@ def _propagate(order: list[Node], leads: dict[int, bool], grads: dict[int, list]
         res = _call_grad(node, grads, needs)
         if res is None:
             continue
+        src = id(node) if _one_op_gradient(node) else None
         for i, j, a in array_args(args):
             if i >= len(res) or res[i] is None:
                 continue
@@ -229,7 +242,7 @@ def _propagate(order: list[Node], leads: dict[int, bool], grads: dict[int, list]
             gi = res[i] if j < 0 else res[i][j]
             if gi is None:
                 continue
-            _accumulate(grads, a, _check_grad(node, i, a, gi))
+            _accumulate(grads, a, _check_grad(node, i, a, gi), src)
 
 
 # ------------------------------------------------------------------ writing x.grad
@@ -284,9 +297,24 @@ _WRITES_BULK = 1 << 20
 
 
 def _write_grads(found: dict[int, NDArray], grads: dict[int, list]) -> None:
+    """Each variable's gradient write is an engine op of its own, so that what reads
+    it (an allreduce, an update) can start as soon as that gradient is there, while
+    backward goes on; the gradients one op produced together (a hybridized graph's
+    backward) are written by one op."""
+    together: dict[int, list] = {}
     for key, var in found.items():
         entry = grads.get(key)
-        write_grad(var, entry[1] if entry is not None else None)
+        if entry is not None and entry[2] is not None:
+            together.setdefault(entry[2], []).append((var, entry[1]))
+        else:
+            write_grad(var, entry[1] if entry is not None else None)
+    for pairs in together.values():
+        if len(pairs) == 1:
+            write_grad(*pairs[0])
+            continue
+        with _engine.bulk(_WRITES_BULK):
+            for var, g in pairs:
+                write_grad(var, g)
 
 
 # ------------------------------------------------------------------ entry point
@@ -344,12 +372,7 @@ def run_backward(heads: Any, head_grads: Any, variables: Any = None,
             node.free()
 
     if targets is None:
-        if len(found) > 1:
-            # the writes into the variables' .grad reach the engine as one op
-            with _engine.bulk(_WRITES_BULK):
-                _write_grads(found, grads)
-        else:
-            _write_grads(found, grads)
+        _write_grads(found, grads)
         return None
     result = []
     for v in vs:

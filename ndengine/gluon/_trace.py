@@ -668,6 +668,10 @@ def outside_arrays(prog: Program, nodes: list[tuple]) -> list[NDArray]:
 class CachedOp:
     """One traced forward of a block for one signature, with its backward programs."""
 
+    # autograd: the gradients of all the arguments come from one engine op (the
+    # backward program), so their writes into .grad are one op too
+    one_op_gradient = True
+
     def __init__(self, name: str, prog: Program, struct: Any, nodes: list[tuple],
                  ext: list[NDArray], recording: bool) -> None:
         self.name = name

@@ -288,6 +288,7 @@ class Trainer:
         for updater, upd in zip(self._updaters, updates):
             if upd:
                 idx, grads, weights = zip(*upd)
+                updater.fuse = not self._distributed    # (one op for all, locally)
                 updater(list(idx), list(grads), list(weights))
 
     # -- states ------------------------------------------------------------------------

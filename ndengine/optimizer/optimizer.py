@@ -282,6 +282,10 @@ class Updater:
         self.states: dict = {}
         self.states_synced: dict = {}
         self.aggregate_updates = optimizer.aggregate_num > 0
+        # one engine op for all the updates of a call (False: one op per update, so
+        # that each starts as soon as its gradient is there — the Trainer's choice
+        # when gradients arrive one by one from other processes)
+        self.fuse = True
 
     def __call__(self, index: Any, grad: Any, weight: Any) -> None:
         if not isinstance(index, (list, tuple)):
@@ -302,7 +306,7 @@ class Updater:
             elif not self.states_synced[idx]:
                 self.states[idx] = self.sync_state_context(self.states[idx], weights[i].device)
                 self.states_synced[idx] = True
-        if len(weights) > 1:
+        if len(weights) > 1 and self.fuse:
             # the updates of every weight of this call reach the engine as one op (a
             # multi-tensor update: one dispatch, one worker hand-off, instead of one
             # per weight or per aggregate_num group); each weight's kernel and its

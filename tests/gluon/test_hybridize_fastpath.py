@@ -173,6 +173,11 @@ def test_gradient_writes_are_one_op():
     names = _pushes(step)
     writes = [n for n in names if "_backward_write_grad" in n]
     assert len(writes) == 1 and writes[0].startswith("bulk[6]")
+    # op by op, each gradient is written by an op of its own (what reads it, an
+    # allreduce, can start while backward goes on)
+    net.hybridize(active=False)
+    names = _pushes(step)
+    assert names.count("_backward_write_grad") == 6
 
 
 @pytest.mark.parametrize("opt,kw", [("sgd", {}), ("sgd", {"momentum": 0.9, "wd": 0.01}),
