@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 import time
 from typing import Any, Callable, Sequence
 
@@ -43,8 +44,8 @@ from .. import engine
 from ..device import Device
 from .world import DistError, DistTimeout, World, timeout, world
 
-__all__ = ["COMM_DEVICE", "COMM_VAR", "allreduce", "broadcast", "barrier", "push_collective",
-           "describe"]
+__all__ = ["COMM_DEVICE", "COMM_VAR", "allreduce", "allreduce_inplace", "broadcast", "barrier",
+           "push_collective", "describe", "signature"]
 
 COMM_DEVICE = Device("cpu_shared", 0)
 COMM_VAR = engine.new_var("distributed.comm")
@@ -67,8 +68,8 @@ def _spin_s() -> float:
 
 
 _SPIN_S = _spin_s()
-_HEADER = 256          # bytes per rank: 8 seq, 8 hash, 240 description
 _partial = functools.partial
+_getrefcount = sys.getrefcount
 
 
 def describe(arrays: Sequence[Any], keys: Sequence[Any] | None = None) -> str:
@@ -78,20 +79,31 @@ def describe(arrays: Sequence[Any], keys: Sequence[Any] | None = None) -> str:
     return ", ".join(f"{k!r}: {tuple(a.shape)} {a.dtype}" for k, a in zip(keys, arrays))
 
 
-def _header(seq: int, desc: str) -> _onp.ndarray:
-    row = _onp.zeros(_HEADER, dtype=_onp.uint8)
-    raw = desc.encode("utf-8", "replace")
-    row[:8] = _onp.frombuffer(_onp.int64(seq).tobytes(), dtype=_onp.uint8)
-    row[8:16] = _onp.frombuffer(hashlib.blake2b(raw, digest_size=8).digest(), dtype=_onp.uint8)
-    text = raw[:_HEADER - 16]
-    row[16:16 + len(text)] = _onp.frombuffer(text, dtype=_onp.uint8)
-    return row
+# A collective's *signature*: its op and the keys, shapes and dtypes it moves.  Its text
+# and 64-bit hash are made on its first use only (the Trainer repeats the same few every
+# step); the header exchanged then carries the collective's number and the hash.
+_SIGS: dict[tuple, tuple[int, str]] = {}
+_SIGS_MAX = 4096
 
 
-def _row_text(row: _onp.ndarray) -> str:
-    seq = int(_onp.frombuffer(row[:8].tobytes(), dtype=_onp.int64)[0])
-    text = row[16:].tobytes().rstrip(b"\0").decode("utf-8", "replace")
-    return f"#{seq} {text}"
+def signature(op: str, arrays: Sequence[Any], keys: Sequence[Any] | None = None) -> tuple[int, str]:
+    """``(hash, text)`` of a collective (*op*, e.g. ``"allreduce"``, and what it moves)."""
+    k = (op, None if keys is None else tuple(keys), tuple([a._shape for a in arrays]),
+         tuple([a._dtype for a in arrays]))
+    try:
+        return _SIGS[k]
+    except KeyError:
+        pass
+    except TypeError:             # an unhashable key: no cache
+        k = None
+    text = f"{op} {describe(arrays, keys)}" if arrays else op
+    h = int.from_bytes(hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest(),
+                       "little", signed=True)
+    if k is not None:
+        if len(_SIGS) >= _SIGS_MAX:
+            _SIGS.clear()
+        _SIGS[k] = (h, text)
+    return h, text
 
 
 def _check_gone(w: World, what: str) -> None:
@@ -136,29 +148,36 @@ def _wait(w: World, req: Any, what: str) -> None:
         time.sleep(min(2.5e-4, elapsed / 8))
 
 
-def _agree(w: World, what: str, desc: str) -> None:
-    """The header exchange: every rank is at this collective and pushes the same thing."""
+def _agree(w: World, what: str, sig: tuple[int, str]) -> None:
+    """The header exchange: every rank is at this collective and pushes the same thing.
+    16 bytes per rank (the collective's number, the signature's hash), polled; the
+    texts move only when the headers differ (every rank then sees the same rows, so
+    every rank takes part in that second exchange), to name what each rank pushed."""
     w.poll_notices()
     _check_gone(w, what)
     seq = w.completed + 1
-    mine = _header(seq, desc)
-    rows = _onp.empty((w.size, _HEADER), dtype=_onp.uint8)
+    mine = _onp.array([seq, sig[0]], dtype=_onp.int64)
+    rows = _onp.empty((w.size, 2), dtype=_onp.int64)
     w.inflight = True
     req = w.data.Iallgather(mine, rows)
     _wait(w, req, what)
     w.inflight = False
-    if not (rows[:, :16] == mine[:16]).all():
-        w.completed += 1       # every rank saw the same rows: all stay in step
-        lines = "; ".join(f"rank {r}: {_row_text(rows[r])}" for r in range(w.size))
-        raise DistError(f"{what}: the ranks disagree on collective #{seq} (keys, shapes, "
-                        f"dtypes or op differ): {lines}")
+    if (rows == mine).all():
+        return
+    w.inflight = True
+    texts = w.data.allgather(sig[1])
+    w.inflight = False
+    w.completed += 1           # every rank saw the same rows: all stay in step
+    lines = "; ".join(f"rank {r}: #{int(rows[r, 0])} {texts[r]}" for r in range(w.size))
+    raise DistError(f"{what}: the ranks disagree on collective #{seq} (keys, shapes, "
+                    f"dtypes or op differ): {lines}")
 
 
-def _run(what: str, desc: str, payload: Callable[[World], None]) -> None:
+def _run(what: str, sig: tuple[int, str], payload: Callable[[World], None]) -> None:
     """The body of every collective op (see the module notes)."""
     w = world()
     if w.size > 1:
-        _agree(w, what, desc)
+        _agree(w, what, sig)
     payload(w)
     w.completed += 1
 
@@ -194,11 +213,16 @@ def _flat(arrays: Sequence[Any], dtype: _onp.dtype) -> _onp.ndarray:
             return buf.reshape(-1)
         return _onp.array(buf, dtype=dtype, order="C").reshape(-1)
     out = _onp.empty(sum(a.size for a in arrays), dtype=dtype)
+    _gather(arrays, out)
+    return out
+
+
+def _gather(arrays: Sequence[Any], out: _onp.ndarray) -> None:
     i = 0
     for a in arrays:
-        out[i:i + a.size] = _host(a._data).reshape(-1)
-        i += a.size
-    return out
+        n = a.size
+        out[i:i + n] = _host(a._data).reshape(-1)
+        i += n
 
 
 def _scatter(flat: _onp.ndarray, outs: Sequence[Any], mirrors: Sequence[Any] | None = None) -> None:
@@ -231,20 +255,66 @@ def _group_dtype(arrays: Sequence[Any], what: str) -> _onp.dtype:
     return _REDUCE_AS.get(dt, dt)
 
 
+def _own_buffer(a: Any) -> _onp.ndarray | None:
+    """*a*'s host buffer, to be written in place by an op that writes a's var: C-order
+    memory no other array sees (None when there is none: a device array, a buffer
+    shared or not contiguous).  An array flagged shared whose buffer nobody else
+    references any more (a gradient adopts backward's temporary, which is gone by
+    now) is its sole owner again: ``sys.getrefcount`` counts every array and view
+    holding the buffer."""
+    from ..ndarray.ndarray import writable
+
+    if a._family is not None:
+        buf = writable(a)             # a view or a viewed root: the family's memory
+        return buf if (buf.__class__ is _onp.ndarray and buf.flags.c_contiguous) else None
+    buf = a._data
+    if (buf.__class__ is not _onp.ndarray or buf.base is not None
+            or not buf.flags.writeable or not buf.flags.c_contiguous):
+        return None
+    if a._shared:
+        if _getrefcount(buf) > 3:     # a._data, buf, the call's argument
+            return None
+        a._shared = False
+    return buf
+
+
+# The fusion buffers of the in-place allreduce, one per signature, reused every step (a
+# fresh one would cost its page faults each time: ~1.5 ms for 4 MB here).  Collectives
+# run one at a time, so one buffer per signature is never used twice at once.
+_BUCKETS: dict[int, _onp.ndarray] = {}
+_BUCKET_BYTES = [0]
+_BUCKETS_MAX_BYTES = 256 << 20
+
+
+def _bucket(h: int, n: int, dtype: _onp.dtype) -> _onp.ndarray:
+    buf = _BUCKETS.get(h)
+    if buf is None or buf.size != n or buf.dtype != dtype:
+        if _BUCKET_BYTES[0] + n * dtype.itemsize > _BUCKETS_MAX_BYTES:
+            _BUCKETS.clear()
+            _BUCKET_BYTES[0] = 0
+        buf = _BUCKETS[h] = _onp.empty(n, dtype=dtype)
+        _BUCKET_BYTES[0] += buf.nbytes
+    return buf
+
+
 # ------------------------------------------------------------------------- the ops
-def _run_allreduce(srcs: list, outs: list, what: str, desc: str,
+def _run_allreduce(srcs: list, outs: list, what: str, sig: tuple[int, str],
                    mirrors: list | None = None) -> None:
     dtype = _group_dtype(srcs, what)
     flat = _flat(srcs, dtype)
-    result = _onp.empty_like(flat)
+    # several arrays were copied into a fresh buffer of ours: reduce it in place
+    result = flat if len(srcs) > 1 else _onp.empty_like(flat)
 
     def payload(w: World) -> None:
         if w.size > 1:
-            w.data.Allreduce(flat, result, op=w.MPI.SUM)
-        else:
+            if result is flat:
+                w.data.Allreduce(w.MPI.IN_PLACE, flat, op=w.MPI.SUM)
+            else:
+                w.data.Allreduce(flat, result, op=w.MPI.SUM)
+        elif result is not flat:
             result[...] = flat
 
-    _run(what, desc, payload)
+    _run(what, sig, payload)
     _scatter(result, outs, mirrors)
 
 
@@ -254,7 +324,7 @@ def allreduce(arrays: Sequence[Any], outs: Sequence[Any] | None = None, keys: An
     """Push one op that sums *arrays* over the ranks (fused into one message) and writes
     the sums into *outs* (new arrays when None, returned).  *mirrors* (an array or None
     per out, same shape) get the sums too, sharing the outs' buffers: no copy.
-    Returns at once."""
+    Returns at once.  (To sum arrays into themselves, see :func:`allreduce_inplace`.)"""
     from ..ndarray.ndarray import _new
 
     arrays = list(arrays)
@@ -276,14 +346,90 @@ def allreduce(arrays: Sequence[Any], outs: Sequence[Any] | None = None, keys: An
                     raise DistError(f"{name}: mirror shape {m.shape} does not match the "
                                     f"output's {o.shape} on {o.device}")
                 writes.append(m._var)
-    desc = f"allreduce {describe(arrays, keys)}"
     _group_dtype(arrays, name)
-    push_collective(_partial(_run_allreduce, arrays, outs, name, desc, mirrors),
+    sig = signature("allreduce", arrays, keys)
+    push_collective(_partial(_run_allreduce, arrays, outs, name, sig, mirrors),
                     [a._var for a in arrays], writes, name, priority)
     return outs
 
 
-def _run_broadcast(srcs: list, outs: list, root: int, what: str, desc: str) -> None:
+def _run_allreduce_inplace(arrays: list, what: str, sig: tuple[int, str],
+                           mirrors: list | None) -> None:
+    from ..ndarray.ndarray import adopt, assign
+
+    w = world()
+    dtype = _group_dtype(arrays, what)
+    own = None
+    if len(arrays) == 1:
+        own = _own_buffer(arrays[0])
+        if own is not None and own.dtype != dtype:
+            own = None
+    if own is not None:
+        # one array, its own memory: MPI sums straight into it (no copy, no new buffer)
+        flat = own.reshape(-1)
+    else:
+        flat = _bucket(sig[0], sum(a.size for a in arrays), dtype)
+        _gather(arrays, flat)
+
+    def payload(w: World) -> None:
+        if w.size > 1:
+            w.data.Allreduce(w.MPI.IN_PLACE, flat, op=w.MPI.SUM)
+
+    _run(what, sig, payload)
+    if own is None:
+        i = 0
+        for a in arrays:
+            part = flat[i:i + a.size].reshape(a.shape)
+            i += a.size
+            dst = _own_buffer(a)
+            if dst is not None:
+                dst[...] = part               # casts back (float16 summed as float32)
+            else:
+                assign(a, _to_device(part.astype(a.dtype, copy=True), a.device))
+    if mirrors is not None:
+        for a, m in zip(arrays, mirrors):
+            if m is None:
+                continue
+            if m.dtype == a.dtype and m.device is a.device:
+                adopt(m, a)                   # one buffer, two arrays: writes copy first
+            else:
+                assign(m, _to_device(_host(a._data).astype(m.dtype), m.device))
+
+
+def allreduce_inplace(arrays: Sequence[Any], keys: Any = None, priority: int = 0,
+                      name: str = "allreduce", mirrors: Sequence[Any] | None = None) -> list:
+    """Push one op that replaces each of *arrays* by its sum over the ranks (fused into
+    one message).  A single C-order array MPI sums in its own memory; several are
+    copied into a fusion buffer reused for this signature, summed, and copied back.
+    *mirrors* (an array or None per array, same shape) get the sums too, sharing the
+    buffers.  Returns *arrays* at once."""
+    arrays = list(arrays)
+    if not arrays:
+        return []
+    vars_ = [a._var for a in arrays]
+    if len(set(map(id, vars_))) != len(vars_):
+        raise DistError(f"{name}: an array is listed twice")
+    writes = list(vars_)
+    if mirrors is not None:
+        mirrors = list(mirrors)
+        if len(mirrors) != len(arrays):
+            raise DistError(f"{name}: {len(arrays)} arrays need {len(arrays)} mirrors, got "
+                            f"{len(mirrors)}")
+        for m, a in zip(mirrors, arrays):
+            if m is not None:
+                if m.shape != a.shape:
+                    raise DistError(f"{name}: mirror shape {m.shape} does not match the "
+                                    f"array's {a.shape} on {a.device}")
+                writes.append(m._var)
+    _group_dtype(arrays, name)
+    sig = signature("allreduce", arrays, keys)
+    # reads and writes the arrays: an array whose producer failed skips the op
+    push_collective(_partial(_run_allreduce_inplace, arrays, name, sig, mirrors),
+                    vars_, writes, name, priority)
+    return arrays
+
+
+def _run_broadcast(srcs: list, outs: list, root: int, what: str, sig: tuple[int, str]) -> None:
     dtype = _group_dtype(srcs, what)
     flat = _flat(srcs, dtype)
     if len(srcs) == 1:
@@ -293,7 +439,7 @@ def _run_broadcast(srcs: list, outs: list, root: int, what: str, desc: str) -> N
         if w.size > 1:
             w.data.Bcast(flat, root=root)
 
-    _run(what, desc, payload)
+    _run(what, sig, payload)
     _scatter(flat, outs)
 
 
@@ -310,11 +456,14 @@ def broadcast(arrays: Sequence[Any], outs: Sequence[Any] | None = None, root: in
     if outs is None:
         outs = [_new(a.shape, a.dtype, a.device) for a in arrays]
     outs = list(outs)
-    desc = f"broadcast from {root}: {describe(arrays, keys)}"
     _group_dtype(arrays, name)
-    push_collective(_partial(_run_broadcast, arrays, outs, root, name, desc),
+    sig = signature(f"broadcast from {root}:", arrays, keys)
+    push_collective(_partial(_run_broadcast, arrays, outs, root, name, sig),
                     [a._var for a in arrays], [o._var for o in outs], name, priority)
     return outs
+
+
+_BARRIER_SIG = signature("barrier", ())
 
 
 def _run_barrier(what: str) -> None:
@@ -322,7 +471,7 @@ def _run_barrier(what: str) -> None:
         if w.size > 1:
             w.data.Barrier()
 
-    _run(what, "barrier", payload)
+    _run(what, _BARRIER_SIG, payload)
 
 
 def barrier(name: str = "barrier") -> None:

@@ -47,6 +47,10 @@ def _fusion_bytes() -> int:
 class DistKVStore(KVStore):
     """A synchronous store across MPI ranks (see the module notes)."""
 
+    # pushpull into the pushed arrays sums in their memory (False: into new arrays,
+    # which the pushed ones then share; kept for benchmarks/distributed.py's comparison)
+    _inplace = True
+
     def __init__(self, kind: str) -> None:
         from .. import distributed
 
@@ -123,6 +127,13 @@ class DistKVStore(KVStore):
                 values[k] = vals[0]
             for group in self._groups(totals, fuse=True):
                 keys = [k for k, _ in group]
+                if mirror and self._inplace and all(t is values[k] for k, t in group):
+                    # pushpull into the pushed arrays themselves: MPI sums in their
+                    # memory (or a reused fusion buffer), the store shares the result
+                    comm.allreduce_inplace([t for _, t in group], keys=keys,
+                                           priority=priority, name="kvstore.push",
+                                           mirrors=[self._store[k] for k in keys])
+                    continue
                 mirrors = None
                 if mirror:
                     mirrors = [values[k] if values[k].dtype == self._store[k].dtype else None
