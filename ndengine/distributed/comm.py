@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import sys
 import time
 from typing import Any, Callable, Sequence
@@ -50,25 +51,31 @@ __all__ = ["COMM_DEVICE", "COMM_VAR", "allreduce", "allreduce_inplace", "broadca
 COMM_DEVICE = Device("cpu_shared", 0)
 COMM_VAR = engine.new_var("distributed.comm")
 
-# A waiting rank spins on Test (which releases the GIL) this long before it sleeps
-# (``NDENGINE_DIST_SPIN_US``, default 100).  Yielding the core with sleep(0) instead
-# cost ~200 us per collective on this loaded 2-core machine (8 allreduces of 256 KB in
-# flight: 489 us each, 156 us with a 1 ms spin); but a long spin steals the core a
-# slower peer's thread needs when ranks oversubscribe the cores (64 KB waited for:
-# 125-3100 us with a 1 ms spin, 70-75 us with 50 us).  With a core per thread, a
-# longer spin only helps.
-def _spin_s() -> float:
-    import os
-
-    raw = os.environ.get("NDENGINE_DIST_SPIN_US", "").strip()
+# How a rank waits for the others (:func:`_wait`): it spins on ``Test`` (which releases
+# the GIL) for ``NDENGINE_DIST_SPIN_US`` (default 20), then polls with a
+# ``sched_yield`` between tests up to ``NDENGINE_DIST_YIELD_US`` (default 2000), then
+# sleeps with a growing delay.  A yield gives the core at once to any thread waiting
+# for one (the compute worker of this rank or of another rank on the same cores) and
+# returns at once when there is none, so a wait keeps its latency without stealing a
+# core; a sleep returns tens of microseconds late at best (much later on a loaded
+# machine: every collective then pays a rescheduling), and a spin keeps the core from
+# the computation a slower peer is still doing.
+def _env_us(name: str, default_us: float) -> float:
+    raw = os.environ.get(name, "").strip()
     try:
-        return max(0.0, float(raw) * 1e-6) if raw else 1e-4
+        return max(0.0, float(raw) * 1e-6) if raw else default_us * 1e-6
     except ValueError:
-        raise DistError(f"NDENGINE_DIST_SPIN_US must be a number, got {raw!r}") from None
+        raise DistError(f"{name} must be a number of microseconds, got {raw!r}") from None
+
+
+def _spin_s() -> float:
+    return _env_us("NDENGINE_DIST_SPIN_US", 20)
 
 
 _SPIN_S = _spin_s()
+_YIELD_S = _env_us("NDENGINE_DIST_YIELD_US", 2000)
 _partial = functools.partial
+_sched_yield = getattr(os, "sched_yield", None) or functools.partial(time.sleep, 0)
 _getrefcount = sys.getrefcount
 
 
@@ -122,18 +129,22 @@ def _check_gone(w: World, what: str) -> None:
 
 
 def _wait(w: World, req: Any, what: str) -> None:
-    """Poll *req* until done: spin for :data:`_SPIN_S` (``Test`` releases the GIL), then
-    sleep with a growing delay (at most 250 us), so a rank that waits long for a slower
-    one leaves the cores to the computation it overlaps; watch for notices every
-    millisecond; give up at the deadline."""
+    """Poll *req* until done: spin for :data:`_SPIN_S`, then yield the core between
+    tests until :data:`_YIELD_S`, then sleep with a growing delay (at most 250 us), so
+    a rank that waits long for a slower one leaves the cores to the computation it
+    overlaps; watch for notices every millisecond; give up at the deadline."""
+    test = req.Test
+    if test():
+        return
     perf = time.perf_counter
     t0 = perf()
+    spin, yield_s = _SPIN_S, _YIELD_S
     limit = timeout()
     next_poll = t0 + 1e-3
-    while not req.Test():
+    while not test():
         now = perf()
         elapsed = now - t0
-        if elapsed < _SPIN_S:
+        if elapsed < spin:
             continue
         if now >= next_poll:
             next_poll = now + 1e-3
@@ -145,7 +156,10 @@ def _wait(w: World, req: Any, what: str) -> None:
                     f"(NDENGINE_DIST_TIMEOUT) at rank {w.rank}'s collective "
                     f"#{w.completed + 1} (host {w.host}); a rank may hang, have exited "
                     f"without notice, or push collectives in another order")
-        time.sleep(min(2.5e-4, elapsed / 8))
+        if elapsed < yield_s:
+            _sched_yield()
+        else:
+            time.sleep(min(2.5e-4, elapsed / 8))
 
 
 def _agree(w: World, what: str, sig: tuple[int, str]) -> None:

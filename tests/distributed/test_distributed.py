@@ -51,6 +51,13 @@ def test_kvstore_semantics_match_the_local_store(n):
         assert f"OK kvstore rank {r} of {ranks}" in proc.stdout
 
 
+@pytest.mark.parametrize("n", [None, 2, 3], ids=["alone", "n2", "n3"])
+def test_pushpull_in_place_fusion_buffers_and_mismatches_of_known_signatures(n):
+    proc, _ = run(n, "inplace.py")
+    for r in range(n or 1):
+        assert f"OK inplace rank {r} of {n or 1}" in proc.stdout
+
+
 @pytest.mark.parametrize("n,ndev,modes", [(2, 2, "none,false"), (3, 1, "true,false")])
 def test_data_parallel_training_equals_one_process_on_the_whole_batch(n, ndev, modes):
     proc, _ = run(n, "trainer_parallel.py", str(ndev), modes)
