@@ -1,21 +1,32 @@
-"""Distributed training on MPI: allreduce bandwidth and a data-parallel MLP step, 1 vs 2 ranks.
+"""Distributed training on MPI: allreduce against raw mpi4py, a data-parallel MLP step on 1 vs 2 ranks.
 
-``python benchmarks/distributed.py [--quick]`` launches ``mpiexec`` (next to this
-Python) itself:
+``python benchmarks/distributed.py [--quick]`` launches ``mpiexec -n 2`` (next to this
+Python) once; every figure is a median over rounds in which the variants run one after
+the other (interleaved), so a load that comes and goes on a shared machine touches
+them alike:
 
-* **allreduce**: float32 buffers of 64 KB - 16 MB summed over 2 ranks, through
-  ndengine's engine op (``distributed.allreduce`` then a sync) and raw mpi4py
-  ``Allreduce`` on the same sizes; goal (issue 16): >= 0.9x raw's bandwidth.
+* **allreduce** of float32 buffers, 64 KB - 16 MB, 2 ranks: ndengine's engine op and
+  raw mpi4py on the same buffers, each push waited for: summed in place
+  (``comm.allreduce_inplace``, the Trainer's path, vs ``Allreduce(IN_PLACE, buf)``) and
+  into new arrays (``distributed.allreduce`` vs ``Allreduce(buf, out)``), one at a
+  time and 8 in flight.  Goal (issue 16): >= 0.9x raw's bandwidth.
 * **training step**: the seed chapter's MLP (784-256-10, ReLU, softmax cross-entropy,
-  SGD) on a global batch of 1,024 split over the ranks, 1 BLAS thread per rank,
-  ``Trainer(kvstore='dist_sync')``; samples per second for 1 and 2 ranks (goal: 2 ranks
-  >= 1.8x), and the 2-rank step time against max(compute, communication) of the same
-  step (goal <= 1.1x: the allreduces overlap backward); the gradients' allreduce fused
-  into one message (``NDENGINE_DIST_FUSION_BYTES``, 4 MB) and one message per key.
+  SGD) on a global batch of 1,024, 1 BLAS thread per process.  *1 process*: rank 0
+  trains on the whole batch with the plain Trainer (no kvstore) while rank 1 sleeps;
+  *2 ranks*: each trains on half with ``Trainer(kvstore='dist_sync',
+  update_on_kvstore=False)``.  Goal: 2 ranks >= 1.8x the samples/s of 1.  The overlap
+  goal compares the 2-rank step with max(compute, comm) of the same step: *compute* is
+  the step without communication (forward, backward and the SGD update, the plain
+  Trainer on the rank's half, both ranks at once), *comm* the gradients' pushpull
+  alone (the Trainer's keys, last layer first); goal <= 1.1x.
+* **variants of the step** (2 ranks): a message per key (``NDENGINE_DIST_FUSION_BYTES=0``),
+  the 800 KB weight gradient in a message of its own, summed in its own memory (the
+  default fuses it with the small keys in one reused buffer), the copy path (sums into
+  new arrays the gradients then share), and how a rank waits for the other (spinning
+  the whole wait, sleeping at once, yielding for 2 ms instead of the default 200 us).
 
-Machine note: on a 2-core VM shared with other work, 2 ranks x (compute worker + a
-communication worker + the front end) oversubscribe the cores; the figures are what
-this machine gives, not a bound of the design.
+Machine note: two ranks with a compute thread each use both cores of a 2-core VM; any
+other load there slows the 2-rank figures more than the 1-process one.
 """
 from __future__ import annotations
 
@@ -33,100 +44,170 @@ BENCH = "distributed"
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 
 WORKER = r'''
-import json, sys, time
+import json, os, sys, time
 import numpy as onp
 from ndengine import autograd, np, npx
 from ndengine import distributed as dist
 from ndengine.distributed import comm
+from ndengine.kvstore.dist import DistKVStore
 from ndengine.gluon import Trainer, loss as gloss, nn
 npx.set_np()
 quick = sys.argv[1] == "1"
 w = dist.world()
 R, N = w.rank, w.size
+BC = w.MPI.COMM_WORLD.Dup()        # the benchmark's own barriers, apart from ndengine's
+MPI = w.MPI
 out = {}
+ROUNDS = 5 if quick else 11
 
-def med(fn, reps):
-    fn()
-    ts = []
-    for _ in range(reps):
-        w.data.Barrier()
-        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
-    return sorted(ts)[len(ts) // 2]
+def interleaved(variants, rounds, reps=1, warm=None):
+    """{name: median seconds per call}: each round times every variant once (reps calls,
+    after warm(name) or one untimed call), in an order that rotates from round to round."""
+    ts = {k: [] for k in variants}
+    names = list(variants)
+    for k in names:
+        variants[k](); variants[k]()
+    for r in range(rounds):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            fn = variants[k]
+            (warm(k) if warm else fn())
+            BC.Barrier()
+            t = time.perf_counter()
+            for _ in range(reps):
+                fn()
+            ts[k].append((time.perf_counter() - t) / reps)
+    return {k: sorted(v)[len(v) // 2] for k, v in ts.items()}
 
-if N > 1:
-    for kb in ((64, 1024, 16384) if quick else (64, 256, 1024, 4096, 16384)):
-        n = kb * 256
-        x = np.ones((n,), dtype="float32"); x.wait_to_read()
-        buf = onp.ones(n, onp.float32); res = onp.empty_like(buf)
-        reps = 5 if quick else 15
-        t_nd = med(lambda: comm.allreduce([x])[0].wait_to_read(), reps)
-        t_raw = med(lambda: w.data.Allreduce(buf, res), reps)
-        # the Trainer's use: 8 buffers pushed at once, then waited for
-        xs = [np.ones((n,), dtype="float32") for _ in range(8)]
-        bufs = [onp.ones(n, onp.float32) for _ in range(8)]
-        ress = [onp.empty_like(b) for b in bufs]
-        def nd8():
-            outs = [comm.allreduce([a])[0] for a in xs]
-            for o in outs: o.wait_to_read()
-        def raw8():
-            for b, r in zip(bufs, ress): w.data.Allreduce(b, r)
-        t_nd8 = med(nd8, reps) / 8
-        t_raw8 = med(raw8, reps) / 8
-        out[f"allreduce {kb} KB"] = {"nd": t_nd, "raw": t_raw, "nd8": t_nd8, "raw8": t_raw8}
+# ------------------------------------------------------------------ allreduce alone
+for kb in ((64, 1024, 16384) if quick else (64, 256, 1024, 4096, 16384)):
+    n = kb * 256
+    x = np.zeros((n,), dtype="float32"); x.wait_to_read()
+    buf = onp.zeros(n, onp.float32); res = onp.empty_like(buf)
+    xs = [np.zeros((n,), dtype="float32") for _ in range(8)]
+    bufs = [onp.zeros(n, onp.float32) for _ in range(8)]
+    ress = [onp.empty_like(b) for b in bufs]
 
+    def nd_inplace():
+        comm.allreduce_inplace([x])[0].wait_to_read()
+
+    def nd_new():
+        comm.allreduce([x])[0].wait_to_read()
+
+    def nd8():
+        for a in xs:
+            comm.allreduce_inplace([a])
+        for a in xs:
+            a.wait_to_read()
+
+    def raw8():
+        for b in bufs:
+            w.data.Allreduce(MPI.IN_PLACE, b)
+
+    t = interleaved({"nd": nd_inplace, "raw": lambda: w.data.Allreduce(MPI.IN_PLACE, buf),
+                     "nd_new": nd_new, "raw_new": lambda: w.data.Allreduce(buf, res),
+                     "nd8": nd8, "raw8": raw8},
+                    ROUNDS if kb >= 4096 else 3 * ROUNDS, reps=1 if kb >= 4096 else 5)
+    t["nd8"] /= 8
+    t["raw8"] /= 8
+    out[f"allreduce {kb} KB"] = t
+
+# ------------------------------------------------------------------ the MLP step
 B = 1024
 rng = onp.random.default_rng(0)
 X = rng.normal(size=(B, 784)).astype(onp.float32)
 Y = rng.integers(0, 10, size=B)
 shard = slice(R * B // N, (R + 1) * B // N)
-x, y = np.array(X[shard]), np.array(Y[shard])
-npx.random.seed(0)
-net = nn.Sequential(); net.add(nn.Dense(256, activation="relu"), nn.Dense(10))
-net.initialize(); net(x[:2])
-L = gloss.SoftmaxCrossEntropyLoss()
 
-def compute():
-    with autograd.record():
-        l = L(net(x), y)
-    l.backward()
+def model(x, kvstore):
+    npx.random.seed(0)
+    net = nn.Sequential(); net.add(nn.Dense(256, activation="relu"), nn.Dense(10))
+    net.initialize(); net(x[:2])
+    trainer = Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore=kvstore,
+                      update_on_kvstore=False)
+    return net, trainer, list(net.collect_params().values())
 
-trainer = Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore="dist_sync",
-                  update_on_kvstore=False)
-grads = [p.grad() for p in net.collect_params().values()]
+def stepper(xs, ys, kvstore):
+    x, y = np.array(xs), np.array(ys)
+    net, trainer, params = model(x, kvstore)
+    L = gloss.SoftmaxCrossEntropyLoss()
+    def step():
+        with autograd.record():
+            l = L(net(x), y)
+        l.backward()
+        trainer.step(B)
+        for p in params:
+            p.data().wait_to_read()
+    return step, trainer, params
 
-def step():
-    compute(); trainer.step(B); grads[0].wait_to_read()
-    for p in net.collect_params().values(): p.data().wait_to_read()
+dist_step, trainer, params = stepper(X[shard], Y[shard], "dist_sync")
+local_step = stepper(X[shard], Y[shard], None)[0]
+whole_step = stepper(X, Y, None)[0] if R == 0 else None
+grads = [p.grad() for p in params]
+KEYS = [trainer._param2idx[p.name] for p in params]
 
-def only_compute():
-    compute()
-    for g in grads: g.wait_to_read()
-
-KEYS = [trainer._param2idx[p.name] for p in net.collect_params().values()]
-
-def only_comm():
+def comm_only():
     # the Trainer's keys (MXNet's: parameters numbered by sorted name), last layer first
     trainer._kvstore.pushpull(KEYS[::-1], grads[::-1])
-    for g in grads: g.wait_to_read()
+    for g in grads:
+        g.wait_to_read()
 
-steps = 5 if quick else 10
-def run(fn):
-    fn()
-    ts = []
-    for _ in range(3 if quick else 7):     # the median of several runs: the machine is shared
-        w.data.Barrier()
-        t = time.perf_counter()
-        for _ in range(steps): fn()
-        ts.append((time.perf_counter() - t) / steps)
-    return sorted(ts)[len(ts) // 2]
-out["step"] = run(step)
-out["compute"] = run(only_compute)
-out["comm"] = run(only_comm)
-import os
-os.environ["NDENGINE_DIST_FUSION_BYTES"] = "0"       # a message per parameter
-out["comm unfused"] = run(only_comm)
-out["step unfused"] = run(step)
-del os.environ["NDENGINE_DIST_FUSION_BYTES"]
+STEPS = 5 if quick else 10
+
+def one_process():
+    # rank 0 trains on the whole batch alone; rank 1 sleeps until it is done
+    if R == 0:
+        for _ in range(STEPS):
+            whole_step()
+        BC.Ibarrier().Wait()
+    else:
+        req = BC.Ibarrier()
+        while not req.Test():
+            time.sleep(1e-3)
+
+def steps(fn, pre=None, post=None, n=None):
+    def run():
+        if pre: pre()
+        for _ in range(n or STEPS):
+            fn()
+        if post: post()
+    return run
+
+def env(name, value):
+    return lambda: os.environ.__setitem__(name, value), lambda: os.environ.pop(name)
+
+def attr(obj, name, value):
+    old = getattr(obj, name)
+    return lambda: setattr(obj, name, value), lambda: setattr(obj, name, old)
+
+def waits(spin, yld):
+    old = (comm._SPIN_S, comm._YIELD_S)
+    def pre(): comm._SPIN_S, comm._YIELD_S = spin, yld
+    def post(): comm._SPIN_S, comm._YIELD_S = old
+    return pre, post
+
+variant_env = {
+    "a message per key": env("NDENGINE_DIST_FUSION_BYTES", "0"),
+    "large key alone": attr(DistKVStore, "_alone_bytes", 256 << 10),
+    "copy path": attr(DistKVStore, "_inplace", False),
+    "wait spins": waits(1e9, 1e9),
+    "wait sleeps": waits(0.0, 0.0),
+    "wait yields 2 ms": waits(20e-6, 2e-3),
+}
+variants = {"1 process": one_process, "2 ranks": steps(dist_step),
+            "compute": steps(local_step), "comm": steps(comm_only)}
+variants.update({k: steps(dist_step, *pp) for k, pp in variant_env.items()})
+def warm(name):
+    # one untimed step of the variant (its settings on), so no variant pays for the
+    # previous one's (a rank that slept through "1 process" wakes up first)
+    if name == "1 process":
+        return one_process()
+    v = variants[name]
+    pre, post = variant_env.get(name, (None, None))
+    steps(dist_step if name not in ("compute", "comm") else
+          (local_step if name == "compute" else comm_only), pre, post, n=1)()
+
+t = interleaved(variants, 5 if quick else 15, warm=warm)
+out["step"] = {k: v / STEPS for k, v in t.items()}
 if R == 0:
     print("RESULT " + json.dumps(out))
 '''
@@ -153,40 +234,37 @@ def run(quick: bool = False) -> list[dict]:
     if not MPIEXEC.exists():
         return [_harness.row(BENCH, "all", "ndengine", None,
                              note=f"no mpiexec at {MPIEXEC}: pip install ndengine[dist]")]
-    one, two = _launch(1, quick), _launch(2, quick)
+    two = _launch(2, quick)
     rows = []
     for case, t in two.items():
-        if case.startswith("allreduce"):
-            mb = int(case.split()[1]) / 1024
-            rows.append(_harness.row(BENCH, case + " x2 ranks", "ndengine", t["nd"],
-                                     gbps=round(mb / 1024 / t["nd"], 2)))
-            rows.append(_harness.row(BENCH, case + " x2 ranks", "mpi4py", t["raw"],
-                                     gbps=round(mb / 1024 / t["raw"], 2)))
-            rows[-2].update(goal=">= 0.9x raw bandwidth", ratio=round(t["raw"] / t["nd"], 2),
-                            goal_met=t["raw"] / t["nd"] >= 0.9)
-            rows.append(_harness.row(BENCH, case + " x2 ranks, 8 in flight", "ndengine",
-                                     t["nd8"], gbps=round(mb / 1024 / t["nd8"], 2),
-                                     goal=">= 0.9x raw bandwidth",
-                                     ratio=round(t["raw8"] / t["nd8"], 2),
-                                     goal_met=t["raw8"] / t["nd8"] >= 0.9))
-            rows.append(_harness.row(BENCH, case + " x2 ranks, 8 in flight", "mpi4py",
-                                     t["raw8"], gbps=round(mb / 1024 / t["raw8"], 2)))
-    sps1, sps2 = 1024 / one["step"], 1024 / two["step"]
-    rows.append(_harness.row(BENCH, "MLP step, batch 1024", "ndengine 1 rank", one["step"],
+        if not case.startswith("allreduce"):
+            continue
+        mb = int(case.split()[1]) / 1024
+        for nd, raw, what in (("nd", "raw", "in place"), ("nd_new", "raw_new", "new arrays"),
+                              ("nd8", "raw8", "in place, 8 in flight")):
+            ratio = t[raw] / t[nd]
+            rows.append(_harness.row(BENCH, f"{case} x2 ranks, {what}", "ndengine", t[nd],
+                                     gbps=round(mb / 1024 / t[nd], 2), ratio=round(ratio, 2),
+                                     goal=">= 0.9x raw bandwidth", goal_met=ratio >= 0.9))
+            rows.append(_harness.row(BENCH, f"{case} x2 ranks, {what}", "mpi4py", t[raw],
+                                     gbps=round(mb / 1024 / t[raw], 2)))
+    st = two["step"]
+    sps1, sps2 = 1024 / st["1 process"], 1024 / st["2 ranks"]
+    rows.append(_harness.row(BENCH, "MLP step, batch 1024", "1 process", st["1 process"],
                              samples_per_s=round(sps1)))
-    rows.append(_harness.row(BENCH, "MLP step, batch 1024", "ndengine 2 ranks", two["step"],
+    rows.append(_harness.row(BENCH, "MLP step, batch 1024", "2 ranks", st["2 ranks"],
                              samples_per_s=round(sps2), ratio=round(sps2 / sps1, 2),
-                             goal=">= 1.8x 1 rank", goal_met=sps2 / sps1 >= 1.8))
-    rows.append(_harness.row(BENCH, "MLP gradients allreduce, 2 ranks", "fused (4 MB)",
-                             two["comm"]))
-    rows.append(_harness.row(BENCH, "MLP gradients allreduce, 2 ranks", "a message per key",
-                             two["comm unfused"], step_s=round(two["step unfused"], 5)))
-    bound = max(two["compute"], two["comm"])
-    rows.append(_harness.row(BENCH, "MLP step overlap, 2 ranks", "ndengine", two["step"],
-                             compute_s=round(two["compute"], 5), comm_s=round(two["comm"], 5),
-                             ratio=round(two["step"] / bound, 2),
+                             goal=">= 1.8x 1 process", goal_met=sps2 / sps1 >= 1.8))
+    bound = max(st["compute"], st["comm"])
+    rows.append(_harness.row(BENCH, "MLP step overlap, 2 ranks", "ndengine", st["2 ranks"],
+                             compute_s=round(st["compute"], 5), comm_s=round(st["comm"], 5),
+                             ratio=round(st["2 ranks"] / bound, 2),
                              goal="<= 1.1x max(compute, comm)",
-                             goal_met=two["step"] / bound <= 1.1))
+                             goal_met=st["2 ranks"] / bound <= 1.1))
+    for k in ("a message per key", "large key alone", "copy path", "wait spins",
+              "wait sleeps", "wait yields 2 ms"):
+        rows.append(_harness.row(BENCH, "MLP step variants, 2 ranks", k, st[k],
+                                 vs_default=round(st[k] / st["2 ranks"], 2)))
     return rows
 
 

@@ -16,19 +16,28 @@ and the ops that use its results wait for it.  Two things are special:
   order their inputs become ready in.  The Trainer pushes the last layer's gradients
   first, the order backward produces them, so this costs no overlap.
 
-How one collective runs (:func:`_run`): the ranks first exchange a 256-byte *header*
-(the collective's number and a description: op, keys, shapes, dtypes) with a
-non-blocking ``Iallgather`` that the op polls, with a deadline
+How one collective runs (:func:`_run`): the ranks first exchange a 16-byte *header*
+(the collective's number and the 64-bit hash of its *signature*: op, keys, shapes,
+dtypes; the signature's text and hash are made on its first use only) with a
+non-blocking ``Iallgather`` that the op polls (:func:`_wait`), with a deadline
 (``NDENGINE_DIST_TIMEOUT``) and while watching for notices of ranks that failed or
-exited (:mod:`.world`).  Once every rank is there and agrees, the payload moves with a
-blocking ``Allreduce`` / ``Bcast`` (the GIL released): MPICH progresses a non-blocking
-collective only inside MPI calls, and a polled ``Iallreduce`` ran at 0.1x (64 KB) to
-0.5x (1 MB) the speed of the blocking call here (2 ranks, polling with ``sleep(0)``).
-A rank can no longer fail between the header and the payload except by dying, and
-then the launcher ends the job.  Ranks that disagree
-(another key, shape or dtype, another op) all raise the same error naming what each
-rank pushed; none sends a payload.  An error in the op is stored on its outputs and
-raised at their next sync point, as for any op.
+exited (:mod:`.world`).  This is where a rank waits for a slower one.  Once every rank
+is there and agrees, the payload moves with a blocking ``Allreduce`` / ``Bcast`` (the
+GIL released): MPICH progresses a non-blocking collective only inside MPI calls, and
+a polled ``Iallreduce`` ran at 0.1x (64 KB) to 0.5x (1 MB) the speed of the blocking
+call here (2 ranks, polling with ``sleep(0)``); the header itself costs 2.5-4 us
+(raw mpi4py, 2 ranks), a few percent of a 64 KB allreduce.  A rank can no longer fail
+between the header and the payload except by dying, and then the launcher ends the
+job.  Ranks that disagree (another key, shape or dtype, another op, another number of
+fused keys) see different headers; every rank then sees the same rows, so all of them
+exchange the signatures' texts and raise the same error naming what each rank
+pushed; none sends a payload.  An error in the op is stored on its outputs and raised
+at their next sync point, as for any op.
+
+Buffers: :func:`allreduce_inplace` (the kvstore's pushpull into the pushed arrays,
+the Trainer's path) has MPI sum a single array in its own memory when nothing else
+sees it, and fuses several into a buffer kept per signature, reused at every step;
+:func:`allreduce` (new output arrays) reduces into a fresh buffer the outputs take.
 """
 from __future__ import annotations
 
@@ -53,7 +62,7 @@ COMM_VAR = engine.new_var("distributed.comm")
 
 # How a rank waits for the others (:func:`_wait`): it spins on ``Test`` (which releases
 # the GIL) for ``NDENGINE_DIST_SPIN_US`` (default 20), then polls with a
-# ``sched_yield`` between tests up to ``NDENGINE_DIST_YIELD_US`` (default 2000), then
+# ``sched_yield`` between tests up to ``NDENGINE_DIST_YIELD_US`` (default 200), then
 # sleeps with a growing delay.  A yield gives the core at once to any thread waiting
 # for one (the compute worker of this rank or of another rank on the same cores) and
 # returns at once when there is none, so a wait keeps its latency without stealing a
@@ -73,7 +82,7 @@ def _spin_s() -> float:
 
 
 _SPIN_S = _spin_s()
-_YIELD_S = _env_us("NDENGINE_DIST_YIELD_US", 2000)
+_YIELD_S = _env_us("NDENGINE_DIST_YIELD_US", 200)
 _partial = functools.partial
 _sched_yield = getattr(os, "sched_yield", None) or functools.partial(time.sleep, 0)
 _getrefcount = sys.getrefcount
@@ -311,13 +320,39 @@ def _bucket(h: int, n: int, dtype: _onp.dtype) -> _onp.ndarray:
     return buf
 
 
+# The result buffers of allreduce into new arrays: the outputs take views of one, so a
+# buffer whose only reference left is the pool's is free again (its arrays are gone or
+# hold other buffers now) and is reused instead of a fresh one with its page faults.
+_POOL: dict[tuple[int, Any], list] = {}
+_POOL_BYTES = [0]
+_POOL_MAX_BYTES = 64 << 20
+_POOL_PER_SIZE = 4
+
+
+def _result_buffer(n: int, dtype: _onp.dtype) -> _onp.ndarray:
+    bufs = _POOL.get((n, dtype))
+    if bufs is None:
+        bufs = _POOL[(n, dtype)] = []
+    for buf in bufs:
+        if _getrefcount(buf) <= 3:      # the list, buf, the call's argument
+            return buf
+    buf = _onp.empty(n, dtype=dtype)
+    if len(bufs) < _POOL_PER_SIZE and _POOL_BYTES[0] + buf.nbytes <= _POOL_MAX_BYTES:
+        bufs.append(buf)
+        _POOL_BYTES[0] += buf.nbytes
+    return buf
+
+
 # ------------------------------------------------------------------------- the ops
 def _run_allreduce(srcs: list, outs: list, what: str, sig: tuple[int, str],
                    mirrors: list | None = None) -> None:
     dtype = _group_dtype(srcs, what)
-    flat = _flat(srcs, dtype)
-    # several arrays were copied into a fresh buffer of ours: reduce it in place
-    result = flat if len(srcs) > 1 else _onp.empty_like(flat)
+    result = _result_buffer(sum(a.size for a in srcs), dtype)
+    if len(srcs) > 1:
+        _gather(srcs, result)           # reduced in place
+        flat = result
+    else:
+        flat = _flat(srcs, dtype)
 
     def payload(w: World) -> None:
         if w.size > 1:

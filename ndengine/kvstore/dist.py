@@ -12,9 +12,12 @@ hold, and ``pull`` (a local copy) hands every worker the same values.
 ``init`` stores rank 0's value on every rank (a broadcast; the ranks must agree on the
 keys, shapes and dtypes, else every rank raises naming what each one passed).
 ``push``/``pushpull`` of a list of keys fuse consecutive small keys of one dtype into
-one message of up to ``NDENGINE_DIST_FUSION_BYTES`` (default 4 MB: see
-``benchmarks/distributed.py`` for the measured effect); the keys are sent in the order
-given, so a caller passing the last layer first overlaps communication with backward.
+one message of up to ``NDENGINE_DIST_FUSION_BYTES`` (default 4 MB); a larger key goes
+in a message of its own (see ``benchmarks/distributed.py`` for the measured effects).  The keys are sent in the order given, so a caller passing the last layer
+first overlaps communication with backward.  ``pushpull`` into the pushed arrays
+without an updater (the Trainer's ``update_on_kvstore=False``) sums them in place:
+MPI writes into a large key's own memory, small fused keys go through a fusion buffer
+reused at every step, and the store shares the result.
 
 Differences from MXNet's parameter server: the optimizer runs on every worker after
 the allreduce (not on servers), so ``save_optimizer_states`` works on any rank (each
@@ -50,11 +53,15 @@ class DistKVStore(KVStore):
     # pushpull into the pushed arrays sums in their memory (False: into new arrays,
     # which the pushed ones then share; kept for benchmarks/distributed.py's comparison)
     _inplace = True
-    # keys of at least this many bytes go in a message of their own (see _groups):
-    # copying a key into a fusion buffer and back took 3 us for 64 KB, 10 us for 256 KB
-    # and 94 us for 800 KB (out of cache) here, one more message ~25 us (a 4 KB
-    # allreduce run by the op, header included)
-    _alone_bytes = 256 << 10
+    # keys of at least this many bytes go in a message of their own, summed in their
+    # own memory (None: only keys larger than the fusion size).  Copying a key into
+    # the fusion buffer and back took 3 us for 64 KB, 10 us for 256 KB and 94 us for
+    # 800 KB (out of cache) here; one more message costs more than that as soon as the
+    # machine is loaded (both ranks must be scheduled for it): the MLP step with its
+    # 800 KB weight gradient alone took 1.02, 1.27 and 1.62x the time of one message
+    # in three runs under load (benchmarks/distributed.py, "large key alone"), so by
+    # default all go in one.
+    _alone_bytes: int | None = None
 
     def __init__(self, kind: str) -> None:
         from .. import distributed
@@ -158,12 +165,10 @@ class DistKVStore(KVStore):
 
     def _groups(self, items: list, fuse: bool) -> list[list]:
         """Consecutive (key, array) pairs of one dtype and device, up to the fusion size
-        per group; an array of at least :attr:`_alone_bytes` (or larger than the fusion
-        size) goes alone: it is summed in its own memory, where copying it into a
-        fusion buffer and back would cost more than the message it saves.  Order is
-        kept."""
+        per group; an array larger than the fusion size (or of at least
+        :attr:`_alone_bytes`) goes alone, summed in its own memory.  Order is kept."""
         limit = _fusion_bytes() if fuse else 1 << 62
-        alone = self._alone_bytes if fuse else 1 << 62
+        alone = 1 << 62 if not fuse or self._alone_bytes is None else self._alone_bytes
         groups: list[list] = []
         size = 0
         for k, a in items:

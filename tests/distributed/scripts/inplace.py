@@ -72,18 +72,20 @@ for v, s in zip(vals, shapes):
     onp.testing.assert_allclose(v.asnumpy(), onp.full(s, TRI))
 assert comm._BUCKETS[h[0]] is fused, "the fusion buffer was not reused"
 
-# small keys around a large one: [s0 s1] [big] [s2 s3]; each key alone with fusion 0
+# small keys around a large one: one message; [s0 s1] [big] [s2 s3] when the large
+# one is over the fusion size; each key alone with fusion 0
 order = ["s0", "s1", "big", "s2", "s3"]
 arrs = [np.ones(s) for s in shapes[:2]] + [np.ones((300, 256))] + \
     [np.ones(s) for s in shapes[2:]]
-assert collectives(lambda: kv.pushpull(order, arrs)) == 3
-for a in arrs:
-    onp.testing.assert_allclose(a.asnumpy(), onp.full(a.shape, N))
-os.environ["NDENGINE_DIST_FUSION_BYTES"] = "0"
-assert collectives(lambda: kv.pushpull(order, arrs)) == 5
-del os.environ["NDENGINE_DIST_FUSION_BYTES"]
-for a in arrs:
-    onp.testing.assert_allclose(a.asnumpy(), onp.full(a.shape, N * N))
+total = 1.0
+for fusion, messages in ((None, 1), ("200000", 3), ("0", 5)):
+    if fusion is not None:
+        os.environ["NDENGINE_DIST_FUSION_BYTES"] = fusion
+    assert collectives(lambda: kv.pushpull(order, arrs)) == messages, fusion
+    os.environ.pop("NDENGINE_DIST_FUSION_BYTES", None)
+    total *= N
+    for a in arrs:
+        onp.testing.assert_allclose(a.asnumpy(), onp.full(a.shape, total))
 
 # float16 keys are summed as float32 in the fusion buffer, written back as float16
 hs = [np.full((5,), float(R + 1), dtype="float16"), np.full((3,), 0.5, dtype="float16")]
@@ -92,6 +94,24 @@ kv.pushpull(["h0", "h1"], hs)
 assert hs[0].dtype == onp.float16
 onp.testing.assert_allclose(hs[0].asnumpy(), onp.full(5, TRI))
 onp.testing.assert_allclose(hs[1].asnumpy(), onp.full(3, 0.5 * N))
+
+# -- allreduce into new arrays: result buffers reused once their arrays are gone ------
+x = np.full((70000,), float(R + 1))
+o1 = comm.allreduce([x])[0]
+o1.wait_to_read()
+held = id(o1._data.base)          # (a reference would keep it busy)
+o2 = comm.allreduce([x * 2])[0]                # o1 still holds its buffer: another one
+onp.testing.assert_allclose(o2.asnumpy(), onp.full(70000, 2 * TRI))
+onp.testing.assert_allclose(o1.asnumpy(), onp.full(70000, TRI))
+assert id(o2._data.base) != held
+del o1, o2
+o3 = comm.allreduce([x * 3])[0]
+onp.testing.assert_allclose(o3.asnumpy(), onp.full(70000, 3 * TRI))
+assert id(o3._data.base) == held, "a free result buffer was not reused"
+o3 += 1                                        # an in-place write copies first
+o4 = comm.allreduce([x])[0]
+onp.testing.assert_allclose(o4.asnumpy(), onp.full(70000, TRI))
+onp.testing.assert_allclose(o3.asnumpy(), onp.full(70000, 3 * TRI + 1))
 
 # -- ranks that disagree on a collective whose signatures were each seen before -------
 if N > 1:
