@@ -2,8 +2,8 @@
 parallelism over a list of contexts, MXNet's ``DataParallelExecutorGroup``).
 
 Every executor holds a full copy of the parameters; the batch is split along its batch
-axis in proportion to ``work_load_list``; gradients are summed across devices before
-the update (``Module.update``), so every copy takes the same step; outputs are joined
+axis in proportion to ``work_load_list``; ``Module.update`` sums the gradients on the
+first device, steps its copy and copies the result to the others; outputs are joined
 along the batch axis by ``get_outputs()``.
 """
 from __future__ import annotations

@@ -291,11 +291,9 @@ class Module(BaseModule):
         if self._params_dirty:
             self._sync_params_from_devices()
         self._kvstore = self._check_kvstore(kvstore)
-        ndev = len(self._context)
         batch_size = self._exec_group.batch_size
         rescale_grad = 1.0 / batch_size
-        idx2name = {i * ndev + k: n for i, n in enumerate(self._param_names)
-                    for k in range(ndev)}
+        idx2name = dict(enumerate(self._param_names))
         if isinstance(optimizer, str):
             optimizer_params = dict(optimizer_params)
             optimizer_params.setdefault("rescale_grad", rescale_grad)
@@ -403,30 +401,31 @@ class Module(BaseModule):
         self._exec_group.backward(out_grads=out_grads)
 
     def update(self) -> None:
-        """One optimizer step on every parameter from its gradient (summed over the
-        devices first)."""
+        """One optimizer step on every parameter from its gradient; with several
+        devices the gradients are summed on the first, its copy of the parameter takes
+        the step (one optimizer state per parameter, as MXNet's kvstore keeps them) and
+        the new values are copied to the others."""
         self._ready("update")
         if not self.optimizer_initialized:
             raise RuntimeError("Module.update: call init_optimizer() first")
         self._params_dirty = True
         group = self._exec_group
-        ndev = len(self._context)
-        per_device: list[list] = [[] for _ in range(ndev)]
+        updates = []
+        copies = []
         for i, (weights, grads) in enumerate(zip(group.param_arrays, group.grad_arrays)):
             if grads[0] is None:
                 continue
-            if ndev > 1:
-                total = grads[0]
-                for g in grads[1:]:
-                    total = total + g.as_in_context(grads[0].context)
-                for g in grads:
-                    total.copyto(g)
-            for k, (w, g) in enumerate(zip(weights, grads)):
-                per_device[k].append((i * ndev + k, g._arr, w._arr))
-        for updates in per_device:
-            if updates:
-                idx, g, w = zip(*updates)
-                self._updater(list(idx), list(g), list(w))
+            g = grads[0]
+            for other in grads[1:]:
+                g = g + other.as_in_context(grads[0].context)
+            updates.append((i, g._arr, weights[0]._arr))
+            copies.append(weights)
+        if updates:
+            idx, g, w = zip(*updates)
+            self._updater(list(idx), list(g), list(w))
+        for weights in copies:
+            for other in weights[1:]:
+                weights[0].copyto(other)
 
     def get_outputs(self, merge_multi_context: bool = True) -> list:
         self._ready("get_outputs")

@@ -583,6 +583,9 @@ def Group(symbols: list[Symbol], create_fn: Any = None) -> Symbol:
     return Symbol(outs)
 
 
+_AUX_INIT = {"moving_mean": '["zero", {}]', "moving_var": '["one", {}]'}
+
+
 def _create(op: str, args: list, kwargs: dict, name: str | None = None) -> Symbol:
     """A node applying MXNet op *op*: array inputs from *args* (in the op's input order)
     and the Symbol values of *kwargs* (by input name); the other kwargs are
@@ -614,7 +617,10 @@ def _create(op: str, args: list, kwargs: dict, name: str | None = None) -> Symbo
             elif k == 0:
                 raise ValueError(f"{op}: the {n!r} input is required")
             else:
-                inputs.append(var(f"{name}_{n}")._outputs[0])
+                # MXNet gives the auxiliary states it makes their initializer
+                # (BatchNorm's moving mean zeros, moving variance ones)
+                init = _AUX_INIT.get(n) if n in spec.aux else None
+                inputs.append(var(f"{name}_{n}", init=init)._outputs[0])
         if sym_kw:
             raise ValueError(f"{op}: unknown inputs {sorted(sym_kw)}; inputs are {list(names)}")
     node = _Node(op, name, attrs, inputs)

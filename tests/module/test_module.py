@@ -312,3 +312,42 @@ def test_predict_of_arrays_and_iter_predict():
     assert [o[1] for o in outs] == [0, 1]
     onp.testing.assert_allclose(outs[0][0][0].asnumpy(), EXP["mlp_pred5"], rtol=1e-5,
                                 atol=1e-6)
+
+
+def test_batchnorm_aux_states_get_their_initializer_as_in_mxnet():
+    bn = mx.sym.BatchNorm(mx.sym.var("data"), name="bn")
+    attrs = bn.attr_dict()
+    assert attrs["bn_moving_mean"]["__init__"] == '["zero", {}]'
+    assert attrs["bn_moving_var"]["__init__"] == '["one", {}]'
+    net = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(bn, num_hidden=2, name="fc"),
+                               name="softmax")
+    mod = mx.mod.Module(net)
+    mod.bind(data_shapes=[("data", (4, 3))], label_shapes=[("softmax_label", (4,))])
+    mod.init_params(mx.init.Xavier())
+    _, aux = mod.get_params()
+    assert (aux["bn_moving_mean"].asnumpy() == 0).all()
+    assert (aux["bn_moving_var"].asnumpy() == 1).all()
+
+
+def test_optimizer_states_round_trip_through_a_checkpoint(tmp_path):
+    sym, arg_params, aux_params = mx.model.load_checkpoint(_prefix("mlp"), 0)
+    x, y = EXP["mlp_x"], EXP["mlp_y"]
+    opt = {"learning_rate": 0.1, "momentum": 0.9, "wd": 0.01}
+
+    def fit(mod, begin, end):
+        train = mx.io.NDArrayIter(x[:30], y[:30], batch_size=10)
+        mod.fit(train, optimizer="sgd", optimizer_params=opt, num_epoch=end, begin_epoch=begin,
+                arg_params=arg_params if begin == 0 else None,
+                aux_params=aux_params if begin == 0 else None)
+
+    mod = mx.mod.Module(sym)
+    fit(mod, 0, 1)
+    prefix = str(tmp_path / "m")
+    mod.save_checkpoint(prefix, 1, save_optimizer_states=True)
+    assert os.path.exists(prefix + "-0001.states")
+    resumed = mx.mod.Module.load(prefix, 1, load_optimizer_states=True)
+    with pytest.warns(UserWarning, match="already initialized"):   # as MXNet warns
+        fit(resumed, 1, 2)
+    # the momentum carried over: two epochs in one go give the same parameters
+    for k, v in resumed.get_params()[0].items():
+        onp.testing.assert_allclose(v.asnumpy(), EXP[f"mlp_fit_{k}"], rtol=1e-4, atol=1e-5)
