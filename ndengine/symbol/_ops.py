@@ -76,7 +76,7 @@ class MXOp:
                  "optional")
 
     def __init__(self, name: str, inputs: tuple[str, ...], run: Callable[..., Any],
-                 aux: tuple[str, ...] = (), nout: Any = 1, nvisible: int = 1,
+                 aux: tuple[str, ...] = (), nout: Any = 1, nvisible: Any = 1,
                  param_shapes: Callable[..., dict] | None = None,
                  optional: Callable[[dict], tuple[str, ...]] | None = None) -> None:
         self.name = name
@@ -91,6 +91,10 @@ class MXOp:
     def outputs(self, attrs: dict) -> int:
         """The node's output count (its rows in node_row_ptr), hidden ones included."""
         return self.nout(attrs) if callable(self.nout) else self.nout
+
+    def visible(self, attrs: dict) -> int:
+        """The node's visible output count (SliceChannel's depends on num_outputs)."""
+        return self.nvisible(attrs) if callable(self.nvisible) else self.nvisible
 
     def input_names(self, attrs: dict) -> tuple[str, ...]:
         skip = self.optional(attrs) if self.optional is not None else ()
@@ -566,5 +570,6 @@ _def("_np_dot", ("a", "b"), _dot)
 
 
 # the loss heads (SoftmaxOutput, the regression outputs, MakeLoss, SVMOutput) run the
-# legacy ops that carry MXNet's backward
+# legacy ops that carry MXNet's backward; more ops run by their mx.nd functions
 from . import _ops_heads  # noqa: E402,F401
+from . import _ops_legacy  # noqa: E402,F401

@@ -73,7 +73,7 @@ class _Node:
         if self.op == "null":
             return 1
         spec = MX_OPS.get(self.op)
-        return spec.nvisible if spec is not None else 1
+        return spec.visible(self.attrs) if spec is not None else 1
 
     def aux_slots(self) -> set[int]:
         """Positions of this op's inputs that are auxiliary states."""
@@ -624,7 +624,7 @@ def _create(op: str, args: list, kwargs: dict, name: str | None = None) -> Symbo
         if sym_kw:
             raise ValueError(f"{op}: unknown inputs {sorted(sym_kw)}; inputs are {list(names)}")
     node = _Node(op, name, attrs, inputs)
-    return Symbol([(node, i) for i in range(spec.nvisible)])
+    return Symbol([(node, i) for i in range(spec.visible(attrs))])
 
 
 def _make_creator(op: str) -> Any:

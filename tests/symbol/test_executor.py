@@ -187,3 +187,20 @@ def test_bind_list_arguments_and_numpy_input():
     onp.testing.assert_allclose(out, onp.full((2, 4), 0.25), rtol=1e-6)
     assert exe.arg_arrays[0] is args[0]
     assert (args[0].asnumpy() == 2).all()
+
+
+def test_ops_run_by_their_nd_functions_match_mxnet_forward_and_backward():
+    # MXNet's JSON of a graph of LRN, SliceChannel, add_n, Deconvolution, UpSampling,
+    # InstanceNorm, L2Normalization, SwapAxis, broadcast_axis...
+    sym = mx.sym.load_json(str(EXP["ops_json"]))
+    exe = sym.simple_bind(mx.cpu(), data=(2, 2, 4, 4))
+    assert sorted(exe.arg_dict) == sorted(k[len("ops_arg_"):] for k in EXP.files
+                                          if k.startswith("ops_arg_"))
+    for n, a in exe.arg_dict.items():
+        a[:] = EXP[f"ops_arg_{n}"]
+    exe.forward(is_train=True)
+    exe.backward()
+    onp.testing.assert_allclose(exe.outputs[0].asnumpy(), EXP["ops_out"], rtol=1e-4, atol=1e-6)
+    for n, g in exe.grad_dict.items():
+        onp.testing.assert_allclose(g.asnumpy(), EXP[f"ops_grad_{n}"], rtol=1e-3, atol=1e-6,
+                                    err_msg=n)

@@ -1,0 +1,90 @@
+"""More MXNet 1.x symbol ops, each run by the ``mx.nd`` function of the same name.
+
+The legacy namespace (``ndengine.legacy``) already computes these ops under MXNet
+1.x's rules (its functions are written on the op table, so autograd differentiates
+them); a graph node calls the function with its array inputs as legacy handles and its
+attributes (parsed from MXNet's strings) as keyword arguments.  Each entry names the
+op's array inputs in MXNet's order (``"*"``: any number), and, for ops with parameters,
+the rule for their shapes (what ``infer_shape`` / ``simple_bind`` use): Deconvolution's
+weight ``(C, num_filter / num_group, *kernel)``, InstanceNorm's gamma and beta ``(C,)``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import importlib
+
+from ._ops import MX_OPS, _attr, _def, _tuple
+
+_legacy = importlib.import_module("ndengine.legacy")
+
+__all__: list[str] = []
+
+
+def _runner(fname: str) -> Callable[..., list]:
+    def run(ins: list, a: dict) -> list:
+        from .. import legacy as nd
+        from ..legacy.ndarray import unwrap, wrap
+
+        kw = {k: v for k, v in a.items() if not k.startswith("__")}
+        r = getattr(nd, fname)(*[wrap(x) for x in ins], **kw)
+        return [unwrap(x) for x in (r if isinstance(r, (list, tuple)) else [r])]
+    run.__name__ = f"run_{fname}"
+    return run
+
+
+def _add(name: str, inputs: tuple, fname: str | None = None, **kw: Any) -> None:
+    if name not in MX_OPS and hasattr(_legacy, fname or name):
+        _def(name, inputs, _runner(fname or name), **kw)
+
+
+def _deconv_shapes(a: dict, data: tuple) -> dict:
+    k = _tuple(_attr(a, "kernel"))
+    f = int(_attr(a, "num_filter"))
+    g = int(_attr(a, "num_group", 1))
+    return {"weight": (data[1], f // g) + k, "bias": (f,)}
+
+
+# Deconvolution has no bias unless no_bias=False (MXNet's default is True)
+_add("Deconvolution", ("data", "weight", "bias"), param_shapes=_deconv_shapes,
+     optional=lambda a: ("bias",) if _attr(a, "no_bias", True) else ())
+_add("InstanceNorm", ("data", "gamma", "beta"),
+     param_shapes=lambda a, d: {"gamma": (d[1],), "beta": (d[1],)})
+
+# several outputs, all visible: SliceChannel / split
+for _n in ("SliceChannel", "split"):
+    _add(_n, ("data",), nout=lambda a: int(_attr(a, "num_outputs")),
+         nvisible=lambda a: int(_attr(a, "num_outputs")))
+
+
+def _seq_optional(a: dict) -> tuple[str, ...]:
+    return () if _attr(a, "use_sequence_length", False) else ("sequence_length",)
+
+
+for _n in ("SequenceMask", "SequenceLast", "SequenceReverse"):
+    _add(_n, ("data", "sequence_length"), optional=_seq_optional)
+
+_add("one_hot", ("indices",))
+_ONE = ["LRN", "Cast", "cast", "L2Normalization", "broadcast_axis", "broadcast_to", "Pad",
+        "pad", "argmax", "argmin", "SwapAxis", "swapaxes", "slice_axis",
+        "repeat", "tile", "zeros_like", "ones_like", "norm", "smooth_l1", "sort", "argsort",
+        "sum_axis", "max_axis", "min_axis", "nansum", "nanprod", "erf", "erfinv", "gamma",
+        "gammaln", "round", "rint", "fix", "trunc", "log2", "log10", "arcsin", "arccos",
+        "arctan", "sinh", "cosh", "tan", "arcsinh", "arccosh", "arctanh", "degrees",
+        "radians", "logical_not", "cbrt", "rcbrt", "softmin", "hard_sigmoid", "shape_array",
+        "size_array", "diag", "Crop", "argmax_channel", "flip", "reverse", "depth_to_space",
+        "space_to_depth", "moments"]
+for _n in _ONE:
+    _add(_n, ("data",))
+for _n in ("add_n", "ElementWiseSum", "UpSampling", "khatri_rao"):
+    _add(_n, ("*",))
+for _n, _ins in {"where": ("condition", "x", "y"), "take": ("a", "indices"),
+                 "batch_dot": ("lhs", "rhs"), "broadcast_like": ("lhs", "rhs"),
+                 "reshape_like": ("lhs", "rhs"), "gather_nd": ("data", "indices"),
+                 "pick": ("data", "index"), "elemwise_sub": ("lhs", "rhs"),
+                 "broadcast_equal": ("lhs", "rhs"), "broadcast_not_equal": ("lhs", "rhs"),
+                 "broadcast_greater": ("lhs", "rhs"), "broadcast_lesser": ("lhs", "rhs"),
+                 "broadcast_greater_equal": ("lhs", "rhs"),
+                 "broadcast_lesser_equal": ("lhs", "rhs"),
+                 "broadcast_hypot": ("lhs", "rhs")}.items():
+    _add(_n, _ins)
