@@ -457,3 +457,17 @@ def test_flat_layout_weight_gradient_kept_or_rebuilt(monkeypatch, nd):
         fm = (conv_ref(*args_m, None, stride, dilate, pad, 2) * g).sum()
         onp.testing.assert_allclose(grad[idx], (fp - fm) / (2 * eps), rtol=1e-6)
     OPS["convolution"].cache.clear()
+
+
+def test_long_contraction_in_pieces():
+    """The weight gradient's product over a long batch * positions axis is summed in
+    pieces when both its other sides are small: the same product."""
+    from ndengine.ndarray import ops_conv
+
+    rng = onp.random.default_rng(9)
+    a, b = rng.standard_normal((2, 5, 70001)), rng.standard_normal((2, 7, 70001))
+    got = ops_conv._sum_products(onp, a, b)
+    onp.testing.assert_allclose(got, onp.matmul(a, b.transpose(0, 2, 1)), rtol=1e-10)
+    a, b = rng.standard_normal((1, 64, 3000)), rng.standard_normal((1, 3, 3000))
+    onp.testing.assert_allclose(ops_conv._sum_products(onp, a, b),
+                                onp.matmul(a, b.transpose(0, 2, 1)), rtol=1e-10)
