@@ -550,12 +550,37 @@ def compile_fns(prog: Program) -> None:
                 raw = getattr(kernel, "__wrapped__", None)
                 if getattr(kernel, "blas", False) and raw is not None and xp is _onp:
                     flops.append(_kernel_flops(_operands(fn)))
-                    fns[i] = partial(fn.func, raw, *fn.args[1:])
+                    fn = fns[i] = partial(fn.func, raw, *fn.args[1:])
+                fns[i] = _direct(fn)
         if flops:
             prog.blas = True
             prog.flops = 0.0 if 0.0 in flops else max(flops)
     prog.fns = fns
     prog.subops = subs
+
+
+def _direct(fn: partial) -> Any:
+    """The array layer's general runner ``_run_n`` for one output whose arguments are
+    arrays and plain constants (no lists): the same steps, without the generic
+    unwrapping (one frame and a call per argument less); any other runner as it is."""
+    if fn.func is not _ndarray_mod._run_n:
+        return fn
+    kernel, xp, outs, args, params = fn.args
+    if len(outs) != 1 or any(a.__class__ is list or a.__class__ is tuple for a in args):
+        return fn
+    out = outs[0]
+    fix = _ndarray_mod._fix
+    mark = _ndarray_mod._mark_shared
+    ndarray = _onp.ndarray
+
+    def run() -> None:
+        r = kernel(xp, *[a._data if a.__class__ is NDArray else a for a in args], **params)
+        if r.__class__ is not ndarray or r.dtype is not out._dtype:
+            r = fix(r, out)
+        out._data = r
+        if r.base is not None:
+            mark(args)
+    return run
 
 
 # ----------------------------------------------------------------------------- autograd
