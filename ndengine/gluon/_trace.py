@@ -529,8 +529,9 @@ def compile_fns(prog: Program) -> None:
       names the traced op that failed);
     * BLAS kernels called through the op table's thread-policy wrapper are called
       directly, and the whole program takes the BLAS policy once (on CPU), sized by
-      its largest product (so a program of small products runs them on one thread, as
-      the small-kernel rule does for each of them op by op)."""
+      its largest product, when that gives each product the thread count it gets op
+      by op (all below the small-kernel size, so one thread each, or all above it);
+    * the array layer's general runner is called without its generic unwrapping."""
     fns: list = []
     subs: list = []
     for fn in prog.fns:
@@ -543,18 +544,28 @@ def compile_fns(prog: Program) -> None:
                 fns.append(f)
                 subs.append(sub)
     if prog.device.device_type == "cpu":
-        flops = []
+        blas = []
         for i, fn in enumerate(fns):
             if fn.__class__ is partial and fn.func in _RUNNERS and not fn.keywords:
                 kernel, xp = fn.args[0], fn.args[1]
                 raw = getattr(kernel, "__wrapped__", None)
                 if getattr(kernel, "blas", False) and raw is not None and xp is _onp:
-                    flops.append(_kernel_flops(_operands(fn)))
-                    fn = fns[i] = partial(fn.func, raw, *fn.args[1:])
-                fns[i] = _direct(fn)
-        if flops:
+                    blas.append((i, _kernel_flops(_operands(fn)),
+                                 partial(fn.func, raw, *fn.args[1:])))
+        small = getattr(_BLAS, "small_flops", 0.0)
+        flops = [f for _, f, _ in blas]
+        # one grant fits the program when its products would all get the same thread
+        # count op by op: all below the small-kernel size, or all above it (a program
+        # mixing both, or with a product of unknown size, keeps each product's own)
+        if blas and all(f > 0 for f in flops) and (
+                all(f < small for f in flops) or all(f >= small for f in flops)):
+            for i, _, raw_fn in blas:
+                fns[i] = raw_fn
             prog.blas = True
-            prog.flops = 0.0 if 0.0 in flops else max(flops)
+            prog.flops = max(flops)
+        for i, fn in enumerate(fns):
+            if fn.__class__ is partial and fn.func in _RUNNERS and not fn.keywords:
+                fns[i] = _direct(fn)
     prog.fns = fns
     prog.subops = subs
 

@@ -269,3 +269,23 @@ def test_replay_checks_its_inputs():
     (cop,) = [c for k, c in b._cached.items()]
     assert id(w._var) in cop.prog.excl_ids
     assert _trace.replay is not None
+
+
+def test_a_program_mixing_small_and_large_products_keeps_their_own_blas_policy():
+    from ndengine.device.blas import BLAS
+
+    if not BLAS.small_flops:
+        pytest.skip("the small-kernel rule is off (NDENGINE_BLAS_SMALL_FLOPS=0)")
+    net = nn.HybridSequential()
+    # the rule's estimate 2 * x.size * in_units: 1.3e8 (above its 1e8) twice, then 2048
+    net.add(nn.Dense(512, in_units=512), nn.Dense(2, in_units=512), nn.Dense(8, in_units=2))
+    net.initialize()
+    net.hybridize()
+    x = np.ones((256, 512))
+    want = net(x).asnumpy()
+    onp.testing.assert_array_equal(net(x).asnumpy(), want)
+    (cop,) = net._cached.values()
+    assert not cop.prog.blas
+    assert all(getattr(f.args[0] if hasattr(f, "func") else
+                       f.__closure__[f.__code__.co_freevars.index("kernel")].cell_contents,
+                       "blas", False) for f in cop.prog.fns)
