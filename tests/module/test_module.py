@@ -351,3 +351,35 @@ def test_optimizer_states_round_trip_through_a_checkpoint(tmp_path):
     # the momentum carried over: two epochs in one go give the same parameters
     for k, v in resumed.get_params()[0].items():
         onp.testing.assert_allclose(v.asnumpy(), EXP[f"mlp_fit_{k}"], rtol=1e-4, atol=1e-5)
+
+
+def test_two_heads_two_labels_adam_and_a_composite_metric_match_mxnet():
+    # the same net as make_module_fixtures.multi_head (which needs MXNet to import)
+    rs = onp.random.RandomState(5)
+    x = rs.uniform(-1, 1, (30, 4)).astype("float32")
+    y = (x @ onp.array([1., -2., 0.5, 3.], "float32") + 0.3).reshape(-1, 1)
+    y2 = (x[:, 0] > 0).astype("float32")
+    data = mx.sym.var("data")
+    h = mx.sym.Activation(mx.sym.FullyConnected(data, num_hidden=5, name="h"), act_type="tanh")
+    reg = mx.sym.LinearRegressionOutput(mx.sym.FullyConnected(h, num_hidden=1, name="r"),
+                                        name="lro")
+    cls = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(h, num_hidden=2, name="c"), name="sm")
+    net = mx.sym.Group([reg, cls])
+    arg_shapes, _, _ = net.infer_shape(data=(6, 4))
+    args = {n: mx.nd.array(onp.random.RandomState(i).uniform(-0.5, 0.5, s).astype("float32"))
+            for i, (n, s) in enumerate(zip(net.list_arguments(), arg_shapes))
+            if n != "data" and not n.endswith("label")}
+    it = mx.io.NDArrayIter(x, {"lro_label": y, "sm_label": y2}, batch_size=6)
+    mod = mx.mod.Module(net, label_names=["lro_label", "sm_label"])
+    comp = mx.metric.CompositeEvalMetric([
+        mx.metric.MSE(output_names=["lro_output"], label_names=["lro_label"]),
+        mx.metric.Accuracy(output_names=["sm_output"], label_names=["sm_label"])])
+    mod.fit(it, eval_metric=comp, optimizer="adam", optimizer_params={"learning_rate": 0.05},
+            arg_params=args, num_epoch=3)
+    for k, v in mod.get_params()[0].items():
+        onp.testing.assert_allclose(v.asnumpy(), EXP[f"multi_fit_{k}"], rtol=1e-4, atol=1e-5,
+                                    err_msg=k)
+    onp.testing.assert_allclose([v for _, v in mod.score(it, comp)], EXP["multi_score"],
+                                rtol=1e-4)
+    assert mod.output_shapes == [("lro_output", (6, 1)), ("sm_output", (6, 2))]
+    assert [p.shape for p in mod.predict(it)] == [(30, 1), (30, 2)]
