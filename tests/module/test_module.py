@@ -383,3 +383,29 @@ def test_two_heads_two_labels_adam_and_a_composite_metric_match_mxnet():
                                 rtol=1e-4)
     assert mod.output_shapes == [("lro_output", (6, 1)), ("sm_output", (6, 2))]
     assert [p.shape for p in mod.predict(it)] == [(30, 1), (30, 2)]
+
+
+def test_fine_tuning_recipe_and_feature_extraction_match_mxnet():
+    sym, arg_params, aux_params = mx.model.load_checkpoint(_prefix("conv"), 0)
+    internals = sym.get_internals()
+    assert "flat_output" in internals.list_outputs()
+    net = mx.sym.FullyConnected(internals["flat_output"], num_hidden=2, name="fc_new")
+    net = mx.sym.SoftmaxOutput(net, name="softmax")
+    new_args = {k: v for k, v in arg_params.items() if "fc" not in k}
+    x, y = EXP["conv_x"], (EXP["conv_y"] > 0).astype("float32")
+    mod = mx.mod.Module(symbol=net, context=mx.cpu(), fixed_param_names=["conv1_weight"])
+    mod.fit(mx.io.NDArrayIter(x, y, batch_size=10), num_epoch=2, arg_params=new_args,
+            aux_params=aux_params, allow_missing=True, initializer=mx.init.Constant(0.01),
+            optimizer_params={"learning_rate": 0.1})
+    a, b = mod.get_params()
+    for k, v in list(a.items()) + list(b.items()):
+        onp.testing.assert_allclose(v.asnumpy(), EXP[f"finetune_{k}"], rtol=1e-4, atol=1e-5,
+                                    err_msg=k)
+    onp.testing.assert_array_equal(a["conv1_weight"].asnumpy(),
+                                   arg_params["conv1_weight"].asnumpy())
+    fe = mx.mod.Module(symbol=internals["relu1_output"], label_names=None)
+    fe.bind(for_training=False, data_shapes=[("data", (2, 1, 6, 6))])
+    fe.set_params(arg_params, aux_params, allow_extra=True)
+    fe.forward(mx.io.DataBatch([mx.nd.array(x[:2])]))
+    onp.testing.assert_allclose(fe.get_outputs()[0].asnumpy(), EXP["finetune_features"],
+                                rtol=1e-5, atol=1e-6)
