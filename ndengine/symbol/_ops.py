@@ -327,8 +327,9 @@ for _name in ("relu", "sigmoid"):
 _def("rsqrt", ("data",), _unary(lambda x: 1 / _np().sqrt(x)))
 for _name in ("_copy", "_np_copy"):
     _def(_name, ("data",), _unary(lambda x: x.copy()))
-for _name in ("identity", "BlockGrad", "stop_gradient"):
-    _def(_name, ("data",), _unary(lambda x: x))
+_def("identity", ("data",), _unary(lambda x: x))
+for _name in ("BlockGrad", "stop_gradient"):      # the values, no gradient through them
+    _def(_name, ("data",), _unary(lambda x: x.detach()))
 _def("softsign", ("data",), _unary(lambda x: x / (abs(x) + 1)))
 
 

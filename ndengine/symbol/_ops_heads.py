@@ -11,8 +11,9 @@ label``...) times ``grad_scale``, with SoftmaxOutput's ``ignore_label``,
 shape without its last axis, or without the class axis 1 with ``multi_output``; the
 regression heads: the data's shape).
 
-:data:`LOSS_HEADS` names them: an executor's ``backward()`` needs no head gradient for
-these outputs (MXNet requires one for any other).
+:data:`LOSS_HEADS` names them, with ``BlockGrad`` / ``stop_gradient``: an executor's
+``backward()`` needs no head gradient for these outputs (MXNet requires one for any
+other).
 """
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ __all__ = ["LOSS_HEADS"]
 
 LOSS_HEADS = frozenset({"SoftmaxOutput", "Softmax", "LinearRegressionOutput",
                         "LogisticRegressionOutput", "MAERegressionOutput", "MakeLoss",
-                        "make_loss", "SVMOutput"})
+                        "make_loss", "SVMOutput",
+                        # no gradient goes through these: a head gradient changes nothing
+                        "BlockGrad", "stop_gradient"})
 
 
 def _legacy(name: str) -> Any:

@@ -286,7 +286,11 @@ class Executor:
                                      f"{tuple(g.shape)}, output {self._output_names[i]!r} "
                                      f"has {tuple(h.shape)}")
             head_grads.append(g)
-        autograd.backward(heads, head_grads, retain_graph=True, train_mode=is_train)
+        # outputs cut from the graph (BlockGrad) carry no gradient back
+        pairs = [(h, g) for h, g in zip(heads, head_grads) if h._node is not None]
+        if pairs:
+            autograd.backward([h for h, _ in pairs], [g for _, g in pairs],
+                              retain_graph=True, train_mode=is_train)
 
     # -- parameters ------------------------------------------------------------------
     def copy_params_from(self, arg_params: dict, aux_params: dict | None = None,

@@ -204,3 +204,29 @@ def test_ops_run_by_their_nd_functions_match_mxnet_forward_and_backward():
     for n, g in exe.grad_dict.items():
         onp.testing.assert_allclose(g.asnumpy(), EXP[f"ops_grad_{n}"], rtol=1e-3, atol=1e-6,
                                     err_msg=n)
+
+
+def test_blockgrad_outputs_need_no_head_gradient_and_stop_it():
+    # MXNet 1.9.1: backward() with a BlockGrad / stop_gradient output beside a loss runs
+    # (the same 4/3 per weight entry as here); a plain output beside it needs out_grads
+    data = mx.sym.var("data")
+    enc = mx.sym.FullyConnected(data, num_hidden=3, name="enc")
+    loss = mx.sym.MakeLoss(mx.sym.mean(mx.sym.square(enc)), name="loss")
+    for second in (mx.sym.BlockGrad(enc, name="code"), mx.sym.stop_gradient(enc, name="c2")):
+        exe = mx.sym.Group([loss, second]).simple_bind(mx.cpu(), data=(2, 4))
+        exe.arg_dict["enc_weight"][:] = 0.5
+        exe.forward(is_train=True, data=mx.nd.ones((2, 4)))
+        exe.backward()
+        onp.testing.assert_allclose(exe.grad_dict["enc_weight"].asnumpy(),
+                                    onp.full((3, 4), 4 / 3), rtol=1e-6)
+    exe = mx.sym.Group([loss, enc]).simple_bind(mx.cpu(), data=(2, 4))
+    exe.forward(is_train=True, data=mx.nd.ones((2, 4)))
+    with pytest.raises(mx.MXNetError, match="'enc_output' is not a loss"):
+        exe.backward()
+    # inside a graph no gradient goes through BlockGrad: d/dx sum(BlockGrad(2x) * x) = 2x
+    x = mx.sym.var("x")
+    z = mx.sym.MakeLoss(mx.sym.sum(mx.sym.BlockGrad(x * 2) * x))
+    exe = z.simple_bind(mx.cpu(), x=(3,))
+    exe.forward(is_train=True, x=mx.nd.array([1.0, 2.0, 3.0]))
+    exe.backward()
+    onp.testing.assert_allclose(exe.grad_dict["x"].asnumpy(), [2.0, 4.0, 6.0])
