@@ -233,6 +233,9 @@ class Module(BaseModule):
         from .. import legacy as nd
 
         if force_rebind:
+            if self.binded and self._params_dirty:
+                # keep what training did (MXNet rebinds from its stale CPU copy)
+                self._sync_params_from_devices()
             self._reset_bind()
         if self.binded:
             self.logger.warning("Already bound, ignoring bind()")

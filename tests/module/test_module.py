@@ -409,3 +409,20 @@ def test_fine_tuning_recipe_and_feature_extraction_match_mxnet():
     fe.forward(mx.io.DataBatch([mx.nd.array(x[:2])]))
     onp.testing.assert_allclose(fe.get_outputs()[0].asnumpy(), EXP["finetune_features"],
                                 rtol=1e-5, atol=1e-6)
+
+
+def test_rebinding_for_prediction_keeps_the_trained_parameters():
+    sym, arg_params, aux_params = mx.model.load_checkpoint(_prefix("mlp"), 0)
+    x, y = EXP["mlp_x"], EXP["mlp_y"]
+    mod = mx.mod.Module(symbol=sym)
+    mod.fit(mx.io.NDArrayIter(x[:30], y[:30], batch_size=10), num_epoch=1,
+            arg_params=arg_params, optimizer_params={"learning_rate": 0.5})
+    batch = mx.io.DataBatch([mx.nd.array(x[:10])], [mx.nd.array(y[:10])])
+    mod.forward_backward(batch)
+    mod.update()                      # the CPU copy is stale now
+    mod.forward(batch, is_train=False)
+    before = mod.get_outputs()[0].asnumpy()
+    mod.bind(data_shapes=[("data", (10, 6))], label_shapes=[("softmax_label", (10,))],
+             for_training=False, force_rebind=True)
+    mod.forward(batch, is_train=False)
+    onp.testing.assert_allclose(mod.get_outputs()[0].asnumpy(), before, rtol=1e-6)
