@@ -729,8 +729,21 @@ def _pool_bw_k(xp: Any, g: Any, x: Any, y: Any, kernel: tuple = (), stride: tupl
         if pool_type == "avg":
             gg = ga / _pool_counts(xp, sp, kernel, stride, pad, out, extra, count_include_pad,
                                    acc)
-        for _, _, sl in _tap_slices(kernel, stride, ones, out):
-            dx[lead + sl] += gg
+        if tuple(stride) == tuple(kernel) and not any(pad) and not any(extra):
+            # windows that tile the input: each cell's gradient is its window's, one
+            # broadcast copy into (N, C, o0, k0, o1, k1, ...) instead of a strided add
+            # per tap (the cells past the last window keep 0)
+            tiles = xp.empty(tuple(x.shape[:2]) + tuple(
+                v for o, k in zip(out, kernel) for v in (o, k)), dtype=acc)
+            tiles[...] = gg.reshape(tuple(x.shape[:2]) + tuple(
+                v for o in out for v in (o, 1)))
+            core = tiles.reshape(tuple(x.shape[:2]) + tuple(o * k for o, k in zip(out, kernel)))
+            if core.shape == dx.shape:
+                return core
+            dx[lead + tuple(slice(0, o * k) for o, k in zip(out, kernel))] = core
+        else:
+            for _, _, sl in _tap_slices(kernel, stride, ones, out):
+                dx[lead + sl] += gg
     else:                                   # lp: d/dx (sum x^p)^(1/p) = x^(p-1) y^(1-p)
         xpad = _padded(xp, xa, pad, hi, 0.0)
         if p_value == 1:

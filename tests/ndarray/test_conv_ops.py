@@ -213,6 +213,8 @@ def pool_geometry(draw):
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
     stride = tuple(draw(st.sampled_from([1, 1, 2, 3])) for _ in range(nd))
     pad = tuple(draw(st.integers(0, k - 1)) for k in kernel)
+    if draw(st.booleans()):              # windows that tile the input (stride = kernel)
+        stride, pad = kernel, (0,) * nd
     sp = tuple(draw(st.integers(max(1, kernel[i] - 2 * pad[i]), 6)) for i in range(nd))
     return nd, kernel, stride, pad, sp
 
