@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import importlib
+import inspect
 
 from ._ops import MX_OPS, _attr, _def, _tuple
 
@@ -22,12 +23,17 @@ __all__: list[str] = []
 
 
 def _runner(fname: str) -> Callable[..., list]:
+    fn = getattr(_legacy, fname)
+    params = inspect.signature(fn).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+
     def run(ins: list, a: dict) -> list:
-        from .. import legacy as nd
         from ..legacy.ndarray import unwrap, wrap
 
-        kw = {k: v for k, v in a.items() if not k.startswith("__")}
-        r = getattr(nd, fname)(*[wrap(x) for x in ins], **kw)
+        # the op's own attributes (not user ones such as lr_mult or ctx_group)
+        kw = {k: v for k, v in a.items() if not k.startswith("__") and
+              (k in params or (takes_any and k == "num_args"))}
+        r = fn(*[wrap(x) for x in ins], **kw)
         return [unwrap(x) for x in (r if isinstance(r, (list, tuple)) else [r])]
     run.__name__ = f"run_{fname}"
     return run

@@ -84,16 +84,6 @@ class _Node:
         return {i for i, n in enumerate(names) if n in spec.aux}
 
 
-class _Names:
-    counts: dict[str, int] = {}
-
-    @classmethod
-    def get(cls, hint: str) -> str:
-        n = cls.counts.get(hint, 0)
-        cls.counts[hint] = n + 1
-        return f"{hint}{n}"
-
-
 def _topo(heads: list[tuple[_Node, int]]) -> list[_Node]:
     """Nodes reachable from *heads*, inputs first (MXNet's DFS post order)."""
     order: list[_Node] = []
@@ -549,7 +539,7 @@ def var(name: str, attr: dict | None = None, shape: Any = None, lr_mult: Any = N
     """A variable (``mx.sym.var``): an input or a parameter of a graph."""
     if not isinstance(name, str):
         raise TypeError(f"var: name must be a str, got {type(name).__name__}")
-    attrs: dict[str, str] = {k: format_attr(v) for k, v in (attr or {}).items()}
+    attrs: dict[str, str] = _scope_attrs(attr)
     if shape is not None:
         attrs["__shape__"] = format_attr(tuple(shape))
     if lr_mult is not None:
@@ -586,7 +576,15 @@ def Group(symbols: list[Symbol], create_fn: Any = None) -> Symbol:
 _AUX_INIT = {"moving_mean": '["zero", {}]', "moving_var": '["one", {}]'}
 
 
-def _create(op: str, args: list, kwargs: dict, name: str | None = None) -> Symbol:
+def _scope_attrs(attr: dict | None) -> dict[str, str]:
+    """The current ``mx.AttrScope``'s attributes updated with *attr* (as strings)."""
+    from .. import attribute as _attribute
+
+    return {k: format_attr(v) for k, v in _attribute.current().get(attr).items()}
+
+
+def _create(op: str, args: list, kwargs: dict, name: str | None = None,
+            attr: dict | None = None) -> Symbol:
     """A node applying MXNet op *op*: array inputs from *args* (in the op's input order)
     and the Symbol values of *kwargs* (by input name); the other kwargs are
     attributes.  Missing parameter inputs become variables ``<name>_<input>``."""
@@ -598,8 +596,11 @@ def _create(op: str, args: list, kwargs: dict, name: str | None = None) -> Symbo
             sym_kw[k] = v
         elif v is not None:
             attrs[k] = format_attr(v)
-    if name is None:
-        name = _Names.get(op.lower().lstrip("_"))
+    from .. import name as _name
+
+    # MXNet's naming: the current NameManager (mx.name.Prefix prefixes every name)
+    name = _name.current().get(name, op.lower().lstrip("_"))
+    attrs.update(_scope_attrs(attr))
     inputs: list[tuple[_Node, int]] = []
     if spec.inputs == ("*",):
         syms = list(args) + list(sym_kw.values())
@@ -619,8 +620,13 @@ def _create(op: str, args: list, kwargs: dict, name: str | None = None) -> Symbo
             else:
                 # MXNet gives the auxiliary states it makes their initializer
                 # (BatchNorm's moving mean zeros, moving variance ones)
+                # and, as MXNet, the variables it makes carry the node's attributes
                 init = _AUX_INIT.get(n) if n in spec.aux else None
-                inputs.append(var(f"{name}_{n}", init=init)._outputs[0])
+                v = var(f"{name}_{n}", init=init)
+                node_attrs = v._outputs[0][0].attrs
+                for k, val in attrs.items():
+                    node_attrs.setdefault(k, val)
+                inputs.append(v._outputs[0])
         if sym_kw:
             raise ValueError(f"{op}: unknown inputs {sorted(sym_kw)}; inputs are {list(names)}")
     node = _Node(op, name, attrs, inputs)
@@ -630,10 +636,7 @@ def _create(op: str, args: list, kwargs: dict, name: str | None = None) -> Symbo
 def _make_creator(op: str) -> Any:
     def creator(*args: Any, name: str | None = None, attr: dict | None = None,
                 **kwargs: Any) -> Symbol:
-        s = _create(op, list(args), kwargs, name)
-        if attr:
-            s._set_attr(**attr)
-        return s
+        return _create(op, list(args), kwargs, name, attr)
     creator.__name__ = op
     creator.__doc__ = f"The MXNet op {op} as a symbol node (see ndengine.symbol._ops)."
     return creator

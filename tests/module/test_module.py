@@ -426,3 +426,35 @@ def test_rebinding_for_prediction_keeps_the_trained_parameters():
              for_training=False, force_rebind=True)
     mod.forward(batch, is_train=False)
     onp.testing.assert_allclose(mod.get_outputs()[0].asnumpy(), before, rtol=1e-6)
+
+
+def test_symbol_lr_mult_and_name_scopes_reach_the_optimizer():
+    # MXNet: AttrScope attributes go on the node and the variables it makes, a
+    # variable's lr_mult= too, and Module's optimizer reads __lr_mult__ from the symbol
+    with mx.name.Prefix("net_"):
+        data = mx.sym.var("data")
+        with mx.AttrScope(__lr_mult__="0.0"):
+            h = mx.sym.FullyConnected(data, num_hidden=4)
+        w = mx.sym.var("o_weight", lr_mult=0.0)
+        out = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(h, weight=w, num_hidden=2, name="o"),
+                                   name="sm")
+    assert out.list_arguments() == ["data", "net_fullyconnected0_weight",
+                                    "net_fullyconnected0_bias", "o_weight", "net_o_bias",
+                                    "net_sm_label"]
+    attrs = out.attr_dict()
+    assert attrs["net_fullyconnected0_weight"]["__lr_mult__"] == "0.0"
+    assert attrs["net_fullyconnected0_weight"]["num_hidden"] == "4"
+    mod = mx.mod.Module(out, label_names=["net_sm_label"])
+    it = mx.io.NDArrayIter(EXP["mlp_x"][:20, :5], EXP["mlp_y"][:20] > 0, batch_size=5,
+                           label_name="net_sm_label")
+    mod.bind(data_shapes=it.provide_data, label_shapes=it.provide_label)
+    mod.init_params(mx.init.Uniform(0.5))
+    before = {k: v.asnumpy().copy() for k, v in mod.get_params()[0].items()}
+    mod.init_optimizer(optimizer_params={"learning_rate": 0.5})
+    for batch in it:
+        mod.forward_backward(batch)
+        mod.update()
+    after = {k: v.asnumpy() for k, v in mod.get_params()[0].items()}
+    for k in ("net_fullyconnected0_weight", "net_fullyconnected0_bias", "o_weight"):
+        onp.testing.assert_array_equal(after[k], before[k], err_msg=k)
+    assert not onp.allclose(after["net_o_bias"], before["net_o_bias"])
