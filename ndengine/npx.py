@@ -25,6 +25,7 @@ from .base import MXNetError
 from .device import Device, cpu, cpu_pinned, current_device, gpu, num_gpus
 from .ndarray import ops_conv as _ops_conv  # noqa: F401  (registers the conv/pool ops)
 from .ndarray import ops_nn as _ops_nn  # noqa: F401  (registers the nn ops)
+from .ndarray import ops_detect as _ops_detect  # noqa: F401  (registers roi_pooling)
 from .ndarray import tape as _tape
 from .ndarray.ndarray import NDArray, _unary, apply_op
 from .ndarray.ops import OPS, DTypeError, ShapeError, norm_axis
@@ -40,7 +41,8 @@ __all__ = ["set_np", "reset_np", "is_np_array", "is_np_shape", "waitall", "cpu",
            "layer_norm", "cast", "constraint_check", "embedding", "erf", "erfinv", "gamma",
            "gammaln", "fully_connected", "gather_nd", "nonzero", "sequence_mask",
            "shape_array", "slice", "smooth_l1", "topk", "convolution", "deconvolution",
-           "pooling", "group_norm", "instance_norm", "masked_softmax", "masked_log_softmax"]
+           "pooling", "group_norm", "instance_norm", "masked_softmax", "masked_log_softmax",
+           "roi_pooling"]
 
 
 class NpxParamError(MXNetError, ValueError):
@@ -925,6 +927,23 @@ def pooling(data: Any = None, kernel: Any = None, pool_type: str = "max",
                   else bool(count_include_pad), "p_value": int(p)}
         y = apply_op(OPS["pooling"], (x,), params)
     return _to_last(y) if last else y
+
+
+def roi_pooling(data: Any = None, rois: Any = None, pooled_size: Any = None,
+                spatial_scale: Any = None, out: Any = None, name: Any = None) -> NDArray:
+    """Max pooling of each region of interest (rows ``[batch_index, x1, y1, x2, y2]`` of
+    *rois*, in input coordinates times *spatial_scale*, rounded) into *pooled_size*
+    bins: (R, C, ph, pw), as MXNet's ROIPooling; the gradient goes to each bin's
+    maximum (first in row-major order), none to *rois*."""
+    if pooled_size is None or spatial_scale is None:
+        raise NpxParamError("roi_pooling: pooled_size and spatial_scale are required")
+    ps = (pooled_size, pooled_size) if isinstance(pooled_size, int) else tuple(pooled_size)
+    r = apply_op(OPS["roi_pooling"], (as_nd(data), as_nd(rois)),
+                 {"pooled_size": ps, "spatial_scale": float(spatial_scale)})
+    if out is not None:
+        out[...] = r
+        return out
+    return r
 
 
 def gpu_memory_info(device_id: int = 0) -> tuple[int, int]:

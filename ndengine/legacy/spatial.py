@@ -104,41 +104,15 @@ def ROIPooling(data: Any, rois: Any, pooled_size: Any, spatial_scale: float,
                out: Any = None, name: Any = None) -> Any:
     """Max pooling of each region of interest (rows [batch_index, x1, y1, x2, y2] of
     *rois*, scaled by *spatial_scale* and rounded) into pooled_size bins: (R, C, ph, pw);
-    an empty bin gives 0.  The regions are read by the ops (no host round trip)."""
-    from ..ndarray import ops_legacy as _lops
+    an empty bin gives 0 (the op table's ``roi_pooling``, as ``npx.roi_pooling``)."""
     from ..ndarray.ndarray import apply_op
+    from ..ndarray.ops import OPS
 
     x = arr(data, "ROIPooling")
     r = arr(rois, "ROIPooling", "rois")
-    ph, pw = (int(v) for v in pooled_size)
-    if x.ndim != 4 or r.ndim != 2 or r.shape[1] != 5 or ph < 1 or pw < 1:
-        raise ShapeError(f"ROIPooling: data must be (N, C, H, W), rois (R, 5) and pooled_size "
-                         f"two positive ints, got {x.shape}, {r.shape}, {pooled_size}")
-    n, c, h, w = x.shape
-    rnd = _lops.LEGACY_OPS["nd_round"]
-    box = apply_op(rnd, (r[:, 1:5] * spatial_scale,))
-    x1, y1, x2, y2 = box[:, 0:1], box[:, 1:2], box[:, 2:3], box[:, 3:4]     # (R, 1)
-    bh = _np.maximum(y2 - y1 + 1, 1) / ph
-    bw = _np.maximum(x2 - x1 + 1, 1) / pw
-    feats = _np.take(x, r[:, 0].astype(_onp.int64), axis=0, mode="clip")   # (R, C, H, W)
-    hs = _np.arange(h, dtype=x.dtype, ctx=x.device).reshape((1, h))
-    ws = _np.arange(w, dtype=x.dtype, ctx=x.device).reshape((1, w))
-    neg = _np.full((), -_onp.inf, dtype=x.dtype, ctx=x.device)
-    bins = []
-    for i in range(ph):
-        h0 = _np.clip(_np.floor(bh * i) + y1, 0, h)
-        h1 = _np.clip(_np.ceil(bh * (i + 1)) + y1, 0, h)
-        mh = (hs >= h0) * (hs < h1)                                        # (R, H)
-        row = []
-        for j in range(pw):
-            w0 = _np.clip(_np.floor(bw * j) + x1, 0, w)
-            w1 = _np.clip(_np.ceil(bw * (j + 1)) + x1, 0, w)
-            mw = (ws >= w0) * (ws < w1)                                    # (R, W)
-            m = (mh.reshape((-1, 1, h, 1)) * mw.reshape((-1, 1, 1, w))) > 0
-            v = _np.where(m, feats, neg).max(axis=(2, 3))                  # (R, C)
-            row.append(_np.where(_np.isfinite(v), v, 0))
-        bins.append(_np.stack(row, axis=-1))
-    return ret(_np.stack(bins, axis=-2), out)
+    ps = (pooled_size, pooled_size) if isinstance(pooled_size, int) else tuple(pooled_size)
+    return ret(apply_op(OPS["roi_pooling"], (x, r),
+                        {"pooled_size": ps, "spatial_scale": float(spatial_scale)}), out)
 
 
 __all__ += ["ROIPooling"]

@@ -22,7 +22,7 @@ from .ops import OPS, OpDef, ShapeError
 # every op module of this layer, so that its table (OPS) is complete once the layer is
 # imported, whatever the layers above import (the image, record-iterator and data-loader
 # ops join it when their modules are imported: they are defined next to their functions)
-from . import ops_conv, ops_legacy, ops_loss, ops_nn, ops_np, ops_seq, ops_sort  # noqa: E402,F401
+from . import ops_conv, ops_detect, ops_legacy, ops_loss, ops_nn, ops_np, ops_seq, ops_sort  # noqa: E402,F401
 
 # the legacy NDArray class once ndengine.legacy is imported (None before): gluon's
 # Block.__call__ tests its first argument against it to run a block on legacy arrays
@@ -78,4 +78,4 @@ __all__ = list(_CORE)
 
 from ..base import module_dir as _module_dir  # noqa: E402
 
-__dir__ = _module_dir(globals(), hide=('ops', 'ops_conv', 'ops_legacy', 'ops_loss', 'ops_nn', 'ops_np', 'ops_seq', 'ops_sort', 'optim_ops', 'tape'))
+__dir__ = _module_dir(globals(), hide=('ops', 'ops_conv', 'ops_detect', 'ops_legacy', 'ops_loss', 'ops_nn', 'ops_np', 'ops_seq', 'ops_sort', 'optim_ops', 'tape'))

@@ -139,8 +139,8 @@ def _install_methods() -> None:
     def flip(self, axis=None):
         return M.flip(self, axis)
 
-    def clip(self, a_min=None, a_max=None):
-        return MA.clip(self, a_min, a_max)
+    def clip(self, min=None, max=None, out=None):  # noqa: A002 (MXNet's names)
+        return MA.clip(self, min, max, out=out)
 
     def round(self, decimals=0):
         return MA.around(self, decimals)
