@@ -138,13 +138,18 @@ def _batchable(fn: Any) -> bool:
 
 
 def _as_array(x: Any) -> Any:
-    """NDArrays stay; NumPy arrays are wrapped without a copy; lists become NumPy."""
+    """NDArrays stay; NumPy arrays are wrapped without a copy; lists of numbers become
+    NumPy; a ragged list (word2vec's contexts, one list per center word) stays a list,
+    its items handed out as they are, as MXNet does with every list."""
     if isinstance(x, NDArray):
         return x
     if isinstance(x, _onp.ndarray):
         return from_buffer(x)
     if isinstance(x, (list, tuple)):
-        arr = _onp.asarray(x)
+        try:
+            arr = _onp.asarray(x)
+        except ValueError:          # ragged: NumPy 2 refuses to make an object array
+            return x
         if arr.dtype != object:
             if arr.dtype == _onp.float64:
                 arr = arr.astype(_onp.float32)

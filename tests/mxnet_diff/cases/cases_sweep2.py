@@ -56,3 +56,20 @@ def nd_roi_pooling_grad(mx, np, npx):
         y = mx.nd.ROIPooling(x, rois, pooled_size=(2, 2), spatial_scale=1.0)
     y.backward(mx.nd.ones_like(y))
     return y, x.grad
+
+
+@case
+def array_dataset_ragged_lists(mx, np, npx):
+    # d2l.load_data_ptb (word2vec) zips centers with ragged lists of contexts and
+    # negatives: each item is handed out as it is, and batchify pads them
+    centers = [1, 2, 3]
+    contexts = [[2, 3], [1], [1, 2, 4, 5]]
+    negatives = [[7, 8, 9, 7], [8, 9], [9, 7, 8, 9, 7, 8, 9, 7]]
+    ds = mx.gluon.data.ArrayDataset(centers, contexts, negatives)
+
+    def batchify(data):
+        max_len = max(len(c) + len(n) for _, c, n in data)
+        rows = [c + n + [0] * (max_len - len(c) - len(n)) for _, c, n in data]
+        return np.array([[c] for c, _, _ in data]), np.array(rows)
+    loader = mx.gluon.data.DataLoader(ds, batch_size=2, batchify_fn=batchify)
+    return len(ds), ds[2][1], ds[0][2], [b for b in loader]
