@@ -56,6 +56,7 @@ NN_NON_DIFFERENTIABLE = {
     "_batch_norm_backward", "_batch_norm_running", "_layer_norm_backward",
     "_embedding_backward", "_length_mask_mul", "digamma", "_scatter_nd_add",
     "_topk_backward", "topk_mask", "arange_like", "constraint_check",
+    "_roi_pooling_backward",
 }
 
 NN_CASES = {
@@ -83,6 +84,11 @@ NN_CASES = {
         C(lambda x, g, b: npx.layer_norm(x, g, b), U(3, 4), U(4), U(4)),
         C(lambda x, g, b: npx.layer_norm(x, g, b, axis=1, eps=0.01), U(2, 3, 2), U(3),
           U(3))],
+    "roi_pooling": [
+        C(lambda x: npx.roi_pooling(x, np.array([[0, 0, 0, 9, 7], [1, 3, 2, 30, 30],
+                                                 [0, 4.4, 2.6, 6, 5]]),
+                                    pooled_size=(2, 3), spatial_scale=0.5),
+          onp.random.default_rng(3).permutation(120).reshape(2, 2, 5, 6) / 10.0)],
     "embedding": [C(lambda w: npx.embedding(np.array(I(1, 3, 1, 7, -2)), w, 4, 2), U(4, 2)),
                   C(lambda w: npx.embedding(np.array(I(0, 2, 2, 1)).reshape(2, 2), w), U(3, 5))],
     "sequence_mask": [
