@@ -71,7 +71,7 @@ from .policies import (LARGE_OUTPUT_BYTES, LAZY_MAX_BYTES, LAZY_MIN_BYTES,
 from .state import on_complete, on_push
 from .var import DONE, PENDING, READY, RUNNING, Op
 
-__all__ = ["Core", "Pool", "NOTHING", "THROTTLE", "REGISTER"]
+__all__ = ["Core", "Pool", "NOTHING", "THROTTLE", "REGISTER", "POLL", "STOP"]
 
 _heappush = heapq.heappush
 _heappop = heapq.heappop
@@ -80,6 +80,9 @@ _heappop = heapq.heappop
 NOTHING = 0
 THROTTLE = 1      # check the bounds (help or wait if over): Core.over_bound
 REGISTER = 2      # take the lock, register the inbox, then check the bounds
+# what Core.worker_step asks a worker to do instead of running an op (or parking)
+POLL = "poll"     # poll briefly, lock-free, then look again (policies.partitioned_polling)
+STOP = "stop"     # exit: the engine was stopped
 
 
 class Pool:
@@ -545,6 +548,134 @@ class Core:
             self.drain_waiters = []
         return wake
 
+    # ------------------------------------------------------------------ waiting threads
+    # A waiting thread (a sync point, waitall, backpressure, fork, exit) runs one loop in
+    # the driver: lock, complete what it ran last, register, then ask one of these steps.
+    # A step returns None (what the thread waits for has happened), a claimed op (now
+    # RUNNING: run it in this thread, complete it in the next locked section) or the
+    # wait list to park on (a transition releases the token the thread puts there).
+    def wait_step(self, op: Op, inside_op: bool = False) -> Any:
+        """Lock held: a thread waits for *op* (a sync point).  It runs *op* itself when
+        it may claim it, or a READY op *op* waits behind (:meth:`blocker`), else parks
+        on the op's waiters.  *inside_op*: see :meth:`claim`."""
+        state = op.state
+        if state == DONE:
+            return None
+        if state == READY and self.claim(op, True, None, inside_op):
+            return op
+        if state == PENDING:
+            target = self.blocker(op)
+            if target is not None and self.claim(target, False, None, inside_op):
+                return target
+        waiters = op.waiters
+        if waiters is None:
+            waiters = op.waiters = []
+        return waiters
+
+    def watch_step(self, op: Op) -> Any:
+        """Lock held: a thread waits for *op* without running anything (before a fork:
+        an op it ran could outlast the fork's timeout): None once it is done, else the
+        op's waiters."""
+        if op.state == DONE:
+            return None
+        waiters = op.waiters
+        if waiters is None:
+            waiters = op.waiters = []
+        return waiters
+
+    def drain_step(self, budget: int | None) -> Any:
+        """Lock held: a thread waits until nothing is pending (waitall), helping with
+        :meth:`help_target` (*budget*: see :meth:`claim`), else parks on
+        ``drain_waiters`` (woken when ``pending`` reaches 0 or a window moves)."""
+        if self.pending == 0:
+            return None
+        target = self.help_target()
+        if target is not None and self.claim(target, False, budget):
+            return target
+        return self.drain_waiters
+
+    def throttle_step(self, pool: Pool, budget: int | None, uncounted: list[Any]) -> Any:
+        """Lock held: a pushing thread waits for *pool*'s backpressure to ease
+        (policies.backpressure: down to half the bounds), helping with the pool's ready
+        ops, else parks on ``throttle_waiters`` (woken by every completion).  The first
+        step that finds the pool over its bounds counts the push as throttled
+        (*uncounted*: a one-item list the caller passes afresh for each push)."""
+        if self.eased(pool):
+            return None
+        if uncounted:
+            uncounted.pop()
+            pool.throttled += 1
+        target = self.help_target(pool)
+        if target is not None and self.claim(target, False, budget):
+            return target
+        return self.throttle_waiters
+
+    def running_step(self) -> Any:
+        """Lock held, under :attr:`hold`: a thread waits until no op runs (fork, exit):
+        None, else the waiters of a running op (released when it completes)."""
+        for pool in self.all_pools():
+            if pool.busy:
+                for op in pool.order:
+                    if op.state == RUNNING:
+                        return self.watch_step(op)
+        return None
+
+    # ------------------------------------------------------------------ workers
+    def worker_step(self, pool: Pool, wake: list[Any], may_poll: bool) -> Any:
+        """Lock held, after :meth:`complete` of the worker's last op and
+        :meth:`register`: what a worker of *pool* does next.  The op to run (started:
+        :meth:`Pool.take_next`, nothing under :attr:`hold`); :data:`POLL` (*may_poll*
+        and policies.partitioned_polling, :meth:`should_poll`); :data:`STOP` (the
+        engine was stopped: the pool has no workers left); else the list to park on
+        (``pool.idle``), having added to *wake* a thread asleep in waitall that should
+        help another device (policies.idle_core_wake)."""
+        if not pool.nworkers:
+            return STOP
+        if not self.hold:
+            op = pool.take_next()
+            if op is not None:
+                return op
+        if may_poll and self.should_poll(pool, True):
+            return POLL
+        if self.drain_waiters:
+            w = self.idle_core_waiter(pool)
+            if w is not None:
+                wake.append(w)
+        return pool.idle
+
+    def stop_workers(self) -> tuple[list[Any], list[Any]]:
+        """Lock held: every pool loses its workers (``set_engine`` replaces the engine)
+        and from now on behaves as the naive driver's (waiting threads run its ops).
+        Returns the parked workers' tokens (each wakes, finds :data:`STOP`) and the
+        threads to join."""
+        tokens: list[Any] = []
+        threads: list[Any] = []
+        for pool in self.all_pools():
+            pool.nworkers = 0
+            pool.lazy_ok = False
+            pool.helpable = True
+            tokens.extend(pool.idle)
+            pool.idle = []
+            threads.extend(pool.threads)
+            pool.threads = []
+        return tokens, threads
+
+    def unfinished(self) -> list[Op]:
+        """Lock held, after :meth:`register`: the registered ops not done, by pool."""
+        return [op for pool in self.all_pools() for op in pool.order if op.state != DONE]
+
+    def cpu_devices_with_work(self, other_than: Any = None) -> int:
+        """No lock (an estimate): how many CPU devices other than *other_than* have
+        compute ops pending or running — the probe of the BLAS thread policy
+        (policies.blas_steering; 0 when it is off)."""
+        if not self.policies.blas_steering:
+            return 0
+        n = 0
+        for p in list(self.pools.values()):
+            if (p.pending or p.busy) and p.device is not other_than and p.is_cpu:
+                n += 1
+        return n
+
     # ------------------------------------------------------------------ hold
     def start_hold(self) -> None:
         """Lock held: from now on no op starts (running ones finish).  Workers that find
@@ -608,7 +739,7 @@ class Core:
         self.drain_waiters, self.throttle_waiters = [], []
         return n
 
-    # ------------------------------------------------------------------ workers
+    # ------------------------------------------------------------------ worker policies
     def should_poll(self, pool: Pool, partitioned: bool) -> bool:
         """Lock held, a worker found nothing to run: poll briefly rather than park?
         (policies.partitioned_polling: its pool's next ops wait on others now running)"""
