@@ -5,7 +5,16 @@ thread) holds its lock around every call here except :meth:`Core.push`, and carr
 what each call returns.  Calls never block and never run an op's callable; they return
 the *tokens to release* (parked threads to wake: anything with ``release()``, in the
 threaded driver a private lock each thread sleeps on), the op to run, or a verdict.
-Because nothing here needs a thread, ``tests/engine/test_state.py`` drives it step by step.
+Because nothing here needs a thread, ``tests/engine/test_state.py`` and
+``tests/engine/test_steps.py`` drive it step by step.
+
+What a thread does next is decided here too.  A worker asks :meth:`Core.worker_step`
+(run this op, poll, stop, or park); every other waiting thread — a sync point
+(:meth:`Core.wait_step`), ``waitall`` (:meth:`Core.drain_step`), backpressure
+(:meth:`Core.throttle_step`), fork and exit (:meth:`Core.watch_step`,
+:meth:`Core.running_step`) — asks its step in the driver's one waiting loop: done, a
+claimed op to run in this thread, or the wait list to park on.  The drivers only carry
+that out: take the lock, complete what they ran, register the inbox, ask, act.
 
 The state (all of it)
 ---------------------

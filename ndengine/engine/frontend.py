@@ -1,27 +1,35 @@
 """What a front-end thread calls: pushes and sync points, with their argument checks.
 
-A mixin of :class:`.threaded.ThreadedEngine` (and so of the naive driver): the argument
-checks of ``push``/``delete_var`` and of the sync points (a bad argument is an error
-naming it, raised in the caller before anything is queued), bulk's buffering, the sync
-points ``wait_for_var``/``wait_to_write``/``wait_all`` (which wait through the driver's
-``_wait_op``/``drain`` and raise a var's error once), and the hot path of every array op,
-``push_unchecked``, which keeps an inlined copy of :meth:`.core.Core.push` (the op joins
-the lock-free inbox; a parked worker is woken unless policies.lazy_wake says not; the
-bounds are checked).  ``tests/engine/test_state.py`` checks that copy against the core
-with Hypothesis, without threads.  What needs the lock (registering, throttling) is the
-driver's: ``_push_op``, ``_register_and_bound``, ``_throttle``, ``_wait_op``, ``drain``.
+A mixin of :class:`.threaded.ThreadedEngine` (and so of the naive driver):
+
+* the argument checks of ``push``, ``delete_var`` and the sync points (a bad argument is
+  an error naming it, raised in the caller before anything is queued) and bulk's
+  buffering;
+* the lock-free push: ``_push_op`` hands an op to :meth:`.core.Core.push` (it joins the
+  inbox; a parked worker is woken unless policies.lazy_wake says not; the bounds are
+  checked), and ``push_unchecked``, the hot path of every array op, keeps an inlined
+  copy of that function (``tests/engine/test_state.py`` checks the copy against the
+  core with Hypothesis, without threads);
+* the sync points ``wait_for_var``/``wait_to_write``/``wait_all``, which wait through
+  the driver (``_wait_op``, ``drain``) and raise a var's error once.
+
+What needs the lock is the driver's: ``_register_and_bound``, ``_throttle``, the waits.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Iterable
 
 from ..device import Device, current_device
 from . import bulk as _bulk
+from .core import REGISTER, THROTTLE
 from .hooks import HOOKS
 from .policies import (LARGE_OUTPUT_BYTES, LAZY_MAX_BYTES, LAZY_MIN_BYTES,
                        UNREGISTERED_BYTES as _UNREGISTERED)
 from .sites import bad_vars, bad_wait, normalized, push_site
 from .var import Op, Var
+
+_perf = time.perf_counter
 
 __all__ = ["Frontend"]
 
@@ -42,7 +50,8 @@ class Frontend:
     _inbox: Any
     _devices_ok: set[Any]
     track_push_site: bool
-    _push_op: Callable[..., Op]
+    _copy_pools: dict[Any, Any]
+    _pool_for: Callable[[Op], Any]
     _throttle: Callable[[Any], None]
     _register_and_bound: Callable[[Any], None]
     _lock: Any
@@ -145,6 +154,24 @@ class Frontend:
         elif pool.pending + len(inbox) > core.max_pending_ops or \
                 pool.nbytes + core.unregistered > core.max_pending_bytes:
             self._throttle(pool)
+        return op
+
+    def _push_op(self, op: Op, elementwise: bool = False) -> Op:
+        """Hand *op* to the engine without taking the lock (:meth:`.core.Core.push`): it
+        joins the inbox, which the next thread to take the lock registers in order."""
+        pool = (self._copy_pools if op.copy else self._pools).get(op.device)
+        if pool is None:
+            pool = self._pool_for(op)
+        if HOOKS.active:
+            op.t_push = _perf()
+            HOOKS.push(op)
+        token, nxt = self.core.push(op, pool, elementwise)
+        if token is not None:
+            token.release()
+        if nxt == THROTTLE:
+            self._throttle(pool)
+        elif nxt == REGISTER:
+            self._register_and_bound(pool)
         return op
 
     def _large_pushed(self, op: Op, pool: Any) -> None:

@@ -23,7 +23,7 @@ interrupted frames, innermost first, for the first one of the engine's own code:
 A deferred interrupt is sent again to the main thread 1 ms later (and checked again),
 so it arrives right after the section ends.  It costs the hot path nothing: only the
 handler does work.  What a delivered interrupt does to an op the main thread was running
-itself is the drivers' business (it is re-queued, not poisoned: ``ThreadedEngine._execute``).
+itself is the drivers' business (it is re-queued, not poisoned: ``ThreadedEngine._run_here``).
 """
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """NaiveEngine: the second driver — each op runs at push time, in the pushing thread.
 
-It carries out the same transitions of :mod:`.core` as the threaded driver, with pools
-that have no workers: the core then lets a waiting thread run any ready op (nobody else
-can), and wakes the threads waiting for an op when it becomes ready.  A push registers
+It carries out the same transitions and steps of :mod:`.core` as the threaded driver
+(it is one, with pools that have no workers): the core then lets a waiting thread run
+any ready op (nobody else can), and wakes the threads waiting for an op when it becomes
+ready.  A GPU op runs in the pushing thread with its device and a stream of the thread's
+current (``Device.run_op``), as a worker would have them.  A push registers
 the op and waits for it, which runs it here at once; should another front-end thread
 hold one of its vars, the push waits for that op first.  Results and error semantics
 are the threaded engine's, so a program gives the same answers under both (debugging:

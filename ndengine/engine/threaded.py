@@ -39,7 +39,7 @@ from . import frontend as _frontend
 from . import interrupts as _interrupts
 from . import lifetime as _lifetime
 from . import state as _state_module
-from .core import POLL, REGISTER, STOP, THROTTLE, Core, Pool
+from .core import POLL, STOP, Core, Pool
 from .frontend import Frontend
 from .hooks import HOOKS
 from .lifetime import Lifetime
@@ -105,24 +105,6 @@ class ThreadedEngine(Frontend, Lifetime):
         with self._lock:
             pool = (self._copy_pools if op.copy else self._pools).get(op.device)
             return self._new_pool(op.device, op.copy) if pool is None else pool
-
-    def _push_op(self, op: Op, elementwise: bool = False) -> Op:
-        """Hand *op* to the engine without taking the lock (:meth:`.core.Core.push`): it
-        joins the inbox, which the next thread to take the lock registers in order."""
-        pool = (self._copy_pools if op.copy else self._pools).get(op.device)
-        if pool is None:
-            pool = self._pool_for(op)
-        if HOOKS.active:
-            op.t_push = _perf()
-            HOOKS.push(op)
-        token, nxt = self.core.push(op, pool, elementwise)
-        if token is not None:
-            token.release()
-        if nxt == THROTTLE:
-            self._throttle(pool)
-        elif nxt == REGISTER:
-            self._register_and_bound(pool)
-        return op
 
     def _register_and_bound(self, pool: Pool) -> None:
         self._lock.acquire()
@@ -254,9 +236,8 @@ class ThreadedEngine(Frontend, Lifetime):
         return err, skipped
 
     def _run_here(self, op: Op) -> tuple[BaseException | None, bool]:
-        """:meth:`_run` in a waiting thread.  Interrupted (Ctrl-C in the main thread,
-        SystemExit): the op goes back to its queue, to run again, not poisoned, and the
-        interrupt propagates."""
+        """:meth:`_run` in a waiting thread.  Interrupted (Ctrl-C, SystemExit): the op
+        is re-queued, not poisoned, and the interrupt propagates."""
         me = get_ident()
         self._helping.add(me)
         try:
@@ -273,12 +254,10 @@ class ThreadedEngine(Frontend, Lifetime):
               timeout: float = -1.0) -> None:
         """The one place a thread sleeps.  Lock held: put a token on *waitlist*, leave
         the lock (releasing *tokens*), sleep until a transition releases the token or
-        *timeout* seconds pass.  Returns without the lock.  *token*: a worker's own
-        (kept from park to park); other threads get a fresh one, and wake the workers of
-        lazy ops first (policies.lazy_wake).  A push that raced in after the last
-        register may have found no parked thread to wake, so with the inbox non-empty
-        the thread looks again instead of sleeping.  An interrupt or a timeout leaves
-        no token behind."""
+        *timeout* s pass; return without the lock, leaving no token behind.  *token*: a
+        worker's own; others get a fresh one and first wake the workers of lazy ops.
+        With the inbox non-empty (a push may have raced in and found nobody parked to
+        wake), look again instead of sleeping."""
         worker = token is not None
         if not worker:
             token = allocate_lock()
@@ -304,19 +283,16 @@ class ThreadedEngine(Frontend, Lifetime):
 
     def _unpark(self, waitlist: list[Any], token: Any) -> None:
         with self._lock:
-            try:
+            if token in waitlist:
                 waitlist.remove(token)
-            except ValueError:
-                pass
 
     def _wait(self, step: Callable[..., Any], *args: Any, locked: bool = False,
               end: float | None = None) -> bool:
-        """The one waiting loop of every thread that is not a worker (sync points,
-        waitall, backpressure, fork, exit).  Each round, in one locked section:
-        complete the op it ran last, register the inbox, and ask the core's *step*
-        (``step(*args)``, see :meth:`.core.Core.wait_step`): None — done; an op — run
-        it here; a list — park on it.  *locked*: called with the lock held.  *end*: a
-        ``perf_counter`` time to give up at (returns False).  Returns without the lock."""
+        """The waiting loop of every thread but the workers.  Each round, in one locked
+        section: complete the op run last, register, ask ``step(*args)`` (a step of
+        :mod:`.core`): None — done; an op — run it here; a list — park on it.
+        *locked*: the lock is held.  *end*: a ``perf_counter`` time to give up at
+        (returns False).  Returns without the lock."""
         lock = self._lock
         core = self.core
         done: Op | None = None
@@ -351,12 +327,33 @@ class ThreadedEngine(Frontend, Lifetime):
                 return False
 
     def _wait_op(self, op: Op, locked: bool = False) -> None:
-        """Block until *op* is done, running it (or what blocks it) here when allowed.
-        Waiting from inside an op (a worker, or a thread running one it helped with),
-        it may run what it waits for whatever the policies say, or nobody might."""
+        """Block until *op* is done, running it (or what blocks it) here when allowed
+        (:meth:`.core.Core.wait_step`; *inside*: this thread runs an op).  The first
+        round is :meth:`_wait`'s, unrolled for synchronous code (the op waited for runs
+        here, and is then done): the loop's second look cost ~0.8 us a push."""
+        lock = self._lock
+        core = self.core
         me = get_ident()
-        self._wait(self.core.wait_step, op,
-                   me in self._worker_threads or me in self._helping, locked=locked)
+        inside = me in self._worker_threads or me in self._helping
+        if not locked:
+            lock.acquire()
+            if self._inbox:
+                tokens = core.register()
+                if tokens:
+                    for t in tokens:
+                        t.release()
+        nxt = core.wait_step(op, inside)
+        if nxt.__class__ is Op:         # claimed: *op*, or an op it waits behind
+            lock.release()
+            err, skipped = self._run_here(nxt)
+            lock.acquire()
+            self._unlock(core.complete(nxt, err, skipped))
+            if nxt is not op:
+                self._wait(core.wait_step, op, inside)
+        elif nxt is None:
+            lock.release()
+        else:                           # a wait list: asking again claims nothing
+            self._wait(core.wait_step, op, inside, locked=True)
 
     def drain(self) -> None:
         """Block until nothing is pending, helping with ready work; raise nothing
