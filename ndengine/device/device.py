@@ -186,19 +186,32 @@ class Device:
 
     def run_op(self, fn: Any) -> None:
         """Call an op's callable in this thread, for a device that :attr:`needs_finish`
-        (the engine calls :meth:`finish_op` right after).  On a GPU a plain call: the
-        kernels it launches queue on this thread's stream themselves.  The test
-        stand-in (:mod:`.sim_gpu`) queues the whole callable on the stream."""
-        run = getattr(self.backend, "run_op", None)
-        if run is None:
-            fn()
-        else:
-            run(self, fn)
+        (the engine calls :meth:`finish_op` right after), with this device and this
+        thread's stream for it current (the backend's ``use``): a worker set them up in
+        :meth:`worker_init`, but any other thread — the naive driver runs every op in
+        the pushing thread — has whatever device its own code made current (CUDA:
+        device 0), and gpu(1)'s kernels would launch there.  On a GPU the kernels the
+        callable launches queue on that stream; the test stand-in (:mod:`.sim_gpu`)
+        queues the whole callable on it."""
+        backend = self.backend
+        run = getattr(backend, "run_op", None)
+        use = getattr(backend, "use", None)
+        if use is None:
+            fn() if run is None else run(self, fn)
+            return
+        with use(self):
+            fn() if run is None else run(self, fn)
 
     def finish_op(self) -> None:
         """Wait until the kernels the op that just ran in this thread queued are done
-        (an event on this thread's stream; see :mod:`.streams`).  No-op on a CPU."""
-        self.backend.finish_op(self)
+        (an event on this thread's stream for this device, made current as by
+        :meth:`run_op`; see :mod:`.streams`).  No-op on a CPU."""
+        use = getattr(self.backend, "use", None)
+        if use is None:
+            self.backend.finish_op(self)
+            return
+        with use(self):
+            self.backend.finish_op(self)
 
     def synchronize(self) -> None:
         """Wait for all work queued on this device by any stream (not the engine's

@@ -9,15 +9,19 @@ configuration, the completion rule (:mod:`.streams`) and the copy paths
 * ``worker_init``: the worker thread makes its GPU current and gets its own
   non-blocking stream, made current for CuPy in that thread, so every kernel the worker
   runs is queued on it.
-* ``finish_op``: after an op's callable returned, record an event on the thread's
-  current stream and synchronize on it (see :mod:`.streams`).
+* ``use``: ``Device.run_op``/``finish_op`` run an op with its GPU and this thread's
+  stream for it current (a worker's own; a stream of its own for any other thread: the
+  naive driver runs ops in the pushing thread), so gpu(1)'s ops never launch on gpu(0).
+* ``finish_op``: after an op's callable returned, record an event on that stream and
+  synchronize on it (see :mod:`.streams`).
 * Host<->device copies go through page-locked (pinned) host buffers, taken from a pool
   (:class:`.transfer.PinnedPool`), so the DMA is asynchronous on the copy stream.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Any
+from typing import Any, Iterator
 
 from . import streams as _streams
 
@@ -77,10 +81,20 @@ class GpuBackend:
         stream.use()                    # CuPy's current stream is per thread
         _streams.set_current(device, stream)
 
-    def finish_op(self, device: Any) -> None:
-        """The op that just ran on this thread is done when its kernels are."""
+    @contextlib.contextmanager
+    def use(self, device: Any) -> Iterator[None]:
+        """*device* and this thread's stream for it current for a block (``Device.
+        run_op``/``finish_op``): a worker's own, or — in any other thread, such as the
+        naive driver's pushing thread — one made for the thread on first use, so gpu(1)'s
+        ops never launch on gpu(0).  CuPy restores the previous device and stream."""
         cp = cupy_module()
-        _streams.finish(cp.cuda.get_current_stream())
+        with cp.cuda.Device(device.device_id), _streams.current(device, self):
+            yield
+
+    def finish_op(self, device: Any) -> None:
+        """The op that just ran on this thread is done when its kernels are (called
+        inside :meth:`use`: the stream is this thread's for *device*)."""
+        _streams.finish(_streams.current(device, self))
 
     def synchronize(self, device: Any) -> None:
         cp = cupy_module()

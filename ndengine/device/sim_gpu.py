@@ -15,6 +15,14 @@ device really is asynchronous, so this backend is:
   after a random delay (0 to 2x :data:`DELAY_S`), so an op completed without waiting has
   not written its outputs yet.  Host<->device copies (``h2d``/``d2h``/``d2d``) are
   queued the same way.
+* **A current device per thread**, as CUDA's ``cudaSetDevice``: ``worker_init`` makes
+  the worker's device and stream current (as :mod:`.gpu_backend` does); a kernel
+  launched (``run_op``) while another device is current fails, naming both, and
+  ``finish_op`` waits on the thread's *current* stream — so an op run in a thread that
+  set neither up (the naive driver runs ops in the pushing thread) fails, or is seen
+  done too early, as it would be on a GPU, unless the backend's ``use`` makes its device
+  and stream current for the call (:meth:`.Device.run_op` does).  A thread that set
+  nothing up has device 0 current and its default ("null") stream.
 * **Events.**  ``record()`` queues a :class:`SimEvent`; ``synchronize()`` blocks until
   the stream thread reached it, then raises the first error a kernel queued before it
   raised (CUDA reports kernel faults at the next synchronization too).
@@ -30,7 +38,8 @@ from __future__ import annotations
 import queue
 import random
 import threading
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from . import streams as _streams
 
@@ -121,6 +130,10 @@ class SimStream:
         return f"<SimStream {self.device} launched={self.launched}>"
 
 
+_CURRENT = threading.local()     # per thread: .device, .stream (CUDA's current ones)
+_NULL_STREAMS: dict[Any, SimStream] = {}     # each device's default stream
+
+
 class SimGpuBackend:
     """The device contract of :mod:`.gpu_backend`, with NumPy memory and threaded streams."""
 
@@ -140,14 +153,46 @@ class SimGpuBackend:
         return None
 
     def worker_init(self, device: Any, index: int, is_copy: bool) -> None:
-        _streams.set_current(device, self.new_stream(device))
+        stream = self.new_stream(device)
+        _streams.set_current(device, stream)
+        _CURRENT.device, _CURRENT.stream = device, stream   # cudaSetDevice + stream.use()
+
+    @contextmanager
+    def use(self, device: Any) -> Iterator[None]:
+        """*device* and this thread's stream for it current for a block (what
+        ``gpu_backend.use`` does with ``cupy.cuda.Device`` and the stream)."""
+        prev = getattr(_CURRENT, "device", None), getattr(_CURRENT, "stream", None)
+        _CURRENT.device, _CURRENT.stream = device, _streams.current(device, self)
+        try:
+            yield
+        finally:
+            _CURRENT.device, _CURRENT.stream = prev
+
+    def _current_stream(self, device: Any) -> SimStream:
+        """The stream a kernel for *device* launched now is queued on: the thread's
+        current one; an error when another device is current."""
+        from .device import Device
+
+        cur = getattr(_CURRENT, "device", None) or Device("sim_gpu", 0)
+        if cur != device:
+            raise RuntimeError(
+                f"sim_gpu: a kernel for {device} was launched in thread "
+                f"{threading.current_thread().name!r} while {cur} is current (the "
+                f"thread never made {device} current: no worker_init, no use)")
+        stream = getattr(_CURRENT, "stream", None)
+        if stream is None:
+            stream = _NULL_STREAMS.get(device)
+            if stream is None:
+                stream = _NULL_STREAMS.setdefault(device, SimStream(device))
+        return stream
 
     def run_op(self, device: Any, fn: Callable[[], Any]) -> None:
-        """Queue the op's callable on this thread's stream (returns before it runs)."""
-        _streams.current(device, self).launch(fn)
+        """Queue the op's callable on this thread's current stream (returns before it
+        runs)."""
+        self._current_stream(device).launch(fn)
 
     def finish_op(self, device: Any) -> None:
-        _streams.finish(_streams.current(device, self))
+        _streams.finish(self._current_stream(device))
 
     def synchronize(self, device: Any) -> None:
         # every stream of this device that this process made: the current thread's is

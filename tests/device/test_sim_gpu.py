@@ -82,6 +82,39 @@ def test_naive_engine_waits_for_the_stream_too(slow_kernels) -> None:
     assert out == {"x": 1}          # the naive push returns once the op is done
 
 
+def test_naive_engine_runs_each_devices_ops_with_that_device_current(slow_kernels) -> None:
+    """The naive driver runs an op in the pushing thread, which is no worker of its
+    device (no worker_init): the op must still run with its device and a stream for it
+    current, or sim_gpu(1)'s kernels would launch on sim_gpu(0), as on CUDA."""
+    eng = engine.NaiveEngine()
+    for dev in (SIM0, SIM1, SIM0):
+        out: dict[str, Device] = {}
+        v = eng.new_var()
+        eng.push(lambda dev=dev: out.setdefault("x", dev), writes=[v], device=dev,
+                 name="set")
+        eng.wait_for_var(v)
+        assert out == {"x": dev}
+    engine.set_engine("naive")                  # the array layer's ops too
+    try:
+        host = onp.arange(6.0).reshape(2, 3)
+        x = np.array(host, device=SIM1)
+        y = (np.tanh(x) * 2).copyto(SIM0) + 1
+        onp.testing.assert_allclose(y.asnumpy(), onp.tanh(host) * 2 + 1)
+    finally:
+        engine.set_engine("threaded")
+
+
+def test_the_stand_in_detects_an_op_run_without_its_device_current(monkeypatch) -> None:
+    """Without Device.run_op making the device current (the backend's ``use``), an op
+    on sim_gpu(1) run outside its workers fails, naming both devices."""
+    monkeypatch.setattr(sim_gpu.SimGpuBackend, "use", None)
+    eng = engine.NaiveEngine()
+    v = eng.new_var()
+    eng.push(lambda: None, writes=[v], device=SIM1, name="k")
+    with pytest.raises(MXNetError, match=r"sim_gpu\(1\).*sim_gpu\(0\) is current"):
+        eng.wait_for_var(v)
+
+
 def _values_with_finish_op_removed(monkeypatch, eng) -> list[bool]:
     monkeypatch.setattr(Device, "finish_op", lambda self: None)
     ok = []
