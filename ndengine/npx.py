@@ -42,7 +42,7 @@ __all__ = ["set_np", "reset_np", "is_np_array", "is_np_shape", "waitall", "cpu",
            "gammaln", "fully_connected", "gather_nd", "nonzero", "sequence_mask",
            "shape_array", "slice", "smooth_l1", "topk", "convolution", "deconvolution",
            "pooling", "group_norm", "instance_norm", "masked_softmax", "masked_log_softmax",
-           "roi_pooling"]
+           "roi_pooling", "multibox_prior"]
 
 
 class NpxParamError(MXNetError, ValueError):
@@ -940,6 +940,25 @@ def roi_pooling(data: Any = None, rois: Any = None, pooled_size: Any = None,
     ps = (pooled_size, pooled_size) if isinstance(pooled_size, int) else tuple(pooled_size)
     r = apply_op(OPS["roi_pooling"], (as_nd(data), as_nd(rois)),
                  {"pooled_size": ps, "spatial_scale": float(spatial_scale)})
+    if out is not None:
+        out[...] = r
+        return out
+    return r
+
+
+def multibox_prior(data: Any = None, sizes: Any = (1.0,), ratios: Any = (1.0,),
+                   clip: bool = False, steps: Any = (-1.0, -1.0), offsets: Any = (0.5, 0.5),
+                   out: Any = None, name: Any = None) -> NDArray:
+    """Anchor boxes (1, H*W*(len(sizes)+len(ratios)-1), 4) centred on each pixel of
+    *data* (N, C, H, W), as MXNet's MultiBoxPrior: per pixel the sizes with the first
+    ratio, then the other ratios with the first size; corners normalised by the map's
+    width and height (``steps`` > 0 sets the centre spacing, ``offsets`` the centre
+    within a cell), clipped to [0, 1] if *clip*.  No gradient flows to *data*."""
+    r = apply_op(OPS["multibox_prior"], (as_nd(data),),
+                 {"sizes": tuple(float(s) for s in sizes),
+                  "ratios": tuple(float(v) for v in ratios), "clip": bool(clip),
+                  "steps": tuple(float(v) for v in steps),
+                  "offsets": tuple(float(v) for v in offsets)})
     if out is not None:
         out[...] = r
         return out

@@ -1,5 +1,6 @@
-"""Detection ops of the op table: ``roi_pooling`` (MXNet's ROIPooling: max pooling of
-each region of interest into a fixed grid of bins), vectorised against ``xp``.
+"""Detection ops of the op table, vectorised against ``xp``: ``roi_pooling`` (MXNet's
+ROIPooling: max pooling of each region of interest into a fixed grid of bins) and
+``multibox_prior`` (MXNet's MultiBoxPrior: anchor boxes centred on each pixel).
 
 The regions are rows ``[batch_index, x1, y1, x2, y2]`` in input coordinates, scaled
 by ``spatial_scale`` and rounded half away from zero, as MXNet does.  A bin covers
@@ -11,6 +12,8 @@ the first maximum in row-major order, the element MXNet's gradient goes to."""
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as _onp
 
 from .ops import DTypeError, ShapeError, register
 from .ops_nn import _add_at
@@ -114,3 +117,56 @@ def _roi_grad(g: Any, out: Any, data: Any, rois: Any, pooled_size: Any,
 
 
 ROI_POOLING = register("roi_pooling", _roi_kernel, _roi_infer, _roi_grad)
+
+
+# ----------------------------------------------------------------------------- multibox_prior
+def _prior_params(sizes: Any, ratios: Any, steps: Any, offsets: Any):
+    sizes = tuple(float(s) for s in sizes)
+    ratios = tuple(float(r) for r in ratios)
+    if not sizes or not ratios or any(s <= 0 for s in sizes) or any(r <= 0 for r in ratios):
+        raise ShapeError(f"multibox_prior: sizes and ratios must be non-empty and positive, "
+                         f"got sizes={sizes}, ratios={ratios}")
+    if len(tuple(steps)) != 2 or len(tuple(offsets)) != 2:
+        raise ShapeError(f"multibox_prior: steps and offsets must be pairs (y, x), got "
+                         f"steps={tuple(steps)}, offsets={tuple(offsets)}")
+    return sizes, ratios
+
+
+def _prior_infer(data: Any, sizes: Any = (1.0,), ratios: Any = (1.0,), clip: bool = False,
+                 steps: Any = (-1.0, -1.0), offsets: Any = (0.5, 0.5)):
+    sizes, ratios = _prior_params(sizes, ratios, steps, offsets)
+    if len(data.shape) < 4:
+        raise ShapeError(f"multibox_prior: data must be (N, C, H, W), got {tuple(data.shape)}")
+    if data.dtype.kind != "f":
+        raise DTypeError(f"multibox_prior: data must be floating point, got {data.dtype}")
+    h, w = data.shape[2], data.shape[3]
+    return (1, h * w * (len(sizes) + len(ratios) - 1), 4), _onp.dtype(_onp.float32)
+
+
+def _prior_kernel(xp: Any, data: Any, sizes: Any = (1.0,), ratios: Any = (1.0,),
+                  clip: bool = False, steps: Any = (-1.0, -1.0),
+                  offsets: Any = (0.5, 0.5)):
+    """Anchors centred on every pixel, row-major: for each pixel the sizes with the
+    first ratio, then the other ratios with the first size, as MXNet's MultiBoxPrior
+    (a box is w = size * H / W * sqrt(ratio), h = size / sqrt(ratio), corners
+    normalised to [0, 1] if *clip*)."""
+    sizes, ratios = _prior_params(sizes, ratios, steps, offsets)
+    h, w = data.shape[2], data.shape[3]
+    sy = steps[0] if steps[0] > 0 else 1.0 / h
+    sx = steps[1] if steps[1] > 0 else 1.0 / w
+    f = xp.float32
+    cy = (xp.arange(h, dtype=f) + f(offsets[0])) * f(sy)
+    cx = (xp.arange(w, dtype=f) + f(offsets[1])) * f(sx)
+    pairs = [(s, ratios[0]) for s in sizes] + [(sizes[0], r) for r in ratios[1:]]
+    sr = xp.asarray([[s, r ** 0.5] for s, r in pairs], dtype=f)           # (A, 2)
+    half_w = sr[:, 0] * f(h) / f(w) * sr[:, 1] / 2
+    half_h = sr[:, 0] / sr[:, 1] / 2
+    gy = xp.broadcast_to(cy[:, None, None], (h, w, len(pairs)))
+    gx = xp.broadcast_to(cx[None, :, None], (h, w, len(pairs)))
+    out = xp.stack([gx - half_w, gy - half_h, gx + half_w, gy + half_h], axis=-1)
+    if clip:
+        out = xp.clip(out, 0, 1)
+    return out.reshape(1, -1, 4).astype(f)
+
+
+MULTIBOX_PRIOR = register("multibox_prior", _prior_kernel, _prior_infer)

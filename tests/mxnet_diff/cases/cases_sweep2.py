@@ -73,3 +73,19 @@ def array_dataset_ragged_lists(mx, np, npx):
         return np.array([[c] for c, _, _ in data]), np.array(rows)
     loader = mx.gluon.data.DataLoader(ds, batch_size=2, batchify_fn=batchify)
     return len(ds), ds[2][1], ds[0][2], [b for b in loader]
+
+
+@case
+def npx_multibox_prior(mx, np, npx):
+    # the anchor-box section of the book before d2l 1.0: sizes with the first ratio,
+    # then the other ratios with the first size, per pixel; steps, offsets, clip
+    outs = []
+    for kw in [dict(sizes=[0.75, 0.5, 0.25], ratios=[1, 2, 0.5]),
+               dict(sizes=[0.3], ratios=[2, 1, 0.25]),
+               dict(sizes=[0.9, 0.4], ratios=[1], clip=True), dict(),
+               dict(sizes=(0.5,), ratios=(1, 3), steps=(0.2, 0.1), offsets=(0.2, 0.7))]:
+        outs.append(npx.multibox_prior(np.zeros((2, 3, 3, 5)), **kw))
+    X = np.random.uniform(size=(1, 3, 40, 60))
+    Y = npx.multibox_prior(X, sizes=[0.75, 0.5, 0.25], ratios=[1, 2, 0.5])
+    outs.append(Y.reshape(40, 60, 5, 4)[25, 25, :, :])
+    return outs
