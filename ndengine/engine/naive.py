@@ -15,11 +15,15 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable
 
+from . import bulk as _bulk
 from . import interrupts as _interrupts
 from .threaded import Pool, ThreadedEngine
 from .var import Op, Var
 
 __all__ = ["NaiveEngine"]
+
+_BULK = _bulk.STATE
+_BULK_ACTIVE = _bulk.ACTIVE
 
 
 class NaiveEngine(ThreadedEngine):
@@ -38,10 +42,8 @@ class NaiveEngine(ThreadedEngine):
                        site: Any, lazy: bool = True) -> Op:
         op = Op(fn, reads, writes, (), device, 0, name, False, nbytes, None)
         op.pushed_at = site
-        from .bulk import ACTIVE, STATE, add
-
-        if ACTIVE[0] and STATE.depth:
-            return add(self, op)
+        if _BULK_ACTIVE[0] and _BULK.depth:
+            return _bulk.add(self, op)
         return self._push_op(op)
 
     def _throttle(self, pool: Pool) -> None:
