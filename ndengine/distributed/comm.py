@@ -36,8 +36,8 @@ at their next sync point, as for any op.
 
 Buffers: :func:`allreduce_inplace` (the kvstore's pushpull into the pushed arrays,
 the Trainer's path) has MPI sum a single array in its own memory when nothing else
-sees it, and fuses several into a buffer kept per signature, reused at every step;
-:func:`allreduce` (new output arrays) reduces into a fresh buffer the outputs take.
+sees it, and fuses several into a pooled buffer they then view; :func:`allreduce`
+(new output arrays) reduces into a pooled buffer the outputs view.
 """
 from __future__ import annotations
 
@@ -301,28 +301,11 @@ def _own_buffer(a: Any) -> _onp.ndarray | None:
     return buf
 
 
-# The fusion buffers of the in-place allreduce, one per signature, reused every step (a
-# fresh one would cost its page faults each time: ~1.5 ms for 4 MB here).  Collectives
-# run one at a time, so one buffer per signature is never used twice at once.
-_BUCKETS: dict[int, _onp.ndarray] = {}
-_BUCKET_BYTES = [0]
-_BUCKETS_MAX_BYTES = 256 << 20
-
-
-def _bucket(h: int, n: int, dtype: _onp.dtype) -> _onp.ndarray:
-    buf = _BUCKETS.get(h)
-    if buf is None or buf.size != n or buf.dtype != dtype:
-        if _BUCKET_BYTES[0] + n * dtype.itemsize > _BUCKETS_MAX_BYTES:
-            _BUCKETS.clear()
-            _BUCKET_BYTES[0] = 0
-        buf = _BUCKETS[h] = _onp.empty(n, dtype=dtype)
-        _BUCKET_BYTES[0] += buf.nbytes
-    return buf
-
-
-# The result buffers of allreduce into new arrays: the outputs take views of one, so a
-# buffer whose only reference left is the pool's is free again (its arrays are gone or
-# hold other buffers now) and is reused instead of a fresh one with its page faults.
+# The buffers fused messages are summed in (and allreduce into new arrays' results):
+# the arrays then take views of one, so a buffer whose only reference left is the
+# pool's is free again (its arrays are gone or hold other buffers now) and is reused
+# instead of a fresh one with its page faults (~1.5 ms for 4 MB here).  The Trainer's
+# steps alternate between two: the store keeps the last step's sums.
 _POOL: dict[tuple[int, Any], list] = {}
 _POOL_BYTES = [0]
 _POOL_MAX_BYTES = 64 << 20
@@ -417,7 +400,7 @@ def _run_allreduce_inplace(arrays: list, what: str, sig: tuple[int, str],
         # one array, its own memory: MPI sums straight into it (no copy, no new buffer)
         flat = own.reshape(-1)
     else:
-        flat = _bucket(sig[0], sum(a.size for a in arrays), dtype)
+        flat = _result_buffer(sum(a.size for a in arrays), dtype)
         _gather(arrays, flat)
 
     def payload(w: World) -> None:
@@ -426,15 +409,7 @@ def _run_allreduce_inplace(arrays: list, what: str, sig: tuple[int, str],
 
     _run(what, sig, payload)
     if own is None:
-        i = 0
-        for a in arrays:
-            part = flat[i:i + a.size].reshape(a.shape)
-            i += a.size
-            dst = _own_buffer(a)
-            if dst is not None:
-                dst[...] = part               # casts back (float16 summed as float32)
-            else:
-                assign(a, _to_device(part.astype(a.dtype, copy=True), a.device))
+        _scatter(flat, arrays)          # views of the pooled buffer: no copy back
     if mirrors is not None:
         for a, m in zip(arrays, mirrors):
             if m is None:
@@ -449,7 +424,7 @@ def allreduce_inplace(arrays: Sequence[Any], keys: Any = None, priority: int = 0
                       name: str = "allreduce", mirrors: Sequence[Any] | None = None) -> list:
     """Push one op that replaces each of *arrays* by its sum over the ranks (fused into
     one message).  A single C-order array MPI sums in its own memory; several are
-    copied into a fusion buffer reused for this signature, summed, and copied back.
+    copied into a pooled buffer, summed there, and each array takes a view of its part.
     *mirrors* (an array or None per array, same shape) get the sums too, sharing the
     buffers.  Returns *arrays* at once."""
     arrays = list(arrays)

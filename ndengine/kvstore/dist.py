@@ -13,11 +13,12 @@ hold, and ``pull`` (a local copy) hands every worker the same values.
 keys, shapes and dtypes, else every rank raises naming what each one passed).
 ``push``/``pushpull`` of a list of keys fuse consecutive small keys of one dtype into
 one message of up to ``NDENGINE_DIST_FUSION_BYTES`` (default 4 MB); a larger key goes
-in a message of its own (see ``benchmarks/distributed.py`` for the measured effects).  The keys are sent in the order given, so a caller passing the last layer
-first overlaps communication with backward.  ``pushpull`` into the pushed arrays
-without an updater (the Trainer's ``update_on_kvstore=False``) sums them in place:
-MPI writes into a large key's own memory, small fused keys go through a fusion buffer
-reused at every step, and the store shares the result.
+in a message of its own (see ``benchmarks/distributed.py`` for the measured effects).
+The keys are sent in the order given, so a caller passing the last layer first
+overlaps communication with backward.  ``pushpull`` into the pushed arrays without an
+updater (the Trainer's ``update_on_kvstore=False``) sums them in place: MPI writes
+into the memory of a key alone in its message; fused keys are summed in a pooled
+buffer they then view; the store shares the result.
 
 Differences from MXNet's parameter server: the optimizer runs on every worker after
 the allreduce (not on servers), so ``save_optimizer_states`` works on any rank (each
@@ -55,12 +56,12 @@ class DistKVStore(KVStore):
     _inplace = True
     # keys of at least this many bytes go in a message of their own, summed in their
     # own memory (None: only keys larger than the fusion size).  Copying a key into
-    # the fusion buffer and back took 3 us for 64 KB, 10 us for 256 KB and 94 us for
-    # 800 KB (out of cache) here; one more message costs more than that as soon as the
-    # machine is loaded (both ranks must be scheduled for it): the MLP step with its
-    # 800 KB weight gradient alone took 1.02, 1.27 and 1.62x the time of one message
-    # in three runs under load (benchmarks/distributed.py, "large key alone"), so by
-    # default all go in one.
+    # a fusion buffer (and back, as it first did) took 3 us for 64 KB, 10 us for 256 KB
+    # and 94 us for 800 KB (out of cache) here; one more message costs more than that
+    # as soon as the machine is loaded (both ranks must be scheduled for it): the MLP
+    # step with its 800 KB weight gradient alone took 1.02, 1.27, 1.62, then 1.01,
+    # 1.15, 1.04x the time of one message in six runs under load 7-11
+    # (benchmarks/distributed.py, "large key alone"), so by default all go in one.
     _alone_bytes: int | None = None
 
     def __init__(self, kind: str) -> None:
@@ -141,7 +142,7 @@ class DistKVStore(KVStore):
                 keys = [k for k, _ in group]
                 if mirror and self._inplace and all(t is values[k] for k, t in group):
                     # pushpull into the pushed arrays themselves: MPI sums in their
-                    # memory (or a reused fusion buffer), the store shares the result
+                    # memory (or a pooled fusion buffer), the store shares the result
                     comm.allreduce_inplace([t for _, t in group], keys=keys,
                                            priority=priority, name="kvstore.push",
                                            mirrors=[self._store[k] for k in keys])
