@@ -147,9 +147,13 @@ class Device:
     def inline_ok(self) -> bool:
         """May a waiting front-end thread run this device's ready ops itself?
 
-        True for CPUs.  GPU ops are bound to their worker's stream, so no.
+        True for CPUs.  GPU ops are bound to their worker's stream, so no.  Nor are
+        ``cpu_shared`` ones: that device carries the collectives of
+        :mod:`ndengine.distributed.comm`, which must run on its own worker, in push order,
+        never in a front-end thread that a Ctrl-C could interrupt half way through a
+        message (the interrupted op would be queued again and send twice).
         """
-        return not self.is_gpu
+        return not self.is_gpu and self.device_type != "cpu_shared"
 
     @property
     def backend(self) -> Any:

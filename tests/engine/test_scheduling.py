@@ -240,3 +240,31 @@ def test_wait_all_helps_again_when_the_window_moves(make_engine):
         assert ran["B"] is main and ran["D"] is main, ran
     finally:
         set_cpu_sharing(prev)
+
+
+@pytest.mark.timeout(60)
+def test_waiting_thread_never_runs_a_collective_itself(one_worker):
+    """cpu_shared carries distributed collectives: a front-end thread waiting on one
+    waits for its worker (run inline, a Ctrl-C could cut a message in half and the
+    re-queued op would send it again)."""
+    from ndengine.device import Device
+
+    eng = one_worker
+    comm = Device("cpu_shared", 0)
+    started, release = threading.Event(), threading.Event()
+    held = eng.new_var("held")
+
+    def hold() -> None:
+        started.set()
+        assert release.wait(TIMEOUT)
+
+    eng.push(hold, writes=[held], device=comm, name="hold comm worker")
+    assert started.wait(TIMEOUT)
+    rec = Recorder(1)
+    y = eng.new_var("y")
+    eng.push(rec.op("y"), writes=[y], device=comm, name="collective")
+    threading.Timer(0.2, release.set).start()
+    eng.wait_for_var(y)
+    assert rec.order == ["y"]
+    assert rec.threads and rec.threads[0] is not threading.current_thread()
+    eng.wait_all()
