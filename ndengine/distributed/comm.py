@@ -62,7 +62,7 @@ COMM_VAR = engine.new_var("distributed.comm")
 
 # How a rank waits for the others (:func:`_wait`): it spins on ``Test`` (which releases
 # the GIL) for ``NDENGINE_DIST_SPIN_US`` (default 20), then polls with a
-# ``sched_yield`` between tests up to ``NDENGINE_DIST_YIELD_US`` (default 200), then
+# ``sched_yield`` between tests up to ``NDENGINE_DIST_YIELD_US`` (default 2000), then
 # sleeps with a growing delay.  A yield gives the core at once to any thread waiting
 # for one (the compute worker of this rank or of another rank on the same cores) and
 # returns at once when there is none, so a wait keeps its latency without stealing a
@@ -82,7 +82,7 @@ def _spin_s() -> float:
 
 
 _SPIN_S = _spin_s()
-_YIELD_S = _env_us("NDENGINE_DIST_YIELD_US", 200)
+_YIELD_S = _env_us("NDENGINE_DIST_YIELD_US", 2000)
 _partial = functools.partial
 _sched_yield = getattr(os, "sched_yield", None) or functools.partial(time.sleep, 0)
 _getrefcount = sys.getrefcount
