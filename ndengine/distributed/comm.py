@@ -8,8 +8,9 @@ and the ops that use its results wait for it.  Two things are special:
   no array lives on), so the engine gives them a worker thread of their own: a rank
   waiting for the others never holds a compute worker.  (The engine schedules onto
   ``Device`` handles only; ``cpu_shared`` is the one CPU-like type arrays never use.
-  A waiting front-end thread may still run a ready collective itself, as it runs any
-  ready CPU op: it would be waiting anyway.)
+  A waiting front-end thread never runs a collective itself (``cpu_shared`` is not
+  inline_ok): an op interrupted there by a Ctrl-C would be queued again and send its
+  message twice.  So every collective pays the hand-off to the communication worker.)
 * **One order on every rank.**  MPI matches collectives by their order, so every
   collective also writes :data:`COMM_VAR`: the engine then runs them one at a time in
   push order, and every rank pushes them in the same order (the same program), whatever
