@@ -47,13 +47,18 @@ sample) and gives BLAS only the rest, never less than one thread.
 ``NDENGINE_BLAS_MACHINE_LOAD=0`` switches the rule off; off Linux it is off.
 
 **The small-kernel rule**: a kernel of fewer than ``NDENGINE_BLAS_SMALL_FLOPS`` floating-
-point operations (default 1e8; 0 switches the rule off) gets one thread.  With the short
+point operations (default 2e7; 0 switches the rule off) gets one thread.  With the short
 spin below, an idle OpenBLAS thread sleeps between kernels, and waking it costs more
 than it brings to a small product.  Measured (2 cores, idle, a 2 ms pause before each
 product so the BLAS threads sleep, median of 30; 1 thread vs 2): 64x400x120 (6 Mflop)
 75 vs 120 us; 50176x25x6 (LeNet's first convolution as a product, 15 Mflop) 480 vs
 1673 us; 12544x150x16 (60 Mflop) 978 vs 1032 us; 256^3 (34 Mflop) 394 vs 367 us;
-512^3 (268 Mflop) 2628 vs 2227 us; 1024^3 21.1 vs 12.7 ms.  The array layer estimates
+512^3 (268 Mflop) 2628 vs 2227 us; 1024^3 21.1 vs 12.7 ms.  One thread wins below
+~20 Mflop only: the default was 1e8 until a chain of 200 tanh(256x256 products), back to
+back so the threads never sleep, measured 69-71 ms with 1e8 against 50-52 ms with 2e7 or
+the rule off (quiet machine, medians of 7, 2 runs each), while LeNet's training step
+(whose small products are all under 2e7) was the same with either: b64 12.3/11.6 ms
+(1e8) vs 12.9/12.0 (2e7), b256 37.6/39.6 vs 38.2/37.3.  The array layer estimates
 a kernel's flops from its operands (``ndarray.ops._blas``).  Requests are made only when the number
 changes (a loop of products on one device asks once), and applied within microseconds,
 so a change reaches the kernels that start after it.  ``waitall`` asks for ``cap``
@@ -122,7 +127,7 @@ def _env_fixed() -> int | None:
 def _env_small_flops() -> float:
     value = env_str("NDENGINE_BLAS_SMALL_FLOPS")
     if not value:
-        return 1e8
+        return 2e7
     try:
         n = float(value)
     except ValueError:
