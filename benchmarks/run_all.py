@@ -260,7 +260,7 @@ def plot(rows: list[dict], path: Path) -> Path | None:
 
 
 def _save_small_png(fig, path: Path) -> None:
-    """PNG with a 64-colour palette (the plot has a handful of colours plus text
+    """PNG with a 32-colour palette (the plot has a handful of colours plus text
     antialiasing): a fraction of the size of the full-colour file."""
     import io
 
@@ -272,7 +272,7 @@ def _save_small_png(fig, path: Path) -> None:
         Path(path).write_bytes(buf.getvalue())
         return
     img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-    img.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    img.quantize(colors=32, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def _bars(ax, bench: str, rows: list[dict]) -> None:
