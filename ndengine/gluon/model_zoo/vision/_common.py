@@ -1,9 +1,19 @@
-"""What the model zoo's families share: loading a pretrained file, the 3x3 convolution."""
+"""What the model zoo's families share: the features-then-output network, loading a
+pretrained file, the 3x3 convolution."""
 from __future__ import annotations
 
 from typing import Any
 
+from ...block import HybridBlock
 from ... import nn
+
+
+class FeaturesOutput(HybridBlock):
+    """A network of two children, as every model of the zoo is: ``features`` (the body)
+    then ``output`` (the classifier head)."""
+
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        return self.output(self.features(x))
 
 
 def conv3x3(channels: int, stride: int, in_channels: int) -> Any:

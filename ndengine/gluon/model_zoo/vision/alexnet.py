@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ....context import cpu
-from ...block import HybridBlock
 from ... import nn
-from ._common import finish
+from ._common import FeaturesOutput, finish
 
 __all__ = ["AlexNet", "alexnet"]
 
 
-class AlexNet(HybridBlock):
+class AlexNet(FeaturesOutput):
     """Five convolutions (11x11/4, 5x5, 3x3 x 3) with ReLU and three 3x3/2 max pools, two
     Dense(4096, relu) with dropout 0.5, Dense(classes)."""
 
@@ -34,9 +33,6 @@ class AlexNet(HybridBlock):
                     f.add(nn.Dense(4096, activation="relu"))
                     f.add(nn.Dropout(0.5))
             self.output = nn.Dense(classes)
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 def alexnet(pretrained: bool = False, ctx: Any = None, root: str | None = None,

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ....context import cpu
-from ...block import HybridBlock
 from ... import nn
 from ...contrib.nn import HybridConcurrent, Identity
-from ._common import finish
+from ._common import FeaturesOutput, finish
 
 __all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201"]
 
@@ -46,7 +45,7 @@ def _transition(channels: int) -> Any:
     return out
 
 
-class DenseNet(HybridBlock):
+class DenseNet(FeaturesOutput):
     """A 7x7/2 stem and 3x3/2 max pool, dense blocks of ``block_config[i]`` layers with
     halving transitions between them, BN-ReLU, 7x7 average pool, Dense(classes)."""
 
@@ -70,9 +69,6 @@ class DenseNet(HybridBlock):
             self.features.add(nn.BatchNorm(), nn.Activation("relu"),
                               nn.AvgPool2D(pool_size=7), nn.Flatten())
             self.output = nn.Dense(classes)
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 _SPEC = {121: (64, 32, [6, 12, 24, 16]),

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ....context import cpu
-from ...block import HybridBlock
 from ... import nn
 from ...contrib.nn import HybridConcurrent
-from ._common import finish
+from ._common import FeaturesOutput, finish
 
 __all__ = ["Inception3", "inception_v3"]
 
@@ -110,7 +109,7 @@ def make_aux(classes: int) -> Any:
     return out
 
 
-class Inception3(HybridBlock):
+class Inception3(FeaturesOutput):
     """Inception V3 for 299x299 inputs."""
 
     def __init__(self, classes: int = 1000, **kwargs: Any) -> None:
@@ -129,9 +128,6 @@ class Inception3(HybridBlock):
                   _d("D_"), _e("E1_"), _e("E2_"))
             f.add(nn.AvgPool2D(pool_size=8), nn.Dropout(0.5))
             self.output = nn.Dense(classes)
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 def inception_v3(pretrained: bool = False, ctx: Any = None, root: str | None = None,

@@ -9,7 +9,7 @@ from typing import Any
 from ....context import cpu
 from ...block import HybridBlock
 from ... import nn
-from ._common import finish
+from ._common import FeaturesOutput, finish
 
 __all__ = ["MobileNet", "MobileNetV2", "mobilenet1_0", "mobilenet_v2_1_0", "mobilenet0_75",
            "mobilenet_v2_0_75", "mobilenet0_5", "mobilenet_v2_0_5", "mobilenet0_25",
@@ -58,7 +58,7 @@ class LinearBottleneck(HybridBlock):
         return out + x if self.use_shortcut else out
 
 
-class MobileNet(HybridBlock):
+class MobileNet(FeaturesOutput):
     """MobileNet with width *multiplier*."""
 
     def __init__(self, multiplier: float = 1.0, classes: int = 1000, **kwargs: Any) -> None:
@@ -76,11 +76,8 @@ class MobileNet(HybridBlock):
                 self.features.add(nn.GlobalAvgPool2D(), nn.Flatten())
             self.output = nn.Dense(classes)
 
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
-
-class MobileNetV2(HybridBlock):
+class MobileNetV2(FeaturesOutput):
     """MobileNetV2 with width *multiplier*."""
 
     def __init__(self, multiplier: float = 1.0, classes: int = 1000, **kwargs: Any) -> None:
@@ -104,9 +101,6 @@ class MobileNetV2(HybridBlock):
             with self.output.name_scope():
                 self.output.add(nn.Conv2D(classes, 1, use_bias=False, prefix="pred_"),
                                 nn.Flatten())
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 def _file_suffix(multiplier: float) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from ....context import cpu
 from ...block import HybridBlock
 from ... import nn
-from ._common import conv3x3, finish, relu
+from ._common import FeaturesOutput, conv3x3, finish, relu
 
 __all__ = ["ResNetV1", "ResNetV2", "BasicBlockV1", "BasicBlockV2", "BottleneckV1",
            "BottleneckV2", "resnet18_v1", "resnet34_v1", "resnet50_v1", "resnet101_v1",
@@ -29,7 +29,15 @@ def _shortcut_v1(channels: int, stride: int, in_channels: int) -> Any:
     return down
 
 
-class BasicBlockV1(HybridBlock):
+class _ResidualV1(HybridBlock):
+    """ReLU of ``body(x)`` plus the input, or its projection by ``downsample``."""
+
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        shortcut = self.downsample(x) if self.downsample else x
+        return relu(F, self.body(x) + shortcut)
+
+
+class BasicBlockV1(_ResidualV1):
     """Two 3x3 convolutions with batch norm, added to the input (or to its 1x1 projection
     when *downsample*), then ReLU."""
 
@@ -41,12 +49,8 @@ class BasicBlockV1(HybridBlock):
                       nn.Activation("relu"), conv3x3(channels, 1, channels), nn.BatchNorm())
         self.downsample = _shortcut_v1(channels, stride, in_channels) if downsample else None
 
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        shortcut = self.downsample(x) if self.downsample else x
-        return relu(F, self.body(x) + shortcut)
 
-
-class BottleneckV1(HybridBlock):
+class BottleneckV1(_ResidualV1):
     """1x1 (channels/4, strided), 3x3, 1x1 (channels) convolutions with batch norm, added
     to the input (or its projection), then ReLU."""
 
@@ -60,10 +64,6 @@ class BottleneckV1(HybridBlock):
                       nn.Activation("relu"), nn.Conv2D(channels, kernel_size=1, strides=1),
                       nn.BatchNorm())
         self.downsample = _shortcut_v1(channels, stride, in_channels) if downsample else None
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        shortcut = self.downsample(x) if self.downsample else x
-        return relu(F, self.body(x) + shortcut)
 
 
 class BasicBlockV2(HybridBlock):
@@ -137,7 +137,7 @@ def _stem(features: Any, channels: int, thumbnail: bool) -> None:
                      nn.Activation("relu"), nn.MaxPool2D(3, 2, 1))
 
 
-class ResNetV1(HybridBlock):
+class ResNetV1(FeaturesOutput):
     """ResNet V1: stem, four stages of *block* (``layers[i]`` blocks of ``channels[i+1]``
     channels, stride 2 from the second stage), global average pool, Dense(classes)."""
 
@@ -156,11 +156,8 @@ class ResNetV1(HybridBlock):
             self.features.add(nn.GlobalAvgPool2D())
             self.output = nn.Dense(classes, in_units=channels[-1])
 
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
-
-class ResNetV2(HybridBlock):
+class ResNetV2(FeaturesOutput):
     """ResNet V2: a scale-free input batch norm, stem, four pre-activation stages, BN,
     ReLU, global average pool, Dense(classes)."""
 
@@ -182,9 +179,6 @@ class ResNetV2(HybridBlock):
             self.features.add(nn.BatchNorm(), nn.Activation("relu"), nn.GlobalAvgPool2D(),
                               nn.Flatten())
             self.output = nn.Dense(classes, in_units=in_channels)
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 _SPEC = {18: ("basic", [2, 2, 2, 2], [64, 64, 128, 256, 512]),

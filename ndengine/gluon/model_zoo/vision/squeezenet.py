@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ....context import cpu
-from ...block import HybridBlock
 from ... import nn
 from ...contrib.nn import HybridConcurrent
-from ._common import finish
+from ._common import FeaturesOutput, finish
 
 __all__ = ["SqueezeNet", "squeezenet1_0", "squeezenet1_1"]
 
@@ -41,7 +40,7 @@ _LAYOUT = {
 }
 
 
-class SqueezeNet(HybridBlock):
+class SqueezeNet(FeaturesOutput):
     """SqueezeNet *version* ('1.0' or '1.1')."""
 
     def __init__(self, version: str, classes: int = 1000, **kwargs: Any) -> None:
@@ -62,9 +61,6 @@ class SqueezeNet(HybridBlock):
             self.output = nn.HybridSequential(prefix="")
             self.output.add(nn.Conv2D(classes, kernel_size=1), nn.Activation("relu"),
                             nn.AvgPool2D(13), nn.Flatten())
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 def get_squeezenet(version: str, pretrained: bool = False, ctx: Any = None,

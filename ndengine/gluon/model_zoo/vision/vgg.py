@@ -8,15 +8,14 @@ from typing import Any
 
 from ....context import cpu
 from ....init import Xavier
-from ...block import HybridBlock
 from ... import nn
-from ._common import finish
+from ._common import FeaturesOutput, finish
 
 __all__ = ["VGG", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn",
            "vgg19_bn", "get_vgg"]
 
 
-class VGG(HybridBlock):
+class VGG(FeaturesOutput):
     """``layers[i]`` 3x3 convolutions of ``filters[i]`` channels (each with ReLU, and batch
     norm when *batch_norm*) then a 2x2 max pool, for each stage; two Dense(4096, relu)
     with dropout 0.5; Dense(classes)."""
@@ -46,9 +45,6 @@ class VGG(HybridBlock):
                 self.features.add(nn.Dropout(rate=0.5))
             self.output = nn.Dense(classes, weight_initializer="normal",
                                    bias_initializer="zeros")
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 _SPEC = {11: ([1, 1, 2, 2, 2], [64, 128, 256, 512, 512]),
