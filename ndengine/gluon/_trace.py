@@ -64,7 +64,7 @@ from ..ndarray import tape as _tape
 from ..device.blas import BLAS as _BLAS
 from ..ndarray import ndarray as _ndarray_mod
 from ..ndarray.ndarray import _TRACK_SITE, NDArray, _new, _run_n, share
-from ..ndarray.ops import register
+from ..ndarray.ops import _flops, register
 
 __all__ = ["TracingError", "Program", "capture", "replay", "is_tracing", "CachedOp", "backprop",
            "graph_handles", "outside_arrays"]
@@ -500,19 +500,9 @@ _RUNNERS = frozenset([_ndarray_mod._run_n, _ndarray_mod._run_u, _ndarray_mod._ru
 
 
 def _kernel_flops(arrays: list) -> float:
-    """The BLAS policy's estimate for a kernel (ndarray.ops._flops), from the shapes of
-    its array operands, known when the graph is captured."""
-    found = [a for a in arrays if a.__class__ is NDArray and a._shape]
-    if len(found) < 2:
-        return 0.0
-    a, b = found[0], found[1]
-    size_a = 1
-    for d in a._shape:
-        size_a *= d
-    size_b = 1
-    for d in b._shape:
-        size_b *= d
-    return 2.0 * size_a * (size_b // max(1, b._shape[0]))
+    """The BLAS policy's estimate for a kernel (``ndarray.ops._flops``), from the shapes
+    of its array operands, known when the graph is captured."""
+    return _flops(tuple(a for a in arrays if a.__class__ is NDArray))
 
 
 def _operands(fn: Any) -> list:
