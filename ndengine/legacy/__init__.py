@@ -20,6 +20,7 @@ from .ndarray import NDArray, _install_methods
 from .nn import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .rnn import RNN
+from ..operator import custom as Custom   # mx.nd.Custom: Python ops (ndengine.operator)
 from .spatial import BilinearSampler, GridGenerator, ROIPooling, SpatialTransformer
 from .optim import __all__ as _o_all
 
@@ -81,7 +82,7 @@ __all__ = (["NDArray", "random", "linalg", "contrib", "image", "utils", "waitall
             "random_uniform", "random_normal", "random_randint", "random_exponential",
             "random_gamma", "random_poisson", "random_negative_binomial",
             "random_generalized_negative_binomial", "sample_multinomial", "uniform",
-            "normal", "shuffle", "onehot_encode", "moments", "RNN", "BilinearSampler",
+            "normal", "shuffle", "onehot_encode", "moments", "RNN", "Custom", "BilinearSampler",
             "GridGenerator", "SpatialTransformer", "ROIPooling", "BatchNorm_v1",
             "Convolution_v1", "Pooling_v1"]
            + _c_all + _nn_all + _t_all + _x_all + _o_all + _linalg_flat)

@@ -100,6 +100,10 @@ class MXOp:
         skip = self.optional(attrs) if self.optional is not None else ()
         return tuple(n for n in self.inputs if n not in skip)
 
+    def aux_names(self, attrs: dict) -> tuple[str, ...]:
+        """The names of the inputs that are auxiliary states."""
+        return self.aux
+
 
 MX_OPS: dict[str, MXOp] = {}
 
@@ -574,3 +578,6 @@ _def("_np_dot", ("a", "b"), _dot)
 # legacy ops that carry MXNet's backward; more ops run by their mx.nd functions
 from . import _ops_heads  # noqa: E402,F401
 from . import _ops_legacy  # noqa: E402,F401
+from .. import operator as _operator  # noqa: E402  (Custom: Python ops, mx.operator)
+
+MX_OPS["Custom"] = _operator.symbol_spec(MXOp)

@@ -170,7 +170,7 @@ class Executor:
         self._recorded: list | None = None
         from ._ops_heads import LOSS_HEADS
 
-        self._loss_heads = [n.op in LOSS_HEADS for n, _ in symbol._outputs]
+        self._loss_heads = [n.op in LOSS_HEADS or _is_loss(n) for n, _ in symbol._outputs]
         self._fixed_gammas = _fixed_gammas(symbol)
 
     # -- dictionaries ----------------------------------------------------------------
@@ -356,6 +356,14 @@ class Executor:
     def __repr__(self) -> str:
         return (f"<Executor of {self._symbol!r} on {self._ctx}: arguments "
                 f"{self._arg_names}>")
+
+
+def _is_loss(node: Any) -> bool:
+    """A Custom op whose prop says need_top_grad=False is a loss head."""
+    from ._ops import MX_OPS
+
+    is_loss = getattr(MX_OPS.get(node.op), "is_loss", None)
+    return bool(is_loss and is_loss(node.attrs))
 
 
 def _fixed_gammas(symbol: Any) -> list[str]:

@@ -78,10 +78,13 @@ class _Node:
     def aux_slots(self) -> set[int]:
         """Positions of this op's inputs that are auxiliary states."""
         spec = MX_OPS.get(self.op)
-        if spec is None or not spec.aux:
+        if spec is None:
+            return set()
+        aux = spec.aux_names(self.attrs)
+        if not aux:
             return set()
         names = spec.input_names(self.attrs)
-        return {i for i, n in enumerate(names) if n in spec.aux}
+        return {i for i, n in enumerate(names) if n in aux}
 
 
 def _topo(heads: list[tuple[_Node, int]]) -> list[_Node]:
@@ -154,8 +157,11 @@ class Symbol:
         """The outputs' names: ``<node>_output`` (``_output<i>`` for several)."""
         out = []
         for node, i in self._outputs:
+            named = getattr(MX_OPS.get(node.op), "output_names", None)
             if node.is_var:
                 out.append(node.name)
+            elif named is not None:         # Custom ops name their outputs
+                out.append(f"{node.name}_{named(node.attrs)[i]}")
             elif node.nvisible == 1:
                 out.append(f"{node.name}_output")
             else:
@@ -387,7 +393,8 @@ class Symbol:
                 ins = [known.get((id(src), i)) for src, i in n.inputs]
                 if any(a is None for a in ins):
                     continue
-                outs = spec.run(ins, _parsed(n))
+                infer = getattr(spec, "infer_outputs", None)     # Custom: the prop's rules
+                outs = infer(ins, n.attrs) if infer else spec.run(ins, _parsed(n))
                 for i, o in enumerate(outs):
                     known[(id(n), i)] = o
         return nodes, known
