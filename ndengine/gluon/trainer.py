@@ -107,6 +107,7 @@ class Trainer:
         self._params_to_init: list[Parameter] = list(self._params)
         self._update_on_kvstore = False
         self._distributed = False
+        self._messages: dict | None = None     # key -> message of the last dist pushpull
         if (isinstance(kvstore, str) and (kvstore.startswith("dist") or kvstore == "horovod")) \
                 or getattr(kvstore, "num_workers", 1) > 1:
             # across processes: give every rank rank 0's weights now, before the first
@@ -263,6 +264,10 @@ class Trainer:
             outs = [p._arrays() for _, p in ready] if uok else grads
             if keys:
                 store.pushpull(keys, grads, out=outs)
+                # the keys of each message: their updates become one op per message
+                msgs = getattr(store, "last_messages", None)
+                self._messages = None if msgs is None else {
+                    k: m for m, group in enumerate(msgs) for k in group}
             return
         for i, param in ready:
             grads = param._grads()
@@ -285,10 +290,23 @@ class Trainer:
                                    f"initialization is deferred)")
             for upd, arr in zip(updates, param._data):
                 upd.append((i, arr.grad, arr))
+        # one op for all the updates locally; across processes one per message (the
+        # store's last pushpull), which starts when that message's sums are there
+        msgs = self._messages if self._distributed else None
         for updater, upd in zip(self._updaters, updates):
-            if upd:
-                idx, grads, weights = zip(*upd)
-                updater.fuse = not self._distributed    # (one op for all, locally)
+            if not upd:
+                continue
+            if not self._distributed:
+                groups = [upd]
+            elif msgs is None:
+                groups = [[u] for u in upd]
+            else:
+                by_msg: dict = {}
+                for u in upd:
+                    by_msg.setdefault(msgs.get(u[0], -1), []).append(u)
+                groups = [by_msg[m] for m in sorted(by_msg)]
+            for group in groups:
+                idx, grads, weights = zip(*group)
                 updater(list(idx), list(grads), list(weights))
 
     # -- states ------------------------------------------------------------------------

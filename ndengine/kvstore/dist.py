@@ -114,19 +114,38 @@ class DistKVStore(KVStore):
     def pushpull(self, key: Any, value: Any, out: Any = None, priority: int = 0) -> None:
         """Push, then pull into *out* (into *value* when None).  Without an updater, a
         key pushed from one array and pulled back into it gets the sum straight from
-        the allreduce (the array and the store share the buffer: no copies)."""
+        the allreduce (the array and the store share the buffer: no copies).  With
+        one, each message's updates and pulls are pushed as one engine op."""
+        pairs = _pairs(key, value, "pushpull")
         if self._updater is None and (out is None or out is value):
-            pairs = _pairs(key, value, "pushpull")
             if all(len(vals) == 1 for _, vals in pairs):
                 self._push(pairs, priority, True)
                 return
+        if self._updater is not None:
+            outs = _pairs(key, value if out is None else out, "pushpull", what="out")
+            pulls = {}
+            for k, os_ in outs:
+                self._check_shapes(k, self._stored(k, "pushpull"), os_, "pushpull")
+                pulls[k] = os_
+            self._push(pairs, priority, False, pulls)
+            return
         super().pushpull(key, value, out, priority)
 
-    def _push(self, pairs: list, priority: int, mirror: bool) -> None:
-        from .. import autograd
+    @property
+    def last_messages(self) -> list[list]:
+        """The keys of each message of the last push / pushpull, in sending order
+        (the Trainer pushes one update op per message)."""
+        return self._messages
+
+    _messages: list[list] = []
+
+    def _push(self, pairs: list, priority: int, mirror: bool, pulls: dict | None = None) -> None:
+        from .. import autograd, engine
+        from .. import optimizer as opt
         from ..distributed import comm
         from ..ndarray.ndarray import copy_into, copy_to_device
 
+        self._messages = messages = []
         with autograd.pause():
             totals = []
             values = {}
@@ -140,6 +159,7 @@ class DistKVStore(KVStore):
                 values[k] = vals[0]
             for group in self._groups(totals, fuse=True):
                 keys = [k for k, _ in group]
+                messages.append(keys)
                 if mirror and self._inplace and all(t is values[k] for k, t in group):
                     # pushpull into the pushed arrays themselves: MPI sums in their
                     # memory (or a pooled fusion buffer), the store shares the result
@@ -153,13 +173,24 @@ class DistKVStore(KVStore):
                                for k in keys]
                 sums = comm.allreduce([t for _, t in group], keys=keys, priority=priority,
                                       name="kvstore.push", mirrors=mirrors)
+                if self._updater is not None:
+                    # the message's updates (and pulls) in one op, after its allreduce
+                    with engine.bulk(1 << 20):
+                        if isinstance(self._updater, opt.Updater):
+                            self._updater(keys, sums, [self._store[k] for k in keys])
+                        else:
+                            for k, s in zip(keys, sums):
+                                self._updater(k, s, self._store[k])
+                        if pulls is not None:
+                            for k in keys:
+                                for o in pulls[k]:
+                                    copy_into(self._store[k], o, priority)
+                    continue
                 for j, (k, s) in enumerate(zip(keys, sums)):
                     stored = self._store[k]
                     if mirrors is not None and mirrors[j] is None:
                         copy_into(s, values[k], priority)    # another dtype: a copy
-                    if self._updater is not None:
-                        self._updater(k, s, stored)
-                    elif s.dtype == stored.dtype:
+                    if s.dtype == stored.dtype:
                         self._store[k] = s          # a new array of ours
                     else:
                         copy_into(s, stored, priority)

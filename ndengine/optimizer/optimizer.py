@@ -283,8 +283,8 @@ class Updater:
         self.states_synced: dict = {}
         self.aggregate_updates = optimizer.aggregate_num > 0
         # one engine op for all the updates of a call (False: one op per update, so
-        # that each starts as soon as its gradient is there — the Trainer's choice
-        # when gradients arrive one by one from other processes)
+        # that each starts as soon as its gradient is there; the distributed Trainer
+        # instead calls once per message of summed gradients)
         self.fuse = True
 
     def __call__(self, index: Any, grad: Any, weight: Any) -> None:

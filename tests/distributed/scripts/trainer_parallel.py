@@ -9,7 +9,7 @@ import tempfile
 
 import numpy as onp
 
-from ndengine import autograd, np, npx
+from ndengine import autograd, engine, np, npx
 from ndengine import distributed as dist
 from ndengine.device import cpu
 from ndengine.gluon import Trainer, loss as gloss, nn
@@ -77,4 +77,17 @@ for mode in MODES:
     trainer.load_states(fname)
     os.remove(fname)
     assert trainer.optimizer.momentum == 0.9 and trainer.learning_rate == 0.1
+    if NDEV == 1:
+        # the small model's keys go in one message, last layer first (with several
+        # devices, keys merged on different devices go in different messages)
+        nkeys = len(net.collect_params())
+        assert trainer._kvstore.last_messages == [list(range(nkeys))[::-1]], \
+            trainer._kvstore.last_messages
+        # one more step (the gradients are still there): the allreduce, then one op
+        # for the message's updates (and, updating on the store, one for its pulls),
+        # not one per key
+        before = engine.statistics()["pushed"]
+        trainer.step(B)
+        n_ops = engine.statistics()["pushed"] - before
+        assert n_ops == (3 if trainer._update_on_kvstore else 2), (mode, n_ops)
 print(f"OK trainer rank {R} of {N}, {NDEV} device(s), modes {MODES}", flush=True)
