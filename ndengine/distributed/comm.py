@@ -149,7 +149,7 @@ def _wait(w: World, req: Any, what: str) -> None:
     perf = time.perf_counter
     t0 = perf()
     spin, yield_s = _SPIN_S, _YIELD_S
-    limit = timeout()
+    limit = None                 # read at the first poll: most waits end before
     next_poll = t0 + 1e-3
     while not test():
         now = perf()
@@ -160,6 +160,8 @@ def _wait(w: World, req: Any, what: str) -> None:
             next_poll = now + 1e-3
             w.poll_notices()
             _check_gone(w, what)
+            if limit is None:
+                limit = timeout()
             if elapsed > limit:
                 raise DistTimeout(
                     f"{what}: the other ranks did not join within {limit:g} s "
@@ -180,13 +182,19 @@ def _agree(w: World, what: str, sig: tuple[int, str]) -> None:
     w.poll_notices()
     _check_gone(w, what)
     seq = w.completed + 1
-    mine = _onp.array([seq, sig[0]], dtype=_onp.int64)
-    rows = _onp.empty((w.size, 2), dtype=_onp.int64)
+    bufs = w.header_buffers
+    if bufs is None or w.inflight:
+        # (buffers of an exchange left incomplete by an error are not reused)
+        bufs = w.header_buffers = (_onp.empty(2, dtype=_onp.int64),
+                                   _onp.empty((w.size, 2), dtype=_onp.int64))
+    mine, rows = bufs
+    mine[0] = seq
+    mine[1] = sig[0]
     w.inflight = True
     req = w.data.Iallgather(mine, rows)
     _wait(w, req, what)
     w.inflight = False
-    if (rows == mine).all():
+    if rows.tobytes() == mine.tobytes() * w.size:
         return
     w.inflight = True
     texts = w.data.allgather(sig[1])

@@ -113,6 +113,7 @@ class World:
         self.aborting: str | None = None     # this rank failed: its collectives stop
         self._told = False                   # the others were sent our abort notice
         self.inflight = False          # a request of ours may be incomplete
+        self.header_buffers: Any = None    # reused by every collective's header (comm)
         self._lock = threading.Lock()
         self._finalized = False
         if self.size > 1:
