@@ -42,7 +42,7 @@ __all__ = ["set_np", "reset_np", "is_np_array", "is_np_shape", "waitall", "cpu",
            "gammaln", "fully_connected", "gather_nd", "nonzero", "sequence_mask",
            "shape_array", "slice", "smooth_l1", "topk", "convolution", "deconvolution",
            "pooling", "group_norm", "instance_norm", "masked_softmax", "masked_log_softmax",
-           "roi_pooling", "multibox_prior"]
+           "roi_pooling", "multibox_prior", "multibox_target", "multibox_detection"]
 
 
 class NpxParamError(MXNetError, ValueError):
@@ -963,6 +963,56 @@ def multibox_prior(data: Any = None, sizes: Any = (1.0,), ratios: Any = (1.0,),
         out[...] = r
         return out
     return r
+
+
+def _write_out(r: Any, out: Any) -> Any:
+    if out is None:
+        return r
+    if isinstance(r, list):
+        for o, v in zip(out, r):
+            o[...] = v
+    else:
+        out[...] = r
+    return out
+
+
+def multibox_target(anchor: Any = None, label: Any = None, cls_pred: Any = None,
+                    overlap_threshold: float = 0.5, ignore_label: float = -1.0,
+                    negative_mining_ratio: float = -1.0, negative_mining_thresh: float = 0.5,
+                    minimum_negative_samples: int = 0,
+                    variances: Any = (0.1, 0.1, 0.2, 0.2), out: Any = None,
+                    name: Any = None) -> list:
+    """Training targets of *anchor* (1, A, 4) for ground truths *label* (B, L, >= 5),
+    rows [class, xmin, ymin, xmax, ymax] padded with -1, and class predictions
+    *cls_pred* (B, C, A) (used for negative mining): [loc_target (B, A*4), loc_mask
+    (B, A*4), cls_target (B, A)] as MXNet's MultiBoxTarget (class 0 is the background,
+    *ignore_label* marks anchors neither positive nor mined negative).  No gradient
+    flows (MXNet's is 0)."""
+    r = apply_op(OPS["multibox_target"], (as_nd(anchor), as_nd(label), as_nd(cls_pred)),
+                 {"overlap_threshold": float(overlap_threshold),
+                  "ignore_label": float(ignore_label),
+                  "negative_mining_ratio": float(negative_mining_ratio),
+                  "negative_mining_thresh": float(negative_mining_thresh),
+                  "minimum_negative_samples": int(minimum_negative_samples),
+                  "variances": tuple(float(v) for v in variances)})
+    return _write_out(r, out)
+
+
+def multibox_detection(cls_prob: Any = None, loc_pred: Any = None, anchor: Any = None,
+                       clip: bool = True, threshold: float = 0.01, background_id: int = 0,
+                       nms_threshold: float = 0.5, force_suppress: bool = False,
+                       variances: Any = (0.1, 0.1, 0.2, 0.2), nms_topk: int = -1,
+                       out: Any = None, name: Any = None) -> NDArray:
+    """Detections (B, A, 6) rows [class, score, xmin, ymin, xmax, ymax] from class
+    probabilities *cls_prob* (B, C, A), box offsets *loc_pred* (B, A*4) and *anchor*
+    (1, A, 4), as MXNet's MultiBoxDetection: sorted by score, non-maximum suppressed
+    (a suppressed row's class is -1), unused rows -1.  No gradient flows."""
+    r = apply_op(OPS["multibox_detection"], (as_nd(cls_prob), as_nd(loc_pred), as_nd(anchor)),
+                 {"clip": bool(clip), "threshold": float(threshold),
+                  "background_id": int(background_id), "nms_threshold": float(nms_threshold),
+                  "force_suppress": bool(force_suppress),
+                  "variances": tuple(float(v) for v in variances), "nms_topk": int(nms_topk)})
+    return _write_out(r, out)
 
 
 def gpu_memory_info(device_id: int = 0) -> tuple[int, int]:

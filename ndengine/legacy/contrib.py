@@ -1,19 +1,22 @@
 """``mx.nd.contrib``: the imperative control-flow operators (``foreach``, ``while_loop``,
 ``cond``: plain Python loops over legacy arrays, as MXNet runs them outside a
-hybridized graph) and a few array ops of MXNet's contrib namespace."""
+hybridized graph) and a few array ops of MXNet's contrib namespace, among them the SSD ops MultiBoxPrior,
+MultiBoxTarget and MultiBoxDetection (``_npx.multibox_*`` over legacy arrays)."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as _onp
 
+from .. import npx as _npx
 from .. import numpy as _np
 from ..ndarray.ops import ShapeError
 from ._util import OpParamError, arr, ret
 from .ndarray import NDArray, wrap
 
 __all__ = ["foreach", "while_loop", "cond", "arange_like", "div_sqrt_dim", "boolean_mask",
-           "index_copy", "index_array", "isinf", "isnan", "isfinite", "quadratic"]
+           "index_copy", "index_array", "isinf", "isnan", "isfinite", "quadratic",
+           "MultiBoxPrior", "MultiBoxTarget", "MultiBoxDetection"]
 
 
 def _as_list(x: Any) -> tuple[list, bool]:
@@ -164,3 +167,37 @@ def quadratic(data: Any, a: float = 0.0, b: float = 0.0, c: float = 0.0, out: An
     x = arr(data, "contrib.quadratic")
     return ret(x * x * a + x * b + c, out)
 
+
+
+def MultiBoxPrior(data: Any, sizes: Any = (1.0,), ratios: Any = (1.0,), clip: bool = False,
+                  steps: Any = (-1.0, -1.0), offsets: Any = (0.5, 0.5), out: Any = None,
+                  name: Any = None) -> Any:
+    """Anchor boxes centred on each pixel of *data* (``_npx.multibox_prior``)."""
+    return ret(_npx.multibox_prior(arr(data, "contrib.MultiBoxPrior"), sizes, ratios, clip,
+                                  steps, offsets), out)
+
+
+def MultiBoxTarget(anchor: Any, label: Any, cls_pred: Any, overlap_threshold: float = 0.5,
+                   ignore_label: float = -1.0, negative_mining_ratio: float = -1.0,
+                   negative_mining_thresh: float = 0.5, minimum_negative_samples: int = 0,
+                   variances: Any = (0.1, 0.1, 0.2, 0.2), out: Any = None,
+                   name: Any = None) -> Any:
+    """[loc_target, loc_mask, cls_target] of *anchor* for *label* (``_npx.multibox_target``)."""
+    f = "contrib.MultiBoxTarget"
+    return ret(_npx.multibox_target(arr(anchor, f, "anchor"), arr(label, f, "label"),
+                                   arr(cls_pred, f, "cls_pred"), overlap_threshold,
+                                   ignore_label, negative_mining_ratio,
+                                   negative_mining_thresh, minimum_negative_samples,
+                                   variances), out)
+
+
+def MultiBoxDetection(cls_prob: Any, loc_pred: Any, anchor: Any, clip: bool = True,
+                      threshold: float = 0.01, background_id: int = 0,
+                      nms_threshold: float = 0.5, force_suppress: bool = False,
+                      variances: Any = (0.1, 0.1, 0.2, 0.2), nms_topk: int = -1,
+                      out: Any = None, name: Any = None) -> Any:
+    """Decoded, sorted, suppressed detections (``_npx.multibox_detection``)."""
+    f = "contrib.MultiBoxDetection"
+    return ret(_npx.multibox_detection(arr(cls_prob, f, "cls_prob"), arr(loc_pred, f, "loc_pred"),
+                                      arr(anchor, f, "anchor"), clip, threshold, background_id,
+                                      nms_threshold, force_suppress, variances, nms_topk), out)

@@ -56,7 +56,7 @@ NN_NON_DIFFERENTIABLE = {
     "_batch_norm_backward", "_batch_norm_running", "_layer_norm_backward",
     "_embedding_backward", "_length_mask_mul", "digamma", "_scatter_nd_add",
     "_topk_backward", "topk_mask", "arange_like", "constraint_check",
-    "_roi_pooling_backward", "multibox_prior",
+    "_roi_pooling_backward", "multibox_prior", "multibox_target", "multibox_detection",
 }
 
 NN_CASES = {
