@@ -44,7 +44,7 @@ BENCH = "distributed"
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 
 WORKER = r'''
-import json, os, sys, time
+import json, os, sys, threading, time
 import numpy as onp
 from ndengine import autograd, np, npx
 from ndengine import distributed as dist
@@ -62,13 +62,19 @@ ROUNDS = 5 if quick else 11
 
 def interleaved(variants, rounds, reps=1, warm=None):
     """{name: median seconds per call}: each round times every variant once (reps calls,
-    after warm(name) or one untimed call), in an order that rotates from round to round."""
+    after warm(name) or one untimed call), in an order shuffled from round to round."""
     ts = {k: [] for k in variants}
     names = list(variants)
     for k in names:
         variants[k](); variants[k]()
     for r in range(rounds):
-        for k in names[r % len(names):] + names[:r % len(names)]:
+        # a new order each round (the same on every rank): with a rotation, each
+        # variant always followed the same one, and the default 2-rank step, always
+        # timed right after "1 process" (rank 1 asleep meanwhile), came out 5-15%
+        # slower than its variants, whatever their settings
+        order = list(names)
+        onp.random.default_rng(r).shuffle(order)
+        for k in order:
             fn = variants[k]
             (warm(k) if warm else fn())
             BC.Barrier()
@@ -118,28 +124,40 @@ X = rng.normal(size=(B, 784)).astype(onp.float32)
 Y = rng.integers(0, 10, size=B)
 shard = slice(R * B // N, (R + 1) * B // N)
 
-def model(x, kvstore):
+def model(x, kvstore, uok=False):
     npx.random.seed(0)
     net = nn.Sequential(); net.add(nn.Dense(256, activation="relu"), nn.Dense(10))
     net.initialize(); net(x[:2])
     trainer = Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore=kvstore,
-                      update_on_kvstore=False)
+                      update_on_kvstore=uok)
     return net, trainer, list(net.collect_params().values())
 
-def stepper(xs, ys, kvstore):
+WAIT_WEIGHTS = [True]      # False: the "loss waited each step" variant
+
+def stepper(xs, ys, kvstore, uok=False):
+    # every weight waited for after each step (the figures of earlier runs); the variant
+    # "loss waited each step" is the seed chapter's loop (examples/async_computation.py:
+    # the loss waited for before the next batch), where the front end pushes the next
+    # forward while the gradients are summed and the weights updated; the timed steps
+    # then end with every weight waited for (see steps())
     x, y = np.array(xs), np.array(ys)
-    net, trainer, params = model(x, kvstore)
+    net, trainer, params = model(x, kvstore, uok)
     L = gloss.SoftmaxCrossEntropyLoss()
     def step():
         with autograd.record():
             l = L(net(x), y)
         l.backward()
         trainer.step(B)
-        for p in params:
-            p.data().wait_to_read()
+        if WAIT_WEIGHTS[0]:
+            for p in params:
+                p.data().wait_to_read()
+        else:
+            l.wait_to_read()
+    step.params = params
     return step, trainer, params
 
 dist_step, trainer, params = stepper(X[shard], Y[shard], "dist_sync")
+uok_step = stepper(X[shard], Y[shard], "dist_sync", True)[0]
 local_step = stepper(X[shard], Y[shard], None)[0]
 whole_step = stepper(X, Y, None)[0] if R == 0 else None
 grads = [p.grad() for p in params]
@@ -158,6 +176,8 @@ def one_process():
     if R == 0:
         for _ in range(STEPS):
             whole_step()
+        for p in whole_step.params:
+            p.data().wait_to_read()
         BC.Ibarrier().Wait()
     else:
         req = BC.Ibarrier()
@@ -169,6 +189,8 @@ def steps(fn, pre=None, post=None, n=None):
         if pre: pre()
         for _ in range(n or STEPS):
             fn()
+        for p in getattr(fn, "params", ()):
+            p.data().wait_to_read()
         if post: post()
     return run
 
@@ -185,7 +207,11 @@ def waits(spin, yld):
     def post(): comm._SPIN_S, comm._YIELD_S = old
     return pre, post
 
+def flag(box, value):
+    return lambda: box.__setitem__(0, value), lambda: box.__setitem__(0, not value)
+
 variant_env = {
+    "loss waited each step": flag(WAIT_WEIGHTS, False),
     "a message per key": env("NDENGINE_DIST_FUSION_BYTES", "0"),
     "large key alone": attr(DistKVStore, "_alone_bytes", 256 << 10),
     "copy path": attr(DistKVStore, "_inplace", False),
@@ -194,8 +220,11 @@ variant_env = {
     "wait yields 200 us": waits(20e-6, 200e-6),
 }
 variants = {"1 process": one_process, "2 ranks": steps(dist_step),
-            "compute": steps(local_step), "comm": steps(comm_only)}
+            "compute": steps(local_step), "comm": steps(comm_only),
+            "update_on_kvstore=True": steps(uok_step)}
 variants.update({k: steps(dist_step, *pp) for k, pp in variant_env.items()})
+variants["2 ranks again"] = steps(dist_step)    # the default once more: the noise floor
+BASE = {"compute": local_step, "comm": comm_only, "update_on_kvstore=True": uok_step}
 def warm(name):
     # untimed steps of the variant (its settings on), so no variant pays for the
     # previous one's (a rank that slept through "1 process" wakes up first: with one
@@ -204,11 +233,44 @@ def warm(name):
     if name == "1 process":
         return one_process()
     pre, post = variant_env.get(name, (None, None))
-    steps(dist_step if name not in ("compute", "comm") else
-          (local_step if name == "compute" else comm_only), pre, post, n=3)()
+    steps(BASE.get(name, dist_step), pre, post, n=3)()
 
+# where the time goes: CPU seconds of each thread of each rank (thread_time), over
+# every timed round of a variant
+def thread_cpu():
+    out = {}
+    for th in threading.enumerate():
+        try:
+            out[th.name] = time.clock_gettime(time.pthread_getcpuclockid(th.ident))
+        except (OSError, AttributeError, ValueError):
+            pass
+    return out
+
+CPU = {}
+def timed_cpu(name, fn):
+    def run():
+        a = thread_cpu()
+        fn()
+        b = thread_cpu()
+        acc = CPU.setdefault(name, {})
+        for k, v in b.items():
+            acc[k] = acc.get(k, 0.0) + v - a.get(k, 0.0)
+        acc["_runs"] = acc.get("_runs", 0) + 1
+    return run
+
+for k in ("1 process", "2 ranks", "compute", "update_on_kvstore=True"):
+    variants[k] = timed_cpu(k, variants[k])
 t = interleaved(variants, 5 if quick else 15, warm=warm)
 out["step"] = {k: v / STEPS for k, v in t.items()}
+# per step, ms, averaged over the variant's runs (its timed rounds and the two calls
+# before them; the warm-ups are not counted)
+cpu = {}
+for k, acc in CPU.items():
+    runs = acc.pop("_runs")
+    cpu[k] = {th: round(v / runs / STEPS * 1e3, 3) for th, v in acc.items() if v > 1e-4}
+allcpu = BC.gather(cpu, root=0)
+if R == 0:
+    out["thread_cpu_ms"] = allcpu
 if R == 0:
     print("RESULT " + json.dumps(out))
 '''
@@ -235,7 +297,9 @@ def run(quick: bool = False) -> list[dict]:
     if not MPIEXEC.exists():
         return [_harness.row(BENCH, "all", "ndengine", None,
                              note=f"no mpiexec at {MPIEXEC}: pip install ndengine[dist]")]
+    load0 = os.getloadavg()[0]
     two = _launch(2, quick)
+    load = f"{load0:.1f}-{os.getloadavg()[0]:.1f}"    # uptime's 1-min average, before-after
     rows = []
     for case, t in two.items():
         if not case.startswith("allreduce"):
@@ -246,7 +310,8 @@ def run(quick: bool = False) -> list[dict]:
             ratio = t[raw] / t[nd]
             rows.append(_harness.row(BENCH, f"{case} x2 ranks, {what}", "ndengine", t[nd],
                                      gbps=round(mb / 1024 / t[nd], 2), ratio=round(ratio, 2),
-                                     goal=">= 0.9x raw bandwidth", goal_met=ratio >= 0.9))
+                                     goal=">= 0.9x raw bandwidth", goal_met=ratio >= 0.9,
+                                     load=load))
             rows.append(_harness.row(BENCH, f"{case} x2 ranks, {what}", "mpi4py", t[raw],
                                      gbps=round(mb / 1024 / t[raw], 2)))
     st = two["step"]
@@ -255,14 +320,31 @@ def run(quick: bool = False) -> list[dict]:
                              samples_per_s=round(sps1)))
     rows.append(_harness.row(BENCH, "MLP step, batch 1024", "2 ranks", st["2 ranks"],
                              samples_per_s=round(sps2), ratio=round(sps2 / sps1, 2),
-                             goal=">= 1.8x 1 process", goal_met=sps2 / sps1 >= 1.8))
+                             goal=">= 1.8x 1 process", goal_met=sps2 / sps1 >= 1.8,
+                             load=load))
+    sps_uok = 1024 / st["update_on_kvstore=True"]
+    rows.append(_harness.row(BENCH, "MLP step, batch 1024", "2 ranks, update_on_kvstore",
+                             st["update_on_kvstore=True"], samples_per_s=round(sps_uok),
+                             ratio=round(sps_uok / sps1, 2), goal=">= 1.8x 1 process",
+                             goal_met=sps_uok / sps1 >= 1.8, load=load))
     bound = max(st["compute"], st["comm"])
     rows.append(_harness.row(BENCH, "MLP step overlap, 2 ranks", "ndengine", st["2 ranks"],
                              compute_s=round(st["compute"], 5), comm_s=round(st["comm"], 5),
                              ratio=round(st["2 ranks"] / bound, 2),
                              goal="<= 1.1x max(compute, comm)",
-                             goal_met=st["2 ranks"] / bound <= 1.1))
-    for k in ("a message per key", "large key alone", "copy path", "wait spins",
+                             goal_met=st["2 ranks"] / bound <= 1.1, load=load))
+    # CPU ms per step of each thread (rank 0's and rank 1's): where a rank's time goes
+    for case, per_rank in (("1 process", two["thread_cpu_ms"][:1]),
+                           ("2 ranks", two["thread_cpu_ms"]),
+                           ("compute", two["thread_cpu_ms"]),
+                           ("update_on_kvstore=True", two["thread_cpu_ms"])):
+        for r, cpu in enumerate(per_rank):
+            th = {k.replace("ndengine-", "").replace("MainThread", "main"): v
+                  for k, v in cpu.get(case, {}).items()}
+            rows.append(_harness.row(BENCH, "MLP step thread CPU ms", f"{case}, rank {r}",
+                                     None, total=round(sum(th.values()), 2), **th))
+    for k in ("loss waited each step", "a message per key", "large key alone", "copy path",
+              "2 ranks again", "wait spins",
               "wait sleeps", "wait yields 200 us"):
         rows.append(_harness.row(BENCH, "MLP step variants, 2 ranks", k, st[k],
                                  vs_default=round(st[k] / st["2 ranks"], 2)))
