@@ -2,6 +2,7 @@
 the executors that run it (``Module``), with the training and prediction loops of
 ``BaseModule`` (``fit``, ``score``, ``predict``)."""
 from .base_module import BaseModule
+from .bucketing_module import BucketingModule
 from .module import Module
 
-__all__ = ["BaseModule", "Module"]
+__all__ = ["BaseModule", "Module", "BucketingModule"]

@@ -242,8 +242,10 @@ class Module(BaseModule):
             return
         if not for_training and inputs_need_grad:
             raise ValueError("Module.bind: inputs_need_grad needs for_training=True")
-        if shared_module is not None:
-            raise ValueError("Module.bind: shared_module is not supported by ndengine")
+        if shared_module is not None and not (shared_module.binded and
+                                              shared_module.params_initialized):
+            raise ValueError("Module.bind: shared_module must be bound and have its "
+                             "parameters initialized")
         self.for_training = for_training
         self.inputs_need_grad = inputs_need_grad
         self._grad_req = grad_req
@@ -254,7 +256,12 @@ class Module(BaseModule):
                                          self._param_names, for_training, inputs_need_grad,
                                          self._fixed_param_names, grad_req,
                                          self._state_names)
-        if self.params_initialized:
+        if shared_module is not None:
+            # the parameters are shared_module's arrays (BucketingModule's buckets)
+            from .bucketing_module import share_params
+
+            share_params(self, shared_module)
+        elif self.params_initialized:
             # re-binding (or Module.load): copy the parameters already there
             self._exec_group.set_params(self._arg_params, self._aux_params)
         else:

@@ -21,3 +21,16 @@ __all__ = ["Symbol", "var", "Variable", "Group", "load", "load_json", "SymbolFil
 for _op in MX_OPS:
     globals()[_op] = _make_creator(_op)
 del _op
+
+
+def zeros(shape, dtype=None, **kwargs):  # noqa: ANN001,ANN201
+    """A node of zeros of *shape* (``mx.sym.zeros``: MXNet's ``_zeros``)."""
+    return _make_creator("_zeros")(shape=tuple(shape), dtype=dtype or "float32", **kwargs)
+
+
+def ones(shape, dtype=None, **kwargs):  # noqa: ANN001,ANN201
+    """A node of ones of *shape* (``mx.sym.ones``: MXNet's ``_ones``)."""
+    return _make_creator("_ones")(shape=tuple(shape), dtype=dtype or "float32", **kwargs)
+
+
+__all__ += ["zeros", "ones"]

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import importlib
 import inspect
 
-from ._ops import MX_OPS, _attr, _def, _tuple
+from ._ops import MX_OPS, MXOp, _attr, _def, _tuple
 
 _legacy = importlib.import_module("ndengine.legacy")
 
@@ -94,3 +94,61 @@ for _n, _ins in {"where": ("condition", "x", "y"), "take": ("a", "indices"),
                  "broadcast_lesser_equal": ("lhs", "rhs"),
                  "broadcast_hypot": ("lhs", "rhs")}.items():
     _add(_n, _ins)
+
+
+# creation ops (mx.sym.zeros / ones): no inputs; a 0 in the shape is a dimension MXNet
+# infers from the graph, which ndengine does not (mx.rnn's cells size their begin
+# states from their inputs instead)
+def _filled(fname: str) -> Callable[..., list]:
+    def run(ins: list, a: dict) -> list:
+        from ..legacy.ndarray import unwrap
+
+        shape = _tuple(_attr(a, "shape"))
+        if any(d == 0 for d in shape):
+            raise ValueError(f"{fname}: shape {shape} has an unknown (0) dimension; "
+                             f"ndengine does not infer it from the graph (give the full "
+                             f"shape)")
+        dtype = _attr(a, "dtype") or "float32"
+        return [unwrap(getattr(_legacy, fname)(shape, dtype=dtype))]
+    return run
+
+
+_def("_zeros", (), _filled("zeros"))
+_def("_ones", (), _filled("ones"))
+
+
+def _rnn_optional(a: dict) -> tuple[str, ...]:
+    skip = () if _attr(a, "mode", "lstm") == "lstm" else ("state_cell",)
+    if not _attr(a, "use_sequence_length", False):
+        skip += ("sequence_length",)
+    return skip
+
+
+def _rnn_outputs(a: dict) -> int:
+    if not _attr(a, "state_outputs", False):
+        return 1
+    return 3 if _attr(a, "mode", "lstm") == "lstm" else 2
+
+
+def _rnn_shapes(a: dict, data: tuple) -> dict:
+    h = int(_attr(a, "state_size"))
+    layers = int(_attr(a, "num_layers", 1))
+    b = 2 if _attr(a, "bidirectional", False) else 1
+    m = {"rnn_relu": 1, "rnn_tanh": 1, "lstm": 4, "gru": 3}[_attr(a, "mode", "lstm")]
+    size = (data[2] + h + 2) * h * m * b + (layers - 1) * m * h * (h + b * h + 2) * b
+    state = (layers * b, data[1], h)
+    return {"parameters": (size,), "state": state, "state_cell": state}
+
+
+class _RNNOp(MXOp):
+    """The fused RNN op: its outputs are named as MXNet names them."""
+
+    __slots__ = ()
+
+    def output_names(self, attrs: dict) -> list[str]:
+        return ["output", "state_output", "statecell_output"][:_rnn_outputs(attrs)]
+
+
+MX_OPS["RNN"] = _RNNOp("RNN", ("data", "parameters", "state", "state_cell", "sequence_length"),
+                       _runner("RNN"), optional=_rnn_optional, nout=_rnn_outputs,
+                       nvisible=_rnn_outputs, param_shapes=_rnn_shapes)

@@ -18,35 +18,16 @@ sys.path.insert(0, HERE)
 import mxnet as mx  # noqa: E402
 
 import custom_cases  # noqa: E402
+from compare import check  # noqa: E402
 
 FIX = os.path.join(HERE, "..", "fixtures", "mxnet_custom", "expected.json")
 EXPECTED = json.load(open(FIX))
 
 
-def _check(got, want, where):
-    if isinstance(want, dict) and "array" in want:
-        got = onp.asarray(got)
-        assert str(got.dtype) == want["dtype"], where
-        onp.testing.assert_allclose(got, onp.array(want["array"], dtype=want["dtype"]),
-                                    rtol=1e-5, atol=1e-6, err_msg=where)
-    elif isinstance(want, dict):
-        assert sorted(got) == sorted(want), where
-        for k in want:
-            _check(got[k], want[k], f"{where}.{k}")
-    elif isinstance(want, list):
-        assert len(got) == len(want), (where, got, want)
-        for i, (g, w) in enumerate(zip(got, want)):
-            _check(g, w, f"{where}[{i}]")
-    elif isinstance(want, float):
-        assert got == pytest.approx(want, rel=1e-5), where
-    else:
-        assert got == want, where
-
-
 @pytest.mark.parametrize("name", sorted(custom_cases.CASES))
 def test_matches_mxnet(name):
     got = custom_cases.CASES[name]()
-    _check(got, EXPECTED[name], name)
+    check(got, EXPECTED[name], name)
 
 
 def test_forward_is_asynchronous_and_runs_on_the_engine():
