@@ -54,10 +54,11 @@ def test_async_example_prints_the_chapter_labels(async_run):
 
 def test_async_example_issue_time_is_below_the_work_it_issues(async_run):
     facts = async_run[0]["facts"]
-    # the loop of 10 x (random normal + 400x400 dot) returned with work still pending,
-    # and the backend then needed longer than the issuing took
-    assert facts["pending_after_issue"] > 0
-    assert facts["issue_s"] < facts["backlog_s"]
+    # issuing the loop of 10 x (random normal + 400x400 dot) cost the front end's thread
+    # far less CPU than the same work takes NumPy.  Measured as the thread's CPU time, not
+    # wall time nor the ops still pending when it returned: on a loaded machine the front
+    # end can be descheduled mid-loop while the workers catch up (both flaked that way)
+    assert facts["issue_cpu_s"] * 5 < facts["numpy_s"], facts
     assert facts["async_issue_s"] <= facts["async_s"]
 
 
