@@ -14,8 +14,8 @@ tolerance tables (``default_rtols`` ... ``get_tols``), random data (``random_arr
 Left out: the symbol and executor helpers (``check_numeric_gradient``,
 ``check_symbolic_forward/backward``, ``check_consistency``, ``check_speed``,
 ``simple_forward``: ndengine has no symbols; gradients are checked against finite
-differences with autograd instead), the sparse ones (``rand_sparse_ndarray`` and the
-CSR helpers; ``rand_ndarray`` accepts only ``stype='default'``), the dataset fetchers
+differences with autograd instead), ``rand_sparse_ndarray`` and the CSR helpers
+(``rand_ndarray`` makes sparse arrays: ``stype='csr'`` / ``'row_sparse'``), the dataset fetchers
 (``get_mnist`` ...), ``DummyIter`` and the statistical generator checks.
 
 Arrays of any kind (np-mode, legacy ``mx.nd``, NumPy, Python numbers) are compared as
@@ -174,15 +174,25 @@ def rand_ndarray(shape: Any, stype: str = "default", density: Any = None, dtype:
                  modifier_func: Any = None, shuffle_csr_indices: bool = False,
                  distribution: Any = None, ctx: Any = None) -> Any:
     """A legacy ``mx.nd`` array of standard normal values (float32 unless *dtype*), on
-    *ctx* (default: the default device).  Only dense storage (``stype='default'``)."""
-    if stype != "default":
-        raise ValueError(f"rand_ndarray: stype {stype!r} is not supported (ndengine has no "
-                         f"sparse storage; use stype='default')")
+    *ctx* (default: the default device).  ``stype='csr'`` or ``'row_sparse'``: a sparse
+    array whose elements (CSR) or rows (row-sparse) are stored with probability
+    *density* (default: a random one), as MXNet's."""
     from .legacy.creation import array
 
     ctx = ctx if ctx is not None else default_context()
-    return array(random_arrays(tuple(shape) if not isinstance(shape, int) else (shape,)),
-                 dtype=dtype, ctx=ctx)
+    shape = tuple(shape) if not isinstance(shape, int) else (shape,)
+    if stype == "default":
+        return array(random_arrays(shape), dtype=dtype, ctx=ctx)
+    if stype not in ("csr", "row_sparse"):
+        raise ValueError(f"rand_ndarray: unknown stype {stype!r} (default, csr, row_sparse)")
+    from .legacy import sparse
+
+    density = _np.random.rand() if density is None else float(density)
+    values = _np.asarray(random_arrays(shape), dtype=dtype or _np.float32)
+    keep_shape = shape if stype == "csr" else shape[:1] + (1,) * (len(shape) - 1)
+    values = values * (_np.random.rand(*keep_shape) < density)
+    make = sparse.csr_matrix if stype == "csr" else sparse.row_sparse_array
+    return make(values, ctx=ctx, dtype=values.dtype)
 
 
 def rand_shape_2d(dim0: int = 10, dim1: int = 10, allow_zero_size: bool = False) -> tuple:

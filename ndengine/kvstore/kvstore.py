@@ -240,7 +240,36 @@ class KVStore:
 
     def row_sparse_pull(self, key: Any, out: Any = None, priority: int = 0,
                         row_ids: Any = None) -> None:
-        raise NotImplementedError("kvstore.row_sparse_pull: ndengine has no sparse arrays")
+        """See ``KVStore.row_sparse_pull``: the rows *row_ids* (repeats dropped, in
+        increasing order) of each key's stored value into *out*, row-sparse arrays
+        (``mx.nd.sparse``).  *row_ids* is one index array, or one per output array.
+        The gather is an engine op, so the pull returns at once."""
+        if out is None or row_ids is None:
+            raise KVStoreError("kvstore.row_sparse_pull: out and row_ids must be given")
+        keys = list(key) if isinstance(key, (list, tuple)) else [key]
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        if len(keys) > 1 and len(outs) != len(keys):
+            raise KVStoreError(f"kvstore.row_sparse_pull: {len(keys)} keys need "
+                               f"{len(keys)} outputs, got {len(outs)}")
+        ids = list(row_ids) if isinstance(row_ids, (list, tuple)) else [row_ids] * len(outs)
+        if len(ids) != len(outs):
+            raise KVStoreError(f"kvstore.row_sparse_pull: {len(outs)} outputs need as many "
+                               f"row_ids arrays, got {len(ids)}")
+        for i, o in enumerate(outs):
+            k = keys[i] if len(keys) > 1 else keys[0]
+            if not _is_key(k):
+                raise KVStoreError(f"kvstore.row_sparse_pull: a key must be an int or a str, "
+                                   f"got {k!r}")
+            assign = getattr(o, "_assign_rows", None)
+            if assign is None:
+                raise KVStoreError(f"kvstore.row_sparse_pull: out must be a RowSparseNDArray "
+                                   f"(mx.nd.sparse), got {type(o).__name__} of shape "
+                                   f"{getattr(o, 'shape', None)}")
+            stored = self._stored(k, "row_sparse_pull")
+            if tuple(o.shape) != tuple(stored.shape):
+                raise KVStoreError(f"kvstore.row_sparse_pull: key {k!r} holds shape "
+                                   f"{stored.shape}, out has shape {o.shape} on {o.context}")
+            assign(stored, ids[i])
 
     def set_gradient_compression(self, compression_params: dict) -> None:
         raise NotImplementedError("kvstore.set_gradient_compression is not supported")

@@ -16,7 +16,8 @@ from .extra import __all__ as _x_all
 from .creation import *  # noqa: F401,F403
 from .creation import __all__ as _c_all
 from .io import load, load_frombuffer, save
-from .ndarray import NDArray, _install_methods
+from .ndarray import SPARSE as _SPARSE, NDArray, _install_methods
+from ._util import ret as _ret
 from .nn import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .rnn import RNN
@@ -86,3 +87,61 @@ __all__ = (["NDArray", "random", "linalg", "contrib", "image", "utils", "waitall
             "GridGenerator", "SpatialTransformer", "ROIPooling", "BatchNorm_v1",
             "Convolution_v1", "Pooling_v1"]
            + _c_all + _nn_all + _t_all + _x_all + _o_all + _linalg_flat)
+
+# ----------------------------------------------------------------------------- sparse
+# mx.nd.sparse, and the mx.nd functions that keep a sparse operand's storage type (the
+# rest read its dense value: ndengine.legacy.sparse)
+from . import sparse  # noqa: E402
+
+for _n in sparse.ZERO_PRESERVING:
+    if _n in globals():
+        globals()[_n] = sparse.zero_preserving(_n, globals()[_n])
+clip = sparse.clip_fn(clip)  # noqa: F405
+slice = sparse.legacy_slice(slice)  # noqa: F405,A001
+_dense_dot = dot  # noqa: F405
+
+
+def dot(lhs, rhs, transpose_a=False, transpose_b=False, forward_stype=None, out=None,  # noqa: F811
+        name=None):
+    if lhs.__class__ in _SPARSE or rhs.__class__ in _SPARSE:
+        return _ret(sparse.dot(lhs, rhs, transpose_a, transpose_b), out)
+    return _dense_dot(lhs, rhs, transpose_a, transpose_b, forward_stype, out, name)
+
+
+dot.__doc__ = _dense_dot.__doc__
+
+
+def _sparse_aware(name, dense_fn, sparse_fn):
+    def fn(*args, **kwargs):
+        if any(a.__class__ in _SPARSE for a in args[:2]):
+            out = kwargs.pop("out", None)
+            kwargs.pop("name", None)
+            return _ret(sparse_fn(*args, **kwargs), out)
+        return dense_fn(*args, **kwargs)
+    fn.__name__ = name
+    fn.__doc__ = dense_fn.__doc__
+    return fn
+
+
+for _n, _s in [("elemwise_add", sparse.add), ("elemwise_sub", sparse.subtract),
+               ("elemwise_mul", sparse.multiply), ("add", sparse.add),
+               ("subtract", sparse.subtract), ("multiply", sparse.multiply),
+               ("divide", sparse.divide), ("sum", sparse.sum), ("mean", sparse.mean),
+               ("zeros_like", sparse.zeros_like), ("cast_storage", sparse.cast_storage)]:
+    if _n in globals():
+        globals()[_n] = _sparse_aware(_n, globals()[_n], _s)
+
+# the rest of mx.nd.sparse's names are mx.nd's (their sparse operands read densely)
+for _n in ("ElementWiseSum", "Embedding", "FullyConnected", "LinearRegressionOutput",
+           "LogisticRegressionOutput", "MAERegressionOutput", "adagrad_update", "adam_update",
+           "add_n", "arccos", "arccosh", "broadcast_add", "broadcast_div", "broadcast_minus",
+           "broadcast_mul", "broadcast_plus", "broadcast_sub", "concat", "cos", "cosh",
+           "elemwise_div", "exp", "ftrl_update", "gamma", "gammaln", "log", "log10", "log2",
+           "make_loss", "norm", "rsqrt", "sgd_mom_update", "sgd_update", "sigmoid",
+           "stop_gradient", "where", "clip", "slice") + sparse.ZERO_PRESERVING:
+    if _n in globals() and not hasattr(sparse, _n):
+        setattr(sparse, _n, globals()[_n])
+sparse.clip = clip
+sparse.slice = slice
+sparse.NDArray = NDArray
+__all__ += ["sparse"]

@@ -50,11 +50,11 @@ def transpose(self: Any, *axes: Any) -> Any:
 
 
 def tostype(self: Any, stype: str) -> Any:
-    """Only the dense storage type exists here: ``tostype('default')`` is a copy."""
-    if stype != "default":
-        raise TypeError(f"tostype: storage type {stype!r} is not supported (ndengine has "
-                        f"dense arrays only)")
-    return self.copy()
+    """A copy in storage type *stype*: 'default', 'csr' (2-D) or 'row_sparse' (the sparse
+    ones wait for the values: how many are stored sets their components' shapes)."""
+    from .sparse import cast_storage
+
+    return cast_storage(self, stype)
 
 
 METHODS: dict[str, Any] = {n: _method(getattr(_t, n)) for n in _SAME}

@@ -10,7 +10,7 @@ from ..base import MXNetError
 from ..ndarray.ndarray import NDArray as _NP
 from ..ndarray.ndarray import apply_op
 from ..ndarray.ops import OPS, DTypeError, ShapeError
-from .ndarray import NDArray, unwrap, wrap_all
+from .ndarray import SPARSE, NDArray, unwrap, wrap_all
 
 __all__ = ["OpParamError", "ArgumentTypeError", "arr", "arrs", "ret", "keep", "norm_axis_arg",
            "excluded", "full_to_1", "dt"]
@@ -32,6 +32,8 @@ def arr(x: Any, fname: str, what: str = "data") -> _NP:
         return x._arr
     if c is _NP:
         return x
+    if c in SPARSE:
+        return x._arr                     # a sparse operand's dense value (storage fallback)
     raise ArgumentTypeError(f"{fname}: {what} must be an NDArray, got {type(x).__name__}"
                     + (f" {x!r}" if isinstance(x, (int, float)) else ""))
 

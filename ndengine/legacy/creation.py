@@ -53,7 +53,10 @@ def empty(shape: Any, ctx: Any = None, dtype: Any = None) -> NDArray:
 
 def zeros(shape: Any, ctx: Any = None, dtype: Any = None, stype: Any = None,
           **kwargs: Any) -> NDArray:
-    _dense(stype, "zeros")
+    if stype not in (None, "default"):
+        from .sparse import zeros as _sparse_zeros
+
+        return _sparse_zeros(stype, shape, ctx=ctx, dtype=dtype)
     return ret(_np.zeros(_shape(shape), dtype=dt(dtype), ctx=ctx), kwargs.get("out"))
 
 

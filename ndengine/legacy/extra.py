@@ -514,12 +514,12 @@ def amp_multicast(*data: Any, num_outputs: int = 1, cast_narrow: bool = False,
 
 
 def cast_storage(data: Any, stype: str, out: Any = None, name: Any = None) -> Any:
-    """A copy in storage type *stype*: only 'default' (dense) exists here."""
-    a = arr(data, "cast_storage")
-    if stype != "default":
-        raise OpParamError(f"cast_storage: storage type {stype!r} is not supported (ndengine "
-                           f"has dense arrays only)")
-    return ret(a.copy(), out)
+    """A copy in storage type *stype* ('default', 'csr', 'row_sparse'; see
+    ndengine.legacy.sparse)."""
+    from .sparse import cast_storage as _cast
+
+    arr(data, "cast_storage")
+    return ret(_cast(data, stype), out) if out is not None else _cast(data, stype)
 
 
 __all__ += ["im2col", "col2im", "Crop", "ctc_loss", "CTCLoss", "amp_cast", "amp_multicast",

@@ -71,14 +71,21 @@ def wrap_all(r: Any) -> Any:
     return r
 
 
+# the sparse array classes (ndengine.legacy.sparse adds them): an op that has no sparse
+# form reads their dense value (``_arr``), as MXNet's storage fallback does
+SPARSE: set = set()
+
+
 def unwrap(x: Any) -> Any:
     """The np array behind a legacy array (np arrays and others pass unchanged; lists and
-    tuples are unwrapped item by item)."""
+    tuples are unwrapped item by item; a sparse array gives its dense value)."""
     c = x.__class__
     if c is NDArray:
         return x._arr
     if c is list or c is tuple:
         return c(unwrap(v) for v in x)
+    if c in SPARSE:
+        return x._arr
     return x
 
 
@@ -111,6 +118,8 @@ def _operand(b: Any, name: str) -> Any:
         return b
     if isinstance(b, _onp.generic):
         return b.item()
+    if c in SPARSE:
+        return b._arr
     raise TypeError(f"type {type(b)} not supported ({name} of a legacy NDArray; make it an "
                     f"NDArray with mx.nd.array first)")
 
