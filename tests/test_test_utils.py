@@ -105,8 +105,12 @@ def test_random_helpers():
     assert type(a) is legacy.NDArray and a.shape == (2, 3) and a.dtype == onp.float32
     b = T.rand_ndarray((4,), dtype="float64", ctx=cpu(1))
     assert b.dtype == onp.float64 and b.context == cpu(1)
-    with pytest.raises(ValueError, match="sparse storage"):
-        T.rand_ndarray((2, 2), stype="csr")
+    c = T.rand_ndarray((20, 10), stype="csr", density=0.2)
+    assert c.stype == "csr" and c.shape == (20, 10) and 0 < len(c.data) < 200
+    r = T.rand_ndarray((20, 3), stype="row_sparse", density=0.5, ctx=cpu(1))
+    assert r.stype == "row_sparse" and r.context == cpu(1) and 0 < len(r.indices) < 20
+    with pytest.raises(ValueError, match="unknown stype"):
+        T.rand_ndarray((2, 2), stype="coo")
     for _ in range(20):
         s = T.rand_shape_nd(3, dim=4)
         assert len(s) == 3 and all(1 <= d <= 4 for d in s)
