@@ -64,7 +64,8 @@ context = _importlib.import_module(".context", __name__)
 # public submodule (``mx.metric``, ``mx.image``, ...) is imported on first use too.
 _LAZY = {"initializer": "init", "kv": "kvstore", "nd": "ndarray", "img": "image",
          "rnd": "random", "numpy_extension": "npx", "sym": "symbol",
-         "mod": "module", "executor": "symbol.executor"}
+         "mod": "module", "executor": "symbol.executor", "mon": "monitor",
+         "viz": "visualization"}
 
 
 def _submodule(name: str) -> str | None:

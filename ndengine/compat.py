@@ -33,6 +33,8 @@ EXACT = {
     "mxnet.img": "ndengine.image",
     "mxnet.mod": "ndengine.module",
     "mxnet.executor": "ndengine.symbol.executor",
+    "mxnet.mon": "ndengine.monitor",
+    "mxnet.viz": "ndengine.visualization",
     # MXNet's module of the NDArray class is ndengine's array core (whose NDArray is the
     # np-mode class; the legacy class is ``mx.nd.NDArray``).  Mapped exactly so that the
     # import never rebinds the core module's attribute on its package.

@@ -439,3 +439,21 @@ class Load:
 from .base import module_dir as _module_dir  # noqa: E402
 
 __dir__ = _module_dir(globals())
+
+
+def __getattr__(name: str) -> Any:
+    # FusedRNN lives with the legacy RNN cells it initializes (imported on first use)
+    if name == "FusedRNN":
+        from .rnn.initializer import FusedRNN
+
+        return FusedRNN
+    raise AttributeError(f"module 'ndengine.init' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"FusedRNN"})
+
+
+from .base import module_dir as _module_dir  # noqa: E402
+
+__dir__ = _module_dir(globals())

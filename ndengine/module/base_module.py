@@ -185,12 +185,12 @@ class BaseModule:
 
         if num_epoch is None:
             raise ValueError("fit: please specify number of epochs (num_epoch)")
-        if monitor is not None:
-            raise ValueError("fit: monitor (mx.monitor) is not supported by ndengine")
         if initializer is None:
             initializer = Uniform(0.01)
         self.bind(data_shapes=train_data.provide_data, label_shapes=train_data.provide_label,
                   for_training=True, force_rebind=force_rebind)
+        if monitor is not None:
+            self.install_monitor(monitor)
         self.init_params(initializer=initializer, arg_params=arg_params,
                          aux_params=aux_params, allow_missing=allow_missing,
                          force_init=force_init)
@@ -211,9 +211,13 @@ class BaseModule:
             eval_name_vals: list = []
             while not end_of_batch:
                 data_batch = next_data_batch
+                if monitor is not None:
+                    monitor.tic()
                 self.forward_backward(data_batch)
                 self.update()
                 self.update_metric(eval_metric, data_batch.label)
+                if monitor is not None:
+                    monitor.toc_print()
                 try:
                     next_data_batch = next(data_iter)
                     self.prepare(next_data_batch, sparse_row_id_fn=sparse_row_id_fn)

@@ -76,6 +76,7 @@ class BucketingModule(BaseModule):
         self._curr_bucket_key: Any = None
         self._params_dirty = False
         self._grad_req: Any = None
+        self._monitor: Any = None
 
     def _call_sym_gen(self, key: Any) -> tuple:
         res = self._sym_gen(key)
@@ -211,6 +212,8 @@ class BucketingModule(BaseModule):
         module = self._module(self._default_bucket_key)
         module.bind(data_shapes, label_shapes, for_training, inputs_need_grad,
                     force_rebind=False, shared_module=None, grad_req=grad_req)
+        if self._monitor is not None:
+            module.install_monitor(self._monitor)
         self._curr_module = module
         self._curr_bucket_key = self._default_bucket_key
         self._buckets[self._default_bucket_key] = module
@@ -229,6 +232,8 @@ class BucketingModule(BaseModule):
                         self._curr_module.inputs_need_grad, force_rebind=False,
                         shared_module=self._buckets[self._default_bucket_key],
                         grad_req=self._grad_req)
+            if self._monitor is not None:
+                module.install_monitor(self._monitor)
             self._buckets[bucket_key] = module
         self._curr_module = self._buckets[bucket_key]
         self._curr_bucket_key = bucket_key
@@ -290,6 +295,13 @@ class BucketingModule(BaseModule):
     def update_metric(self, eval_metric: Any, labels: Any, pre_sliced: bool = False) -> None:
         self._ready("update_metric")
         self._curr_module.update_metric(eval_metric, labels, pre_sliced)
+
+    def install_monitor(self, mon: Any) -> None:
+        """Install *mon* (an ``mx.monitor.Monitor``) on every bucket's module, and on the
+        ones bound later."""
+        self._monitor = mon
+        for mod in self._buckets.values():
+            mod.install_monitor(mon)
 
     def save_checkpoint(self, prefix: str, epoch: int, remove_amp_cast: bool = False) -> None:
         """The default bucket's symbol and the parameters (``prefix-symbol.json``,

@@ -455,6 +455,11 @@ class Module(BaseModule):
         self._ready("set_states")
         self._exec_group.set_states(states, value)
 
+    def install_monitor(self, mon: Any) -> None:
+        """Install *mon* (an ``mx.monitor.Monitor``) on this module's executors."""
+        for exe in self._bound("install_monitor").execs:
+            mon.install(exe)
+
     def update_metric(self, eval_metric: Any, labels: Any, pre_sliced: bool = False) -> None:
         """Update *eval_metric* with the last outputs against *labels*."""
         self._bound("update_metric").update_metric(eval_metric, labels, pre_sliced)

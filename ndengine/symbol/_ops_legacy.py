@@ -22,8 +22,8 @@ _legacy = importlib.import_module("ndengine.legacy")
 __all__: list[str] = []
 
 
-def _runner(fname: str) -> Callable[..., list]:
-    fn = getattr(_legacy, fname)
+def _runner(fname: str, module: Any = None) -> Callable[..., list]:
+    fn = getattr(_legacy if module is None else module, fname)
     params = inspect.signature(fn).parameters
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
 
@@ -152,3 +152,14 @@ class _RNNOp(MXOp):
 MX_OPS["RNN"] = _RNNOp("RNN", ("data", "parameters", "state", "state_cell", "sequence_length"),
                        _runner("RNN"), optional=_rnn_optional, nout=_rnn_outputs,
                        nvisible=_rnn_outputs, param_shapes=_rnn_shapes)
+
+
+# the contrib ops of mx.nd.contrib that take arrays only (mx.contrib.sym, MXNet's
+# _contrib_<name> nodes)
+_contrib = importlib.import_module("ndengine.legacy.contrib")
+for _n, _ins in {"arange_like": ("data",), "div_sqrt_dim": ("data",),
+                 "index_array": ("data",), "quadratic": ("data",),
+                 "boolean_mask": ("data", "index"),
+                 "index_copy": ("old_tensor", "index_vector", "new_tensor")}.items():
+    if hasattr(_contrib, _n):
+        _def("_contrib_" + _n, _ins, _runner(_n, _contrib))

@@ -170,6 +170,7 @@ class Executor:
         self._recorded: list | None = None
         from ._ops_heads import LOSS_HEADS
 
+        self._monitor: Any = None
         self._loss_heads = [n.op in LOSS_HEADS or _is_loss(n) for n, _ in symbol._outputs]
         self._fixed_gammas = _fixed_gammas(symbol)
 
@@ -195,6 +196,32 @@ class Executor:
     @property
     def symbol(self) -> Any:
         return self._symbol
+
+    def set_monitor_callback(self, callback: Any, monitor_all: bool = False) -> None:
+        """Call ``callback(name, array)`` for every op output of each forward
+        (``<node>_output``; with *monitor_all* first each op input, ``<node>_<input>``):
+        what ``mx.monitor.Monitor.install`` uses."""
+        self._monitor = None if callback is None else (callback, bool(monitor_all))
+
+    def _on_node(self, node: Any, ins: list, outs: list) -> None:
+        from ..legacy.ndarray import wrap
+        from ._ops import MX_OPS
+
+        callback, monitor_all = self._monitor
+        spec = MX_OPS.get(node.op)
+        if monitor_all:
+            names = spec.input_names(node.attrs) if spec is not None else ()
+            if names == ("*",) or len(names) < len(ins):
+                names = [f"input{k}" for k in range(len(ins))]
+            for name, a in zip(names, ins):
+                callback(f"{node.name}_{name}", wrap(a))
+        named = getattr(spec, "output_names", None)
+        for i, o in enumerate(outs):
+            if named is not None:
+                suffix = named(node.attrs)[i]
+            else:
+                suffix = "output" if len(outs) == 1 else f"output{i}"
+            callback(f"{node.name}_{suffix}", wrap(o))
 
     # -- running ---------------------------------------------------------------------
     def forward(self, is_train: bool = False, **kwargs: Any) -> list:
@@ -235,12 +262,12 @@ class Executor:
             for a, g, req in grads:
                 a._grad, a._grad_req, a._node = g, req, None
             with autograd.record(train_mode=True):
-                outs = evaluate(self._symbol, feed)
+                outs = evaluate(self._symbol, feed, self._on_node if self._monitor else None)
             self._recorded = outs
         else:
             scope = autograd.train_mode() if is_train else autograd.predict_mode()
             with autograd.pause(), scope:
-                outs = evaluate(self._symbol, feed)
+                outs = evaluate(self._symbol, feed, self._on_node if self._monitor else None)
             self._recorded = None
         from ..legacy.ndarray import wrap
 

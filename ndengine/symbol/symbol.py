@@ -506,8 +506,9 @@ def _parsed(n: _Node) -> dict:
     return p
 
 
-def evaluate(sym: Symbol, feed: dict[str, Any]) -> list:
-    """Run *sym* on ndengine arrays: *feed* maps variable names to arrays."""
+def evaluate(sym: Symbol, feed: dict[str, Any], on_node: Any = None) -> list:
+    """Run *sym* on ndengine arrays: *feed* maps variable names to arrays.  *on_node*:
+    called as ``on_node(node, inputs, outputs)`` after each op node (a monitor)."""
     values: dict[tuple[int, int], Any] = {}
     for n in sym._nodes():
         if n.is_var:
@@ -520,6 +521,8 @@ def evaluate(sym: Symbol, feed: dict[str, Any]) -> list:
         outs = spec.run(ins, _parsed(n))
         for i, o in enumerate(outs):
             values[(id(n), i)] = o
+        if on_node is not None:
+            on_node(n, ins, outs)
     res = []
     for n, i in sym._outputs:
         v = values.get((id(n), i))
