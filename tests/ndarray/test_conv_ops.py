@@ -473,3 +473,125 @@ def test_long_contraction_in_pieces():
     a, b = rng.standard_normal((1, 64, 3000)), rng.standard_normal((1, 3, 3000))
     onp.testing.assert_allclose(ops_conv._sum_products(onp, a, b),
                                 onp.matmul(a, b.transpose(0, 2, 1)), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------- Winograd
+@contextlib.contextmanager
+def winograd(min_channels, min_tiles=1):
+    """3x3 stride-1 2-D convolutions by Winograd F(2x2, 3x3) from *min_channels*
+    channels per group and *min_tiles* output tiles per item (ops_conv._WINO_MIN,
+    _WINO_MIN_TILES); counts the calls of its kernels."""
+    from ndengine.ndarray import ops_conv
+    from ndengine.ndarray.ops import OPS
+
+    calls = {"fwd": 0, "wgrad": 0}
+    old = ops_conv._WINO_MIN, ops_conv._wino_fwd, ops_conv._wino_wgrad
+    old_tiles = ops_conv._WINO_MIN_TILES
+
+    def fwd(*a, **k):
+        calls["fwd"] += 1
+        return old[1](*a, **k)
+
+    def wgrad(*a, **k):
+        calls["wgrad"] += 1
+        return old[2](*a, **k)
+
+    ops_conv._WINO_MIN, ops_conv._wino_fwd, ops_conv._wino_wgrad = min_channels, fwd, wgrad
+    ops_conv._WINO_MIN_TILES = min_tiles
+    OPS["convolution"].cache.clear()
+    try:
+        yield calls
+    finally:
+        ops_conv._WINO_MIN, ops_conv._wino_fwd, ops_conv._wino_wgrad = old
+        ops_conv._WINO_MIN_TILES = old_tiles
+        OPS["convolution"].cache.clear()
+
+
+@st.composite
+def winograd_geometry(draw):
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    cg, fg, n = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    pad = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    sp = tuple(draw(st.integers(max(1, 3 - 2 * p), 9)) for p in pad)   # odd and even outputs
+    return groups, cg, fg, n, pad, sp
+
+
+@SETTINGS
+@given(winograd_geometry(), st.booleans(), st.integers(0, 2 ** 16))
+def test_winograd_matches_the_direct_reference(geo, use_bias, seed):
+    """Forward against the loop reference; data and weight gradients (the stride-1 data
+    gradient is itself a Winograd convolution) as exact adjoints, float64."""
+    groups, cg, fg, n, pad, sp = geo
+    rng = onp.random.default_rng(seed)
+    xs = rng.standard_normal((n, cg * groups) + sp)
+    ws = rng.standard_normal((fg * groups, cg, 3, 3))
+    b = rng.standard_normal(fg * groups) if use_bias else None
+    with winograd(1) as calls:
+        x, w = np.array(xs), np.array(ws)
+        x.attach_grad()
+        w.attach_grad()
+        with autograd.record():
+            y = npx.convolution(x, w, None if b is None else np.array(b), kernel=(3, 3),
+                                pad=pad, num_group=groups, no_bias=b is None)
+        g = rng.standard_normal(y.shape)
+        y.backward(np.array(g))
+        got, gx, gw = y.asnumpy(), x.grad.asnumpy(), w.grad.asnumpy()
+    assert calls["fwd"] >= 1 and calls["wgrad"] == 1
+    ref = conv_ref(xs, ws, b, (1, 1), (1, 1), pad, groups)
+    onp.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
+    lhs = float(((ref - (0 if b is None else b.reshape(1, -1, 1, 1))) * g).sum())
+    onp.testing.assert_allclose(float((gx * xs).sum()), lhs, rtol=1e-9, atol=1e-9)
+    onp.testing.assert_allclose(float((gw * ws).sum()), lhs, rtol=1e-9, atol=1e-9)
+
+
+def test_winograd_gradients_match_finite_differences():
+    """16 channels, float64: a few entries of both gradients against central
+    differences of the loop reference."""
+    rng = onp.random.default_rng(21)
+    xs = rng.standard_normal((2, 16, 5, 6))
+    ws = rng.standard_normal((16, 16, 3, 3)) * 0.1
+    g = rng.standard_normal((2, 16, 5, 6))
+    with winograd(16) as calls:
+        x, w = np.array(xs), np.array(ws)
+        x.attach_grad()
+        w.attach_grad()
+        with autograd.record():
+            y = npx.convolution(x, w, kernel=(3, 3), pad=(1, 1), no_bias=True)
+        y.backward(np.array(g))
+        gx, gw = x.grad.asnumpy(), w.grad.asnumpy()
+    assert calls == {"fwd": 2, "wgrad": 1}       # forward, data gradient; weight gradient
+    eps = 1e-6
+    for arr, grad, idx in ((ws, gw, (3, 5, 0, 2)), (ws, gw, (15, 0, 1, 1)),
+                           (xs, gx, (1, 7, 4, 0)), (xs, gx, (0, 0, 2, 3))):
+        p, m = arr.copy(), arr.copy()
+        p[idx] += eps
+        m[idx] -= eps
+        ap, am = ((p, ws), (m, ws)) if arr is xs else ((xs, p), (xs, m))
+        fp = (conv_ref(*ap, None, (1, 1), (1, 1), (1, 1), 1) * g).sum()
+        fm = (conv_ref(*am, None, (1, 1), (1, 1), (1, 1), 1) * g).sum()
+        onp.testing.assert_allclose(grad[idx], (fp - fm) / (2 * eps), rtol=1e-6)
+
+
+def test_winograd_float32_error_is_of_the_direct_products_order():
+    """The documented float32 tolerance: against float64, max |error| <= 1e-5 * max |y|
+    for the forward and both gradients (a 32-channel layer, the im2col path beside it
+    for scale)."""
+    rng = onp.random.default_rng(22)
+    xs = rng.standard_normal((2, 32, 14, 14))
+    ws = rng.standard_normal((32, 32, 3, 3)) * 0.05
+    g = rng.standard_normal((2, 32, 14, 14))
+    outs = {}
+    for name, dtype, thresh in (("wino32", "float32", 32), ("direct32", "float32", 10 ** 9),
+                                ("ref64", "float64", 10 ** 9)):
+        with winograd(thresh):
+            x, w = np.array(xs.astype(dtype)), np.array(ws.astype(dtype))
+            x.attach_grad()
+            w.attach_grad()
+            with autograd.record():
+                y = npx.convolution(x, w, kernel=(3, 3), pad=(1, 1), no_bias=True)
+            y.backward(np.array(g.astype(dtype)))
+            outs[name] = [a.asnumpy().astype("float64") for a in (y, x.grad, w.grad)]
+    for wino, direct, ref in zip(outs["wino32"], outs["direct32"], outs["ref64"]):
+        scale = abs(ref).max()
+        assert abs(wino - ref).max() <= 1e-5 * scale
+        assert abs(direct - ref).max() <= 1e-5 * scale
