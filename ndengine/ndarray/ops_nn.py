@@ -562,10 +562,25 @@ def _emb_kernel(xp: Any, data: Any, weight: Any) -> Any:
 
 
 def _emb_backward_kernel(xp: Any, g: Any, data: Any, rows: int) -> Any:
+    """The weight gradient: each index's rows of *g* summed into its row.  When the
+    table has at most _EMB_BINCOUNT_ROWS rows per index, one ``bincount`` over the flat
+    (row, column) cells (summed in float64, rounded once) instead of ``add.at``, whose
+    per-element path is slow: the LSTM benchmark's 1,120 indices into (1000, 256),
+    float32, 3.0 -> 0.9 ms; 20,000 into (50, 32) 7.1 -> 1.8 ms; but 64 into (10000,
+    100) 0.14 ms against 0.43 (the float64 table it fills), so add.at there."""
     d = g.shape[-1]
+    idx = _emb_index(xp, data, rows).reshape(-1)
+    g2 = g.reshape(-1, d)
+    if g.dtype.kind == "f" and rows <= _EMB_BINCOUNT_ROWS * max(idx.shape[0], 1):
+        flat = (idx[:, None] * d + xp.arange(d)).reshape(-1)
+        out = xp.bincount(flat, weights=g2.reshape(-1), minlength=rows * d)
+        return out.astype(g.dtype, copy=False).reshape(rows, d)
     out = xp.zeros((rows, d), dtype=g.dtype)
-    _add_at(xp, out, _emb_index(xp, data, rows).reshape(-1), g.reshape(-1, d))
+    _add_at(xp, out, idx, g2)
     return out
+
+
+_EMB_BINCOUNT_ROWS = 4
 
 
 _EMB_BACKWARD = register("_embedding_backward", _emb_backward_kernel,
