@@ -27,6 +27,13 @@ def __getattr__(name: str):
                 from None
         globals()[name] = mod
         return mod
+    if name == "tensor_types":
+        # MXNet's gluon.tensor_types: what a 1.x HybridBlock's hybrid_forward may be given
+        from ..legacy import NDArray as _NDArray
+        from ..symbol import Symbol as _Symbol
+
+        globals()[name] = (_Symbol, _NDArray)
+        return globals()[name]
     raise AttributeError(f"module 'ndengine.gluon' has no attribute {name!r}")
 
 
@@ -35,7 +42,7 @@ def __dir__() -> list[str]:
 
     subs = {n for n in ("utils", "rnn", "model_zoo", "contrib")
             if importlib.util.find_spec(f"{__name__}.{n}") is not None}
-    return sorted(set(globals()) | subs)
+    return sorted(set(globals()) | subs | {"tensor_types"})
 
 
 from ..base import module_dir as _module_dir  # noqa: E402

@@ -35,3 +35,13 @@ def test_seed_loop_under_mxnet_names():
                 first = float(l.mean())
         npx.waitall()
     assert float(l.mean()) < first
+
+
+def test_gluon_tensor_types_are_what_a_1x_hybrid_forward_is_given():
+    import mxnet as mx
+
+    assert mx.gluon.tensor_types == (mx.sym.Symbol, mx.nd.NDArray)
+    assert isinstance(mx.nd.ones(2), mx.gluon.tensor_types)
+    assert isinstance(mx.sym.var("x"), mx.gluon.tensor_types)
+    assert isinstance(mx.np.ones(2), mx.gluon.tensor_types)   # np.ndarray is an NDArray there too
+    assert "tensor_types" in dir(mx.gluon)
