@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import operator
+import string
 from typing import Any, Callable
 
 import numpy as _onp
@@ -762,10 +763,49 @@ register("tensordot", _blas(lambda xp, a, b, axes=2: xp.tensordot(a, b, axes=axe
          _tensordot_infer, _tensordot_grad)
 
 
+def _einsum_expand(s: str, shapes: list[tuple[int, ...]]) -> str:
+    """*s* with every ``...`` replaced by letters of its own (the broadcast axes, right-
+    aligned as NumPy aligns them), and the output spelled out when it was implicit
+    (the ellipsis axes first, then the labels used once, sorted), so the shape rule and
+    the gradient see one label per axis."""
+    ins, arrow, outs = s.partition("->")
+    terms = ins.split(",")
+    if len(terms) != len(shapes):
+        raise ShapeError(f"einsum: {len(terms)} operand subscripts for {len(shapes)} operands")
+    used = {c for c in s if c.isalpha()}
+    free = [c for c in string.ascii_letters if c not in used]
+    counts = []
+    for t, sh in zip(terms + ([outs] if arrow else []), shapes + [None]):
+        if t.replace("...", "").count(".") or t.count("...") > 1:
+            raise ValueError(f"einsum: invalid ellipsis in '{t}' of '{s}' (at most one "
+                             f"'...' per operand)")
+        if sh is not None and "..." in t:
+            n = len(sh) - (len(t) - 3)
+            if n < 0:
+                raise ShapeError(f"einsum: operand subscripts '{t}' have more labels than "
+                                 f"shape {sh} has axes")
+            counts.append(n)
+    nell = max(counts, default=0)
+    if nell > len(free):
+        raise ValueError(f"einsum: too many axes under '...' in '{s}'")
+    ell = "".join(free[:nell])
+    new_terms = [t.replace("...", ell[nell - (len(sh) - (len(t) - 3)):]) if "..." in t else t
+                 for t, sh in zip(terms, shapes)]
+    if arrow:
+        if nell and "..." not in outs:
+            raise ShapeError(f"einsum: the output of '{s}' needs '...' (the operands have "
+                             f"{nell} axes under it, which NumPy does not sum away)")
+        out = outs.replace("...", ell)
+    else:
+        once = [c for c in set(ins) if c.isalpha() and ins.count(c) == 1]
+        out = ell + "".join(sorted(once))
+    return ",".join(new_terms) + "->" + out
+
+
 def _einsum_parse(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str]:
     s = subscripts.replace(" ", "")
     if "." in s:
-        raise NotImplementedError("einsum: ellipsis ('...') is not supported yet")
+        s = _einsum_expand(s, list(shapes))
     if "->" in s:
         ins, outs = s.split("->")
     else:
@@ -809,17 +849,26 @@ def _einsum_grad(g: Any, out: Any, subscripts: str, *ops: Any):
         if not _needs(i + 1):
             grads.append(None)
             continue
-        if len(set(t)) != len(t):
-            raise NotImplementedError(f"einsum: no gradient for a repeated label in one "
-                                      f"operand ('{t}' in '{subscripts}')")
+        # a label repeated in the operand ('ii', a diagonal) reads the diagonal only:
+        # the gradient is taken for the unique labels u, then put on that diagonal
+        u = "".join(dict.fromkeys(t))
         others = [(tt, o) for j, (tt, o) in enumerate(zip(terms, ops)) if j != i]
         avail = set(outs).union(*[set(tt) for tt, _ in others]) if others else set(outs)
-        keep = "".join(c for c in t if c in avail)     # labels the gradient can carry
+        keep = "".join(c for c in u if c in avail)     # labels the gradient can carry
         spec = ",".join([outs] + [tt for tt, _ in others]) + "->" + keep
         gi = F.einsum(spec, g, *[o for _, o in others])
-        if keep != t:        # labels summed away in the forward: broadcast back
-            gi = _F().reshape(gi, tuple(sizes[c] if c in keep else 1 for c in t))
-            gi = F.broadcast_to(gi, tuple(sizes[c] for c in t))
+        if keep != u:        # labels summed away in the forward: broadcast back
+            gi = _F().reshape(gi, tuple(sizes[c] if c in keep else 1 for c in u))
+            gi = F.broadcast_to(gi, tuple(sizes[c] for c in u))
+        if u != t:
+            first = {c: t.index(c) for c in u}
+            gi = _F().reshape(gi, tuple(sizes[c] if first[c] == p else 1
+                                        for p, c in enumerate(t)))
+            for p, c in enumerate(t):
+                if first[c] != p:      # 1 where this axis's index equals its first's
+                    eye = _F().eye(sizes[c], dtype=gi.dtype, device=gi.device)
+                    gi = gi * _F().reshape(eye, tuple(sizes[c] if q in (first[c], p) else 1
+                                                      for q in range(len(t))))
         grads.append(unbroadcast(gi, tuple(op.shape)))   # size-1 labels broadcast
     return tuple(grads)
 

@@ -53,6 +53,12 @@ def test_tensordot(axes, xp):
     ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("ii->i", [(3, 3)]),
     ("ij->ji", [(2, 3)]), ("i,i->", [(4,), (4,)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
     ("i,j->ij", [(3,), (2,)]), ("ij->", [(3, 2)]), ("ijk,k->ij", [(2, 3, 4), (4,)]),
+    # ellipses: broadcast batch axes, implicit outputs, none under '...', trailing '...'
+    ("...ij,...jk->...ik", [(2, 3, 4), (4, 5)]), ("...ij,...jk", [(2, 1, 3, 4), (3, 4, 2)]),
+    ("...i->...", [(2, 3, 4)]), ("i...->...", [(3, 2, 4)]), ("...,...", [(2, 3), (3,)]),
+    ("ij...,jk...->ik...", [(2, 3), (3, 4)]), ("...ii->...i", [(2, 3, 3)]),
+    ("ii", [(3, 3)]), ("iij->j", [(3, 3, 2)]), ("a...,Ba...->B...", [(2, 3), (4, 2, 3)]),
+    ("i...->i", [(3,)]),
 ], ids=lambda v: str(v))
 @oracle(rtol=1e-4, atol=1e-4)
 def test_einsum(spec, shapes, xp):
@@ -137,6 +143,11 @@ def test_decompositions_reconstruct(shape):
      r"tensordot: shape-mismatch"),
     (lambda: mnp.einsum("ij,jk->ik", mnp.ones((2, 3)), mnp.ones((4, 2))), r"einsum: size of label"),
     (lambda: mnp.einsum("ij->k", mnp.ones((2, 3))), r"einsum: output label"),
+    (lambda: mnp.einsum("...ijk", mnp.ones((2, 3))), r"einsum: operand subscripts '...ijk' "
+                                                      r"have more labels than shape \(2, 3\)"),
+    (lambda: mnp.einsum("i..j", mnp.ones((2, 3))), r"einsum: invalid ellipsis in 'i..j'"),
+    (lambda: mnp.einsum("...i->i", mnp.ones((2, 3))), r"einsum: the output of '...i->i' "
+                                                       r"needs '...'"),
     (lambda: mnp.linalg.inv(mnp.ones((2, 3))), r"linalg.inv: last 2 dimensions.*square"),
     (lambda: mnp.linalg.inv(mnp.ones(3)), r"linalg.inv: 1-dimensional"),
     (lambda: mnp.linalg.solve(mnp.ones((3, 3)), mnp.ones(4)), r"linalg.solve: shapes"),

@@ -212,3 +212,21 @@ def take_along_axis_float_index_error(mx, np, npx):
 @case
 def dsplit_2d_error(mx, np, npx):
     return np.dsplit(np.ones((2, 2)), 2)
+
+
+@case
+def einsum_ellipsis_and_diagonals(mx, np, npx):
+    a = np.arange(24.).reshape(2, 3, 4) / 10
+    b = np.arange(8.).reshape(4, 2) / 10 - 0.3
+    m = np.arange(18.).reshape(2, 3, 3) / 10
+    out = [np.einsum('...ij,...jk->...ik', a, b), np.einsum('...ij,jk', a, b),
+           np.einsum('i...->...', a), np.einsum('...ii->...i', m), np.einsum('...ii', m),
+           np.einsum('ii', m[0])]
+    for spec, args in (('...ij,...jk->...ik', (a, b)), ('...ii,...i->...', (m, a[:, :, 0]))):
+        for x in args:
+            x.attach_grad()
+        with mx.autograd.record():
+            y = (np.einsum(spec, *args) ** 2).sum()
+        y.backward()
+        out += [x.grad for x in args]
+    return out
