@@ -100,9 +100,15 @@ def _install_methods() -> None:
             shape = tuple(shape[0])
         if "shape" in kwargs:
             shape = kwargs.pop("shape")
-        if kwargs.pop("reverse", False):
-            raise NotImplementedError("reshape(reverse=True) is not supported")
-        return M.reshape(self, shape)
+        order = kwargs.pop("order", "C")
+        if kwargs:
+            # as MXNet's np.ndarray.reshape: only order (MXNet's own check fails with a
+            # TypeError of its own on a dict_keys index)
+            key = next(iter(kwargs))
+            hint = " (npx.reshape(a, newshape, reverse=True) takes it)" if key == "reverse" else ""
+            raise TypeError(f"reshape: {key!r} is an invalid keyword argument for this "
+                            f"function{hint}")
+        return M.reshape(self, shape, order=order)
 
     def transpose(self, *axes):
         if len(axes) == 1 and (isinstance(axes[0], (tuple, list)) or axes[0] is None):

@@ -76,11 +76,16 @@ def vdot(a: Any, b: Any) -> NDArray:
 
 
 def kron(a: Any, b: Any) -> NDArray:
+    """See numpy.kron: the block product of arrays of any dimensions (the shorter shape
+    padded with leading 1s): one broadcast product of the two with their axes
+    interleaved, reshaped (so its gradient is the product's)."""
     a, b = _pair(a, b)
-    if a.ndim != 2 or b.ndim != 2:
-        raise NotImplementedError("kron: only 2-D arrays are supported")
-    r = a.reshape((a.shape[0], 1, a.shape[1], 1)) * b.reshape((1, b.shape[0], 1, b.shape[1]))
-    return r.reshape((a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
+    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
+    ra = a.reshape(tuple(x for n in sa for x in (n, 1)))
+    rb = b.reshape(tuple(x for n in sb for x in (1, n)))
+    return (ra * rb).reshape(tuple(m * n for m, n in zip(sa, sb)))
 
 
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> NDArray:

@@ -44,17 +44,23 @@ __all__ = ["reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squee
 
 
 def reshape(a: Any, newshape: Any, order: str = "C", **kwargs: Any) -> NDArray:
-    """See numpy.reshape (-1 infers one dimension)."""
+    """See numpy.reshape (-1 infers one dimension).  ``order='F'`` reads and writes
+    the elements with the first index fastest: the reversed shapes reshaped in C order,
+    between two transposes (``'A'`` is ``'C'``: ndengine's arrays are C-ordered)."""
     if "shape" in kwargs:
         newshape = kwargs.pop("shape")
-    if order != "C":
-        raise NotImplementedError("reshape: only order='C' is supported")
+    if kwargs:
+        raise TypeError(f"reshape: unexpected keyword argument {next(iter(kwargs))!r}")
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be one of 'C', 'F', 'A', got {order!r}")
     a = as_nd(a)
     if isinstance(newshape, (int, _onp.integer)):
         newshape = (int(newshape),)
     newshape = tuple(newshape)
-    if newshape == a.shape:
-        return apply_op(OPS["reshape"], (a,), {"newshape": newshape})
+    if order == "F":
+        t = apply_op(OPS["transpose"], (a,), {"axes": None})
+        r = apply_op(OPS["reshape"], (t,), {"newshape": newshape[::-1]})
+        return apply_op(OPS["transpose"], (r,), {"axes": None})
     return apply_op(OPS["reshape"], (a,), {"newshape": newshape})
 
 

@@ -66,6 +66,56 @@ def test_einsum(spec, shapes, xp):
 
 
 @oracle(rtol=1e-5)
+def test_kron_of_any_dimensions(xp):
+    return [xp.kron(xp.asarray(data(sa)), xp.asarray(data(sb))) for sa, sb in
+            [((3,), (2,)), ((2, 1, 2), (3, 2)), ((), (2,)), ((2, 2, 2), (2,)), ((1, 3), (2, 2, 1))]]
+
+
+def _fd_grad(f, x, eps=1e-6):
+    g = onp.zeros_like(x)
+    for i in onp.ndindex(x.shape):
+        xp_, xm = x.copy(), x.copy()
+        xp_[i] += eps
+        xm[i] -= eps
+        g[i] = (f(xp_) - f(xm)) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3), (2, 2)), ((2, 1, 2), (3, 2)), ((3,), (2, 2))])
+def test_kron_gradient_by_finite_differences(sa, sb):
+    """kron is a composite (a broadcast product, reshaped): its gradients, both operands,
+    against central differences in float64."""
+    from ndengine import autograd
+
+    r = onp.random.RandomState(3)
+    a0, b0 = r.uniform(-1, 1, sa), r.uniform(-1, 1, sb)
+    w = r.uniform(-1, 1, onp.kron(a0, b0).shape)
+    a, b = mnp.array(a0), mnp.array(b0)
+    a.attach_grad()
+    b.attach_grad()
+    with autograd.record():
+        y = (mnp.kron(a, b) * mnp.array(w)).sum()
+    y.backward()
+    onp.testing.assert_allclose(a.grad.asnumpy(),
+                                _fd_grad(lambda v: (onp.kron(v, b0) * w).sum(), a0), rtol=1e-6)
+    onp.testing.assert_allclose(b.grad.asnumpy(),
+                                _fd_grad(lambda v: (onp.kron(a0, v) * w).sum(), b0), rtol=1e-6)
+
+
+def test_reshape_in_fortran_order_has_the_gradient_of_its_permutation():
+    from ndengine import autograd
+
+    x0 = onp.random.RandomState(4).uniform(-1, 1, (2, 3, 4))
+    w = onp.arange(24.0).reshape(4, 6)
+    x = mnp.array(x0)
+    x.attach_grad()
+    with autograd.record():
+        y = (mnp.reshape(x, (4, 6), order="F") * mnp.array(w)).sum()
+    y.backward()
+    onp.testing.assert_array_equal(x.grad.asnumpy(), w.reshape((2, 3, 4), order="F"))
+
+
+@oracle(rtol=1e-5)
 def test_outer_inner_vdot_kron_trace(xp):
     a, b = xp.asarray(data((3,))), xp.asarray(data((4,)))
     m = xp.asarray(data((3, 3)))

@@ -15,6 +15,8 @@ X = (2, 3, 4)
 @pytest.mark.parametrize("call", [
     lambda xp, x: xp.reshape(x, (4, 6)), lambda xp, x: xp.reshape(x, (-1, 4)),
     lambda xp, x: xp.reshape(x, -1), lambda xp, x: x.reshape(6, -1),
+    lambda xp, x: xp.reshape(x, (4, 6), order="F"), lambda xp, x: x.reshape((-1, 2), order="F"),
+    lambda xp, x: xp.reshape(x, -1, order="A"),
     lambda xp, x: x.reshape((2, -1, 2)), lambda xp, x: xp.transpose(x),
     lambda xp, x: xp.transpose(x, (1, 0, 2)), lambda xp, x: x.transpose(2, 0, 1),
     lambda xp, x: x.T, lambda xp, x: xp.swapaxes(x, 0, 2), lambda xp, x: x.swapaxes(-1, 1),
@@ -132,8 +134,12 @@ def test_reshape_keyword_and_order():
     x = mnp.arange(6.0)
     assert mnp.reshape(x, newshape=(2, 3)).shape == (2, 3)
     assert x.reshape(shape=(3, 2)).shape == (3, 2)
-    with pytest.raises(NotImplementedError):
-        mnp.reshape(x, (2, 3), order="F")
+    with pytest.raises(ValueError, match="order must be one of"):
+        mnp.reshape(x, (2, 3), order="K")
+    with pytest.raises(TypeError, match="'reverse' is an invalid keyword.*npx.reshape"):
+        x.reshape((2, 3), reverse=True)          # MXNet's np.ndarray.reshape refuses it too
+    with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+        mnp.reshape(x, (2, 3), foo=1)
 
 
 @pytest.mark.parametrize("view", [
