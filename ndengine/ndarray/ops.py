@@ -902,8 +902,7 @@ def _norm_grad(g: Any, out: Any, a: Any, ord: Any = None, axis: Any = None, keep
     if ord is None or ord == "fro" or (vector and ord == 2):
         return (ge * a / oe,)               # the 2-norm of the flattened axes
     if not vector:
-        raise NotImplementedError(f"norm: no gradient for the matrix norm ord={ord!r} "
-                                  f"(shape {tuple(a.shape)}, axis {axis!r})")
+        return (_matrix_norm_grad(ge, oe, a, ord, axes),)
     if ord in (_onp.inf, -_onp.inf):        # ties share the gradient
         mask = F.absolute(a) == oe
         return (ge * F.sign(a) * mask / _F().sum(mask, axis=axes, keepdims=True),)
@@ -911,6 +910,34 @@ def _norm_grad(g: Any, out: Any, a: Any, ord: Any = None, axis: Any = None, keep
         return (F.zeros(a.shape, dtype=g.dtype, device=g.device),)
     p = float(ord)
     return (ge * F.sign(a) * (F.absolute(a) / oe) ** (p - 1),)
+
+
+def _matrix_norm_grad(ge: Any, oe: Any, a: Any, ord: Any, axes: tuple[int, ...]) -> Any:
+    """The gradient of a matrix norm over *axes* (rows, columns) for ord 1 / -1 (the
+    largest / smallest absolute column sum), inf / -inf (row sum), 2 / -2 (the largest /
+    smallest singular value: u v^T of its singular vectors) and 'nuc' (the sum of the
+    singular values: U V^T).  *ge* / *oe* are the gradient and the norm with the two
+    axes kept (size 1).  Ties of the extreme share its gradient, as the vector norms'
+    do; a repeated extreme singular value has no unique gradient (one of its vector
+    pairs is taken)."""
+    F = _F()
+    r, c = axes
+    if ord in (1, -1, _onp.inf, -_onp.inf):
+        summed = c if ord in (_onp.inf, -_onp.inf) else r   # the sums of rows / columns
+        sums = F.sum(F.absolute(a), axis=summed, keepdims=True)
+        mask = sums == oe
+        return ge * F.sign(a) * mask / F.sum(mask, axis=(r, c), keepdims=True)
+    # 2, -2, 'nuc': through the SVD of the matrices moved to the last two axes
+    nd = len(a.shape)
+    perm = tuple(i for i in range(nd) if i not in (r, c)) + (r, c)
+    inv = tuple(int(i) for i in _onp.argsort(perm))
+    u, _, vh = F.svd(F.transpose(a, perm), full_matrices=False)
+    if ord == "nuc":
+        d = u @ vh
+    else:
+        k = slice(0, 1) if ord == 2 else slice(-1, None)
+        d = u[..., :, k] @ vh[..., k, :]
+    return ge * F.transpose(d, inv)
 
 
 def _k_norm(xp: Any, a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:

@@ -254,7 +254,16 @@ CASES = {
              C(lambda a: np.linalg.norm(a, ord=1), away(5)),
              C(lambda a: np.linalg.norm(a, ord=3, axis=-1), U(3, 4)),
              C(lambda a: np.linalg.norm(a, ord=onp.inf, axis=1), distinct(3, 4)),
-             C(lambda a: np.linalg.norm(a, ord=-onp.inf), distinct(5))],
+             C(lambda a: np.linalg.norm(a, ord=-onp.inf), distinct(5)),
+             # matrix norms: column / row sums, singular values (batched, axes permuted)
+             C(lambda a: np.linalg.norm(a, ord=1), distinct(3, 4)),
+             C(lambda a: np.linalg.norm(a, ord=-1, axis=(2, 0)), distinct(3, 2, 4)),
+             C(lambda a: np.linalg.norm(a, ord=onp.inf, axis=(1, 2), keepdims=True),
+               distinct(2, 3, 4)),
+             C(lambda a: np.linalg.norm(a, ord=-onp.inf), distinct(4, 3)),
+             C(lambda a: np.linalg.norm(a, ord=2), U(3, 4)),
+             C(lambda a: np.linalg.norm(a, ord=-2, axis=(1, 2)), U(2, 4, 3)),
+             C(lambda a: np.linalg.norm(a, ord="nuc", axis=(2, 0)), U(3, 2, 4))],
     # ---------------------------------------------------------------- shapes
     "reshape": [C(lambda a: a.reshape((4, 3)), U(3, 4)),
                 C(lambda a: np.reshape(a, (-1,)), U(2, 3, 4))],
