@@ -11,6 +11,7 @@ pays for the legacy API.  The functions are the np/npx ops under MXNet 1.x's rul
 from __future__ import annotations
 
 from . import contrib, image, linalg, random, utils
+from .cached_op import CachedOp
 from .extra import *  # noqa: F401,F403
 from .extra import __all__ as _x_all
 from .creation import *  # noqa: F401,F403
@@ -85,7 +86,7 @@ __all__ = (["NDArray", "random", "linalg", "contrib", "image", "utils", "waitall
             "random_generalized_negative_binomial", "sample_multinomial", "uniform",
             "normal", "shuffle", "onehot_encode", "moments", "RNN", "Custom", "BilinearSampler",
             "GridGenerator", "SpatialTransformer", "ROIPooling", "BatchNorm_v1",
-            "Convolution_v1", "Pooling_v1"]
+            "Convolution_v1", "Pooling_v1", "CachedOp"]
            + _c_all + _nn_all + _t_all + _x_all + _o_all + _linalg_flat)
 
 # ----------------------------------------------------------------------------- sparse

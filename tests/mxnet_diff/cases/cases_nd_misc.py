@@ -83,3 +83,31 @@ def reset_arrays_zeroes(mx, np, npx):
     b = mx.nd.ones((2, 2))
     r = mx.nd.reset_arrays(a, b, num_arrays=2)
     return r, a, b
+
+
+@case(**ND)
+def cached_op_calls_a_graph(mx, np, npx):
+    """mx.nd.CachedOp: every input in list_inputs() order, one output or a list, out=,
+    gradients under record, BatchNorm's running statistics updated in training."""
+    nd, sym = mx.nd, mx.sym
+    x, w = sym.var("x"), sym.var("w")
+    fc = sym.FullyConnected(x, w, num_hidden=2, no_bias=True, name="fc")
+    op = nd.CachedOp(fc, flags=[("static_alloc", True)])
+    a = nd.array([[1.0, -2.0, 0.5]])
+    b = nd.array([[0.5, 0.25, -1.0], [1.0, 2.0, 3.0]])
+    b.attach_grad()
+    with mx.autograd.record():
+        o = op(a, b)
+        l = (o * o).sum()
+    l.backward()
+    both = nd.CachedOp(sym.Group([fc, sym.relu(fc) * 2]))(a, b)
+    out = nd.zeros((1, 2))
+    op(a, b, out=out)
+    bn = nd.CachedOp(sym.BatchNorm(x, name="bn", fix_gamma=False))
+    xs = nd.array([[1.0, 2.0], [3.0, 5.0], [0.0, -1.0]])
+    gm, bt = nd.array([1.0, 2.0]), nd.array([0.0, 0.5])
+    mm, mv = nd.zeros(2), nd.ones(2)
+    with mx.autograd.record(train_mode=True):
+        y = bn(xs, gm, bt, mm, mv)
+    yp = bn(xs, gm, bt, mm, mv)
+    return [o, b.grad, both[0], both[1], out, y, mm, mv, yp]
