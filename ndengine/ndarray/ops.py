@@ -1174,15 +1174,33 @@ def _eigh_grad(g: Any, out: Any, a: Any, UPLO: str = "L"):
 
 
 def _qr_grad(g: Any, out: Any, a: Any, mode: str = "reduced"):
-    """For m >= n (A = QR with square R).  Wide matrices have no gradient here."""
+    """For m >= n in reduced mode (A = QR with square R), and for wide matrices (m < n,
+    either mode): A = [X | Y] with X square, X = QU its own QR and R = [U | Q^T Y], so
+    Y's gradient is Q gV and X's the square one with Q's gradient plus Y gV^T."""
     F = _F()
     m, n = a.shape[-2], a.shape[-1]
-    if m < n or (mode == "complete" and m != n):
-        raise NotImplementedError(
-            f"linalg.qr: no gradient for a {m}x{n} input with mode={mode!r} (only m >= n "
-            f"in reduced mode)")
     gq, gr = g
     q, r = out
+    if m < n:
+        gu = gv = None
+        if gr is not None:
+            gu, gv = gr[..., :, :m], gr[..., :, m:]
+            extra = a[..., :, m:] @ _mT(gv)
+            gq = extra if gq is None else gq + extra
+        gx = _qr_square_grad(gq, gu, q, r[..., :, :m])
+        gy = q @ gv if gv is not None else F.zeros(a.shape[:-1] + (n - m,), dtype=gx.dtype,
+                                                     device=gx.device)
+        return (F.concatenate([gx, gy], axis=-1),)
+    if mode == "complete" and m != n:
+        raise MXNetError(
+            f"linalg.qr: no gradient for a tall {m}x{n} input in mode='complete' (Q's "
+            f"extra {m - n} columns are not determined by A; use mode='reduced')")
+    return (_qr_square_grad(gq, gr, q, r),)
+
+
+def _qr_square_grad(gq: Any, gr: Any, q: Any, r: Any) -> Any:
+    """A's gradient for A = QR with R square (Q's columns span A's)."""
+    F = _F()
     mm = 0.0
     if gr is not None:
         mm = r @ _mT(gr)
@@ -1196,7 +1214,7 @@ def _qr_grad(g: Any, out: Any, a: Any, mode: str = "reduced"):
         copyltu = low + _mT(low) + mm * _eye_like(r)
     b = (gq if gq is not None else 0.0) + q @ copyltu
     # B R^{-T}: solve R X^T = B^T
-    return (_mT(F.solve(r, _mT(b))),)
+    return _mT(F.solve(r, _mT(b)))
 
 
 register("inv", _lapack(lambda xp, a: xp.linalg.inv(_as_float(xp, a))),

@@ -245,7 +245,12 @@ CASES = {
     "qr": [C(lambda a: np.linalg.qr(a)[0], U(4, 3)),
            C(lambda a: np.linalg.qr(a)[1], U(4, 3)),
            C(lambda a: np.linalg.qr(a)[0] @ np.linalg.qr(a)[1], U(3, 3)),
-           C(lambda a: np.linalg.qr(a)[1], U(2, 4, 4))],
+           C(lambda a: np.linalg.qr(a)[1], U(2, 4, 4)),
+           # wide: A = [X | Y], X = QU, R = [U | Q^T Y]
+           C(lambda a: np.linalg.qr(a)[1], U(3, 5)),
+           C(lambda a: np.linalg.qr(a)[0], U(3, 5)),
+           C(lambda a: np.linalg.qr(a)[0] @ np.linalg.qr(a)[1], U(2, 3, 4)),
+           C(lambda a: np.linalg.qr(a, mode="complete")[1], U(2, 4))],
     "norm": [C(lambda a: np.linalg.norm(a), U(3, 4)),
              C(lambda a: np.linalg.norm(a, axis=1), U(3, 4)),
              C(lambda a: np.linalg.norm(a, axis=0, keepdims=True), U(3, 4)),
@@ -450,12 +455,13 @@ def _check_dropout(fn, inputs):
     assert set(onp.round(onp.unique(mask), 12)) <= {0.0, 2.0}
 
 
-def test_wide_qr_has_no_gradient_and_says_so():
+def test_tall_complete_qr_has_no_gradient_and_says_so():
     from ndengine import autograd
 
-    x = np.array(U(3, 4))
+    x = np.array(U(4, 3))
     x.attach_grad()
     with autograd.record():
-        q, r = np.linalg.qr(x)
-    with pytest.raises(NotImplementedError, match=r"linalg.qr: no gradient for a 3x4 input"):
+        q, r = np.linalg.qr(x, mode="complete")
+    with pytest.raises(ndengine.MXNetError, match=r"linalg.qr: no gradient for a tall 4x3 "
+                                                  r"input in mode='complete'"):
         r.backward()
