@@ -7,7 +7,8 @@ height.  Crops and pads move and clip the boxes (and drop the objects a crop lea
 out); a flip mirrors them.  Randomness is Python's ``random``, as in MXNet, so
 ``random.seed`` reproduces MXNet's choices.
 
-``ImageDetIter`` (RecordIO and image lists) is not built.
+``ImageDetIter`` reads RecordIO files and image lists with detection labels into
+batches (labels padded with -1 to the data set's largest object count).
 """
 from __future__ import annotations
 
@@ -23,12 +24,18 @@ import numpy as _onp
 from ..ndarray.ndarray import NDArray
 from . import _ops
 from .image import (Augmenter, CastAug, ColorJitterAug, ColorNormalizeAug, ForceResizeAug,
-                    HueJitterAug, LightingAug, RandomGrayAug, ResizeAug, _is_legacy, _like,
-                    _np_of, copyMakeBorder, fixed_crop)
+                    HueJitterAug, ImageIter, ImageIterArgumentError, ImageIterError,
+                    LightingAug, RandomGrayAug, ResizeAug, _is_legacy, _like, _np_of,
+                    copyMakeBorder, fixed_crop)
 
 __all__ = ["DetAugmenter", "DetBorrowAug", "DetRandomSelectAug", "DetHorizontalFlipAug",
            "DetRandomCropAug", "DetRandomPadAug", "CreateMultiRandCropAugmenter",
-           "CreateDetAugmenter"]
+           "CreateDetAugmenter", "ImageDetIter"]
+
+
+class ImageIterLabelError(ImageIterError, RuntimeError):
+    """A detection label that is not ``[A, B, extra..., objects...]`` (MXNet raises
+    RuntimeError; an image whose label fails after augmentation is skipped)."""
 
 
 def _pair(v: Any, name: str, cls: str) -> tuple:
@@ -374,3 +381,254 @@ def CreateDetAugmenter(data_shape: tuple, resize: int = 0, rand_crop: float = 0,
         auglist.append(DetBorrowAug(ColorNormalizeAug(mean, std)))
     return auglist
 
+
+
+# ----------------------------------------------------------------------------- iterator
+class ImageDetIter(ImageIter):
+    """MXNet's detection iterator: :class:`ImageIter`'s sources and last-batch rules,
+    with detection labels.  A raw label is ``[A, B, extra (A - 2 values)..., objects]``:
+    *A* the header's width (>= 2), *B* each object's width (>= 5: class, xmin, ymin,
+    xmax, ymax, ...); objects whose box is empty or inverted are dropped.  Each batch's
+    label is (batch_size, max objects, B), rows past an image's objects -1; the object
+    count is the largest of the data set (all labels are read once when the iterator is
+    made; ``sync_label_shape`` / ``reshape`` change it).  Images go through *aug_list*
+    (default: ``CreateDetAugmenter(data_shape, **kwargs)``), which maps
+    ``(image, label)`` pairs."""
+
+    def __init__(self, batch_size: int, data_shape: tuple, path_imgrec: str | None = None,
+                 path_imglist: str | None = None, path_root: str | None = None,
+                 path_imgidx: str | None = None, shuffle: bool = False, part_index: int = 0,
+                 num_parts: int = 1, aug_list: list | None = None, imglist: list | None = None,
+                 data_name: str = "data", label_name: str = "label",
+                 last_batch_handle: str = "pad", **kwargs: Any) -> None:
+        super().__init__(batch_size=batch_size, data_shape=data_shape,
+                         path_imgrec=path_imgrec, path_imglist=path_imglist,
+                         path_root=path_root, path_imgidx=path_imgidx, shuffle=shuffle,
+                         part_index=part_index, num_parts=num_parts, aug_list=[],
+                         imglist=imglist, data_name=data_name, label_name=label_name,
+                         last_batch_handle=last_batch_handle)
+        self.auglist = CreateDetAugmenter(tuple(data_shape), **kwargs) if aug_list is None \
+            else aug_list
+        label_shape = self._estimate_label_shape()
+        self.provide_label = [(label_name, (self.batch_size,) + label_shape)]
+        self.label_shape = label_shape
+
+    def _check_valid_label(self, label: Any) -> None:
+        """RuntimeError (the image is skipped) unless *label* is (1+, 5+) with a valid
+        box."""
+        if len(label.shape) != 2 or label.shape[1] < 5:
+            raise RuntimeError(f"Label with shape (1+, 5+) required, {label} received.")
+        valid = _onp.where((label[:, 0] >= 0) & (label[:, 3] > label[:, 1]) &
+                           (label[:, 4] > label[:, 2]))[0]
+        if valid.size < 1:
+            raise RuntimeError("Invalid label occurs.")
+
+    def _estimate_label_shape(self) -> tuple:
+        """(largest object count, object width) over every label of the data."""
+        max_count = 0
+        width = None
+        self.reset()
+        try:
+            while True:
+                label, _ = self.next_sample()
+                label = self._parse_label(label)
+                max_count = max(max_count, label.shape[0])
+                width = label.shape[1]
+        except StopIteration:
+            pass
+        self.reset()
+        if width is None:
+            raise ImageIterError(f"{self._who}: {self._source()!r} has no images (the "
+                                 f"label shape is read from them)")
+        return (max_count, width)
+
+    def _parse_label(self, label: Any) -> Any:
+        """The (objects, B) array of a raw label ``[A, B, extra..., objects...]``,
+        objects with an empty box dropped."""
+        if isinstance(label, NDArray) or _is_legacy(label):
+            label = label.asnumpy()
+        raw = _onp.asarray(label, dtype=_onp.float32).ravel()
+        where = self._where or "a label"
+        if raw.size < 7:
+            raise ImageIterLabelError(
+                f"{self._who}: {where}: Label shape is invalid: {raw.shape} (a detection "
+                f"label is [header width, object width, extra..., objects...], at least 7 "
+                f"values; got {raw.tolist()})")
+        header_width = int(raw[0])
+        obj_width = int(raw[1])
+        if header_width < 2 or obj_width < 5 or \
+                (raw.size - header_width) % obj_width != 0:
+            raise ImageIterLabelError(
+                f"{self._who}: {where}: Label shape {raw.shape} inconsistent with header "
+                f"width {header_width} and annotation width {obj_width} (the header is "
+                f">= 2 values, each object >= 5)")
+        out = raw[header_width:].reshape(-1, obj_width)
+        valid = _onp.where((out[:, 3] > out[:, 1]) & (out[:, 4] > out[:, 2]))[0]
+        if valid.size < 1:
+            raise ImageIterLabelError(f"{self._who}: {where}: Encounter sample with no "
+                                      f"valid label (no object has xmax > xmin and "
+                                      f"ymax > ymin).")
+        return out[valid, :]
+
+    def reshape(self, data_shape: tuple | None = None, label_shape: tuple | None = None) -> None:
+        """Change the batches' data shape (C, H, W) and/or label shape (objects, B):
+        the object count may only grow.  (The augmenters are not rebuilt, as in MXNet:
+        give ones that make the new size.)"""
+        if data_shape is not None:
+            data_shape = tuple(data_shape)
+            self.check_data_shape(data_shape)
+            self.provide_data = [(self.provide_data[0][0], (self.batch_size,) + data_shape)]
+            self.data_shape = data_shape
+        if label_shape is not None:
+            label_shape = tuple(label_shape)
+            self.check_label_shape(label_shape)
+            self.provide_label = [(self.provide_label[0][0],
+                                   (self.batch_size,) + label_shape)]
+            self.label_shape = label_shape
+
+    def check_label_shape(self, label_shape: tuple) -> None:
+        """label_shape must be (objects >= the current count, the same width)."""
+        if not len(label_shape) == 2:
+            raise ValueError(f"label_shape should have length 2, got {label_shape}")
+        if label_shape[0] < self.label_shape[0]:
+            raise ValueError(f"Attempts to reduce label count from {self.label_shape[0]} "
+                             f"to {label_shape[0]}, not allowed.")
+        if label_shape[1] != self.provide_label[0][1][2]:
+            raise ValueError(f"label_shape object width inconsistent: "
+                             f"{self.provide_label[0][1][2]} vs {label_shape[1]}.")
+
+    def augmentation_transform(self, data: Any, label: Any) -> tuple:  # type: ignore[override]
+        """(data, label) through every detection augmenter of ``self.auglist``."""
+        for aug in self.auglist:
+            data, label = aug(data, label)
+        return data, label
+
+    def _empty_label(self) -> Any:
+        return _onp.full(self.provide_label[0][1][1:], -1.0, dtype=_onp.float32)
+
+    def _sample(self) -> tuple | None:
+        label, s = self.next_sample()
+        data = self.imdecode(s)
+        try:
+            self.check_valid_image([data])
+            label = self._parse_label(label)
+            data, label = self.augmentation_transform(data, label)
+            self._check_valid_label(label)
+        except RuntimeError as e:
+            logging.debug("Invalid image, skipping:  %s", e)
+            return None
+        row = self._empty_label()
+        n = label.shape[0]
+        if n > row.shape[0] or label.shape[1] != row.shape[1]:
+            raise ImageIterError(f"{self._who}: {self._where}: the label is "
+                                 f"{tuple(label.shape)} (objects, width) after the "
+                                 f"augmenters, the batches hold {tuple(row.shape)}")
+        row[:n] = label
+        return self._check_chw(self.postprocess_data(data)), row
+
+    def sync_label_shape(self, it: "ImageDetIter", verbose: bool = False) -> "ImageDetIter":
+        """Give this iterator and *it* (a validation iterator, say) the same label shape,
+        the larger object count; returns *it*."""
+        if not isinstance(it, ImageDetIter):
+            raise ImageIterArgumentError("Synchronize with invalid iterator.")
+        mine, theirs = self.label_shape, it.label_shape
+        if mine[1] != theirs[1]:
+            raise ImageIterArgumentError(f"object width mismatch: {mine[1]} vs {theirs[1]}.")
+        max_count = max(mine[0], theirs[0])
+        if max_count > mine[0]:
+            self.reshape(None, (max_count, mine[1]))
+        if max_count > theirs[0]:
+            it.reshape(None, (max_count, theirs[1]))
+        if verbose and max_count > min(mine[0], theirs[0]):
+            logging.info("Resized label_shape to (%d, %d).", max_count, mine[1])
+        return it
+
+    def draw_next(self, color: Any = None, thickness: int = 2, mean: Any = None,
+                  std: Any = None, clip: bool = True, waitKey: Any = None,
+                  window_name: str = "draw_next", id2labels: Any = None) -> Any:
+        """Yield the next images (augmented, de-normalised with *mean* / *std*, BGR
+        uint8 (H, W, 3) NumPy arrays, as MXNet's) with their boxes drawn (*color* RGB,
+        random if None; *thickness* pixels).  ndengine draws the rectangles itself;
+        showing them (*waitKey*) and the class names (*id2labels*) need OpenCV's
+        ``cv2`` and are skipped with a warning without it."""
+        try:
+            import cv2  # type: ignore[import-not-found]
+        except ImportError:
+            cv2 = None
+            if waitKey is not None or id2labels is not None:
+                warnings.warn("draw_next: cv2 is not installed; the images are not shown "
+                              "and the class names not written", stacklevel=2)
+        count = 0
+        try:
+            while True:
+                label, s = self.next_sample()
+                data = self.imdecode(s)
+                try:
+                    self.check_valid_image([data])
+                    label = self._parse_label(label)
+                except RuntimeError as e:
+                    logging.debug("Invalid image, skipping:  %s", e)
+                    continue
+                count += 1
+                data, label = self.augmentation_transform(data, label)
+                image = _onp.array(data.asnumpy(), dtype=_onp.float64)
+                if std is True:
+                    std = _onp.array([58.395, 57.12, 57.375])
+                if std is not None:
+                    image *= _onp.asarray(std)
+                if mean is True:
+                    mean = _onp.array([123.68, 116.28, 103.53])
+                if mean is not None:
+                    image += _onp.asarray(mean)
+                image = image[:, :, ::-1].copy()
+                if clip:
+                    image = _onp.clip(image, 0, 255)
+                image = image.astype(_onp.uint8)
+                bgr = tuple(color[::-1]) if color else None
+                height, width = image.shape[:2]
+                for i in range(label.shape[0]):
+                    x1 = int(label[i, 1] * width)
+                    if x1 < 0:
+                        continue
+                    y1 = int(label[i, 2] * height)
+                    x2 = int(label[i, 3] * width)
+                    y2 = int(label[i, 4] * height)
+                    bc = bgr if bgr else tuple(_onp.random.rand(3) * 255)
+                    if cv2 is not None:
+                        cv2.rectangle(image, (x1, y1), (x2, y2), bc, thickness)
+                    else:
+                        _rectangle(image, x1, y1, x2, y2, bc, thickness)
+                    if cv2 is not None and id2labels is not None:
+                        cls_id = int(label[i, 0])
+                        if cls_id in id2labels:
+                            font = cv2.FONT_HERSHEY_SIMPLEX
+                            th = cv2.getTextSize(str(id2labels[cls_id]), font, 0.5, 2)[0][1]
+                            cv2.putText(image, str(id2labels[cls_id]), (x1 + 5, y1 + th + 5),
+                                        font, 0.5, (255, 255, 255), 2)
+                if waitKey is not None and cv2 is not None:
+                    cv2.imshow(window_name, image)
+                    cv2.waitKey(waitKey)
+                yield image
+        except StopIteration:
+            if not count:
+                return
+
+
+def _rectangle(image: Any, x1: int, y1: int, x2: int, y2: int, color: tuple,
+               thickness: int) -> None:
+    """The outline of the box (x1, y1)-(x2, y2), *thickness* pixels wide around the
+    edges, clipped to the image (cv2.rectangle without antialiasing)."""
+    h, w = image.shape[:2]
+    t = max(int(thickness), 1)
+    lo, hi = (t - 1) // 2, t // 2
+    c = _onp.asarray(color, dtype=_onp.float64).astype(image.dtype)
+
+    def fill(ya: int, yb: int, xa: int, xb: int) -> None:
+        ya, yb, xa, xb = max(ya, 0), min(yb, h), max(xa, 0), min(xb, w)
+        if ya < yb and xa < xb:
+            image[ya:yb, xa:xb] = c
+
+    fill(y1 - lo, y1 + hi + 1, x1 - lo, x2 + hi + 1)
+    fill(y2 - lo, y2 + hi + 1, x1 - lo, x2 + hi + 1)
+    fill(y1 - lo, y2 + hi + 1, x1 - lo, x1 + hi + 1)
+    fill(y1 - lo, y2 + hi + 1, x2 - lo, x2 + hi + 1)

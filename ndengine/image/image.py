@@ -11,12 +11,16 @@ Randomness is the host's, as in MXNet: the crops, flips and jitters draw from Py
 ``random.seed`` / ``numpy.random.seed`` reproduce MXNet's draws exactly.
 
 Legacy ``mx.nd`` arrays are accepted wherever np arrays are, and give legacy arrays
-back (MXNet's Augmenters are written for them).  ``ImageIter`` and the detection
-iterators (RecordIO) are not built.
+back (MXNet's Augmenters are written for them).
+
+``ImageIter`` reads RecordIO files, image lists or in-memory lists into
+``mx.io.DataBatch`` es of (N, C, H, W) images, as MXNet's does (its last-batch
+rules included: see the class).
 """
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import warnings
@@ -26,6 +30,7 @@ import numpy as _onp
 
 from .. import numpy as _np
 from ..base import MXNetError
+from ..io.io import DataBatch, DataIter
 from ..ndarray.ndarray import NDArray, copy_into
 from ..ndarray.ops import DTypeError, ShapeError
 from . import _codec, _ops
@@ -37,7 +42,7 @@ __all__ = ["imread", "imdecode", "imresize", "scale_down", "copyMakeBorder", "re
            "RandomOrderAug", "BrightnessJitterAug", "ContrastJitterAug",
            "SaturationJitterAug", "HueJitterAug", "ColorJitterAug", "LightingAug",
            "ColorNormalizeAug", "RandomGrayAug", "HorizontalFlipAug", "CastAug",
-           "CreateAugmenter"]
+           "CreateAugmenter", "ImageIter"]
 
 
 class ImageReadError(MXNetError, FileNotFoundError):
@@ -709,3 +714,430 @@ def CreateAugmenter(data_shape: tuple, resize: int = 0, rand_crop: bool = False,
     if mean is not None or std is not None:
         auglist.append(ColorNormalizeAug(mean, std))
     return auglist
+
+
+# ----------------------------------------------------------------------------- iterators
+class ImageIterError(MXNetError, ValueError):
+    """An ImageIter / ImageDetIter parameter, file or record it cannot use."""
+
+
+class ImageIterArgumentError(ImageIterError, AssertionError):
+    """A parameter MXNet asserts on (an AssertionError there, so here too)."""
+
+
+class ImageIterFileError(ImageIterError, FileNotFoundError):
+    """An image list or image file that does not exist."""
+
+
+class ImageIterDecodeError(MXNetError, RuntimeError):
+    """A record or file whose image cannot be decoded (MXNet: RuntimeError)."""
+
+
+_LABEL_DTYPES = ("int32", "float32", "int64", "float64")
+_LAST_BATCH_HANDLES = ("pad", "discard", "roll_over")
+
+
+def _np_mode() -> bool:
+    from ..npx import is_np_array
+
+    return is_np_array()
+
+
+def _mode_array(host: Any, dtype: Any = None) -> Any:
+    """*host* (NumPy) as an ``mx.np`` array in np mode, an ``mx.nd`` one otherwise."""
+    arr = _np.array(_onp.asarray(host, dtype=dtype))
+    if _np_mode():
+        return arr
+    from ..legacy.ndarray import wrap
+
+    return wrap(arr)
+
+
+def _read_lst(path: str, dtype: str, who: str) -> tuple[dict, dict, list]:
+    """(key -> (label array, path), key -> host label, keys) of an image list file
+    (``index<TAB>label...<TAB>path`` lines, as im2rec.py writes)."""
+    try:
+        f = open(path)
+    except OSError as e:
+        raise ImageIterFileError(f"{who}: cannot open the image list {path!r}: "
+                                 f"{e.strerror}") from None
+    imglist, host, keys = {}, {}, []
+    with f:
+        for lineno, line in enumerate(iter(f.readline, ""), 1):
+            fields = line.strip().split("\t")
+            if len(fields) < 2 or not line.strip():
+                raise ImageIterError(f"{who}: {path}, line {lineno}: expected "
+                                     f"'index<TAB>label(s)<TAB>path', got {line.strip()!r}")
+            try:
+                key = int(fields[0])
+                # float first: a label '1.5' read with dtype int32 is 1 (MXNet: TypeError)
+                lab = _onp.array([float(v) for v in fields[1:-1]]).astype(dtype)
+            except ValueError as e:
+                raise ImageIterError(f"{who}: {path}, line {lineno}: the index and "
+                                     f"labels must be numbers: {e}") from None
+            host[key] = lab
+            imglist[key] = (_mode_array(lab), fields[-1])
+            keys.append(key)
+    return imglist, host, keys
+
+
+def _read_imglist(items: list, dtype: str, who: str) -> tuple[dict, dict, list]:
+    """The same from an in-memory ``[[label(s)..., path], ...]`` (keys '1', '2'...)."""
+    imglist, host, keys = {}, {}, []
+    for k, img in enumerate(items, 1):
+        if not isinstance(img, (list, tuple)) or len(img) < 2 or \
+                not isinstance(img[-1], str):
+            raise ImageIterError(f"{who}: imglist[{k - 1}] must be [label(s)..., path], "
+                                 f"got {img!r}")
+        key = str(k)
+        raw = img[:-1] if len(img) > 2 else img[0]
+        try:
+            lab = _onp.array(raw, dtype=_onp.float64).reshape(-1).astype(dtype)
+        except (TypeError, ValueError) as e:
+            raise ImageIterError(f"{who}: imglist[{k - 1}]: the label must be a number "
+                                 f"or a list of numbers, got {raw!r}: {e}") from None
+        host[key] = lab
+        imglist[key] = (_mode_array(lab), img[-1])
+        keys.append(key)
+    return imglist, host, keys
+
+
+class ImageIter(DataIter):
+    """MXNet's image iterator: batches of (batch_size, C, H, W) images and their labels
+    from a RecordIO file (*path_imgrec*, with *path_imgidx* for shuffling and
+    partitions), an image list file (*path_imglist*, paths under *path_root*) or an
+    in-memory *imglist* (``[[label(s)..., path], ...]``).  Each image is decoded (RGB),
+    put through *aug_list* (default: ``CreateAugmenter(data_shape, **kwargs)``) and
+    transposed to CHW.  *last_batch_handle*: 'pad' (the last batch is filled from the
+    start, ``pad`` says how many), 'discard' (dropped), 'roll_over' (kept for the next
+    epoch).  Labels come from the records' headers, or from the image list when one is
+    given with an indexed record file.  Batches are ``mx.io.DataBatch`` es of ``mx.nd``
+    arrays (``mx.np`` in np mode); data and labels are float32 whatever *dtype* (which
+    types the image list's labels), as MXNet's.  Shuffles draw from Python's
+    ``random``.  As MXNet's, the first batch of an epoch that begins with images
+    rolled over from the last one reports ``pad`` = the places the new epoch filled,
+    and *num_parts* drops the last ``len % num_parts`` images."""
+
+    def __init__(self, batch_size: int, data_shape: tuple, label_width: int = 1,
+                 path_imgrec: str | None = None, path_imglist: str | None = None,
+                 path_root: str | None = None, path_imgidx: str | None = None,
+                 shuffle: bool = False, part_index: int = 0, num_parts: int = 1,
+                 aug_list: list | None = None, imglist: list | None = None,
+                 data_name: str = "data", label_name: str = "softmax_label",
+                 dtype: str = "float32", last_batch_handle: str = "pad",
+                 **kwargs: Any) -> None:
+        from .. import recordio
+
+        super().__init__(batch_size if isinstance(batch_size, int) else 0)
+        who = type(self).__name__
+        self._who = who
+        if not (path_imgrec or path_imglist or isinstance(imglist, list)):
+            raise ImageIterArgumentError(f"{who}: give path_imgrec, path_imglist or an "
+                                         f"imglist (a list)")
+        if dtype not in _LABEL_DTYPES:
+            raise ImageIterArgumentError(f"{who}: {dtype} label not supported (dtype must "
+                                         f"be one of {', '.join(_LABEL_DTYPES)})")
+        if last_batch_handle not in _LAST_BATCH_HANDLES:
+            raise ImageIterArgumentError(f"{who}: last_batch_handle must be one of "
+                                         f"{_LAST_BATCH_HANDLES}, got {last_batch_handle!r}")
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or \
+                batch_size < 1:
+            raise ImageIterArgumentError(f"{who}: batch_size must be a positive int, got "
+                                         f"{batch_size!r}")
+        self.path_imgrec = path_imgrec
+        self.imgidx: list | None = None
+        if path_imgrec:
+            if path_imgidx:
+                if not _exists(path_imgidx):
+                    raise ImageIterFileError(f"{who}: the record index {path_imgidx!r} "
+                                             f"does not exist")
+                self.imgrec = recordio.MXIndexedRecordIO(path_imgidx, path_imgrec, "r")
+                self.imgidx = list(self.imgrec.keys)
+            else:
+                self.imgrec = recordio.MXRecordIO(path_imgrec, "r")
+        else:
+            self.imgrec = None
+
+        self._host_labels: dict | None = None
+        imgkeys: list = []
+        if path_imglist:
+            self.imglist, self._host_labels, imgkeys = _read_lst(path_imglist, dtype, who)
+        elif isinstance(imglist, list):
+            self.imglist, self._host_labels, imgkeys = _read_imglist(imglist, dtype, who)
+        else:
+            self.imglist = None
+        self.path_root = path_root
+        self._list_name = path_imglist or "imglist"
+
+        data_shape = tuple(data_shape)
+        self.check_data_shape(data_shape)
+        self.provide_data = [(data_name, (batch_size,) + data_shape)]
+        label_width = int(label_width)
+        if label_width < 1:
+            raise ImageIterArgumentError(f"{who}: label_width must be >= 1, got "
+                                         f"{label_width}")
+        if label_width > 1:
+            self.provide_label = [(label_name, (batch_size, label_width))]
+        else:
+            self.provide_label = [(label_name, (batch_size,))]
+        self.batch_size = batch_size
+        self.data_shape = data_shape
+        self.label_width = label_width
+        self.shuffle = shuffle
+        if self.imgrec is None:
+            self.seq: list | None = imgkeys
+        elif shuffle or num_parts > 1 or path_imgidx:
+            if self.imgidx is None:
+                raise ImageIterArgumentError(f"{who}: shuffle and num_parts > 1 need the "
+                                             f"record index (path_imgidx) of "
+                                             f"{path_imgrec!r}")
+            self.seq = self.imgidx
+        else:
+            self.seq = None
+        if num_parts > 1:
+            if not 0 <= part_index < num_parts:
+                raise ImageIterArgumentError(f"{who}: part_index must be in [0, "
+                                             f"{num_parts}), got {part_index}")
+            n = len(self.seq) // num_parts
+            self.seq = self.seq[part_index * n:(part_index + 1) * n]
+        self.auglist = CreateAugmenter(data_shape, **kwargs) if aug_list is None \
+            else aug_list
+        self.cur = 0
+        self._allow_read = True
+        self.last_batch_handle = last_batch_handle
+        self.num_image = len(self.seq) if self.seq is not None else None
+        self._sequential = 0        # records read in file order (for error messages)
+        self._where = ""
+        self._cache: tuple | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the first image (a new shuffle with *shuffle*); with 'roll_over',
+        the images left over from the last epoch stay for the next batch."""
+        if self.seq is not None and self.shuffle:
+            random.shuffle(self.seq)
+        if self.last_batch_handle != "roll_over" or self._cache is None:
+            if self.imgrec is not None:
+                self.imgrec.reset()
+            self.cur = 0
+            self._sequential = 0
+            self._allow_read = True
+
+    def hard_reset(self) -> None:
+        """Back to the first image, dropping any rolled-over images."""
+        if self.seq is not None and self.shuffle:
+            random.shuffle(self.seq)
+        if self.imgrec is not None:
+            self.imgrec.reset()
+        self.cur = 0
+        self._sequential = 0
+        self._allow_read = True
+        self._cache = None
+
+    # --- reading
+    def _source(self) -> str:
+        return self.path_imgrec or self._list_name
+
+    def next_sample(self) -> tuple:
+        """(label, encoded image bytes) of the next image; StopIteration at the end."""
+        if self._allow_read is False:
+            raise StopIteration
+        if self.seq is not None:
+            if self.cur >= self.num_image:
+                if self.last_batch_handle != "discard":
+                    self.cur = 0
+                raise StopIteration
+            idx = self.seq[self.cur]
+            self.cur += 1
+            if self.imgrec is not None:
+                self._where = f"{self.path_imgrec!r}, record key {idx!r}"
+                s = self.imgrec.read_idx(idx)
+                if s is None:
+                    raise ImageIterError(f"{self._who}: {self._where}: the record index "
+                                         f"points past the end of the file")
+                header, img = _unpack(s, self._where)
+                if self.imglist is None:
+                    return header.label, img
+                if idx not in self._host_labels:
+                    raise ImageIterError(f"{self._who}: {self._where}: no line with index "
+                                         f"{idx!r} in the image list {self._list_name!r}")
+                return self._host_labels[idx], img
+            label = self._host_labels[idx]
+            fname = self.imglist[idx][1]
+            self._where = f"{self._list_name!r}, image {fname!r} (key {idx!r})"
+            return label, self.read_image(fname)
+        s = self.imgrec.read()
+        if s is None:
+            if self.last_batch_handle != "discard":
+                self.imgrec.reset()
+                self._sequential = 0
+            raise StopIteration
+        self._where = f"{self.path_imgrec!r}, record {self._sequential} (in file order)"
+        self._sequential += 1
+        header, img = _unpack(s, self._where)
+        return header.label, img
+
+    def read_image(self, fname: str) -> bytes:
+        """The bytes of the image file *fname* (under *path_root*)."""
+        import os
+
+        path = os.path.join(self.path_root, fname) if self.path_root is not None else fname
+        try:
+            with open(path, "rb") as fin:
+                return fin.read()
+        except OSError as e:
+            raise ImageIterFileError(f"{self._who}: cannot read the image {path!r} (listed "
+                                     f"in {self._list_name!r}): {e.strerror}") from None
+
+    def imdecode(self, s: bytes) -> Any:
+        """Decode the bytes *s* (RGB; an ``mx.nd`` array, ``mx.np`` in np mode)."""
+        try:
+            if isinstance(s, (bytes, bytearray, memoryview)):
+                # the worker's decode error (a truncated file) names the image too
+                img = _codec.decode_op(bytes(s), 1, True, f"{self._who}: {self._where}")
+            else:
+                img = imdecode(s)
+        except Exception as e:       # noqa: BLE001  (any decode failure names the image)
+            raise ImageIterDecodeError(f"{self._who}: broken image at {self._where}: "
+                                       f"{e}") from None
+        if _np_mode():
+            return img
+        from ..legacy.ndarray import wrap
+
+        return wrap(img)
+
+    # --- the checks and steps MXNet's subclasses override
+    def check_data_shape(self, data_shape: tuple) -> None:
+        """data_shape must be (3, H, W)."""
+        if not len(data_shape) == 3:
+            raise ValueError("data_shape should have length 3, with dimensions CxHxW")
+        if not data_shape[0] == 3:
+            raise ValueError("This iterator expects inputs to have 3 channels.")
+
+    def check_valid_image(self, data: Any) -> None:
+        """RuntimeError (the image is skipped) if *data* is not an image."""
+        first = data[0] if isinstance(data, (list, tuple)) else None
+        shape = first.shape if first is not None else tuple(data.shape)[1:]
+        if len(shape) == 0:
+            raise RuntimeError("Data shape is wrong")
+
+    def augmentation_transform(self, data: Any) -> Any:
+        """*data* through every augmenter of ``self.auglist``."""
+        for aug in self.auglist:
+            data = aug(data)
+        return data
+
+    def postprocess_data(self, datum: Any) -> Any:
+        """The (H, W, C) image as (C, H, W)."""
+        return _like(_np_of(datum, type(self).__name__).transpose(2, 0, 1), datum)
+
+    # --- batches
+    def _label_row(self, label: Any) -> Any:
+        """The host label of one image, as a row of the batch's label."""
+        lab = _onp.asarray(label, dtype=_onp.float32).reshape(-1)
+        if lab.size != self.label_width and lab.size != 1:
+            raise ImageIterError(f"{self._who}: {self._where}: the label has {lab.size} "
+                                 f"values, label_width is {self.label_width}")
+        if self.label_width == 1:
+            return lab[0]
+        return _onp.broadcast_to(lab, (self.label_width,))
+
+    def _sample(self) -> tuple | None:
+        """(CHW image, label row) of the next image, None to skip it."""
+        label, s = self.next_sample()
+        data = self.imdecode(s)
+        try:
+            self.check_valid_image(data)
+        except RuntimeError as e:
+            logging.debug("Invalid image, skipping:  %s", e)
+            return None
+        data = self.augmentation_transform(data)
+        return self._check_chw(self.postprocess_data(data)), self._label_row(label)
+
+    def _check_chw(self, chw: Any) -> Any:
+        if tuple(chw.shape) != self.data_shape:
+            c, h, w = self.data_shape
+            raise ImageIterError(
+                f"{self._who}: {self._where}: the augmented image is {tuple(chw.shape)} "
+                f"(C, H, W), data_shape is {self.data_shape}: the augmenters must make "
+                f"({h}, {w}, {c}) images (add a resize or crop augmenter, e.g. "
+                f"ForceResizeAug(({w}, {h})))")
+        return chw
+
+    def _batchify(self, items: list, labels: list) -> int:
+        """Append images and labels until the batch is full or the data ends."""
+        try:
+            while len(items) < self.batch_size:
+                got = self._sample()
+                if got is None:
+                    continue
+                items.append(got[0])
+                labels.append(got[1])
+        except StopIteration:
+            if not items:
+                raise
+        return len(items)
+
+    def _empty_label(self) -> Any:
+        return _onp.zeros(self.provide_label[0][1][1:], dtype=_onp.float32)
+
+    def _make_batch(self, items: list, labels: list, pad: int) -> Any:
+        n = self.batch_size
+        zero = None
+        xs = []
+        for x in items:
+            xs.append(_np.array(x) if isinstance(x, _onp.ndarray) else _np_of(x, self._who))
+        while len(xs) < n:           # 'pad' with fewer images than a batch: zeros
+            if zero is None:
+                zero = _np.zeros(self.data_shape, dtype="float32")
+            xs.append(zero)
+            labels.append(self._empty_label())
+        data = _np.stack(xs, axis=0)
+        if data.dtype != _onp.float32:
+            data = data.astype("float32")
+        label = _np.array(_onp.stack([_onp.asarray(v, _onp.float32) for v in labels]))
+        if not _np_mode():
+            from ..legacy.ndarray import wrap
+
+            data, label = wrap(data), wrap(label)
+        return DataBatch([data], [label], pad=pad)
+
+    def next(self) -> Any:
+        """The next batch (StopIteration at the end of the epoch)."""
+        if self._cache is not None:
+            items, labels = self._cache
+            i = len(items)
+        else:
+            items, labels = [], []
+            i = self._batchify(items, labels)
+        pad = self.batch_size - i
+        if pad:
+            if self.last_batch_handle == "discard":
+                raise StopIteration
+            if self.last_batch_handle == "roll_over" and self._cache is None:
+                self._cache = (items, labels)
+                raise StopIteration
+            try:
+                self._batchify(items, labels)
+            except StopIteration:
+                pass
+            if self.last_batch_handle == "pad":
+                self._allow_read = False
+            else:
+                self._cache = None
+        return self._make_batch(items, labels, pad)
+
+
+def _exists(path: str) -> bool:
+    import os
+
+    return os.path.isfile(path)
+
+
+def _unpack(s: bytes, where: str) -> tuple:
+    from .. import recordio
+
+    try:
+        return recordio.unpack(s)
+    except recordio.RecordIOError as e:
+        raise ImageIterError(f"ImageIter: {where}: not an image record: {e}") from None
