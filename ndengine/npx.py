@@ -278,8 +278,10 @@ def embedding(data: Any, weight: Any, input_dim: int | None = None,
               sparse_grad: bool = False, name: Any = None) -> NDArray:
     """Rows of *weight* (input_dim, output_dim) picked by the integer values of *data*
     (indices clipped to [0, input_dim - 1], floats truncated): shape
-    ``data.shape + (output_dim,)``.  The gradient of *weight* is dense (with
-    sparse_grad too: ndengine has no row_sparse arrays)."""
+    ``data.shape + (output_dim,)``.  With *sparse_grad* the weight's gradient is
+    row-sparse where the weight's gradient buffer is (``attach_grad(stype='row_sparse')``,
+    a Gluon Parameter with ``grad_stype='row_sparse'``): the rows looked up and their
+    summed gradients; a dense buffer gets the same values dense."""
     w = as_nd(weight)
     d = as_nd(data, w.device)
     if len(w.shape) == 2:
@@ -288,6 +290,10 @@ def embedding(data: Any, weight: Any, input_dim: int | None = None,
             if want is not None and int(want) != got:
                 raise ShapeError(f"embedding: {what} is {want} but the weight has shape "
                                  f"{w.shape} (on {w.device})")
+    if sparse_grad:
+        from .ndarray.ops_sparse import SPARSE_EMBEDDING
+
+        return apply_op(SPARSE_EMBEDDING, (d, w))
     return apply_op(OPS["embedding"], (d, w))
 
 

@@ -15,8 +15,9 @@ and gluon's Dropout obey).  Each op's gradient lives next to its kernel in the o
 (:mod:`ndengine.ndarray.ops`); see :mod:`.graph` for what is recorded and
 :mod:`.backward` for how gradients are pushed.
 
-Differences from MXNet: ``get_symbol`` is not supported; ``stype`` other than
-'default' is refused (no sparse arrays).
+``attach_grad(stype='row_sparse')`` gives a row-sparse gradient buffer (what a
+sparse-gradient embedding writes).  Difference from MXNet: ``get_symbol`` is not
+supported.
 """
 from __future__ import annotations
 
@@ -116,10 +117,18 @@ def _check_req(req: Any, where: str) -> str:
 def attach_grad(arr: NDArray, grad_req: str = "write", stype: Any = None) -> None:
     """See ``NDArray.attach_grad``."""
     _check_req(grad_req, "attach_grad")
-    if stype not in (None, "default"):
-        raise NotImplementedError(f"attach_grad: stype {stype!r} is not supported (only "
-                                  f"dense 'default' arrays)")
-    arr._grad = zeros_like_meta(arr._shape, arr._dtype, arr._device)
+    if stype == "row_sparse":
+        if len(arr._shape) < 1:
+            raise ValueError(f"attach_grad: a row_sparse gradient needs an array of at least "
+                             f"one dimension, got shape {arr._shape} (on {arr._device})")
+        from ..legacy import sparse as _sparse
+
+        arr._grad = _sparse.zeros("row_sparse", arr._shape, ctx=arr._device, dtype=arr._dtype)
+    elif stype in (None, "default"):
+        arr._grad = zeros_like_meta(arr._shape, arr._dtype, arr._device)
+    else:
+        raise ValueError(f"attach_grad: gradient stype {stype!r} is not supported (shape "
+                         f"{arr._shape} on {arr._device}); use 'default' or 'row_sparse'")
     arr._grad_req = grad_req
     arr._node = None
 

@@ -27,6 +27,7 @@ from .. import engine as _engine
 from ..base import MXNetError
 from ..ndarray import tape as _tape
 from ..ndarray.ndarray import NDArray, _coerce, adopt, assign, from_buffer
+from ..ndarray.ops_sparse import RowSparseGrad
 from .graph import Node, array_args
 
 __all__ = ["run_backward", "GradientError"]
@@ -180,8 +181,19 @@ def _accumulate(grads: dict[int, list], a: NDArray, g: Any, src: Any = None) -> 
     if entry is None:
         grads[id(a)] = [a, g, src]
     else:
-        entry[1] = entry[1] + g
+        old = entry[1]
+        if old.__class__ is RowSparseGrad:
+            entry[1] = old.plus(g)
+        elif g.__class__ is RowSparseGrad:
+            entry[1] = old + g.dense()
+        else:
+            entry[1] = old + g
         entry[2] = None
+
+
+def _dense(g: Any) -> Any:
+    """A row-sparse gradient (a sparse-gradient embedding's) as a dense array."""
+    return g.dense() if g.__class__ is RowSparseGrad else g
 
 
 def _one_op_gradient(node: Node) -> bool:
@@ -193,7 +205,8 @@ def _one_op_gradient(node: Node) -> bool:
 
 def _call_grad(node: Node, grads: dict[int, list], needs: tuple[bool, ...]) -> Any:
     outs = [w() for w in node.outs]
-    gs = [grads[id(o)][1] if o is not None and id(o) in grads else None for o in outs]
+    gs = [_dense(grads[id(o)][1]) if o is not None and id(o) in grads else None
+          for o in outs]
     if all(g is None for g in gs):
         return None
     if len(outs) == 1 and node.op.nout == 1:
@@ -214,6 +227,12 @@ def _call_grad(node: Node, grads: dict[int, list], needs: tuple[bool, ...]) -> A
 
 
 def _check_grad(node: Node, i: int, a: NDArray, gi: Any) -> NDArray:
+    if gi.__class__ is RowSparseGrad:
+        if gi._shape != a._shape:
+            raise GradientError(
+                f"{node.op.name}: the row-sparse gradient for argument {i} has shape "
+                f"{gi._shape}, but the argument has shape {a._shape}")
+        return gi
     if gi.__class__ is not NDArray:
         gi = _coerce(gi, a._device)
     if gi._shape != a._shape:
@@ -273,6 +292,11 @@ def write_grad(var: NDArray, g: NDArray | None) -> None:
     if not _NEEDS_REQ.get(req, False):
         return
     dst = var._grad
+    if dst is not None and dst.__class__ is not NDArray:
+        _write_sparse_grad(var, dst, g, req)
+        return
+    if g.__class__ is RowSparseGrad:
+        g = g.dense()
     if dst is None:
         dst = var._grad = zeros_like_meta(var._shape, var._dtype, var._device)
     if g is None:
@@ -291,6 +315,32 @@ def write_grad(var: NDArray, g: NDArray | None) -> None:
     else:
         _engine.push(partial(_run_add, dst, g), (g._var,), (dst._var,), dst._device, 0,
                      "_backward_add_grad")
+
+
+def _write_sparse_grad(var: NDArray, dst: Any, g: Any, req: str) -> None:
+    """Write *g* into the row-sparse gradient buffer *dst* (``attach_grad(stype=
+    'row_sparse')``): the rows a sparse-gradient embedding touched (their indices are
+    read here), a dense gradient's nonzero rows (its values are read), nothing for no
+    gradient.  As MXNet's sparse embedding, only grad_req 'write' is supported."""
+    if req != "write" and g is not None:
+        raise GradientError(
+            f"backward: the row-sparse gradient of an array of shape {var._shape} (on "
+            f"{var._device}) cannot be accumulated (grad_req {req!r}); as MXNet's "
+            f"SparseEmbedding, only grad_req='write' is supported with a row_sparse "
+            f"gradient")
+    if g is None:
+        if req == "write":
+            dst._set_rows(None, None)
+        return
+    if g.__class__ is not RowSparseGrad:
+        if g._device is not var._device:
+            g = g.copyto(var._device)
+        dst._set_dense(g)
+        return
+    indices, values = g.rows()
+    if values._dtype != var._dtype:
+        values = values.astype(var._dtype)
+    dst._set_rows(indices, values)
 
 
 _WRITES_BULK = 1 << 20
@@ -380,7 +430,7 @@ def run_backward(heads: Any, head_grads: Any, variables: Any = None,
         if entry is None:
             result.append(zeros_like_meta(v._shape, v._dtype, v._device))
         else:
-            g = entry[1]
+            g = _dense(entry[1])
             if g._dtype != v._dtype and v._dtype.kind == "f":
                 g = g.astype(v._dtype)
             result.append(g)

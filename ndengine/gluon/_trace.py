@@ -614,6 +614,8 @@ def backprop(nodes: list[tuple], heads: list[tuple[NDArray, NDArray]],
     grads: dict[int, Any] = {}
 
     def acc(a: NDArray, g: Any, who: str) -> None:
+        if hasattr(g, "dense"):          # a sparse-gradient embedding's: dense in a graph
+            g = g.dense()
         if g.__class__ is not NDArray:
             from ..ndarray.ndarray import _coerce
 

@@ -21,6 +21,7 @@ from .. import init as _init
 from .. import npx as _npx
 from ..base import MXNetError
 from ..device import Device, cpu, current_device
+from ..ndarray.ndarray import NDArray as _NPArray
 
 __all__ = ["Parameter", "Constant", "ParameterDict", "DeferredInitializationError",
            "ParameterMismatchError"]
@@ -92,8 +93,38 @@ def _as_ctx_list(ctx: Any) -> list[Device]:
     return ctxs
 
 
+class StorageTypeError(MXNetError, ValueError, AssertionError):
+    """A storage type a Parameter cannot have.  MXNet asserts on unknown names
+    (AssertionError); ndengine's refusals of known ones are ValueErrors: this is both."""
+
+
+_STYPES = ("default", "row_sparse", "csr")
+
+
+def _check_stypes(name: str, stype: str, grad_stype: str) -> None:
+    for what, v in (("stype", stype), ("grad_stype", grad_stype)):
+        if v not in _STYPES:
+            raise StorageTypeError(f"{what} for Parameter {name!r} must be one of 'default', "
+                                   f"'row_sparse', or 'csr', but got {v!r}")
+    if stype != "default":
+        raise StorageTypeError(
+            f"Parameter {name!r}: stype={stype!r} (sparse weights, updated on a kvstore "
+            f"through row_sparse_pull) is not supported; supported: stype='default' with "
+            f"grad_stype='default' or 'row_sparse'")
+    if grad_stype == "csr":
+        raise StorageTypeError(
+            f"Parameter {name!r}: grad_stype='csr' is not supported (no op produces CSR "
+            f"gradients); supported: 'default' and 'row_sparse'")
+
+
 class Parameter:
     """A weight of a Block (``mxnet.gluon.Parameter``).
+
+    ``grad_stype='row_sparse'`` (``nn.Embedding(sparse_grad=True)``'s weight): the
+    gradient is a ``mx.nd.sparse.RowSparseNDArray`` holding only the rows backward
+    touched; optimizers with a lazy row-sparse update (SGD, Adam) update only those
+    rows.  As in MXNet 1.9.1, only outside np mode (``mx.nd`` arrays), and only with
+    grad_req 'write' for the embedding's backward.
 
     ``grad_req``: 'write' (backward overwrites the gradient), 'add' (accumulates; call
     ``zero_grad()``) or 'null' (no gradient).  ``lr_mult``/``wd_mult`` scale the
@@ -106,9 +137,7 @@ class Parameter:
                  init: Any = None, allow_deferred_init: bool = False,
                  differentiable: bool = True, stype: str = "default",
                  grad_stype: str = "default") -> None:
-        if stype != "default" or grad_stype != "default":
-            raise NotImplementedError(f"Parameter {name!r}: only dense ('default') storage is "
-                                      f"supported, got stype={stype!r} grad_stype={grad_stype!r}")
+        _check_stypes(name, stype, grad_stype)
         self._data: list | None = None
         self._legacy = False         # made outside np mode: data()/grad() give mx.nd arrays
         self._nd_handles: dict[int, Any] = {}
@@ -222,7 +251,9 @@ class Parameter:
 
     def _nd(self, a: Any) -> Any:
         """The ``mx.nd`` handle of np array *a* (no copy), kept so that
-        ``p.data() is p.data()`` holds as in MXNet."""
+        ``p.data() is p.data()`` holds as in MXNet (a row-sparse gradient is one)."""
+        if a.__class__ is not _NPArray:
+            return a
         w = self._nd_handles.get(id(a))
         if w is None or w._arr is not a:
             from ..legacy.ndarray import wrap
@@ -288,7 +319,11 @@ class Parameter:
             return
         for d in self._data:
             g = d.grad
-            if g is not None:
+            if g is None:
+                continue
+            if g.__class__ is not _NPArray:     # row-sparse: no row stored
+                g._set_rows(None, None)
+            else:
                 g[...] = 0
 
     # -- initialization ----------------------------------------------------------------
@@ -335,6 +370,11 @@ class Parameter:
             self._init_impl(data, ctxs)
 
     def _init_impl(self, data: Any, ctxs: list[Device]) -> None:
+        if self._grad_stype != "default" and _npx.is_np_array():
+            # as MXNet 1.9.1 (its np arrays have no sparse storage)
+            raise ValueError(f"Parameter {self.name!r}: mxnet.numpy.zeros does not support "
+                             f"stype = {self._grad_stype} (grad_stype={self._grad_stype!r} "
+                             f"needs the legacy mx.nd arrays: initialize outside np mode)")
         DATA_EPOCH[0] += 1           # hybridized graphs hold the value arrays: retrace
         self._legacy = not _npx.is_np_array()
         self._nd_handles = {}
@@ -354,8 +394,9 @@ class Parameter:
     def _init_grad(self) -> None:
         if self._grad_req == "null":
             return
+        stype = None if self._grad_stype == "default" else self._grad_stype
         for d in self._data:
-            d.attach_grad(self._grad_req)
+            d.attach_grad(self._grad_req, stype=stype)
 
     def set_data(self, data: Any) -> None:
         """Set the value on every device (before initialization: the value the

@@ -65,6 +65,20 @@ class _DirectReduce:
             total.copyto(o)
 
 
+def _sum_sparse(grads: list) -> None:
+    """Give every device's row-sparse gradient the sum of them all (the union of their
+    rows), as MXNet's local kvstore push and pull of row-sparse gradients does."""
+    if len(grads) < 2:
+        return
+    dev = grads[0].context
+    total = grads[0]
+    for g in grads[1:]:
+        total = total + g.copyto(dev)
+    for g in grads:
+        t = total if g.context is dev else total.copyto(g.context)
+        g._set_rows(t._parts[1], t._parts[0])
+
+
 class Trainer:
     """Applies an optimizer to Parameters (``mxnet.gluon.Trainer``).
 
@@ -153,6 +167,13 @@ class Trainer:
                 store = kv
         self._distributed = store is not None and (
             store.type.startswith("dist") or store.type == "horovod")
+        sparse = [p.name for p in self._params if p._grad_stype != "default"]
+        if sparse and store is not None and (self._distributed or update_on_kvstore):
+            raise ValueError(f"Trainer: parameters with row_sparse gradients ({sparse[:3]}) "
+                             f"are supported with a local kvstore and update_on_kvstore "
+                             f"False/None only (the gradients are summed across devices "
+                             f"and each device updates), not with "
+                             f"{'kvstore ' + repr(store.type) if self._distributed else 'update_on_kvstore=True'}")
         uok = False
         if store is not None:
             capable = hasattr(store, "is_capable") and store.is_capable("optimizer")
@@ -189,7 +210,7 @@ class Trainer:
                             out=[p._arrays() for p in ready])
         else:
             for param in ready:
-                if param.grad_req != "null":
+                if param.grad_req != "null" and param._grad_stype == "default":
                     store.init(self._param2idx[param.name], param._grads()[0])
 
     def _prepare(self) -> None:
@@ -271,6 +292,9 @@ class Trainer:
             return
         for i, param in ready:
             grads = param._grads()
+            if param._grad_stype != "default":
+                _sum_sparse(grads)
+                continue
             store.pushpull(i, grads, out=param._arrays() if uok else grads, priority=-i)
 
     def _update(self, ignore_stale_grad: bool = False) -> None:

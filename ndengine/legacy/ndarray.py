@@ -302,8 +302,8 @@ class NDArray(metaclass=_LegacyMeta):
     @property
     def grad(self) -> "NDArray | None":
         g = self._arr._grad
-        if g is None:
-            return None
+        if g is None or g.__class__ in SPARSE:     # a row_sparse gradient is one already
+            return g
         gw = self._gw
         if gw is None or gw._arr is not g:
             gw = self._gw = wrap(g)

@@ -234,7 +234,8 @@ def Embedding(data: Any, weight: Any, input_dim: int = 0, output_dim: int = 0,
         i = apply_op(OPS["astype"], (i,), {"dtype": _INT64})
     emb = _npx_fn("embedding")
     if emb is not None:
-        return ret(emb(i, w, input_dim=w.shape[0], output_dim=w.shape[1]), out)
+        return ret(emb(i, w, input_dim=w.shape[0], output_dim=w.shape[1],
+                       sparse_grad=sparse_grad), out)
     return ret(_np.take(w, i, axis=0, mode="clip"), out)
 
 

@@ -360,6 +360,29 @@ class RowSparseNDArray(BaseSparseNDArray):
         _check_rsp(self._parts[0].asnumpy(), self._parts[1].asnumpy(), self._sshape,
                    "check_format")
 
+    # -- as a gradient buffer (``attach_grad(stype='row_sparse')``) -----------------
+    # Autograd writes a gradient by giving the buffer new components (the same handle
+    # holds the new rows, as MXNet's gradient array does); the components it had stay
+    # as they were for whoever holds them.
+    def _set_rows(self, indices: Any, values: Any) -> None:
+        """Hold rows *indices* (np int64, unique, sorted) with *values* (np); None,
+        None: no row (a zero gradient)."""
+        if indices is None:
+            dev = self.context
+            d = self._parts[0]._dtype
+            self._parts = (_put(_onp.zeros((0,) + self._sshape[1:], d), dev),
+                           _put(_onp.zeros(0, _I64), dev))
+        else:
+            self._parts = (values, indices)
+        self._dense = None
+
+    def _set_dense(self, dense: _NP) -> None:
+        """Hold the nonzero rows of the dense np array *dense* (reads its values, as
+        MXNet's cast to row_sparse does)."""
+        r = _rsp_from_dense(dense.asnumpy(), self._parts[0]._dtype, self.context)
+        self._parts = r._parts
+        self._dense = None
+
 
 _nd.SPARSE.update({CSRNDArray, RowSparseNDArray})
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as _onp
 
-from ..ndarray import optim_ops
-from .optimizer import Optimizer, _cast_into, register
+from ..ndarray import ops_sparse, optim_ops
+from .optimizer import Optimizer, _cast_into, dense_grad, register, sparse_rows
 from .sgd import _aggregation_size
 
 __all__ = ["Adam", "AdaGrad", "RMSProp", "AdaDelta", "Adamax", "Nadam", "Ftrl", "FTML",
@@ -40,7 +40,12 @@ class Adam(Optimizer):
 
         m = beta1*m + (1-beta1)*g;  v = beta2*v + (1-beta2)*g**2
         weight -= lr * sqrt(1-beta2**t)/(1-beta1**t) * m / (sqrt(v) + epsilon)
+
+    A row-sparse gradient with ``lazy_update`` (the default) updates only its rows of
+    the weight, m and v (MXNet's lazy sparse ``adam_update``); without, the dense update.
     """
+
+    _row_sparse = "lazy"
 
     def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  epsilon: float = 1e-8, lazy_update: bool = True, **kwargs: Any) -> None:
@@ -61,6 +66,14 @@ class Adam(Optimizer):
         t = self._index_update_count[index]
         lr *= math.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
         mean, var = state
+        rows = sparse_rows(grad, self.lazy_update)
+        if rows is not None:
+            ops_sparse.lazy_update("adam_update", weight, *rows, (mean, var), lr=lr,
+                                   beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon,
+                                   wd=wd, rescale_grad=self.rescale_grad,
+                                   clip_gradient=self._clip)
+            return
+        grad = dense_grad(grad)
         optim_ops.adam_update(weight, grad, mean, var, lr=lr, beta1=self.beta1,
                               beta2=self.beta2, epsilon=self.epsilon, wd=wd,
                               rescale_grad=self.rescale_grad, clip_gradient=self._clip)
@@ -71,7 +84,13 @@ class AdaGrad(Optimizer):
     """AdaGrad, with g = clip(rescale_grad*grad)::
 
         history += g**2;  weight -= lr * (g / sqrt(history + eps) + wd * weight)
+
+    A row-sparse gradient updates only its rows of the weight and history (MXNet's
+    sparse ``adagrad_update``), which MXNet 1.9.1 has only without weight decay: with
+    ``wd != 0`` it is an error, as there.
     """
+
+    _row_sparse = "lazy"
 
     def __init__(self, eps: float = 1e-7, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -85,6 +104,22 @@ class AdaGrad(Optimizer):
         self._update_count(index)
         lr = self._get_lr(index)
         wd = self._get_wd(index)
+        rows = sparse_rows(grad, True)
+        if rows is not None:
+            if wd != 0:
+                from ..base import MXNetError
+
+                raise MXNetError(
+                    f"AdaGrad: no update for a row_sparse gradient with weight decay "
+                    f"(wd={wd}) of a dense weight {tuple(weight.shape)} (on "
+                    f"{weight.device}): MXNet 1.9.1's _sparse_adagrad_update has none "
+                    f"either (storage types [default, row_sparse, default] are not "
+                    f"implemented there); use wd=0, SGD or Adam, or a dense gradient")
+            ops_sparse.lazy_update("adagrad_update", weight, *rows, (state,), lr=lr,
+                                   epsilon=self.float_stable_eps, wd=0.0,
+                                   rescale_grad=self.rescale_grad,
+                                   clip_gradient=self._clip_nn)
+            return
         optim_ops.adagrad_update(weight, grad, state, lr=lr, epsilon=self.float_stable_eps,
                                  wd=wd, rescale_grad=self.rescale_grad,
                                  clip_gradient=self._clip_nn)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ndarray import optim_ops
-from .optimizer import Optimizer, register
+from ..ndarray import ops_sparse, optim_ops
+from .optimizer import Optimizer, register, sparse_rows
 
 __all__ = ["GroupAdaGrad"]
 
@@ -17,7 +17,10 @@ class GroupAdaGrad(Optimizer):
         history += mean(g**2, axis=1, keepdims=True)    (history: (rows, 1))
         weight -= lr * g / sqrt(history + eps)
 
-    Weight decay is not supported (as in MXNet)."""
+    Weight decay is not supported (as in MXNet).  A row-sparse gradient updates only
+    its rows of the weight and history (MXNet's sparse group_adagrad_update)."""
+
+    _row_sparse = "lazy"
 
     def __init__(self, eps: float = 1e-5, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -38,6 +41,10 @@ class GroupAdaGrad(Optimizer):
             wd = self._get_wd(i)
             if wd != 0:
                 raise AssertionError("Weight decay is not supported for GroupAdaGrad")
-            optim_ops.apply_update("group_adagrad_update", w, g, (s,), lr=lr,
-                                   epsilon=self.float_stable_eps,
-                                   rescale_grad=self.rescale_grad, clip_gradient=self._clip_nn)
+            kw = dict(lr=lr, epsilon=self.float_stable_eps, rescale_grad=self.rescale_grad,
+                      clip_gradient=self._clip_nn)
+            rows = sparse_rows(g, True)
+            if rows is not None:
+                ops_sparse.lazy_update("group_adagrad_update", w, *rows, (s,), **kw)
+            else:
+                optim_ops.apply_update("group_adagrad_update", w, g, (s,), **kw)

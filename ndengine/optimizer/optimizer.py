@@ -31,6 +31,12 @@ class Optimizer:
 
     opt_registry: dict[str, type] = {}
 
+    # What a row-sparse gradient (``mx.nd.sparse.RowSparseNDArray``, an
+    # ``Embedding(sparse_grad=True)``'s) gets, as in MXNet 1.9.1: "lazy" (the optimizer
+    # sees it and updates only the stored rows, where its lazy_update says so), or
+    # None: the dense gradient (MXNet's storage fallback).
+    _row_sparse: str | None = None
+
     def __init__(self, rescale_grad: float = 1.0, param_idx2name: dict | None = None,
                  wd: float = 0.0, clip_gradient: float | None = None,
                  learning_rate: float | None = None, lr_scheduler: Any = None, sym: Any = None,
@@ -248,6 +254,35 @@ class Optimizer:
         return f"{type(self).__name__}(learning_rate={self.learning_rate}, wd={self.wd})"
 
 
+def is_row_sparse(grad: Any) -> bool:
+    """Whether *grad* is a row-sparse gradient (``mx.nd.sparse.RowSparseNDArray``)."""
+    return getattr(grad, "_STYPE", None) == "row_sparse"
+
+
+def _sparse_grad_for(opt: Optimizer, grad: Any, weight: Any) -> Any:
+    """The gradient *opt* gets for a row-sparse *grad*: itself (a lazy update) or its
+    dense value (as MXNet 1.9.1 for that optimizer)."""
+    if not is_row_sparse(grad):
+        return grad
+    mode = opt._row_sparse
+    if mode == "lazy":
+        return grad
+    return grad._arr
+
+
+def sparse_rows(grad: Any, lazy: bool) -> Any:
+    """``(data, indices)`` of a row-sparse *grad* when the update is *lazy*, else None
+    (the caller then uses :func:`dense_grad`)."""
+    if lazy and is_row_sparse(grad):
+        return grad._parts[0], grad._parts[1]
+    return None
+
+
+def dense_grad(grad: Any) -> Any:
+    """*grad* as a dense np array (a row-sparse one's dense value)."""
+    return grad._arr if is_row_sparse(grad) else grad
+
+
 def _cast_into(weight: Any, master: Any) -> None:
     """weight[...] = master cast to weight's dtype (an engine write of weight)."""
     weight[...] = master.astype(weight.dtype)
@@ -319,6 +354,8 @@ class Updater:
 
     def _apply(self, indices: list, weights: list, grads: list) -> None:
         opt = self.optimizer
+        if any(is_row_sparse(g) for g in grads):
+            grads = [_sparse_grad_for(opt, g, w) for g, w in zip(grads, weights)]
         if self.aggregate_updates:
             by_dtype: dict = {}
             for i, w, g in zip(indices, weights, grads):

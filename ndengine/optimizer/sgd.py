@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as _onp
 
-from ..ndarray import optim_ops
-from .optimizer import Optimizer, _cast_into, register
+from ..ndarray import ops_sparse, optim_ops
+from .optimizer import Optimizer, _cast_into, dense_grad, register, sparse_rows
 
 __all__ = ["SGD", "ccSGD", "NAG", "Signum", "LARS", "LBSGD", "SGLD", "DCASGD", "Test"]
 
@@ -57,7 +57,11 @@ class SGD(_MasterCopyMixin, Optimizer):
         otherwise:      mom = momentum*mom - lr*wd*weight - lr*g;  weight += mom
 
     (no state without momentum).  ``multi_precision=True`` keeps a float32 master copy
-    of float16 weights: the state is then ``(mom, master)``."""
+    of float16 weights: the state is then ``(mom, master)``.  A row-sparse gradient
+    with ``lazy_update`` (the default) updates only its rows, momentum and weight decay
+    included (MXNet's lazy sparse ``sgd_update``); without, the dense update."""
+
+    _row_sparse = "lazy"
 
     def __init__(self, momentum: float = 0.0, lazy_update: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -83,6 +87,15 @@ class SGD(_MasterCopyMixin, Optimizer):
 
     def _push(self, weight: Any, grad: Any, state: Any, lr: float, wd: float) -> None:
         kw = dict(lr=lr, wd=wd, rescale_grad=self.rescale_grad, clip_gradient=self._clip)
+        rows = sparse_rows(grad, self.lazy_update)
+        if rows is not None:
+            if state is not None:
+                ops_sparse.lazy_update("sgd_mom_update", weight, *rows, (state,),
+                                       momentum=max(self.momentum, 0.0), **kw)
+            else:
+                ops_sparse.lazy_update("sgd_update", weight, *rows, (), **kw)
+            return
+        grad = dense_grad(grad)
         if state is not None and self.momentum > 0:
             optim_ops.sgd_mom_update(weight, grad, state, momentum=self.momentum, **kw)
         elif state is not None:
@@ -103,9 +116,11 @@ class NAG(_MasterCopyMixin, Optimizer):
         mom = momentum*mom - lr*(g + wd*weight)
         weight = weight + momentum*mom - lr*(g + wd*weight)
 
-    Without momentum it is :class:`SGD`'s plain step."""
+    Without momentum it is :class:`SGD`'s plain step (lazy on a row-sparse gradient,
+    as MXNet's; with momentum a row-sparse gradient is used dense, as MXNet's)."""
 
     _who = "NAG"
+    _row_sparse = "lazy"
 
     def __init__(self, momentum: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -124,11 +139,14 @@ class NAG(_MasterCopyMixin, Optimizer):
         self._update_count(index)
         kw = dict(lr=self._get_lr(index), wd=self._get_wd(index),
                   rescale_grad=self.rescale_grad, clip_gradient=self._clip)
-        if state is not None:
-            optim_ops.nag_mom_update(weight, grad, state,
+        rows = sparse_rows(grad, state is None)
+        if rows is not None:
+            ops_sparse.lazy_update("sgd_update", weight, *rows, (), **kw)
+        elif state is not None:
+            optim_ops.nag_mom_update(weight, dense_grad(grad), state,
                                      momentum=max(self.momentum, 0.0), **kw)
         else:
-            optim_ops.sgd_update(weight, grad, **kw)
+            optim_ops.sgd_update(weight, dense_grad(grad), **kw)
 
 
 @register

@@ -91,6 +91,9 @@ NN_CASES = {
           onp.random.default_rng(3).permutation(120).reshape(2, 2, 5, 6) / 10.0)],
     "embedding": [C(lambda w: npx.embedding(np.array(I(1, 3, 1, 7, -2)), w, 4, 2), U(4, 2)),
                   C(lambda w: npx.embedding(np.array(I(0, 2, 2, 1)).reshape(2, 2), w), U(3, 5))],
+    # sparse_grad: a dense weight buffer gets the row-sparse gradient's dense value
+    "_sparse_embedding": [C(lambda w: npx.embedding(np.array(I(1, 3, 1, 7, -2)), w, 4, 2,
+                                                    sparse_grad=True), U(4, 2))],
     "sequence_mask": [
         C(lambda x: npx.sequence_mask(x, np.array(I(1, 3)), use_sequence_length=True,
                                       value=2.0), U(3, 2, 2)),

@@ -209,8 +209,9 @@ class HybridLambda(HybridBlock):
 
 class Embedding(HybridBlock):
     """Look up rows of a (input_dim, output_dim) weight by integer index
-    (``npx.embedding``: out-of-range indices are clipped; with *sparse_grad* the
-    weight's gradient is still dense)."""
+    (``npx.embedding``: out-of-range indices are clipped).  With *sparse_grad* the
+    weight has ``grad_stype='row_sparse'``: its gradient holds only the rows looked up
+    (as MXNet 1.9.1, outside np mode only)."""
 
     def __init__(self, input_dim: int, output_dim: int, dtype: Any = "float32",
                  weight_initializer: Any = None, sparse_grad: bool = False,
@@ -220,7 +221,9 @@ class Embedding(HybridBlock):
                         "sparse_grad": sparse_grad}
         with self.name_scope():
             self.weight = self.params.get("weight", shape=(input_dim, output_dim),
-                                          init=weight_initializer, dtype=dtype)
+                                          init=weight_initializer, dtype=dtype,
+                                          grad_stype="row_sparse" if sparse_grad
+                                          else "default")
 
     def hybrid_forward(self, F: Any, x: Any, weight: Any) -> Any:
         return F.npx.embedding(x, weight, **self._kwargs)
