@@ -25,6 +25,11 @@ them alike:
   new arrays the gradients then share), and how a rank waits for the other (spinning
   the whole wait, sleeping at once, yielding for 200 us instead of the default 2 ms).
 
+* **2-bit compression** (``compression_params={'type': '2bit', 'threshold': 0.5}``):
+  the same 2-rank step, and the gradients' pushpull alone (*comm 2bit*: quantize,
+  allgather of the codes, decode and sum) next to the float32 one (*comm*), with the
+  payload bytes each rank hands MPI.
+
 Machine note: two ranks with a compute thread each use both cores of a 2-core VM; any
 other load there slows the 2-rank figures more than the 1-process one.
 """
@@ -124,24 +129,24 @@ X = rng.normal(size=(B, 784)).astype(onp.float32)
 Y = rng.integers(0, 10, size=B)
 shard = slice(R * B // N, (R + 1) * B // N)
 
-def model(x, kvstore, uok=False):
+def model(x, kvstore, uok=False, comp=None):
     npx.random.seed(0)
     net = nn.Sequential(); net.add(nn.Dense(256, activation="relu"), nn.Dense(10))
     net.initialize(); net(x[:2])
     trainer = Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore=kvstore,
-                      update_on_kvstore=uok)
+                      update_on_kvstore=uok, compression_params=comp)
     return net, trainer, list(net.collect_params().values())
 
 WAIT_WEIGHTS = [True]      # False: the "loss waited each step" variant
 
-def stepper(xs, ys, kvstore, uok=False):
+def stepper(xs, ys, kvstore, uok=False, comp=None):
     # every weight waited for after each step (the figures of earlier runs); the variant
     # "loss waited each step" is the seed chapter's loop (examples/async_computation.py:
     # the loss waited for before the next batch), where the front end pushes the next
     # forward while the gradients are summed and the weights updated; the timed steps
     # then end with every weight waited for (see steps())
     x, y = np.array(xs), np.array(ys)
-    net, trainer, params = model(x, kvstore, uok)
+    net, trainer, params = model(x, kvstore, uok, comp)
     L = gloss.SoftmaxCrossEntropyLoss()
     def step():
         with autograd.record():
@@ -158,6 +163,8 @@ def stepper(xs, ys, kvstore, uok=False):
 
 dist_step, trainer, params = stepper(X[shard], Y[shard], "dist_sync")
 uok_step = stepper(X[shard], Y[shard], "dist_sync", True)[0]
+COMP = {"type": "2bit", "threshold": 0.5}
+comp_step, comp_trainer, comp_params = stepper(X[shard], Y[shard], "dist_sync", comp=COMP)
 local_step = stepper(X[shard], Y[shard], None)[0]
 whole_step = stepper(X, Y, None)[0] if R == 0 else None
 grads = [p.grad() for p in params]
@@ -168,6 +175,19 @@ def comm_only():
     trainer._kvstore.pushpull(KEYS[::-1], grads[::-1])
     for g in grads:
         g.wait_to_read()
+
+comp_grads = [p.grad() for p in comp_params]
+
+def comm_only_2bit():
+    # the same pushpull on the compressed store: quantize, allgather the codes, decode
+    comp_trainer._kvstore.pushpull(KEYS[::-1], comp_grads[::-1])
+    for g in comp_grads:
+        g.wait_to_read()
+
+# the payload bytes each rank hands MPI per pushpull of the MLP's gradients
+n_values = [int(g.size) for g in grads]
+out["comm bytes"] = {"float32": 4 * sum(n_values),
+                     "2bit": sum((n + 3) // 4 for n in n_values)}
 
 STEPS = 5 if quick else 10
 
@@ -221,10 +241,12 @@ variant_env = {
 }
 variants = {"1 process": one_process, "2 ranks": steps(dist_step),
             "compute": steps(local_step), "comm": steps(comm_only),
-            "update_on_kvstore=True": steps(uok_step)}
+            "update_on_kvstore=True": steps(uok_step),
+            "2bit compression": steps(comp_step), "comm 2bit": steps(comm_only_2bit)}
 variants.update({k: steps(dist_step, *pp) for k, pp in variant_env.items()})
 variants["2 ranks again"] = steps(dist_step)    # the default once more: the noise floor
-BASE = {"compute": local_step, "comm": comm_only, "update_on_kvstore=True": uok_step}
+BASE = {"compute": local_step, "comm": comm_only, "update_on_kvstore=True": uok_step,
+        "2bit compression": comp_step, "comm 2bit": comm_only_2bit}
 def warm(name):
     # untimed steps of the variant (its settings on), so no variant pays for the
     # previous one's (a rank that slept through "1 process" wakes up first: with one
@@ -258,7 +280,8 @@ def timed_cpu(name, fn):
         acc["_runs"] = acc.get("_runs", 0) + 1
     return run
 
-for k in ("1 process", "2 ranks", "compute", "update_on_kvstore=True"):
+for k in ("1 process", "2 ranks", "compute", "update_on_kvstore=True", "2bit compression",
+          "comm", "comm 2bit"):
     variants[k] = timed_cpu(k, variants[k])
 t = interleaved(variants, 5 if quick else 15, warm=warm)
 out["step"] = {k: v / STEPS for k, v in t.items()}
@@ -339,6 +362,24 @@ def run(quick: bool = False) -> list[dict]:
                            ("compute", two["thread_cpu_ms"]),
                            ("update_on_kvstore=True", two["thread_cpu_ms"])):
         for r, cpu in enumerate(per_rank):
+            th = {k.replace("ndengine-", "").replace("MainThread", "main"): v
+                  for k, v in cpu.get(case, {}).items()}
+            rows.append(_harness.row(BENCH, "MLP step thread CPU ms", f"{case}, rank {r}",
+                                     None, total=round(sum(th.values()), 2), **th))
+    nb = two["comm bytes"]
+    rows.append(_harness.row(BENCH, "MLP gradients pushpull, 2 ranks", "float32 allreduce",
+                             st["comm"], bytes_per_rank=nb["float32"], load=load))
+    rows.append(_harness.row(BENCH, "MLP gradients pushpull, 2 ranks", "2bit allgather",
+                             st["comm 2bit"], bytes_per_rank=nb["2bit"],
+                             bytes_ratio=round(nb["float32"] / nb["2bit"], 1),
+                             vs_float32=round(st["comm 2bit"] / st["comm"], 2), load=load))
+    rows.append(_harness.row(BENCH, "MLP step, batch 1024", "2 ranks, 2bit compression",
+                             st["2bit compression"],
+                             samples_per_s=round(1024 / st["2bit compression"]),
+                             vs_default=round(st["2bit compression"] / st["2 ranks"], 2),
+                             load=load))
+    for case in ("comm", "comm 2bit", "2bit compression"):
+        for r, cpu in enumerate(two["thread_cpu_ms"]):
             th = {k.replace("ndengine-", "").replace("MainThread", "main"): v
                   for k, v in cpu.get(case, {}).items()}
             rows.append(_harness.row(BENCH, "MLP step thread CPU ms", f"{case}, rank {r}",

@@ -35,6 +35,9 @@ exchange the signatures' texts and raise the same error naming what each rank
 pushed; none sends a payload.  An error in the op is stored on its outputs and raised
 at their next sync point, as for any op.
 
+:func:`allgather` gives every rank every rank's arrays (rows of a new array); the
+compressed kvstore sends its 2-bit codes with it (see :mod:`ndengine.kvstore.compression`).
+
 Buffers: :func:`allreduce_inplace` (the kvstore's pushpull into the pushed arrays,
 the Trainer's path) has MPI sum a single array in its own memory when nothing else
 sees it, and fuses several into a pooled buffer they then view; :func:`allreduce`
@@ -55,7 +58,8 @@ from .. import engine
 from ..device import Device
 from .world import DistError, DistTimeout, World, timeout, world
 
-__all__ = ["COMM_DEVICE", "COMM_VAR", "allreduce", "allreduce_inplace", "broadcast", "barrier",
+__all__ = ["COMM_DEVICE", "COMM_VAR", "allreduce", "allreduce_inplace", "allgather", "broadcast",
+           "barrier",
            "push_collective", "describe", "signature"]
 
 COMM_DEVICE = Device("cpu_shared", 0)
@@ -492,6 +496,51 @@ def broadcast(arrays: Sequence[Any], outs: Sequence[Any] | None = None, root: in
     _group_dtype(arrays, name)
     sig = signature(f"broadcast from {root}:", arrays, keys)
     push_collective(_partial(_run_broadcast, arrays, outs, root, name, sig),
+                    [a._var for a in arrays], [o._var for o in outs], name, priority)
+    return outs
+
+
+def _run_allgather(srcs: list, outs: list, what: str, sig: tuple[int, str]) -> None:
+    from ..ndarray.ndarray import assign
+
+    w = world()
+    flat = _flat(srcs, _onp.dtype(srcs[0].dtype))     # read only: MPI sends from it
+    rows = _onp.empty((w.size, flat.size), dtype=flat.dtype)
+
+    def payload(w: World) -> None:
+        if w.size > 1:
+            w.data.Allgather(flat, rows)
+        else:
+            rows[0] = flat
+
+    _run(what, sig, payload)
+    i = 0
+    for o in outs:
+        n = o.size // w.size
+        assign(o, _to_device(rows[:, i:i + n].reshape(o.shape), o.device))
+        i += n
+
+
+def allgather(arrays: Sequence[Any], keys: Any = None, priority: int = 0,
+              name: str = "allgather", tag: str = "") -> list:
+    """Push one op that gathers every rank's *arrays* (of one dtype, fused into one
+    message): for each array a new one of shape ``(size,) + shape`` whose row *r* holds
+    rank *r*'s values (the rows of a fused message view one buffer).  *tag* joins the
+    signature the ranks must agree on (e.g. how the values are encoded).  Returns at
+    once."""
+    from ..ndarray.ndarray import _new
+
+    arrays = list(arrays)
+    if not arrays:
+        return []
+    dtypes = {_onp.dtype(a.dtype) for a in arrays}
+    if len(dtypes) != 1:
+        raise DistError(f"{name}: arrays fused into one message must share a dtype, got "
+                        f"{sorted(str(d) for d in dtypes)}")
+    n = world().size
+    outs = [_new((n,) + tuple(a.shape), a.dtype, a.device) for a in arrays]
+    sig = signature(f"allgather{tag}", arrays, keys)
+    push_collective(_partial(_run_allgather, arrays, outs, name, sig),
                     [a._var for a in arrays], [o._var for o in outs], name, priority)
     return outs
 

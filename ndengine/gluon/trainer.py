@@ -110,8 +110,11 @@ class Trainer:
             self._param2idx[param.name] = i
             self._params.append(param)
             param._set_trainer(self)
-        if compression_params is not None:
-            raise NotImplementedError("Trainer: gradient compression is not supported")
+        if compression_params:
+            # checked now (MXNet checks them when the store is made, at the first step)
+            importlib.import_module("ndengine.kvstore.compression").parse(
+                compression_params, "Trainer: compression_params")
+        self._compression_params = compression_params
         self._contexts = self._check_contexts()
         self._init_optimizer(optimizer, optimizer_params or {})
         self._scale = self._optimizer.rescale_grad
@@ -175,6 +178,10 @@ class Trainer:
                              f"and each device updates), not with "
                              f"{'kvstore ' + repr(store.type) if self._distributed else 'update_on_kvstore=True'}")
         uok = False
+        if store is not None and self._compression_params:
+            # as MXNet: only with a store (one device and no dist type: none, and no
+            # compression); the store refuses types that do not compress ('local')
+            store.set_gradient_compression(self._compression_params)
         if store is not None:
             capable = hasattr(store, "is_capable") and store.is_capable("optimizer")
             if update_on_kvstore is None:

@@ -20,6 +20,11 @@ updater (the Trainer's ``update_on_kvstore=False``) sums them in place: MPI writ
 into the memory of a key alone in its message; fused keys are summed in a pooled
 buffer they then view; the store shares the result.
 
+With ``set_gradient_compression`` each rank quantizes its (locally summed) value of
+each key with its residual, and the ranks exchange the 2-bit codes with a fused
+allgather (16x fewer bytes than float32); every rank decodes and sums every rank's
+codes, which is the sum MXNet's servers make (see :mod:`.compression`).
+
 Differences from MXNet's parameter server: the optimizer runs on every worker after
 the allreduce (not on servers), so ``save_optimizer_states`` works on any rank (each
 holds the same states); there are no server processes; ``dist_async`` is refused.
@@ -109,6 +114,8 @@ class DistKVStore(KVStore):
     def push(self, key: Any, value: Any, priority: int = 0) -> None:
         """Sum each key's values over this rank's devices, then over the ranks (fused
         allreduces), then update the stored values (or replace them by the sums)."""
+        if self._compression is not None:
+            self._compression.check_dense(value, "push")
         self._push(_pairs(key, value, "push"), priority, False)
 
     def pushpull(self, key: Any, value: Any, out: Any = None, priority: int = 0) -> None:
@@ -116,6 +123,8 @@ class DistKVStore(KVStore):
         key pushed from one array and pulled back into it gets the sum straight from
         the allreduce (the array and the store share the buffer: no copies).  With
         one, each message's updates and pulls are pushed as one engine op."""
+        if self._compression is not None:
+            self._compression.check_dense(value, "pushpull")
         pairs = _pairs(key, value, "pushpull")
         if self._updater is None and (out is None or out is value):
             if all(len(vals) == 1 for _, vals in pairs):
@@ -141,25 +150,45 @@ class DistKVStore(KVStore):
 
     def _push(self, pairs: list, priority: int, mirror: bool, pulls: dict | None = None) -> None:
         from .. import autograd, engine
-        from .. import optimizer as opt
         from ..distributed import comm
         from ..ndarray.ndarray import copy_into, copy_to_device
 
         self._messages = messages = []
+        gc = self._compression
         with autograd.pause():
             totals = []
             values = {}
             for k, vals in pairs:
                 stored = self._stored(k, "push")
                 self._check_shapes(k, stored, vals, "push")
+                if gc is not None:
+                    gc.check(k, stored, vals, "push")
                 home = self._home(k, vals)
                 if stored.device is not home:
                     self._store[k] = copy_to_device(stored, home, priority=priority)
                 totals.append((k, self._sum(vals, home, priority)))
                 values[k] = vals[0]
+            if gc is not None:
+                # each rank's sum quantized (its residual), the codes gathered from every
+                # rank, every rank's decoded and summed on every rank
+                with engine.bulk(1 << 20):      # one op for the keys of one device
+                    totals = [(k, gc.quantize(k, [t])[0]) for k, t in totals]
+                tag = f" {gc.type} codes, threshold {gc.threshold!r}"
             for group in self._groups(totals, fuse=True):
                 keys = [k for k, _ in group]
                 messages.append(keys)
+                if gc is not None:
+                    gathered = comm.allgather([c for _, c in group], keys=keys,
+                                              priority=priority, name="kvstore.push", tag=tag)
+                    with engine.bulk(1 << 20):      # the message's decoding: one op
+                        sums = [gc.dequantize_sum([g], self._store[k].shape)
+                                for k, g in zip(keys, gathered)]
+                    if mirror:                          # (then there is no updater)
+                        with engine.bulk(1 << 20):
+                            for k, sm in zip(keys, sums):
+                                copy_into(sm, values[k], priority)
+                    self._finish(keys, sums, values, None, pulls, priority)
+                    continue
                 if mirror and self._inplace and all(t is values[k] for k, t in group):
                     # pushpull into the pushed arrays themselves: MPI sums in their
                     # memory (or a pooled fusion buffer), the store shares the result
@@ -173,27 +202,37 @@ class DistKVStore(KVStore):
                                for k in keys]
                 sums = comm.allreduce([t for _, t in group], keys=keys, priority=priority,
                                       name="kvstore.push", mirrors=mirrors)
-                if self._updater is not None:
-                    # the message's updates (and pulls) in one op, after its allreduce
-                    with engine.bulk(1 << 20):
-                        if isinstance(self._updater, opt.Updater):
-                            self._updater(keys, sums, [self._store[k] for k in keys])
-                        else:
-                            for k, s in zip(keys, sums):
-                                self._updater(k, s, self._store[k])
-                        if pulls is not None:
-                            for k in keys:
-                                for o in pulls[k]:
-                                    copy_into(self._store[k], o, priority)
-                    continue
-                for j, (k, s) in enumerate(zip(keys, sums)):
-                    stored = self._store[k]
-                    if mirrors is not None and mirrors[j] is None:
-                        copy_into(s, values[k], priority)    # another dtype: a copy
-                    if s.dtype == stored.dtype:
-                        self._store[k] = s          # a new array of ours
-                    else:
-                        copy_into(s, stored, priority)
+                self._finish(keys, sums, values, mirrors, pulls, priority)
+
+    def _finish(self, keys: list, sums: list, values: dict, mirrors: list | None,
+                pulls: dict | None, priority: int) -> None:
+        """One message's sums: the updates (and pulls) in one op, or the stored values
+        replaced by the sums; a pushed array with no mirror (None) gets a copy."""
+        from .. import engine
+        from .. import optimizer as opt
+        from ..ndarray.ndarray import copy_into
+
+        if self._updater is not None:
+            # the message's updates (and pulls) in one op, after its allreduce
+            with engine.bulk(1 << 20):
+                if isinstance(self._updater, opt.Updater):
+                    self._updater(keys, sums, [self._store[k] for k in keys])
+                else:
+                    for k, s in zip(keys, sums):
+                        self._updater(k, s, self._store[k])
+                if pulls is not None:
+                    for k in keys:
+                        for o in pulls[k]:
+                            copy_into(self._store[k], o, priority)
+            return
+        for j, (k, s) in enumerate(zip(keys, sums)):
+            stored = self._store[k]
+            if mirrors is not None and mirrors[j] is None:
+                copy_into(s, values[k], priority)    # another dtype: a copy
+            if s.dtype == stored.dtype:
+                self._store[k] = s          # a new array of ours
+            else:
+                copy_into(s, stored, priority)
 
     def _groups(self, items: list, fuse: bool) -> list[list]:
         """Consecutive (key, array) pairs of one dtype and device, up to the fusion size

@@ -21,6 +21,10 @@ copies the stored value into each ``out``.  ``pushpull`` is a push then a pull (
 the values themselves when *out* is None).  *priority* orders the copies among ready
 ops (the sums run at priority 0).
 
+``set_gradient_compression({'type': '2bit', 'threshold': t})`` (``'device'`` types
+and the dist stores, as MXNet 1.9.1) quantizes what each device pushes, with a residual
+per key and device, and sends 2-bit codes (see :mod:`.compression`).
+
 This class is one process's store: ``rank`` is 0 and ``num_workers`` 1.  The
 ``dist_*`` types (and ``'horovod'``) are :class:`.dist.DistKVStore`, across the MPI
 ranks of an ``mpiexec`` launch; ``dist_async`` is refused.
@@ -109,6 +113,7 @@ class KVStore:
         self._merge_load: dict[Device, int] = {}     # bytes summed on each device
         self._updater: Callable[..., Any] | None = None
         self._key_kind: type | None = None
+        self._compression: Any = None       # a .compression.GradientCompression
 
     # -- description ---------------------------------------------------------------------
     @property
@@ -193,6 +198,8 @@ class KVStore:
         merge device, then update the stored value (or replace it by the sum)."""
         from .. import autograd
 
+        if self._compression is not None:
+            self._compression.check_dense(value, "push")
         with autograd.pause():
             for k, vals in _pairs(key, value, "push"):
                 stored = self._stored(k, "push")
@@ -200,7 +207,10 @@ class KVStore:
                 home = self._home(k, vals)
                 if stored.device is not home:
                     stored = self._store[k] = copy_to_device(stored, home, priority=priority)
-                total = self._sum(vals, home, priority)
+                if self._compression is not None:
+                    total = self._compressed_sum(k, stored, vals, home, priority)
+                else:
+                    total = self._sum(vals, home, priority)
                 if self._updater is not None:
                     self._updater(k, total, stored)
                 elif total is not vals[0] and total.dtype == stored.dtype:
@@ -219,6 +229,16 @@ class KVStore:
         for v in local[1:]:
             total = total + v
         return total
+
+    def _compressed_sum(self, key: Any, stored: NDArray, vals: list[NDArray], home: Device,
+                        priority: int) -> NDArray:
+        """MXNet's compressed reduce: each value quantized on its own device (with that
+        device's residual), the codes copied to *home*, decoded and summed there."""
+        gc = self._compression
+        gc.check(key, stored, vals, "push")
+        codes = [c if c.device is home else copy_to_device(c, home, priority=priority)
+                 for c in gc.quantize(key, vals)]
+        return gc.dequantize_sum(codes, stored.shape)
 
     def pull(self, key: Any, out: Any = None, priority: int = 0,
              ignore_sparse: bool = True) -> None:
@@ -272,7 +292,19 @@ class KVStore:
             assign(stored, ids[i])
 
     def set_gradient_compression(self, compression_params: dict) -> None:
-        raise NotImplementedError("kvstore.set_gradient_compression is not supported")
+        """See ``KVStore.set_gradient_compression``: compress what later pushes send
+        (``{'type': '2bit', 'threshold': 0.5}``; see :mod:`.compression`).  As in MXNet
+        1.9.1, only the ``'device'`` and ``dist_*`` types compress; ``'local'`` refuses."""
+        if "device" not in self._type and "dist" not in self._type:
+            raise KVStoreError(
+                f"kvstore.set_gradient_compression: gradient compression is not supported "
+                f"for the {self._type!r} kvstore (as in MXNet 1.9.1, only the 'device' and "
+                f"'dist_*' types compress: use kvstore 'device')")
+        from .compression import parse
+
+        gc = parse(compression_params)
+        gc.adopt_residuals(self._compression)
+        self._compression = gc
 
     # -- updates ------------------------------------------------------------------------------
     def set_optimizer(self, optimizer: Any) -> None:

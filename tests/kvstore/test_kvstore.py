@@ -180,7 +180,7 @@ def test_unsupported_features_say_so() -> None:
     kv.init(0, np.zeros((1,)))
     with pytest.raises(kvstore.KVStoreError, match="out must be a RowSparseNDArray"):
         kv.row_sparse_pull(0, out=np.zeros((1,)), row_ids=np.zeros((1,)))
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(KVStoreError, match="not supported for the 'local' kvstore"):
         kv.set_gradient_compression({"type": "2bit"})
 
 
