@@ -12,6 +12,7 @@ import ndengine.gluon.data  # noqa: F401  (registers dataloader_gather, dataload
 import ndengine.gluon.loss  # noqa: F401  (registers SoftmaxCrossEntropyLoss's label check)
 import ndengine.image  # noqa: F401  (registers the image ops)
 import ndengine.io  # noqa: F401  (registers image_record_batch)
+import ndengine.kvstore.compression  # noqa: F401  (registers the 2-bit codes' ops)
 from ndengine import cpu, np
 from ndengine.image import _ops as _img
 
@@ -63,4 +64,6 @@ UPPER_NON_DIFFERENTIABLE = {
     "dataloader_gather", "dataloader_stack",
     # SoftmaxCrossEntropyLoss's check of its integer labels (the identity or an error)
     "SoftmaxCrossEntropyLoss",
+    # the kvstore's gradient compression: pushes run with autograd paused
+    "kvstore_quantize_2bit", "kvstore_dequantize_2bit_sum",
 }
