@@ -16,8 +16,8 @@ and gluon's Dropout obey).  Each op's gradient lives next to its kernel in the o
 :mod:`.backward` for how gradients are pushed.
 
 ``attach_grad(stype='row_sparse')`` gives a row-sparse gradient buffer (what a
-sparse-gradient embedding writes).  Difference from MXNet: ``get_symbol`` is not
-supported.
+sparse-gradient embedding writes); ``get_symbol(x)`` is the recorded graph of x as a
+Symbol.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from .. import ndarray as _nd_pkg
 from ..ndarray.ndarray import NDArray
 from .backward import GradientError, run_backward, zeros_like_meta
 from .function import Function
-from .graph import Node, alias, record_op
+from .graph import Node, alias, array_args, record_op
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
            "set_recording", "set_training", "backward", "grad", "mark_variables",
@@ -208,11 +208,135 @@ def _np_arrays(xs: Any) -> Any:
     return xs.as_np_ndarray() if _is_legacy(xs) else xs
 
 
+class _Meta:
+    """Shape and dtype of a recorded output nobody holds any more."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: tuple, dtype: Any) -> None:
+        self.shape = shape
+        self.dtype = dtype
+
+
+def _recorded_nodes(head: NDArray) -> list[Node]:
+    """The recorded nodes *head* depends on, inputs first (depth-first post order over
+    each node's array arguments in order, as MXNet writes a graph)."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    if head._node is None:
+        return order
+    stack = [(head._node[0], 0)]
+    seen.add(id(head._node[0]))
+    while stack:
+        node, i = stack.pop()
+        if node.freed:
+            raise GradientError(
+                f"autograd.get_symbol: the graph through op '{node.op.name}' was freed by "
+                f"backward; pass retain_graph=True to backward, or get the symbol first")
+        args = array_args(node.args)
+        if i < len(args):
+            stack.append((node, i + 1))
+            ref = args[i][2]._node
+            if ref is not None and id(ref[0]) not in seen:
+                seen.add(id(ref[0]))
+                stack.append((ref[0], 0))
+        else:
+            order.append(node)
+    return order
+
+
 def get_symbol(x: Any) -> Any:
-    """Not supported: ndengine has no symbolic graphs."""
-    raise NotImplementedError("autograd.get_symbol: ndengine has no symbolic graphs")
+    """The recorded graph that computed *x*, as a Symbol (``mx.autograd.get_symbol``).
+
+    Arrays the graph reads that no recorded op produced are its variables, named as
+    MXNet names them: ``var<k>`` for arrays with ``attach_grad``, ``null<k>`` for the
+    others (constants), *k* counting the variables in the order the graph (written
+    inputs first) reaches them; the ops are ``node_<j>`` in that order.  Their MXNet ops
+    are the ones of the arrays' mode (``broadcast_mul``, ``_plus_scalar``... for
+    ``mx.nd`` arrays, ``_npi_multiply``, ``_npi_add_scalar``... in np mode).  A recorded
+    op with no MXNet symbol form is an error naming it.  (MXNet numbers variables and
+    ops with process-wide counters as they are recorded, so its numbers agree for the
+    first graph a process records; see docs/mxnet-differences.md.)"""
+    from ..symbol import _export
+    from ..symbol.symbol import Symbol, _Node
+
+    legacy = _is_legacy(x)
+    head = _np_arrays(x)
+    if not isinstance(head, NDArray):
+        raise TypeError(f"autograd.get_symbol: expected an ndarray, got {type(x).__name__}")
+    nodes = _recorded_nodes(head)
+    produced: set[int] = set()
+    records = []
+    for node in nodes:
+        name = node.op.name
+        rule_name = name
+        if name not in _export._RULES:
+            rule_name = "sum" if name == "_nd_full_sum" else name[4:] \
+                if name.startswith("_nd_") else name
+        if rule_name not in _export._RULES:
+            raise GradientError(
+                f"autograd.get_symbol: the recorded op '{name}' has no MXNet symbol form "
+                f"here (ops with one: {', '.join(sorted(_export._RULES))})")
+        outs = [w() for w in node.outs]
+        outs = [o if o is not None else _Meta(*m[:2]) for o, m in zip(outs, node.metas)]
+        produced.update(id(o) for o in outs)
+        records.append((_export._RULES[rule_name], node.args, outs, node.params or {}))
+    # the variables (numbered below, in the order the graph's JSON lists them)
+    names: dict[int, str] = {}
+
+    def name_of(a: NDArray) -> None:
+        if id(a) in produced or id(a) in names:
+            return
+        names[id(a)] = "var" if a._grad is not None else "null"
+
+    for node in nodes:
+        for _, _, a in array_args(node.args):
+            name_of(a)
+    if head._node is None:
+        name_of(head)
+    b = _export._Builder(not legacy, "")
+    entries: dict[int, Any] = {}
+    var_nodes: dict[int, _Node] = {}
+
+    def entry(a: Any) -> Any:
+        e = entries.get(id(a))
+        if e is not None:
+            return e
+        v = var_nodes.get(id(a))
+        if v is None:
+            v = var_nodes[id(a)] = _Node("null", names[id(a)])
+        return (v, 0)
+
+    for rule, args, outs, params in records:
+        for o, e in zip(outs, rule(b, entry, args, params, outs)):
+            if e is not None:
+                entries[id(o)] = e
+    sym = Symbol([entries[id(head)] if id(head) in entries else entry(head)])
+    j = k = 0
+    for n in sym._nodes():
+        if n.is_var:
+            n.name = f"{n.name}{k}"
+            k += 1
+            continue
+        n.name = f"node_{j}"
+        j += 1
+        if n.op.endswith("_scalar") and "scalar" in n.attrs:
+            # as MXNet's imperative front end passes it: a float, no is_int flag
+            n.attrs.pop("is_int", None)
+            n.attrs["scalar"] = str(float(n.attrs["scalar"]))
+        if n.op in ("negative", "_npi_negative"):
+            # the unary minus of MXNet's arrays is a multiplication by -1
+            n.op = "_mul_scalar" if legacy else "_npi_multiply_scalar"
+            n.attrs = {"scalar": "-1.0"}
+        if legacy and n.op in _LEGACY_REDUCE and n.attrs.get("keepdims") == "False":
+            # mx.nd's reductions pass only the arguments given
+            del n.attrs["keepdims"]
+    return sym
+
+
+_LEGACY_REDUCE = ("sum", "mean", "max", "min", "prod")
 
 
 from ..base import module_dir as _module_dir  # noqa: E402
 
-__dir__ = _module_dir(globals(), hide=('NDArray', 'Node', 'alias', 'attach_grad', 'detach', 'function', 'graph', 'record_op', 'run_backward', 'set_grad_req', 'zeros_like_meta'))
+__dir__ = _module_dir(globals(), hide=('NDArray', 'Node', 'alias', 'array_args', 'attach_grad', 'detach', 'function', 'graph', 'record_op', 'run_backward', 'set_grad_req', 'zeros_like_meta'))

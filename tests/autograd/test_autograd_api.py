@@ -604,11 +604,6 @@ def test_function_outside_record_just_runs_forward():
     close(y, [0.5])
 
 
-def test_get_symbol_is_refused():
-    with pytest.raises(NotImplementedError):
-        autograd.get_symbol(arr(1.0))
-
-
 def test_mxnet_alias():
     import importlib
     import sys
