@@ -25,7 +25,9 @@ import numpy as _onp
 from ..ndarray import ops_loss as _ops_loss
 from ..ndarray.ndarray import NDArray as _NDArray
 from ..ndarray.ndarray import apply_op as _apply_op
+from ..ndarray.ops import OPS
 from ..ndarray.ops import register as _register
+from ..ndarray import ops_nn as _ops_nn  # noqa: F401  (defines _softmax_ce)
 from ..ndarray.ops import ShapeError
 from .block import HybridBlock
 
@@ -210,6 +212,9 @@ class SoftmaxCrossEntropyLoss(Loss):
 
     def hybrid_forward(self, F: Any, pred: Any, label: Any, sample_weight: Any = None) -> Any:
         label = _as_array(label, pred)
+        fused = self._fused(pred, label, sample_weight)
+        if fused is not None:
+            return fused
         if not self._from_logits:
             pred = F.npx.log_softmax(pred, axis=self._axis)
         if self._sparse_label:
@@ -227,6 +232,31 @@ class SoftmaxCrossEntropyLoss(Loss):
         return self._reduce(loss)
 
 
+    def _fused(self, pred: Any, label: Any, sample_weight: Any) -> Any:
+        """The common case (class-index labels from logits, no sample weights) as one
+        op of the table, ``_softmax_ce`` (one op backward too), else None.  Same values
+        as the op-by-op formula (the op computes it in the same order)."""
+        if not (self._sparse_label and not self._from_logits and sample_weight is None
+                and isinstance(pred, _NDArray) and isinstance(label, _NDArray)):
+            return None
+        nd = pred.ndim
+        if nd < 2 or pred.dtype.kind != "f" or not -nd <= self._axis < nd or \
+                not -nd <= self._batch_axis < nd:
+            return None
+        ax, b = self._axis % nd, self._batch_axis % nd
+        if ax == b:
+            return None
+        want = tuple(pred.shape[:ax] + pred.shape[ax + 1:])
+        if label.ndim == nd and label.shape[ax] == 1:
+            label = label.reshape(want)
+        if tuple(label.shape) != want:
+            return None         # the op-by-op path raises pick's error
+        return _apply_op(_SOFTMAX_CE, (pred, label),
+                         {"axis": ax, "batch_axis": b, "weight": self._weight,
+                          "where": str(pred.device)})
+
+
+_SOFTMAX_CE = OPS["_softmax_ce"]
 SoftmaxCELoss = SoftmaxCrossEntropyLoss
 
 

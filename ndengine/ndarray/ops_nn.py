@@ -106,10 +106,57 @@ def _fc_infer(x: Any, w: Any, b: Any = None, flatten: bool = True, act: str | No
     return shape, dt
 
 
+def _fc_backward_kernel(xp: Any, g: Any, w: Any, x: Any, out: Any = None,
+                        flatten: bool = True, act: str | None = None,
+                        need: tuple = (True, True, True)) -> Any:
+    """fully_connected's gradients in one op: those of *need* among (dx, dW, db), from
+    the head gradient *g* (and the output *out*, for the fused relu) — the products the
+    op-by-op gradient pushes one at a time, computed the same way."""
+    units, n_in = w.shape
+    if act == "relu":
+        g = xp.multiply(g, out > 0)
+    g2 = g if g.ndim == 2 else g.reshape(-1, units)
+    res = []
+    if need[0]:
+        res.append(xp.dot(g2, w).reshape(x.shape))
+    if need[1]:
+        x2 = x.reshape(x.shape[0], -1) if flatten else x.reshape(-1, n_in)
+        if x2.ndim != 2:
+            x2 = x2.reshape(-1, n_in)
+        res.append(xp.dot(g2.T, x2))
+    if need[2]:
+        res.append(xp.sum(g2, axis=0))
+    return res[0] if len(res) == 1 else res
+
+
+def _fc_backward_infer(g: Any, w: Any, x: Any, out: Any = None, flatten: bool = True,
+                       act: str | None = None, need: tuple = (True, True, True)) -> list:
+    shapes = [(tuple(x.shape), x.dtype), (tuple(w.shape), w.dtype),
+              ((w.shape[0],), g.dtype)]
+    return [sd for sd, n in zip(shapes, need) if n]
+
+
+# no gradient of its own: under create_graph (recording), _fc_grad composes
+# differentiable ops instead
+_FC_BACKWARD = register("_fc_backward", _blas(_fc_backward_kernel), _fc_backward_infer,
+                        nout=3)
+
+
 def _fc_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, flatten: bool = True,
              act: str | None = None):
     from .ndarray import apply_op
+    from .tape import STATE
 
+    if not STATE.recording:
+        # one op for the gradients wanted (an op each for the products, the reshapes,
+        # the transpose, the bias's sum and relu's mask otherwise)
+        need = (_needs(0), _needs(1), b is not None and _needs(2))
+        if not any(need):
+            return None, None, None
+        args = (g, w, x, out) if act == "relu" else (g, w, x)
+        res = apply_op(_FC_BACKWARD, args, {"flatten": flatten, "act": act, "need": need})
+        it = iter(res)
+        return tuple(next(it) if n else None for n in need)
     F = _F()
     units, n_in = w.shape
     if act == "relu":
@@ -139,6 +186,111 @@ def _relu_backward_grad(gg: Any, out: Any, g: Any, y: Any):
 
 _RELU_BACKWARD = register("_relu_backward", lambda xp, g, y: xp.multiply(g, y > 0),
                           lambda g, y: (tuple(g.shape), g.dtype), _relu_backward_grad)
+
+
+# ----------------------------------------------------------------------------- softmax CE
+# gluon.loss.SoftmaxCrossEntropyLoss with class-index labels, as one op forward and one
+# backward (unfused it is log_softmax, the label check, pick, negative, a weight and the
+# mean over the non-batch axes: 5-6 ops, and about 14 in backward).  The kernels compute
+# what the unfused chain computes, in its order, so float32 results are the same bit for
+# bit (tests/gluon/test_loss_fused.py).  Attributes: *axis* (the classes) and
+# *batch_axis* normalized, *weight* a number or None, *where* the device (for errors).
+def _sce_index(xp: Any, pred: Any, label: Any, axis: int, where: str) -> Any:
+    """The labels as int64 class indices with pred's ndim (a 1 at *axis*); an
+    IndexError, named after the loss, for a label outside [0, classes) (truncated, as
+    ``pick`` does)."""
+    classes = pred.shape[axis]
+    idx = label if label.dtype.kind in "iub" else xp.trunc(label)
+    if idx.size:
+        lo, hi = idx.min(), idx.max()
+        if not (lo >= 0 and hi < classes):          # NaN fails too
+            bad = lo if not lo >= 0 else hi
+            raise IndexError(
+                f"SoftmaxCrossEntropyLoss: label {bad.item()!r} is not a class index: pred "
+                f"has {classes} classes (0 to {classes - 1}) along its axis (label "
+                f"{tuple(label.shape)} {label.dtype}; on {where})")
+    return xp.expand_dims(idx.astype(xp.int64), axis)
+
+
+def _sce_axes(ndim: int, batch_axis: int) -> tuple[int, ...]:
+    return tuple(i for i in range(ndim) if i != batch_axis)
+
+
+def _sce_kernel(xp: Any, pred: Any, label: Any, axis: int, batch_axis: int,
+                weight: Any, where: str) -> Any:
+    from .ops import _log_softmax_k
+
+    idx = _sce_index(xp, pred, label, axis, where)
+    loss = -xp.take_along_axis(_log_softmax_k(xp, pred, axis=axis), idx, axis=axis)
+    if weight is not None:
+        loss = loss * weight
+    return xp.mean(loss, axis=_sce_axes(pred.ndim, batch_axis))
+
+
+def _sce_infer(pred: Any, label: Any, axis: int, batch_axis: int, weight: Any, where: str):
+    sp, sl = tuple(pred.shape), tuple(label.shape)
+    if len(sp) < 2 or not (0 <= axis < len(sp)) or not (0 <= batch_axis < len(sp)) or \
+            axis == batch_axis:
+        raise ShapeError(f"SoftmaxCrossEntropyLoss: pred {sp} needs a class axis ({axis}) "
+                         f"apart from the batch axis ({batch_axis}) (on {where})")
+    if sl != sp[:axis] + sp[axis + 1:]:
+        raise ShapeError(f"SoftmaxCrossEntropyLoss: label of shape {sl} does not fit pred of "
+                         f"shape {sp} without its class axis {axis} (on {where})")
+    if pred.dtype.kind != "f":
+        raise DTypeError(f"SoftmaxCrossEntropyLoss: pred must be floating-point, got "
+                         f"{pred.dtype} (on {where})")
+    return (sp[batch_axis],), pred.dtype
+
+
+def _sce_grad(g: Any, out: Any, pred: Any, label: Any, axis: int, batch_axis: int,
+              weight: Any, where: str):
+    from .ndarray import apply_op
+    from .tape import STATE
+
+    attrs = {"axis": axis, "batch_axis": batch_axis, "weight": weight, "where": where}
+    if STATE.recording:
+        # a gradient of the gradient wanted (create_graph): the chain of differentiable
+        # ops the fused backward computes at once
+        F = _F()
+        lsm = apply_op(OPS["log_softmax"], (pred,), {"axis": axis})
+        shape = tuple(s if i == batch_axis else 1 for i, s in enumerate(pred.shape))
+        count = pred.size // (pred.shape[axis] * pred.shape[batch_axis])
+        gm = _F().reshape(g, shape) / count
+        if weight is not None:
+            gm = gm * weight
+        idx = apply_op(_SCE_LABEL, (pred, label), attrs)
+        oh = F.moveaxis(F.one_hot(idx, pred.shape[axis], dtype=pred.dtype), -1, axis)
+        return F.exp(lsm) * gm - oh * gm, None
+    return apply_op(_SCE_BACKWARD, (g, pred, label), attrs), None
+
+
+def _sce_backward_kernel(xp: Any, g: Any, pred: Any, label: Any, axis: int, batch_axis: int,
+                         weight: Any, where: str) -> Any:
+    from .ops import _log_softmax_k
+
+    idx = _sce_index(xp, pred, label, axis, where)
+    shape = tuple(s if i == batch_axis else 1 for i, s in enumerate(pred.shape))
+    count = pred.size // (pred.shape[axis] * pred.shape[batch_axis])
+    gm = g.reshape(shape) / count            # the mean's gradient, then the weight's
+    if weight is not None:
+        gm = gm * weight
+    gm = xp.broadcast_to(gm, idx.shape)
+    r = xp.exp(_log_softmax_k(xp, pred, axis=axis))
+    r *= gm                                  # softmax * g, then g off at the label
+    at = xp.take_along_axis(r, idx, axis=axis)
+    xp.put_along_axis(r, idx, at - gm, axis=axis)
+    return r
+
+
+_SCE_BACKWARD = register("_softmax_ce_backward", _sce_backward_kernel,
+                         lambda g, pred, label, **_: (tuple(pred.shape), pred.dtype))
+# the labels as class indices (int64, pred's ndim but the class axis dropped), checked:
+# the create_graph path's one-hot
+_SCE_LABEL = register("_softmax_ce_label",
+                      lambda xp, pred, label, axis, where, **_: xp.squeeze(
+                          _sce_index(xp, pred, label, axis, where), axis),
+                      lambda pred, label, **_: (tuple(label.shape), _onp.dtype(_onp.int64)))
+register("_softmax_ce", _sce_kernel, _sce_infer, _sce_grad)
 
 
 # ----------------------------------------------------------------------------- batch norm

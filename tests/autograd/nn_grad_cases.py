@@ -50,6 +50,17 @@ def _fc_relu(x, w, b):
     return _ops.fully_connected(x, w, b, act_type="relu")
 
 
+def _sce(label, axis=-1, batch_axis=0, weight=None):
+    """SoftmaxCrossEntropyLoss's fused op (class-index labels, given as floats)."""
+    from ndengine.gluon.loss import SoftmaxCrossEntropyLoss
+
+    lab = np.array(onp.asarray(label, dtype=onp.float64))
+
+    def f(p):
+        return SoftmaxCrossEntropyLoss(axis=axis, batch_axis=batch_axis, weight=weight)(p, lab)
+    return f
+
+
 _LEN = np.array(I(2, 4, 1))
 
 NN_NON_DIFFERENTIABLE = {
@@ -57,6 +68,8 @@ NN_NON_DIFFERENTIABLE = {
     "_embedding_backward", "_length_mask_mul", "digamma", "_scatter_nd_add",
     "_topk_backward", "topk_mask", "arange_like", "constraint_check",
     "_roi_pooling_backward", "multibox_prior", "multibox_target", "multibox_detection",
+    # fused gradients (under create_graph their ops' gradients compose differentiable ops)
+    "_fc_backward", "_softmax_ce_backward", "_softmax_ce_label",
 }
 
 NN_CASES = {
@@ -68,6 +81,9 @@ NN_CASES = {
           U(4)),
         C(lambda x, w, b: _fc_relu(x, w, b), U(3, 3), U(4, 3), U(4))],
     "_relu_backward": [C(_relu_backward_case, U(2, 3))],
+    "_softmax_ce": [C(_sce([2, 0, 4]), U(3, 5, lo=-3, hi=3)),
+                    C(_sce([[1, 0, 2], [2, 2, 0]], axis=1, weight=0.5), U(2, 3, 3)),
+                    C(_sce([[0, 1], [1, 1], [0, 0]], batch_axis=1), U(3, 2, 2))],
     "batch_norm": [
         C(_train(lambda x, g, b: _bn(x, g, b, fix_gamma=False)), U(4, 3, 2), U(3), U(3)),
         C(_train(lambda x, b: _bn(x, np.ones(3, dtype="float64"), b)), U(4, 3), U(3)),
