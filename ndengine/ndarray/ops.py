@@ -1717,7 +1717,27 @@ def _sigmoid_k(xp: Any, a: Any) -> Any:
     return 1 / (1 + xp.exp(-a))
 
 
-register("sigmoid", _sigmoid_k, _unary_infer("float"), lambda g, out, a: (g * out * (1 - out),))
+def _sigmoid_backward_k(xp: Any, g: Any, out: Any) -> Any:
+    r = xp.multiply(g, out)          # (g * out) * (1 - out), as the composed formula
+    r *= xp.subtract(1, out)
+    return r
+
+
+# g and out of one shape and dtype (sigmoid's gradient takes it only then)
+_SIGMOID_BACKWARD = register("_sigmoid_backward", _sigmoid_backward_k,
+                             lambda g, out: (tuple(out.shape), out.dtype))
+
+
+def _sigmoid_grad(g: Any, out: Any, a: Any):
+    from .ndarray import apply_op
+    from .tape import STATE
+
+    if STATE.recording or g.dtype != out.dtype or tuple(g.shape) != tuple(out.shape):
+        return (g * out * (1 - out),)         # create_graph: differentiable ops
+    return (apply_op(_SIGMOID_BACKWARD, (g, out)),)   # one op, the same values
+
+
+register("sigmoid", _sigmoid_k, _unary_infer("float"), _sigmoid_grad)
 
 
 def _softrelu_k(xp: Any, a: Any) -> Any:

@@ -945,13 +945,16 @@ def _pool_bw_k(xp: Any, g: Any, x: Any, y: Any, kernel: tuple = (), stride: tupl
                                    acc)
         if tuple(stride) == tuple(kernel) and not any(pad) and not any(extra):
             # windows that tile the input: each cell's gradient is its window's, one
-            # broadcast copy into (N, C, o0, k0, o1, k1, ...) instead of a strided add
-            # per tap (the cells past the last window keep 0)
-            tiles = xp.empty(tuple(x.shape[:2]) + tuple(
-                v for o, k in zip(out, kernel) for v in (o, k)), dtype=acc)
-            tiles[...] = gg.reshape(tuple(x.shape[:2]) + tuple(
-                v for o in out for v in (o, 1)))
-            core = tiles.reshape(tuple(x.shape[:2]) + tuple(o * k for o, k in zip(out, kernel)))
+            # repeat per axis instead of a strided add per tap (the cells past the last
+            # window keep 0); a repeat copies whole runs, where a broadcast copy into
+            # (N, C, o0, k0, o1, k1) has k1-long inner loops (LeNet's 2x2 pools at b64,
+            # (64, 6, 14, 14) -> 28x28: 0.48 -> 0.12 ms, best of 300)
+            core = gg
+            for i, k in enumerate(kernel):
+                if k != 1:
+                    core = xp.repeat(core, k, axis=2 + i)
+            if core is ga or core is g:
+                core = core.copy()                  # 1x1 windows: never the input itself
             if core.shape == dx.shape:
                 return core
             dx[lead + tuple(slice(0, o * k) for o, k in zip(out, kernel))] = core

@@ -1,10 +1,11 @@
 """The fused gradients of the training step: SoftmaxCrossEntropyLoss as one op
-(``_softmax_ce``, one op backward) and fully_connected's gradient as one op
-(``_fc_backward``) give the float32 values of the op-by-op formulas they replace, bit
-for bit (they compute them with the same NumPy calls in the same order); under
-``create_graph`` their gradients compose differentiable ops, so second-order
-gradients still work.  Finite-difference checks of ``_softmax_ce`` are in
-tests/autograd/nn_grad_cases.py."""
+(``_softmax_ce``, one op backward), fully_connected's gradient as one op
+(``_fc_backward``) and sigmoid's (``_sigmoid_backward``) give the float32 values of the
+op-by-op formulas they replace, bit for bit (they compute them with the same NumPy
+calls in the same order); under ``create_graph`` their gradients compose
+differentiable ops, so second-order gradients still work.  Finite-difference checks of
+``_softmax_ce`` are in tests/autograd/nn_grad_cases.py.  Also: the average pool's
+backward for windows that tile the input (one repeat per axis)."""
 from __future__ import annotations
 
 import numpy as onp
@@ -201,3 +202,45 @@ def test_fc_second_order_through_dense():
         d[i] = eps
         want[i] = ((g1(x0 + d) * c).sum() - (g1(x0 - d) * c).sum()) / (2 * eps)
     onp.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_sigmoid_backward_equals_the_composed_formula():
+    x = _f32(64, 6, 28, 28, scale=2.0)
+    head = _f32(64, 6, 28, 28)
+    a, b = x.copy(), x.copy()
+    a.attach_grad()
+    b.attach_grad()
+    with autograd.record():
+        ya = npx.sigmoid(a)
+    ya.backward(head)
+    with autograd.record():
+        yb = npx.sigmoid(b)
+    (gb,) = autograd.grad(yb, [b], head, create_graph=True)   # the composed ops
+    onp.testing.assert_array_equal(a.grad.asnumpy(), gb.asnumpy())
+
+
+def test_sigmoid_second_order():
+    x = np.array(R.standard_normal((3, 4)))
+    got = _second_order(lambda v: npx.sigmoid(v).sum(), x)
+    s = 1 / (1 + onp.exp(-x.asnumpy()))
+    c = onp.linspace(-1, 1, 12).reshape(3, 4)
+    onp.testing.assert_allclose(got, c * s * (1 - s) * (1 - 2 * s), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape,k", [((4, 3, 8, 8), (2, 2)), ((2, 2, 9, 7), (3, 2)),
+                                     ((2, 3, 6), (1,)), ((2, 1, 4, 4, 6), (2, 1, 3))])
+def test_avg_pool_backward_tiling_windows(shape, k):
+    """Windows that tile the input (stride = kernel, no pad): each cell gets its
+    window's gradient / count, past the last whole window 0 (against a loop)."""
+    x = np.array(R.standard_normal(shape))
+    x.attach_grad()
+    with autograd.record():
+        y = npx.pooling(x, kernel=k, stride=k, pool_type="avg")
+    head = R.standard_normal(y.shape)
+    y.backward(np.array(head))
+    want = onp.zeros(shape)
+    cnt = float(onp.prod(k))
+    for idx in onp.ndindex(y.shape):
+        sl = tuple(slice(i * s, i * s + s) for i, s in zip(idx[2:], k))
+        want[idx[:2] + sl] += head[idx] / cnt
+    onp.testing.assert_allclose(x.grad.asnumpy(), want, rtol=1e-12)
