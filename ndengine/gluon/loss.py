@@ -25,9 +25,9 @@ import numpy as _onp
 from ..ndarray import ops_loss as _ops_loss
 from ..ndarray.ndarray import NDArray as _NDArray
 from ..ndarray.ndarray import apply_op as _apply_op
-from ..ndarray.ops import OPS
+from ..ndarray.ops import OPS as _OPS
 from ..ndarray.ops import register as _register
-from ..ndarray import ops_nn as _ops_nn  # noqa: F401  (defines _softmax_ce)
+from ..ndarray import ops_nn as _ops_nn  # noqa: F401  (defines the fused op)
 from ..ndarray.ops import ShapeError
 from .block import HybridBlock
 
@@ -190,8 +190,9 @@ def _class_labels_k(xp: Any, label: Any, classes: int, where: str) -> Any:
     return label.view()
 
 
-# an op of the table named after the loss (its errors name it); no gradient: labels are data
-_CLASS_LABELS = _register("SoftmaxCrossEntropyLoss", _class_labels_k,
+# the label check of the op-by-op path (the fused op, SoftmaxCrossEntropyLoss, checks its
+# own); no gradient: labels are data
+_CLASS_LABELS = _register("SoftmaxCrossEntropyLoss_labels", _class_labels_k,
                           lambda label, classes, where: (label.shape, label.dtype))
 
 
@@ -234,7 +235,7 @@ class SoftmaxCrossEntropyLoss(Loss):
 
     def _fused(self, pred: Any, label: Any, sample_weight: Any) -> Any:
         """The common case (class-index labels from logits, no sample weights) as one
-        op of the table, ``_softmax_ce`` (one op backward too), else None.  Same values
+        op of the table named after the loss (one op backward too), else None.  Same values
         as the op-by-op formula (the op computes it in the same order)."""
         if not (self._sparse_label and not self._from_logits and sample_weight is None
                 and isinstance(pred, _NDArray) and isinstance(label, _NDArray)):
@@ -256,7 +257,7 @@ class SoftmaxCrossEntropyLoss(Loss):
                           "where": str(pred.device)})
 
 
-_SOFTMAX_CE = OPS["_softmax_ce"]
+_SOFTMAX_CE = _OPS["SoftmaxCrossEntropyLoss"]
 SoftmaxCELoss = SoftmaxCrossEntropyLoss
 
 

@@ -189,7 +189,8 @@ _RELU_BACKWARD = register("_relu_backward", lambda xp, g, y: xp.multiply(g, y > 
 
 
 # ----------------------------------------------------------------------------- softmax CE
-# gluon.loss.SoftmaxCrossEntropyLoss with class-index labels, as one op forward and one
+# gluon.loss.SoftmaxCrossEntropyLoss with class-index labels, as one op forward (named
+# after the loss) and one
 # backward (unfused it is log_softmax, the label check, pick, negative, a weight and the
 # mean over the non-batch axes: 5-6 ops, and about 14 in backward).  The kernels compute
 # what the unfused chain computes, in its order, so float32 results are the same bit for
@@ -290,7 +291,8 @@ _SCE_LABEL = register("_softmax_ce_label",
                       lambda xp, pred, label, axis, where, **_: xp.squeeze(
                           _sce_index(xp, pred, label, axis, where), axis),
                       lambda pred, label, **_: (tuple(label.shape), _onp.dtype(_onp.int64)))
-register("_softmax_ce", _sce_kernel, _sce_infer, _sce_grad)
+# named after the loss, as its errors are (op 'SoftmaxCrossEntropyLoss' ... failed: ...)
+register("SoftmaxCrossEntropyLoss", _sce_kernel, _sce_infer, _sce_grad)
 
 
 # ----------------------------------------------------------------------------- batch norm

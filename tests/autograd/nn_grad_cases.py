@@ -81,7 +81,7 @@ NN_CASES = {
           U(4)),
         C(lambda x, w, b: _fc_relu(x, w, b), U(3, 3), U(4, 3), U(4))],
     "_relu_backward": [C(_relu_backward_case, U(2, 3))],
-    "_softmax_ce": [C(_sce([2, 0, 4]), U(3, 5, lo=-3, hi=3)),
+    "SoftmaxCrossEntropyLoss": [C(_sce([2, 0, 4]), U(3, 5, lo=-3, hi=3)),
                     C(_sce([[1, 0, 2], [2, 2, 0]], axis=1, weight=0.5), U(2, 3, 3)),
                     C(_sce([[0, 1], [1, 1], [0, 0]], batch_axis=1), U(3, 2, 2))],
     "batch_norm": [

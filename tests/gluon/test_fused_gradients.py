@@ -1,10 +1,10 @@
-"""The fused gradients of the training step: SoftmaxCrossEntropyLoss as one op
-(``_softmax_ce``, one op backward), fully_connected's gradient as one op
-(``_fc_backward``) and sigmoid's (``_sigmoid_backward``) give the float32 values of the
-op-by-op formulas they replace, bit for bit (they compute them with the same NumPy
-calls in the same order); under ``create_graph`` their gradients compose
+"""The fused gradients of the training step: SoftmaxCrossEntropyLoss as one op (named
+after the loss; one op backward, ``_softmax_ce_backward``), fully_connected's gradient
+as one op (``_fc_backward``) and sigmoid's (``_sigmoid_backward``) give the float32
+values of the op-by-op formulas they replace, bit for bit (they compute them with the
+same NumPy calls in the same order); under ``create_graph`` their gradients compose
 differentiable ops, so second-order gradients still work.  Finite-difference checks of
-``_softmax_ce`` are in tests/autograd/nn_grad_cases.py.  Also: the average pool's
+the loss's op are in tests/autograd/nn_grad_cases.py.  Also: the average pool's
 backward for windows that tile the input (one repeat per axis)."""
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_softmax_ce_equals_the_op_by_op_formula(shape, axis, batch_axis, weight,
     p.attach_grad()
     with autograd.record():
         y = fused(p, label)
-    assert "_softmax_ce" in _ops_of(y) and "log_softmax" not in _ops_of(y)
+    assert "SoftmaxCrossEntropyLoss" in _ops_of(y) and "log_softmax" not in _ops_of(y)
     got = _run(fused, pred, label, head)
     want = _run(_Unfused(**kw), pred, label, head)
     assert got[0].shape == want[0].shape == (n,)
@@ -99,7 +99,7 @@ def test_softmax_ce_falls_back_where_it_does_not_fuse():
         p.attach_grad()
         with autograd.record():
             y = loss(p, *args[1:])
-        assert "_softmax_ce" not in _ops_of(y)
+        assert "SoftmaxCrossEntropyLoss" not in _ops_of(y)
 
 
 def test_softmax_ce_bad_label_names_the_loss():
