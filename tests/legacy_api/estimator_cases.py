@@ -330,3 +330,69 @@ CASES = {f.__name__: f for f in (fit_with_handlers, defaults_and_batches,
                                   log_interval_and_stop_from_handler,
                                   checkpoints_by_batches_and_resume, errors,
                                   interval_sampler)}
+
+
+def documented_differences():
+    """What ndengine does differently on purpose (docs/mxnet-differences.md, "Gluon
+    estimator"); test_estimator.py checks that each really differs from MXNet."""
+    out = {}
+    net = _net(seed=9)
+    est = est_mod.Estimator(net, gluon.loss.SoftmaxCrossEntropyLoss(),
+                            trainer=gluon.Trainer(net.collect_params(), "sgd",
+                                                  {"learning_rate": 0.1}))
+    _capture(est)
+    loss_metric = est.train_metrics[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tmp = tempfile.mkdtemp()
+        try:
+            # mode='auto' on a loss: is a smaller value an improvement?
+            ck = eh.CheckpointHandler(tmp, monitor=loss_metric, save_best=True)
+            es = eh.EarlyStoppingHandler(monitor=loss_metric)
+            out["auto_loss_less_is_better"] = [bool(ck.monitor_op(1.0, 2.0)),
+                                               bool(es.monitor_op(1.0, 2.0))]
+        finally:
+            shutil.rmtree(tmp)
+    # a custom handler keeping plain numbers in an attribute named *metric*
+    class History(eh.EpochEnd):
+        def __init__(self):
+            self.metric_history = [0.5]
+    out["plain_numbers_in_metric_attribute"] = _err(
+        lambda: est.fit(_loader(), epochs=1, event_handlers=[History()]))
+    # resuming: the checkpoints found on disk count towards max_checkpoints
+    tmp = tempfile.mkdtemp()
+    try:
+        est.fit(_loader(), epochs=3, event_handlers=[eh.CheckpointHandler(tmp)])
+        est.fit(_loader(), epochs=5, event_handlers=[
+            eh.CheckpointHandler(tmp, max_checkpoints=3, resume_from_checkpoint=True)])
+        out["resume_rotation"] = sorted(os.listdir(tmp))
+    finally:
+        shutil.rmtree(tmp)
+    # resume_from_checkpoint with no checkpoint yet: the file names of a plain run
+    tmp = tempfile.mkdtemp()
+    try:
+        est.fit(_loader(), epochs=1, event_handlers=[
+            eh.CheckpointHandler(tmp, resume_from_checkpoint=True)])
+        out["resume_from_nothing"] = sorted(os.listdir(tmp))
+    finally:
+        shutil.rmtree(tmp)
+    # rotation removes exactly the old checkpoint (not model-epoch0batch1* = batch10..19)
+    tmp = tempfile.mkdtemp()
+    try:
+        est.fit(_loader(32, batch_size=1), batches=32, event_handlers=[
+            eh.CheckpointHandler(tmp, epoch_period=None, batch_period=1,
+                                 max_checkpoints=30)])
+        out["rotation_by_prefix"] = sorted(f for f in os.listdir(tmp)
+                                           if f.endswith(".params"))
+    finally:
+        shutil.rmtree(tmp)
+    # early stopping in the first epoch is logged too
+    lines = _capture(est)
+    est.fit(_loader(), epochs=3, event_handlers=[
+        eh.EarlyStoppingHandler(monitor=loss_metric, mode="min", baseline=0.0)])
+    out["early_stop_epoch0_log"] = [m for _, m in lines.lines if "early stopping" in m]
+    out["interval_len_no_rollover"] = len(gluon.contrib.data.IntervalSampler(13, 3, False))
+    return out
+
+
+DIFFERENCES = {"documented_differences": documented_differences}
