@@ -60,9 +60,6 @@ class BucketingModule(BaseModule):
         if group2ctxs is not None:
             raise ValueError("BucketingModule: group2ctxs (model parallelism) is not "
                              "supported by ndengine")
-        if compression_params is not None:
-            raise ValueError("BucketingModule: gradient compression is not supported by "
-                             "ndengine")
         self._default_bucket_key = default_bucket_key
         self._sym_gen = sym_gen
         symbol, data_names, label_names = self._call_sym_gen(default_bucket_key)
@@ -71,6 +68,7 @@ class BucketingModule(BaseModule):
         self._work_load_list = work_load_list
         self._fixed_param_names = list(fixed_param_names or [])
         self._state_names = list(state_names or [])
+        self._compression_params = compression_params
         self._buckets: dict = {}
         self._curr_module: Module | None = None
         self._curr_bucket_key: Any = None
@@ -105,7 +103,8 @@ class BucketingModule(BaseModule):
                       logger=self.logger, context=self._context,
                       work_load_list=self._work_load_list,
                       fixed_param_names=self._fixed_param_names,
-                      state_names=self._state_names)
+                      state_names=self._state_names,
+                      compression_params=self._compression_params)
 
     def _current(self, where: str) -> Module:
         if self._curr_module is None:

@@ -45,8 +45,6 @@ class Module(BaseModule):
         if group2ctxs is not None:
             raise ValueError("Module: group2ctxs (model parallelism) is not supported by "
                              "ndengine")
-        if compression_params is not None:
-            raise ValueError("Module: gradient compression is not supported by ndengine")
         if context is None:
             context = cpu()
         if isinstance(context, Context):
@@ -85,6 +83,8 @@ class Module(BaseModule):
         self._update_on_kvstore = False
         self._updater: Any = None
         self._preload_opt_states: str | None = None
+        self._compression_params = compression_params
+        self._compression: Any = None
         self._grad_req: Any = None
         self._exec_group: ExecutorGroup | None = None
         self._data_shapes: list | None = None
@@ -301,6 +301,7 @@ class Module(BaseModule):
         if self._params_dirty:
             self._sync_params_from_devices()
         self._kvstore = self._check_kvstore(kvstore)
+        self._compression = self._make_compression(kvstore)
         batch_size = self._exec_group.batch_size
         rescale_grad = 1.0 / batch_size
         idx2name = dict(enumerate(self._param_names))
@@ -342,6 +343,23 @@ class Module(BaseModule):
         if wd:
             optimizer.set_wd_mult(wd)
 
+    def _make_compression(self, kvstore: Any) -> Any:
+        """The gradient compression of ``compression_params``, as MXNet's Module applies
+        it: only where it makes a kvstore, i.e. with several contexts (one context or
+        ``kvstore=None``: nothing is compressed, the parameters are not even checked);
+        then the kvstore type must compress ('device'; 'local' refuses, as in MXNet)."""
+        if self._compression_params is None or kvstore is None or len(self._context) < 2:
+            return None
+        from ..kvstore.compression import parse
+        from ..kvstore.kvstore import KVStoreError
+
+        kind = getattr(kvstore, "type", kvstore)
+        if "device" not in str(kind):
+            raise KVStoreError(f"Module.init_optimizer: gradient compression is not supported "
+                               f"for the {kind!r} kvstore (as in MXNet 1.9.1, only the "
+                               f"'device' and 'dist_*' types compress: use kvstore 'device')")
+        return parse(self._compression_params, "Module")
+
     @staticmethod
     def _check_kvstore(kvstore: Any) -> Any:
         if kvstore is None or kvstore in ("local", "device"):
@@ -359,6 +377,7 @@ class Module(BaseModule):
             raise RuntimeError("borrow_optimizer: the shared module has no optimizer yet")
         self._optimizer = shared_module._optimizer
         self._kvstore = shared_module._kvstore
+        self._compression = shared_module._compression     # (residuals by parameter name)
         self._updater = shared_module._updater
         self.optimizer_initialized = True
 
@@ -422,8 +441,16 @@ class Module(BaseModule):
         group = self._exec_group
         updates = []
         copies = []
+        gc = self._compression
         for i, (weights, grads) in enumerate(zip(group.param_arrays, group.grad_arrays)):
             if grads[0] is None:
+                continue
+            if gc is not None:
+                # MXNet's 'device' kvstore: each device's gradient quantized there (its
+                # own residual), the 2-bit codes copied to the first device and summed
+                updates.append((i, self._compressed_sum(gc, i, weights, grads),
+                                weights[0]._arr))
+                copies.append(weights)
                 continue
             g = grads[0]
             for other in grads[1:]:
@@ -436,6 +463,17 @@ class Module(BaseModule):
         for weights in copies:
             for other in weights[1:]:
                 weights[0].copyto(other)
+
+    def _compressed_sum(self, gc: Any, i: int, weights: list, grads: list) -> Any:
+        from ..ndarray.ndarray import copy_to_device
+
+        key = self._param_names[i]
+        vals = [g._arr for g in grads]
+        gc.check(key, weights[0]._arr, vals, "Module.update")
+        home = vals[0].device
+        codes = [c if c.device is home else copy_to_device(c, home)
+                 for c in gc.quantize(key, vals, "Module.update")]
+        return gc.dequantize_sum(codes, tuple(vals[0].shape))
 
     def get_outputs(self, merge_multi_context: bool = True) -> list:
         self._ready("get_outputs")

@@ -159,3 +159,34 @@ def errors():
 
 CASES = {f.__name__: f for f in (fit_two_modules, manual_steps_and_input_grads,
                                  python_loss_module, errors)}
+
+
+def module_gradient_compression():
+    """Module on two CPU contexts with kvstore 'device' and 2-bit gradient compression
+    (each context's gradient quantized with its own residual, the codes summed): the
+    parameters after a few SGD steps; and with one context, where MXNet makes no kvstore
+    and so compresses nothing."""
+    x, y = _data(8, 6, 3, seed=7)
+    out = []
+    for ctxs in ([mx.cpu(0), mx.cpu(1)], [mx.cpu(0)]):
+        data = mx.sym.Variable("data")
+        h = mx.sym.Activation(mx.sym.FullyConnected(data, num_hidden=5, name="fc1"),
+                              act_type="relu")
+        net = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(h, num_hidden=3, name="fc2"),
+                                   name="softmax")
+        mod = mx.mod.Module(net, context=ctxs,
+                            compression_params={"type": "2bit", "threshold": 0.05})
+        mod.bind(data_shapes=[("data", (8, 6))], label_shapes=[("softmax_label", (8,))])
+        mod.init_params(arg_params=_params(SHAPES, seed=8))
+        mod.init_optimizer(kvstore="device", optimizer="sgd",
+                           optimizer_params=(("learning_rate", 0.5), ("rescale_grad", 1.0)))
+        batch = mx.io.DataBatch([mx.nd.array(x)], [mx.nd.array(y)])
+        for _ in range(4):
+            mod.forward(batch, is_train=True)
+            mod.backward()
+            mod.update()
+        out.append(_plain(mod.get_params()[0]))
+    return out
+
+
+CASES["module_gradient_compression"] = module_gradient_compression

@@ -150,3 +150,28 @@ def test_a_monitor_on_a_chain_watches_its_symbol_modules():
     seq.forward(mx.io.DataBatch([mx.nd.array(x)], [mx.nd.array(y)]), is_train=True)
     names = [name for _, name, _ in mon.toc()]
     assert "fc_output" in names
+
+
+def test_module_compression_is_refused_where_mxnet_refuses_it():
+    """With several contexts a 'local' kvstore cannot compress (MXNet's
+    set_gradient_compression raises); bad parameters fail as the kvstore's do; with one
+    context nothing is compressed (MXNet makes no kvstore) and nothing is checked."""
+    def mod(ctxs, params):
+        m = mx.mod.Module(mx.sym.SoftmaxOutput(mx.sym.FullyConnected(
+            mx.sym.Variable("data"), num_hidden=3, name="fc"), name="softmax"),
+            context=ctxs, compression_params=params)
+        m.bind(data_shapes=[("data", (4, 6))], label_shapes=[("softmax_label", (4,))])
+        m.init_params()
+        return m
+
+    two = [mx.cpu(0), mx.cpu(1)]
+    with pytest.raises(mx.kvstore.KVStoreError, match="not supported for the 'local' kvstore"):
+        mod(two, {"type": "2bit"}).init_optimizer(kvstore="local")
+    with pytest.raises(Exception, match="1bit|type"):
+        mod(two, {"type": "1bit"}).init_optimizer(kvstore="device")
+    m = mod([mx.cpu(0)], {"type": "nonsense"})
+    m.init_optimizer(kvstore="device")          # one context: no kvstore, no check
+    assert m._compression is None
+    m = mod(two, {"type": "2bit", "threshold": 0.1})
+    m.init_optimizer(kvstore=None)              # no kvstore: nothing compressed
+    assert m._compression is None
