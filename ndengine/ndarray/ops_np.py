@@ -175,18 +175,19 @@ def _k_pad(xp: Any, a: Any, pad_width: Any, mode: str = "constant", **kw: Any) -
     return xp.pad(a, pad_width, mode=mode, **kw)
 
 
-_PAD_GRAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+_PAD_COPY_MODES = ("edge", "reflect", "symmetric", "wrap")      # pads are copies
+_PAD_STAT_MODES = ("maximum", "minimum", "mean", "median", "linear_ramp")
 
 
 def _pad_grad(g: Any, out: Any, a: Any, pad_width: Any, mode: str = "constant", **kw: Any):
-    if mode == "constant":
+    if mode in ("constant", "empty"):          # the pads do not depend on the input
         key = tuple(slice(b, b + n) for (b, _), n in zip(pad_width, a.shape))
         return (g[key],)
-    if mode not in _PAD_GRAD_MODES:
-        raise NotImplementedError(f"pad: no gradient for mode {mode!r} (only "
-                                  f"{_PAD_GRAD_MODES}; input {tuple(a.shape)} on {a.device})")
-    return (_apply("_pad_backward", (g,), {"pad_width": pad_width, "mode": mode,
-                                           "shape": tuple(a.shape), **kw}),)
+    if mode in _PAD_COPY_MODES:
+        return (_apply("_pad_backward", (g,), {"pad_width": pad_width, "mode": mode,
+                                               "shape": tuple(a.shape), **kw}),)
+    return (_apply("_pad_stat_backward", (g, a), {"pad_width": pad_width, "mode": mode,
+                                                  **kw}),)
 
 
 def _k_pad_backward(xp: Any, g: Any, pad_width: Any, mode: str, shape: tuple[int, ...],
@@ -202,7 +203,74 @@ def _k_pad_backward(xp: Any, g: Any, pad_width: Any, mode: str, shape: tuple[int
     return z.reshape(shape)
 
 
+def _stat_pairs(stat_length: Any, shape: tuple[int, ...]) -> list[tuple[int, int]]:
+    """NumPy's stat_length per axis and side, clipped to the axis (None: all of it)."""
+    if stat_length is None:
+        return [(n, n) for n in shape]
+    pairs = _onp.broadcast_to(_onp.asarray(stat_length, dtype=_onp.int64), (len(shape), 2))
+    return [(min(int(b), n), min(int(e), n)) for (b, e), n in zip(pairs, shape)]
+
+
+def _k_pad_stat_backward(xp: Any, g: Any, a: Any, pad_width: Any, mode: str,
+                         stat_length: Any = None, **kw: Any) -> Any:
+    """The gradient of pad for the modes whose pads are computed from the input.
+    NumPy pads one axis after another, each axis's pads from the array padded on the
+    axes before it (so corners come from pads), so the gradient goes back axis by axis,
+    last first: along each axis the centre takes its own gradient, and each side's
+    pads send theirs to what they were computed from — the stat region's mean
+    (shared evenly), its maximum / minimum / median element(s) (ties share), or for
+    linear_ramp the edge element (weight j / width: the ramp runs from end_values to
+    the edge)."""
+    nd = a.ndim
+    pads = tuple(pad_width)
+    grad = g
+    for k in range(nd - 1, -1, -1):
+        b, e = pads[k]
+        if b == 0 and e == 0:
+            continue
+        prev = a if k == 0 else xp.pad(a, pads[:k] + ((0, 0),) * (nd - k), mode=mode,
+                                       stat_length=stat_length, **kw) \
+            if mode != "linear_ramp" else None
+        n = a.shape[k]
+        mv = xp.moveaxis(grad, k, -1)
+        gin = mv[..., b:b + n].copy()
+        gb, ge = mv[..., :b], mv[..., b + n:]
+        if mode == "linear_ramp":
+            if b:
+                gin[..., 0] += (gb * (xp.arange(b, dtype=gin.dtype) / b)).sum(-1)
+            if e:
+                gin[..., -1] += (ge * (1 - xp.arange(1, e + 1, dtype=gin.dtype) / e)).sum(-1)
+        else:
+            sb, se = _stat_pairs(stat_length, tuple(prev.shape))[k]
+            pv = xp.moveaxis(prev, k, -1)
+            for side, width, length in ((gb, b, sb), (ge, e, se)):
+                if not width:
+                    continue
+                region = slice(0, length) if side is gb else slice(n - length, n)
+                total = side.sum(-1, keepdims=True)
+                gin[..., region] += total * _pad_stat_share(xp, pv[..., region], mode)
+        grad = xp.moveaxis(gin, -1, k)
+    return grad
+
+
+def _pad_stat_share(xp: Any, r: Any, mode: str) -> Any:
+    """How one pad value's gradient splits over its stat region *r* (last axis)."""
+    m = r.shape[-1]
+    if mode == "mean":
+        return xp.full(r.shape, 1.0 / m, dtype=r.dtype if r.dtype.kind == "f" else "f8")
+    if mode in ("maximum", "minimum"):
+        v = (r.max if mode == "maximum" else r.min)(-1, keepdims=True)
+        mask = (r == v).astype(r.dtype)
+        return mask / mask.sum(-1, keepdims=True)
+    srt = xp.sort(r, axis=-1)            # median: the middle element, or the two middle
+    lo, hi = srt[..., (m - 1) // 2:(m - 1) // 2 + 1], srt[..., m // 2:m // 2 + 1]
+    mlo, mhi = (r == lo).astype(r.dtype), (r == hi).astype(r.dtype)
+    return 0.5 * mlo / mlo.sum(-1, keepdims=True) + 0.5 * mhi / mhi.sum(-1, keepdims=True)
+
+
 register("pad", _k_pad, _pad_infer, _pad_grad)
+register("_pad_stat_backward", _k_pad_stat_backward,
+         lambda g, a, pad_width, mode, **kw: (tuple(a.shape), g.dtype))
 register("_pad_backward", _k_pad_backward,
          lambda g, pad_width, mode, shape, **kw: (tuple(shape), g.dtype))
 

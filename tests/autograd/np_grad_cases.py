@@ -41,7 +41,19 @@ NP_CASES = {
     "pad": [C(lambda x: np.pad(x, ((1, 2), (0, 1))), U(2, 3)),
             C(lambda x: np.pad(x, 2, mode="reflect"), U(4)),
             C(lambda x: np.pad(x, ((1, 1), (2, 0)), mode="edge"), U(2, 3)),
-            C(lambda x: np.pad(x, 2, mode="wrap"), U(3))],
+            C(lambda x: np.pad(x, 2, mode="wrap"), U(3)),
+            # pads computed from the input: stats of a region, the ramp to the edge
+            C(lambda x: np.pad(x, ((1, 2), (2, 1)), mode="maximum"), distinct(3, 4)),
+            C(lambda x: np.pad(x, 2, mode="minimum", stat_length=2), distinct(2, 3)),
+            C(lambda x: np.pad(x, ((2, 1), (1, 3)), mode="mean"), U(3, 4)),
+            C(lambda x: np.pad(x, ((2, 2), (1, 1)), mode="mean",
+                               stat_length=((1, 2), (2, 1))), U(3, 4)),
+            C(lambda x: np.pad(x, ((1, 2), (2, 1)), mode="median"), distinct(3, 4)),
+            C(lambda x: np.pad(x, 1, mode="median", stat_length=2), distinct(2, 3, 4)),
+            C(lambda x: np.pad(x, ((3, 2), (1, 2)), mode="linear_ramp",
+                               end_values=((5, -2), (1, 3))), U(3, 4)),
+            # (its pads are uninitialised: only the centre is read)
+            C(lambda x: np.pad(x, 1, mode="empty")[1:-1, 1:-1] * 2, U(2, 3))],
     "cumprod": [C(lambda x: np.cumprod(x, axis=1), U(2, 4, lo=0.5, hi=1.5))],
     "i0": [C(np.i0, U(5, lo=-2, hi=2))],
     "heaviside": [C(lambda x: np.heaviside(x, 0.5), U(6) + 0.01)],
@@ -64,4 +76,5 @@ NP_NON_DIFFERENTIABLE = {
     "argsort", "argpartition", "partition", "searchsorted", "lexsort", "digitize",
     "histogram", "isin", "packbits", "unpackbits", "interp", "eig", "eigvals", "frexp",
     "correlate", "convolve", "_i1", "_index_check", "_nan_check", "_pad_backward",
+    "_pad_stat_backward",
 }
