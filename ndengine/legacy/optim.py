@@ -3,7 +3,10 @@
 
 MXNet's convention: the optimizer states (momentum, means...) are updated in place; the
 new weight goes to ``out`` (usually the weight itself: ``nd.sgd_update(w, g, lr=.1,
-out=w)``), or to a new array when no ``out`` is given (the weight is then unchanged)."""
+out=w)``), or to a new array when no ``out`` is given (the weight is then unchanged).
+A row-sparse gradient (``mx.nd.sparse``) with ``lazy_update`` (the default) updates only
+its rows in ``sgd_update``, ``sgd_mom_update`` and ``adam_update``, as MXNet's; the
+other updates use its dense value."""
 from __future__ import annotations
 
 import inspect
@@ -12,6 +15,7 @@ from typing import Any
 import numpy as _onp
 
 from .. import numpy as _np
+from ..ndarray import ops_sparse as _sparse_ops
 from ..ndarray import optim_ops as _opt
 from ._util import OpParamError, arr
 from .ndarray import wrap
@@ -55,7 +59,13 @@ def _make(opname: str) -> Any:
                     raise OpParamError(f"{fname}: out {target.shape} must have the weight's "
                                        f"shape {w.shape}")
                 target[...] = w
-        _opt.apply_update(opname, target, g, st, **params)
+        if lazy_update and opname in _sparse_ops.LAZY_UPDATES and \
+                getattr(grad, "_STYPE", None) == "row_sparse":
+            # MXNet's lazy update: only the rows the gradient stores (weight and states)
+            _sparse_ops.lazy_update(opname, target, grad._parts[0], grad._parts[1], st,
+                                    **params)
+        else:
+            _opt.apply_update(opname, target, g, st, **params)
         return out if out is not None else wrap(target)
     f.__name__ = f.__qualname__ = opname
     f.__doc__ = (f"MXNet's fused ``{opname}`` (states {', '.join(op.states) or 'none'}, "

@@ -55,7 +55,8 @@ from .ndarray import NDArray, wrap
 __all__ = ["BaseSparseNDArray", "CSRNDArray", "RowSparseNDArray", "csr_matrix",
            "row_sparse_array", "zeros", "empty", "array", "dot", "retain", "cast_storage",
            "add", "subtract", "multiply", "divide", "elemwise_add", "elemwise_sub",
-           "elemwise_mul", "sum", "mean", "zeros_like", "NotSupportedForSparseNDArray"]
+           "elemwise_mul", "sum", "mean", "zeros_like", "NotSupportedForSparseNDArray",
+           "adagrad_update"]
 
 _I64 = _onp.dtype(_onp.int64)
 _new = object.__new__
@@ -859,3 +860,33 @@ def legacy_slice(dense_fn: Any) -> Any:
         return dense_fn(_dense(data), begin, end, step, **kwargs)
     slice.__doc__ = dense_fn.__doc__
     return slice
+
+
+# ----------------------------------------------------------------------------- updates
+def adagrad_update(weight: Any, grad: Any, history: Any, lr: float, epsilon: float = 1e-7,
+                   wd: float = 0.0, rescale_grad: float = 1.0, clip_gradient: float = -1.0,
+                   out: Any = None, name: Any = None) -> Any:
+    """MXNet's sparse AdaGrad step: with a row-sparse *grad*, only its rows of the weight
+    and *history* change (``history += g**2; w -= lr * g / sqrt(history + epsilon)``);
+    as in MXNet 1.9.1 a dense weight takes no weight decay here (``wd != 0`` is an
+    error).  In place: *out* must be the weight (as MXNet's, which expects
+    kWriteInplace)."""
+    from ._util import arr
+
+    w = arr(weight, "adagrad_update", "weight")
+    h = arr(history, "adagrad_update", "history")
+    if not isinstance(grad, RowSparseNDArray):
+        raise MXNetError(f"sparse.adagrad_update: grad must be a RowSparseNDArray (got "
+                         f"{type(grad).__name__} of shape {tuple(grad.shape)} on "
+                         f"{grad.context}), as MXNet's _sparse_adagrad_update")
+    if wd != 0:
+        raise MXNetError(f"sparse.adagrad_update: weight decay (wd={wd}) is not supported "
+                         f"for a dense weight {tuple(w.shape)} (on {w.device}) and a "
+                         f"row_sparse gradient, as in MXNet 1.9.1")
+    if out is None or arr(out, "adagrad_update", "out") is not w:
+        raise MXNetError("sparse.adagrad_update: the update is in place (pass out=weight): "
+                         "MXNet's sparse adagrad_update expects kWriteInplace")
+    _ops.lazy_update("adagrad_update", w, grad._parts[0], grad._parts[1], (h,),
+                     lr=lr, epsilon=epsilon, wd=0.0, rescale_grad=rescale_grad,
+                     clip_gradient=clip_gradient)
+    return out

@@ -185,3 +185,40 @@ def np_mode_sparse_gradient_is_refused_at_initialize(mx, np, npx):
     emb = mx.gluon.nn.Embedding(10, 4, sparse_grad=True)
     emb.initialize()
     return emb.weight.data().shape
+
+
+@case(**ND)
+def nd_updates_with_a_row_sparse_gradient(mx, np, npx):
+    g = mx.nd.sparse.row_sparse_array(([[1., 2], [-3, 0.5]], [1, 4]), shape=(5, 2))
+    res = []
+    for fn, nstates, kw in [(mx.nd.sgd_update, 0, {}),
+                            (mx.nd.sgd_mom_update, 1, {"momentum": 0.9}),
+                            (mx.nd.adam_update, 2, {"clip_gradient": 1.0}),
+                            (mx.nd.sgd_update, 0, {"lazy_update": False}),
+                            (mx.nd.rmsprop_update, 1, {}),
+                            (mx.nd.sparse.sgd_update, 0, {}),
+                            (mx.nd.sparse.adam_update, 2, {})]:
+        w = mx.nd.ones((5, 2))
+        states = [mx.nd.ones((5, 2)) * 0.5 for _ in range(nstates)]
+        fn(w, g, *states, lr=0.1, wd=0.1, out=w, **kw)
+        res.append((w.asnumpy(), [s.asnumpy() for s in states]))
+    w = mx.nd.ones((5, 2))
+    h = mx.nd.ones((5, 2)) * 0.5
+    mx.nd.sparse.adagrad_update(w, g, h, lr=0.1, epsilon=1e-7, out=w)
+    res.append((w.asnumpy(), h.asnumpy()))
+    return res
+
+
+@case(**ND)
+def sparse_adagrad_update_is_in_place(mx, np, npx):
+    g = mx.nd.sparse.row_sparse_array(([[1., 2]], [1]), shape=(3, 2))
+    return mx.nd.sparse.adagrad_update(mx.nd.ones((3, 2)), g, mx.nd.zeros((3, 2)),
+                                       lr=0.1).asnumpy()
+
+
+@case(**ND)
+def sparse_adagrad_update_with_weight_decay_is_an_error(mx, np, npx):
+    g = mx.nd.sparse.row_sparse_array(([[1., 2]], [1]), shape=(3, 2))
+    w = mx.nd.ones((3, 2))
+    mx.nd.sparse.adagrad_update(w, g, mx.nd.zeros((3, 2)), lr=0.1, wd=0.1, out=w)
+    return w.asnumpy()
