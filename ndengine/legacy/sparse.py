@@ -678,6 +678,11 @@ def _elementwise(a: Any, b: Any, sign: float, fname: str) -> Any:
     if _same(a, b):
         _check_pair(a, b, fname)
         return _sparse_structure_op(a, b, sign)
+    # sparse +- 0 and 0 + sparse keep the storage type, as MXNet's scalar ops do
+    if isinstance(a, BaseSparseNDArray) and _scalar(b) and b == 0:
+        return a.copy()
+    if isinstance(b, BaseSparseNDArray) and _scalar(a) and a == 0 and sign > 0:
+        return b.copy()
     from . import tensor as _t
 
     return (_t.add if sign > 0 else _t.subtract)(_dense(a), _dense(b))

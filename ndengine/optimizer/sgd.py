@@ -193,7 +193,10 @@ class LARS(_MasterCopyMixin, Optimizer):
     0, or for parameters whose name ends in gamma/beta/bias), then SGD's step.  With
     ``momentum_correction`` the momentum is scaled by ``lr / previous lr`` when an
     ``lr_scheduler`` changes the rate.  The norms are computed inside the update op
-    (no host read)."""
+    (no host read), except for a row-sparse gradient: as MXNet, its rate comes from
+    the two norms read on the host, then SGD's lazy step on its rows (``lazy_update``)."""
+
+    _row_sparse = "lazy"
 
     def __init__(self, momentum: float = 0.0, lazy_update: bool = True, eta: float = 0.001,
                  eps: float = 0, momentum_correction: bool = True, **kwargs: Any) -> None:
@@ -238,7 +241,24 @@ class LARS(_MasterCopyMixin, Optimizer):
         for i, w, g, s, lr, wd in zip(indices, weights, grads, states, lrs, wds):
             name = self.idx2name.get(i, str(i))
             kw = dict(lr=lr, wd=wd, rescale_grad=self.rescale_grad, clip_gradient=self._clip)
-            if _lars_skipped(name):
+            if getattr(g, "_STYPE", None) == "row_sparse":
+                if not _lars_skipped(name):
+                    kw["lr"] = self._host_lars(w, g, lr, wd)
+                rows = sparse_rows(g, self.lazy_update)
+                if rows is None:
+                    g = dense_grad(g)
+                elif s is not None:
+                    ops_sparse.lazy_update("sgd_mom_update", w, *rows, (s,),
+                                           momentum=max(momentum, 0.0), **kw)
+                    continue
+                else:
+                    ops_sparse.lazy_update("sgd_update", w, *rows, (), **kw)
+                    continue
+                if s is not None:
+                    optim_ops.sgd_mom_update(w, g, s, momentum=max(momentum, 0.0), **kw)
+                else:
+                    optim_ops.sgd_update(w, g, **kw)
+            elif _lars_skipped(name):
                 if s is not None:
                     optim_ops.sgd_mom_update(w, g, s, momentum=max(momentum, 0.0), **kw)
                 else:
@@ -254,6 +274,16 @@ class LARS(_MasterCopyMixin, Optimizer):
     def _update_one(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
         self.update([index], [weight], [grad], [state])
 
+    def _host_lars(self, weight: Any, grad: Any, lr: float, wd: float) -> float:
+        """MXNet's rate for a row-sparse gradient: the norms read on the host (float32,
+        the gradient's stored rows rescaled)."""
+        w_norm = float(_onp.linalg.norm(weight.asnumpy().astype(_onp.float32)))
+        g_norm = float(_onp.linalg.norm(grad._parts[0].asnumpy().astype(_onp.float32)
+                                        * _onp.float32(self.rescale_grad)))
+        if w_norm > 0.0 and g_norm > 0.0:
+            return self.eta * w_norm / (g_norm + wd * w_norm + self.eps) * lr
+        return lr
+
 
 @register
 class LBSGD(Optimizer):
@@ -261,6 +291,8 @@ class LBSGD(Optimizer):
     applied by SGD with the rate scaled by a warm-up multiplier (``warmup_strategy``
     'linear', 'power2', 'sqrt' over ``warmup_epochs * updates_per_epoch`` updates, or
     'lars').  Updates in between apply a zero rate."""
+
+    _row_sparse = "lazy"
 
     def __init__(self, momentum: float = 0.0, multi_precision: bool = False,
                  warmup_strategy: str = "linear", warmup_epochs: int = 5,
@@ -343,7 +375,7 @@ class LBSGD(Optimizer):
         self._update_count(index)
         cgrad = self._cumulate_gradient(grad, index)
         if cgrad["num_cums"] % self.batch_scale != 0:
-            optim_ops.sgd_update(weight, grad, lr=0.0, wd=wd)
+            optim_ops.sgd_update(weight, dense_grad(grad), lr=0.0, wd=wd)
             return
         g = cgrad["cum_grad"] / self.batch_scale
         if self.warmup_strategy == "lars":
@@ -355,17 +387,26 @@ class LBSGD(Optimizer):
         momentum = self.momentum if self.momentum > 0 else 0.0
         if isinstance(state, (list, tuple)):
             mom, master = state
-            g32 = g.astype(_onp.float32)
-            if mom is not None:
-                optim_ops.sgd_mom_update(master, g32, mom, momentum=momentum, **kw)
-            else:
-                optim_ops.sgd_update(master, g32, **kw)
+            self._sgd(master, g.astype(_onp.float32), mom, momentum, kw)
             _cast_into(weight, master)
-        elif state is not None:
-            optim_ops.sgd_mom_update(weight, g, state, momentum=momentum, **kw)
+        else:
+            self._sgd(weight, g, state, momentum, kw)
+        self.cumgrads[index]["cum_grad"] = 0
+
+    @staticmethod
+    def _sgd(weight: Any, g: Any, mom: Any, momentum: float, kw: dict) -> None:
+        """SGD's step; lazy on a row-sparse gradient's rows (MXNet's sgd_update default)."""
+        rows = sparse_rows(g, True)
+        if rows is not None:
+            if mom is not None:
+                ops_sparse.lazy_update("sgd_mom_update", weight, *rows, (mom,),
+                                       momentum=momentum, **kw)
+            else:
+                ops_sparse.lazy_update("sgd_update", weight, *rows, (), **kw)
+        elif mom is not None:
+            optim_ops.sgd_mom_update(weight, g, mom, momentum=momentum, **kw)
         else:
             optim_ops.sgd_update(weight, g, **kw)
-        self.cumgrads[index]["cum_grad"] = 0
 
 
 @register

@@ -103,6 +103,20 @@ def nag_and_group_adagrad_with_sparse_gradients(mx, np, npx):
 
 
 @case(**ND)
+def lars_and_lbsgd_lazy_updates(mx, np, npx):
+    p = {"learning_rate": 0.1, "wd": 0.1}
+    return (_train(mx, "lars", p), _train(mx, "lars", dict(p, momentum=0.9)),
+            _train(mx, "lars", dict(p, momentum=0.9, lazy_update=False)),
+            _train(mx, "lbsgd", p), _train(mx, "lbsgd", dict(p, momentum=0.9)))
+
+
+@case(**ND)
+def row_sparse_plus_zero_stays_row_sparse(mx, np, npx):
+    g = mx.nd.sparse.row_sparse_array(([[1., 2]], [1]), shape=(3, 2))
+    return [(type(r).__name__, r.stype, r.asnumpy()) for r in (g + 0, 0 + g, g - 0, g + 1)]
+
+
+@case(**ND)
 def other_optimizers_use_the_dense_gradient(mx, np, npx):
     p = {"learning_rate": 0.1, "wd": 0.1}
     return tuple(_train(mx, name, p) for name in ("rmsprop", "ftrl", "signum", "adadelta",
