@@ -129,23 +129,28 @@ def conv_geometry(draw, transposed=False):
 
 @contextlib.contextmanager
 def flat_layout(on):
-    """Stride-1 convolutions on the flat layout always (*on*) or never, whatever the
-    cells it crops (ops_conv._FLAT_WASTE)."""
+    """Stride-1 convolutions on the flat layout always (*on* true) or never, whatever the
+    cells it crops (ops_conv._FLAT_WASTE); *on* 'windows': never, and 2-D convolutions
+    off the row-major layout too (ops_conv._ROWS), on the window view."""
     from ndengine.ndarray import ops_conv
     from ndengine.ndarray.ops import OPS
 
-    old = ops_conv._FLAT_WASTE
-    ops_conv._FLAT_WASTE = 1e9 if on else -1.0
+    old, old_rows = ops_conv._FLAT_WASTE, ops_conv._ROWS
+    ops_conv._FLAT_WASTE = 1e9 if on is True else -1.0
+    ops_conv._ROWS = on != "windows"
     OPS["convolution"].cache.clear()          # (shape rules are memoized)
     try:
         yield
     finally:
-        ops_conv._FLAT_WASTE = old
+        ops_conv._FLAT_WASTE, ops_conv._ROWS = old, old_rows
         OPS["convolution"].cache.clear()
 
 
+LAYOUTS = st.sampled_from([True, False, "windows"])
+
+
 @SETTINGS
-@given(conv_geometry(), st.booleans(), st.booleans(), st.integers(0, 2 ** 16))
+@given(conv_geometry(), st.booleans(), LAYOUTS, st.integers(0, 2 ** 16))
 def test_convolution_matches_reference(geo, use_bias, flat, seed):
     nd, groups, cg, fg, n, kernel, stride, dilate, pad, sp, _ = geo
     rng = onp.random.default_rng(seed)
@@ -162,7 +167,7 @@ def test_convolution_matches_reference(geo, use_bias, flat, seed):
 
 
 @SETTINGS
-@given(conv_geometry(transposed=True), st.booleans(), st.booleans(), st.integers(0, 2 ** 16))
+@given(conv_geometry(transposed=True), st.booleans(), LAYOUTS, st.integers(0, 2 ** 16))
 def test_deconvolution_matches_reference(geo, use_bias, flat, seed):
     nd, groups, cg, fg, n, kernel, stride, dilate, pad, sp, adj = geo
     rng = onp.random.default_rng(seed)
@@ -180,7 +185,7 @@ def test_deconvolution_matches_reference(geo, use_bias, flat, seed):
 
 
 @SETTINGS
-@given(conv_geometry(), st.booleans(), st.integers(0, 2 ** 16))
+@given(conv_geometry(), LAYOUTS, st.integers(0, 2 ** 16))
 def test_convolution_gradients_are_the_transposes(geo, flat, seed):
     """<g, conv(x, w)> = <deconv(g, w), x> = <wgrad(g, x), w>: the gradients are exact
     adjoints of the forward map (checked on random shapes; finite differences of a few
@@ -459,6 +464,70 @@ def test_flat_layout_weight_gradient_kept_or_rebuilt(monkeypatch, nd):
         fm = (conv_ref(*args_m, None, stride, dilate, pad, 2) * g).sum()
         onp.testing.assert_allclose(grad[idx], (fp - fm) / (2 * eps), rtol=1e-6)
     OPS["convolution"].cache.clear()
+
+
+def test_row_major_layout_kept_or_rebuilt_in_blocks(monkeypatch):
+    """2-D convolutions off the flat layout gather their windows in the row-major layout
+    (width taps, then whole row blocks): forward, weight gradient from kept columns and
+    from columns rebuilt in row blocks (both sides of _ROWS_KEEP_ELEMS), data gradient
+    by its col2im and, above _KEEP_ELEMS, by the flat col2im: one answer, matching the
+    loop reference and finite differences (stride 1 and 2, dilation, groups)."""
+    from ndengine.ndarray import ops_conv
+    from ndengine.ndarray.ops import OPS
+
+    rng = onp.random.default_rng(11)
+    monkeypatch.setattr(ops_conv, "_FLAT_WASTE", -1.0)
+    for stride, dilate, pad in (((1, 1), (1, 2), (1, 0)), ((2, 1), (1, 1), (0, 2)),
+                                ((1, 2), (2, 1), (2, 1))):
+        xs = rng.standard_normal((3, 4, 8, 7))
+        ws = rng.standard_normal((6, 2, 3, 2))
+        results = []
+        for keep, block, dkeep in ((1 << 21, 1 << 19, 1 << 23), (0, 20, 0), (1 << 21, 20, 1 << 23)):
+            monkeypatch.setattr(ops_conv, "_ROWS_KEEP_ELEMS", keep)
+            monkeypatch.setattr(ops_conv, "_ROWS_BLOCK", block)
+            monkeypatch.setattr(ops_conv, "_KEEP_ELEMS", dkeep)
+            OPS["convolution"].cache.clear()
+            x, w = np.array(xs), np.array(ws)
+            x.attach_grad()
+            w.attach_grad()
+            with autograd.record():
+                y = npx.convolution(x, w, kernel=(3, 2), stride=stride, dilate=dilate,
+                                    pad=pad, num_group=2, no_bias=True)
+            g = onp.arange(y.size).reshape(y.shape) % 5 - 2.0
+            y.backward(np.array(g))
+            results.append((y.asnumpy(), w.grad.asnumpy(), x.grad.asnumpy()))
+        want = conv_ref(xs, ws, None, stride, dilate, pad, 2)
+        for r in results:
+            onp.testing.assert_allclose(r[0], want, rtol=1e-10, atol=1e-10)
+            for a, b in zip(r[1:], results[0][1:]):
+                onp.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+        eps = 1e-6
+        for arr, grad, idx in ((ws, results[0][1], (5, 1, 2, 1)),
+                               (ws, results[0][1], (0, 0, 1, 0)),
+                               (xs, results[0][2], (1, 3, 4, 3))):
+            p, m = arr.copy(), arr.copy()
+            p[idx] += eps
+            m[idx] -= eps
+            fp = (conv_ref(*((p, ws) if arr is xs else (xs, p)), None, stride, dilate, pad, 2)
+                  * g).sum()
+            fm = (conv_ref(*((m, ws) if arr is xs else (xs, m)), None, stride, dilate, pad, 2)
+                  * g).sum()
+            onp.testing.assert_allclose(grad[idx], (fp - fm) / (2 * eps), rtol=1e-6)
+    OPS["convolution"].cache.clear()
+
+
+def test_row_major_columns_kept_only_below_their_limit():
+    """The forward keeps row-major columns up to _ROWS_KEEP_ELEMS (LeNet's second layer:
+    kept at batch 64, rebuilt at batch 256) and flat ones up to _KEEP_ELEMS."""
+    from ndengine.ndarray import ops_conv
+
+    args = ((14, 14), (5, 5), (1, 1), (1, 1), (0, 0), 1)
+    assert ops_conv._rows_geom(*args) is not None
+    assert ops_conv._keeps_cols(64, 6, (5, 5), 100, True, False, True)
+    assert not ops_conv._keeps_cols(256, 6, (5, 5), 100, True, False, True)
+    assert ops_conv._keeps_cols(256, 6, (5, 5), 100, True, False, False)
+    flat = ((28, 28), (5, 5), (1, 1), (1, 1), (2, 2), 1)        # LeNet's first layer
+    assert ops_conv._rows_geom(*flat) is None and ops_conv._flat_geom(*flat) is not None
 
 
 def test_long_contraction_in_pieces():
