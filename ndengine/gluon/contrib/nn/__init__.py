@@ -1,20 +1,21 @@
 """``mxnet.gluon.contrib.nn``: ``Concurrent`` / ``HybridConcurrent`` (apply every child
 to the same input, concatenate the results), ``Identity`` and the pixel-shuffle
-upsampling layers.
-
-MXNet 1.9.1 also has ``SparseEmbedding`` (row-sparse gradients) and ``SyncBatchNorm``
-(statistics shared across GPUs); ndengine has neither here: ``nn.Embedding`` and
-``nn.BatchNorm`` do the same computation on one device.
+upsampling layers, ``SparseEmbedding`` (``nn.Embedding(sparse_grad=True)``'s lookup and
+row-sparse weight gradient, as a plain Block) and ``SyncBatchNorm`` (``nn.BatchNorm`` on
+axis 1; its statistics are those of each device's batch: see docs/mxnet-differences.md).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from ...nn.basic_layers import Concatenate, HybridConcatenate, Identity
-from ...block import HybridBlock
+import warnings
 
-__all__ = ["Concurrent", "HybridConcurrent", "Identity", "PixelShuffle1D", "PixelShuffle2D",
-           "PixelShuffle3D"]
+from .... import npx as _npx
+from ...nn.basic_layers import BatchNorm, Concatenate, HybridConcatenate, Identity
+from ...block import Block, HybridBlock
+
+__all__ = ["Concurrent", "HybridConcurrent", "Identity", "SparseEmbedding", "SyncBatchNorm",
+           "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D"]
 
 
 class Concurrent(Concatenate):
@@ -24,6 +25,75 @@ class Concurrent(Concatenate):
 
 class HybridConcurrent(HybridConcatenate):
     """:class:`Concurrent` of hybrid blocks (prefix ``hybridconcurrent<n>_``)."""
+
+
+class SparseEmbedding(Block):
+    """Integer indices (N-1 axes) to rows of a (input_dim, output_dim) weight, the
+    gradient with respect to the weight row-sparse (the rows looked up): the lookup of
+    ``nn.Embedding(..., sparse_grad=True)`` in a plain Block, as MXNet 1.9.1's
+    ``contrib.nn.SparseEmbedding``.  Sparse gradients are a legacy (``mx.nd``) feature:
+    in np mode ``initialize`` refuses them, as MXNet.  The weight itself is stored dense
+    (MXNet keeps it row-sparse and needs a Trainer before the first forward)."""
+
+    def __init__(self, input_dim: int, output_dim: int, dtype: Any = "float32",
+                 weight_initializer: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._kwargs = {"input_dim": input_dim, "output_dim": output_dim, "dtype": dtype,
+                        "sparse_grad": True}
+        self.weight = self.params.get("weight", shape=(input_dim, output_dim),
+                                      init=weight_initializer, dtype=dtype,
+                                      grad_stype="row_sparse")
+
+    def forward(self, x: Any) -> Any:
+        device = getattr(x, "device", None) or getattr(x, "context", None)
+        return _npx.embedding(x, self.weight.data(device), **self._kwargs)
+
+    def __repr__(self) -> str:
+        return "{name}({input_dim} -> {output_dim}, {dtype})".format(
+            name=type(self).__name__, **self._kwargs)
+
+
+class SyncBatchNorm(BatchNorm):
+    """Batch normalization over axis 1 named as MXNet 1.9.1's cross-GPU synchronized
+    one (``num_devices`` devices share their batch statistics).  ndengine computes
+    ``nn.BatchNorm``: the statistics of the batch each device is given, which is the same
+    as MXNet for one device (``num_devices=1``, all the batch on one device); with the
+    batch split over several devices each normalizes by its own part
+    (docs/mxnet-differences.md).  As MXNet, leaving *num_devices* unset warns and counts
+    the GPUs (none here: 1)."""
+
+    def __init__(self, in_channels: int = 0, num_devices: int | None = None,
+                 momentum: float = 0.9, epsilon: float = 1e-5, center: bool = True,
+                 scale: bool = True, use_global_stats: bool = False,
+                 beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
+                 running_mean_initializer: Any = "zeros",
+                 running_variance_initializer: Any = "ones", **kwargs: Any) -> None:
+        super().__init__(axis=1, momentum=momentum, epsilon=epsilon, center=center,
+                         scale=scale, use_global_stats=use_global_stats,
+                         beta_initializer=beta_initializer,
+                         gamma_initializer=gamma_initializer,
+                         running_mean_initializer=running_mean_initializer,
+                         running_variance_initializer=running_variance_initializer,
+                         in_channels=in_channels, **kwargs)
+        if num_devices is None:
+            warnings.warn("Caution using SyncBatchNorm: if not using all the GPUs, please "
+                          "mannually set num_devices", UserWarning, stacklevel=2)
+            from .... import context as _context
+
+            num_devices = max(_context.num_gpus(), 1)
+        if not isinstance(num_devices, int) or isinstance(num_devices, bool) \
+                or num_devices < 1:
+            raise ValueError(f"SyncBatchNorm: num_devices must be a positive int, got "
+                             f"{num_devices!r}")
+        self._num_devices = num_devices
+
+    def __repr__(self) -> str:
+        c = self.gamma.shape[0]
+        k = self._kwargs
+        return (f"{type(self).__name__}(eps={k['eps']}, momentum={k['momentum']}, "
+                f"fix_gamma={k['fix_gamma']}, use_global_stats={k['use_global_stats']}, "
+                f"ndev={self._num_devices}, key={self.prefix!r}, "
+                f"in_channels={c if c else None})")
 
 
 def _factors(factor: Any, n: int, who: str) -> tuple[int, ...]:
@@ -90,4 +160,5 @@ class PixelShuffle3D(_PixelShuffle):
 
 from ....base import module_dir as _module_dir  # noqa: E402
 
-__dir__ = _module_dir(globals(), ("HybridBlock", "Concatenate", "HybridConcatenate"))
+__dir__ = _module_dir(globals(), ("Block", "HybridBlock", "BatchNorm", "Concatenate",
+                                  "HybridConcatenate", "warnings"))
