@@ -614,6 +614,30 @@ def _bad_input(block: "HybridBlock", args: tuple) -> None:
         f"mx.np.array(x)")
 
 
+def _flat_arrays(args: Any, out: list) -> list:
+    """The arrays of a hybridized call's arguments, lists and tuples looked in (in
+    order): the graph's inputs."""
+    for a in args:
+        if a.__class__ is NDArray:
+            out.append(a)
+        elif a.__class__ in (list, tuple):
+            _flat_arrays(a, out)
+    return out
+
+
+def _with_arrays(args: Any, it: Any) -> list:
+    """*args* with each array replaced by the next of *it* (nesting kept)."""
+    res = []
+    for a in args:
+        if a.__class__ is NDArray:
+            res.append(next(it))
+        elif a.__class__ in (list, tuple):
+            res.append(a.__class__(_with_arrays(a, it)))
+        else:
+            res.append(a)
+    return res
+
+
 class HybridBlock(Block):
     """A Block whose computation is written as ``hybrid_forward(F, x, *args, **params)``
     (``mxnet.gluon.HybridBlock``), or as ``forward``.  After ``hybridize()`` a call
@@ -672,28 +696,28 @@ class HybridBlock(Block):
             a = args[0]
             return (((a._shape, a._dtype, a._device),), bool(st.training),
                     bool(st.recording), _parameter.DATA_EPOCH[0])
-        parts = []
-        for a in args:
-            if a.__class__ is NDArray:
-                parts.append((a._shape, a._dtype, a._device))
-            else:
-                try:
-                    hash(a)
-                except TypeError:
-                    raise TracingError(f"hybridize: {self.name}: argument of type "
-                                       f"{type(a).__name__} is neither an array nor a "
-                                       f"hashable constant") from None
-                parts.append(("const", type(a), a))
-        return (tuple(parts), bool(st.training), bool(st.recording),
-                _parameter.DATA_EPOCH[0])
+        return (tuple(self._sig_part(a) for a in args), bool(st.training),
+                bool(st.recording), _parameter.DATA_EPOCH[0])
+
+    def _sig_part(self, a: Any) -> Any:
+        if a.__class__ is NDArray:
+            return (a._shape, a._dtype, a._device)
+        if a.__class__ in (list, tuple):      # an RNN cell's states: arrays in a list
+            return (a.__class__, tuple(self._sig_part(x) for x in a))
+        try:
+            hash(a)
+        except TypeError:
+            raise TracingError(f"hybridize: {self.name}: argument of type "
+                               f"{type(a).__name__} is neither an array (or a list or "
+                               f"tuple of them) nor a hashable constant") from None
+        return ("const", type(a), a)
 
     def _call_cached(self, args: tuple) -> Any:
         key = self._signature(args)
         cop = self._cached.get(key)
         self.__dict__["_last_call"] = args      # (no Block.__setattr__: no child)
         if cop is not None:
-            return cop.call(args if len(args) == 1 else
-                            [a for a in args if a.__class__ is NDArray])
+            return cop.call(args if len(args) == 1 else _flat_arrays(args, []))
         params = self.collect_params().values()
         if any(p._data is None for p in params):
             # deferred initialization runs in this first call, op by op (it must not
@@ -702,10 +726,9 @@ class HybridBlock(Block):
         return self._trace_call(args, key)
 
     def _trace_call(self, args: tuple, key: Any) -> Any:
-        inputs = [a for a in args if a.__class__ is NDArray]
+        inputs = _flat_arrays(args, [])
         phs = [_new(a._shape, a._dtype, a._device) for a in inputs]
-        it = iter(phs)
-        call_args = [next(it) if a.__class__ is NDArray else a for a in args]
+        call_args = _with_arrays(args, iter(phs))
         recording = bool(_tape.STATE.recording)
         name = f"hybridized[{self.name}]"
         prog, struct, fresh, cap = _trace.capture(lambda: self.forward(*call_args), name,

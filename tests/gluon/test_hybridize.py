@@ -294,3 +294,47 @@ def test_cast_and_reinitialize_retrace():
     onp.testing.assert_array_equal(net(x).asnumpy(), [[2.0, 2.0]])
     net.cast("float64")
     assert net(np.ones((1, 2), dtype="float64")).dtype == onp.float64
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_hybridized_rnn_cell_takes_its_states_as_a_list(legacy):
+    """cell(x, [h, c]) hybridized (MXNet 1.x code does this with every cell): the list's
+    arrays are graph inputs, the outputs keep their nesting, a call after the trace
+    replays the graph, and values and gradients equal the imperative cell's."""
+    import ndengine as mx
+    from ndengine.gluon import rnn
+
+    def run(hybrid):
+        (npx.reset_np if legacy else npx.set_np)()
+        cell = rnn.HybridSequentialRNNCell()
+        cell.add(rnn.LSTMCell(4, input_size=3))
+        cell.add(rnn.GRUCell(2, input_size=4))
+        cell.initialize(mx.init.Xavier(rnd_type="uniform", magnitude=1.0))
+        for p in cell.collect_params().values():       # the same values both ways
+            d = p.data()
+            p.set_data((mx.nd if legacy else np).array(
+                onp.linspace(-0.5, 0.5, d.size).reshape(d.shape)))
+        if hybrid:
+            cell.hybridize()
+        arr = mx.nd.array if legacy else np.array
+        x = arr(onp.linspace(-1, 1, 6).reshape(2, 3))
+        states = cell.begin_state(batch_size=2)
+        outs = []
+        for _ in range(3):
+            out, states = cell(x, states)
+            assert isinstance(states, list) and len(states) == 3
+            outs.append(out.asnumpy())
+        x.attach_grad()
+        with autograd.record():
+            out, st = cell(x, states)
+            loss = (out * out).sum() + (st[0] * st[1]).sum()
+        loss.backward()
+        outs += [x.grad.asnumpy()] + [p.grad().asnumpy()
+                                      for p in cell.collect_params().values()]
+        if hybrid:                          # (the container steps its hybridized cells)
+            assert [len(c._cached) for c in cell._children.values()] == [2, 2]
+        npx.set_np()
+        return outs
+
+    for u, v in zip(run(False), run(True)):
+        onp.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
