@@ -18,6 +18,16 @@ Run by:
              engine op per call; see ndengine/gluon/_trace.py)
   mxnet      the same code on real MXNet 1.9.1 (peer venv): imperative and hybridized
   torch      the same model in PyTorch CPU (peer venv): eager, and ``torch.jit.script``
+  numpy      the floor: the same arithmetic by hand in NumPy, float32, same shapes and
+             initial scale (forward: ``x @ W.T + b``, relu; the step: that forward,
+             softmax cross-entropy, its backward by hand, sgd in place), in its own
+             process, once with NumPy's own BLAS thread count and once with one thread;
+             the row is the faster (``config`` says which; the other is
+             ``other_threads_s``).  No framework can run these kernels faster than
+             this, so it bounds what hybridizing can gain: ``imperative / numpy`` is
+             the best ``ratio`` a perfect hybridize could reach, and the ndengine
+             hybridized row says so in its notes (``ratio_bound``) when that bound is
+             below the goal's ratio.
 
 Every implementation runs in a fresh process; seconds are medians of several runs of
 the whole loop (after a warm-up run).  The issue's goals, on the ndengine hybridized
@@ -137,6 +147,65 @@ for mode in ("imperative", "hybridized"):
 print(json.dumps(out))
 '''
 
+NUMPY = _harness.PEER_TIMER + r'''
+import numpy as onp
+from threadpoolctl import threadpool_limits
+NF, NT, REPEAT = {nf}, {nt}, {repeat}
+f32 = onp.float32
+rng = onp.random.default_rng(0)
+
+def params():
+    # Dense's default init: uniform(-0.07, 0.07) weights, zero biases
+    return [rng.uniform(-0.07, 0.07, s).astype(f32) if len(s) == 2 else onp.zeros(s, f32)
+            for s in ((256, 512), (256,), (128, 256), (128,), (2, 128), (2,))]
+
+x = rng.normal(size=(1, 512)).astype(f32)
+X = rng.normal(size=(64, 512)).astype(f32)
+y = onp.zeros(64, onp.int64)
+rows = onp.arange(64)
+W1, b1, W2, b2, W3, b3 = P = params()
+
+def forward():
+    for i in range(NF):
+        h = onp.maximum(x @ W1.T + b1, 0)
+        h = onp.maximum(h @ W2.T + b2, 0)
+        h @ W3.T + b3
+
+def step(lr=0.01 / 64):
+    h1 = onp.maximum(X @ W1.T + b1, 0)
+    h2 = onp.maximum(h1 @ W2.T + b2, 0)
+    o = h2 @ W3.T + b3
+    m = o.max(axis=1, keepdims=True)
+    e = onp.exp(o - m)
+    s = e.sum(axis=1, keepdims=True)
+    loss = onp.log(s[:, 0]) + m[:, 0] - o[rows, y]          # per-sample, as Gluon's
+    g3 = e / s
+    g3[rows, y] -= 1                                        # d(sum of losses)/do
+    g2 = (g3 @ W3) * (h2 > 0)
+    g1 = (g2 @ W2) * (h1 > 0)
+    for w, g in ((W3, g3.T @ h2), (W2, g2.T @ h1), (W1, g1.T @ X)):
+        w -= lr * g
+    for b, g in ((b3, g3.sum(axis=0)), (b2, g2.sum(axis=0)), (b1, g1.sum(axis=0))):
+        b -= lr * g
+    return loss
+
+def train():
+    for i in range(NT):
+        step()
+
+out = {{}}
+for threads in (None, 1):
+    with threadpool_limits(threads, user_api="blas"):
+        tag = "default" if threads is None else "1"
+        out["forward " + tag] = median_time(forward, repeat=REPEAT)
+        out["train step " + tag] = median_time(train, repeat=max(REPEAT - 2, 1))
+        if threads is None:
+            from threadpoolctl import threadpool_info
+            out["threads"] = min(i["num_threads"] for i in threadpool_info()
+                                 if i.get("user_api") == "blas")
+print(json.dumps(out))
+'''
+
 _CONFIG = {"mxnet": {"imperative": "imperative", "hybridized": "hybridized"},
            "ndengine": {"imperative": "imperative", "hybridized": "hybridized"},
            "torch": {"imperative": "eager", "hybridized": "torch.jit.script"}}
@@ -147,6 +216,7 @@ def run(quick: bool = False) -> list[dict]:
           "repeat": 3 if quick else 7}
     got = {"ndengine": _harness.run_python("import json\n" + GLUON.format(pkg="ndengine",
                                                                           **kw))}
+    floor = _harness.run_python("import json\n" + NUMPY.format(**kw))
     for peer, code in (("mxnet", "import json\n" + GLUON.format(pkg="mxnet", **kw)),
                        ("torch", "import json\n" + TORCH.format(**kw))):
         try:
@@ -165,6 +235,13 @@ def run(quick: bool = False) -> list[dict]:
         if quick:
             label += " [quick]"
         mx_hyb = got.get("mxnet", {}).get(f"{case} hybridized")
+        np_def, np_one = floor[f"{case} default"], floor[f"{case} 1"]
+        np_s = min(np_def, np_one)
+        rows.append(_harness.row(
+            BENCH, label, "numpy", np_s,
+            config=("by hand, 1 BLAS thread" if np_one <= np_def else
+                    f"by hand, NumPy's {floor['threads']} BLAS threads"),
+            other_threads_s=round(max(np_def, np_one), 5)))
         for impl, res in got.items():
             imp, hyb = res[f"{case} imperative"], res[f"{case} hybridized"]
             for mode, s in (("imperative", imp), ("hybridized", hyb)):
@@ -179,6 +256,10 @@ def run(quick: bool = False) -> list[dict]:
                     extra["goal_met"] = bool(imp / hyb >= goal_x and faster_than_mx)
                     if mx_hyb is not None:
                         extra["vs_mxnet_hybridized"] = f"{hyb / mx_hyb:.2f}x"
+                    bound = imp / np_s
+                    if bound < goal_x:
+                        extra["ratio_bound"] = (f"{bound:.2f}x: imperative / numpy's floor "
+                                                f"is below the goal's {goal_x:g}x")
                 rows.append(_harness.row(BENCH, label, impl, s, **extra))
             both = res.get(f"{case} net+loss hybridized")
             if both is not None:
