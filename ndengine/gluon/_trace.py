@@ -65,6 +65,7 @@ from ..device.blas import BLAS as _BLAS
 from ..ndarray import ndarray as _ndarray_mod
 from ..ndarray.ndarray import _TRACK_SITE, NDArray, _new, _run_n, share
 from ..ndarray.ops import _flops, register
+from ..ndarray.ops_nn import _fc_backward_kernel, _fc_kernel
 
 __all__ = ["TracingError", "Program", "capture", "replay", "is_tracing", "CachedOp", "backprop",
            "graph_handles", "outside_arrays"]
@@ -467,7 +468,7 @@ def replay(prog: Program, binds: list, reads: tuple = (), writes: tuple = (),
             rd = tuple(in_vars) + prog.reads if in_vars else prog.reads
             wr = tuple([o._var for o in outs]) + prog.static_wr
             _engine.push_unchecked(fn, rd, wr, prog.device, prog.name, prog.nbytes,
-                                   _engine.push_site(3) if _TRACK_SITE else None, True)
+                                   _engine.push_site(3) if _TRACK_SITE else None, False)
             return outs
     rd = tuple([s._var for _, s in binds if s.__class__ is NDArray]) + reads + prog.reads
     wr = tuple([o._var for o in outs]) + prog.writes + writes + (prog.var,)
@@ -499,10 +500,38 @@ _RUNNERS = frozenset([_ndarray_mod._run_n, _ndarray_mod._run_u, _ndarray_mod._ru
                       _ndarray_mod._run_as, _ndarray_mod._run_sa])
 
 
-def _kernel_flops(arrays: list) -> float:
-    """The BLAS policy's estimate for a kernel (``ndarray.ops._flops``), from the shapes
-    of its array operands, known when the graph is captured."""
-    return _flops(tuple(a for a in arrays if a.__class__ is NDArray))
+def _kernel_flops(arrays: list, raw: Any = None, params: dict | None = None) -> float:
+    """The floating-point operations of a kernel's largest product, from the shapes of
+    its array operands, known when the graph is captured: the BLAS policy's estimate
+    (``ndarray.ops._flops``, exact for a product of (m, k) and (k, n)), except for
+    fully_connected and its one-op gradient, whose weight is (units, in_units): there
+    the estimate reads in_units where the product has units (the book's first Dense,
+    64x512 by 256 units, 16.8 Mflop, reads as 33.6: above the small-kernel size, so the
+    forward program mixed sizes and kept a BLAS request per product)."""
+    arrays = [a for a in arrays if a.__class__ is NDArray]
+    if raw is _fc_kernel and len(arrays) >= 2 and len(arrays[1]._shape) == 2:
+        x, w = arrays[0], arrays[1]
+        return 2.0 * _size(x) * w._shape[0]
+    if raw is _fc_backward_kernel and len(arrays) >= 2 and len(arrays[1]._shape) == 2:
+        g, w = arrays[0], arrays[1]
+        need = (params or {}).get("need", (True, True, True))
+        # dx = g w and dW = g^T x: each 2 * (rows x units) * in_units
+        return 2.0 * _size(g) * w._shape[1] if (need[0] or need[1]) else float(_size(g))
+    return _flops(tuple(arrays))
+
+
+def _size(a: NDArray) -> int:
+    n = 1
+    for d in a._shape:
+        n *= d
+    return n
+
+
+def _params(fn: Any) -> dict:
+    """The kernel parameters of a runner partial (``_run_n``'s last argument), or {}."""
+    if fn.func is _ndarray_mod._run_n and len(fn.args) >= 5 and isinstance(fn.args[4], dict):
+        return fn.args[4]
+    return {}
 
 
 def _operands(fn: Any) -> list:
@@ -540,7 +569,7 @@ def compile_fns(prog: Program) -> None:
                 kernel, xp = fn.args[0], fn.args[1]
                 raw = getattr(kernel, "__wrapped__", None)
                 if getattr(kernel, "blas", False) and raw is not None and xp is _onp:
-                    blas.append((i, _kernel_flops(_operands(fn)),
+                    blas.append((i, _kernel_flops(_operands(fn), raw, _params(fn)),
                                  partial(fn.func, raw, *fn.args[1:])))
         small = getattr(_BLAS, "small_flops", 0.0)
         flops = [f for _, f, _ in blas]

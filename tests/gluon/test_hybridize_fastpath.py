@@ -277,8 +277,8 @@ def test_a_program_mixing_small_and_large_products_keeps_their_own_blas_policy()
     if not BLAS.small_flops:
         pytest.skip("the small-kernel rule is off (NDENGINE_BLAS_SMALL_FLOPS=0)")
     net = nn.HybridSequential()
-    # the rule's estimate 2 * x.size * in_units: 1.3e8 (above its 2e7 default) twice,
-    # then 2048
+    # the products' flops, 2 * rows * in_units * units: 1.3e8 (above the rule's 2e7
+    # default), then 5.2e5 and 8192
     net.add(nn.Dense(512, in_units=512), nn.Dense(2, in_units=512), nn.Dense(8, in_units=2))
     net.initialize()
     net.hybridize()
@@ -293,3 +293,25 @@ def test_a_program_mixing_small_and_large_products_keeps_their_own_blas_policy()
     assert all(getattr(f.args[0] if hasattr(f, "func") else
                        f.__closure__[f.__code__.co_freevars.index("kernel")].cell_contents,
                        "blas", False) for f in cop.prog.fns)
+
+
+def test_dense_programs_size_their_blas_grant_by_units_not_in_units():
+    # the book's MLP at batch 64: its largest product, 64x512 by 256 units (16.8 Mflop,
+    # forward; dW = g^T x backward), is below the small-kernel size, so each program
+    # takes one grant; sized by the weight's in_units (33.6 Mflop) the forward mixed
+    # sizes and kept a request per product (a thread-count change each call)
+    net = nn.HybridSequential()
+    net.add(nn.Dense(256, activation="relu", in_units=512),
+            nn.Dense(128, activation="relu", in_units=256), nn.Dense(2, in_units=128))
+    net.initialize()
+    net.hybridize()
+    x = np.ones((64, 512))
+    for _ in range(2):
+        with autograd.record():
+            y = net(x)
+        y.backward()
+    npx.waitall()
+    (cop,) = net._cached.values()
+    assert cop.prog.blas and cop.prog.flops == 2.0 * 64 * 512 * 256
+    ((bwd, _),) = cop.backward.values()
+    assert bwd.blas and bwd.flops == 2.0 * 64 * 256 * 512
