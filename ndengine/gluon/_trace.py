@@ -65,7 +65,7 @@ from ..device.blas import BLAS as _BLAS
 from ..ndarray import ndarray as _ndarray_mod
 from ..ndarray.ndarray import _TRACK_SITE, NDArray, _new, _run_n, share
 from ..ndarray.ops import _flops, register
-from ..ndarray.ops_nn import _fc_backward_kernel, _fc_kernel
+from ..ndarray.ops_nn import _fc_backward_kernel, _fc_kernel, fc_backward_flops, fc_flops
 
 __all__ = ["TracingError", "Program", "capture", "replay", "is_tracing", "CachedOp", "backprop",
            "graph_handles", "outside_arrays"]
@@ -502,29 +502,17 @@ _RUNNERS = frozenset([_ndarray_mod._run_n, _ndarray_mod._run_u, _ndarray_mod._ru
 
 def _kernel_flops(arrays: list, raw: Any = None, params: dict | None = None) -> float:
     """The floating-point operations of a kernel's largest product, from the shapes of
-    its array operands, known when the graph is captured: the BLAS policy's estimate
-    (``ndarray.ops._flops``, exact for a product of (m, k) and (k, n)), except for
-    fully_connected and its one-op gradient, whose weight is (units, in_units): there
-    the estimate reads in_units where the product has units (the book's first Dense,
-    64x512 by 256 units, 16.8 Mflop, reads as 33.6: above the small-kernel size, so the
-    forward program mixed sizes and kept a BLAS request per product)."""
+    its array operands, known when the graph is captured: the op's own estimate, the
+    one its kernel gives the BLAS policy when it runs alone (``ndarray.ops._blas``;
+    fully_connected and _fc_backward have their own, their weight being (units,
+    in_units): the generic one read the book's first Dense, 64x512 by 256 units, 16.8
+    Mflop, as 33.6, above the small-kernel size)."""
     arrays = [a for a in arrays if a.__class__ is NDArray]
-    if raw is _fc_kernel and len(arrays) >= 2 and len(arrays[1]._shape) == 2:
-        x, w = arrays[0], arrays[1]
-        return 2.0 * _size(x) * w._shape[0]
-    if raw is _fc_backward_kernel and len(arrays) >= 2 and len(arrays[1]._shape) == 2:
-        g, w = arrays[0], arrays[1]
-        need = (params or {}).get("need", (True, True, True))
-        # dx = g w and dW = g^T x: each 2 * (rows x units) * in_units
-        return 2.0 * _size(g) * w._shape[1] if (need[0] or need[1]) else float(_size(g))
+    if raw is _fc_kernel and len(arrays) >= 2:
+        return fc_flops(arrays, params or {})
+    if raw is _fc_backward_kernel and len(arrays) >= 2:
+        return fc_backward_flops(arrays, params or {})
     return _flops(tuple(arrays))
-
-
-def _size(a: NDArray) -> int:
-    n = 1
-    for d in a._shape:
-        n *= d
-    return n
 
 
 def _params(fn: Any) -> dict:

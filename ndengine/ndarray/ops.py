@@ -605,17 +605,22 @@ def _flops(args: tuple) -> float:
     return 2.0 * a.size * (b.size // max(1, b.shape[0]))
 
 
-def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
+def _blas(kernel: Callable[..., Any], flops: Callable[..., float] | None = None
+          ) -> Callable[..., Any]:
     """A BLAS-heavy kernel: on a CPU it runs inside the BLAS thread policy (a lone
-    product gets every core, concurrent ones share them; see ndengine.device.blas)."""
+    product gets every core, concurrent ones share them; see ndengine.device.blas).
+    *flops(args, params)* estimates its work where :func:`_flops`'s (m, k) x (k, n)
+    reading of the first two operands is wrong (a Dense weight is (units, in_units));
+    ``run.flops`` is the estimate a replayed graph uses too."""
     from ..device.blas import BLAS
 
     if BLAS.load_probe is None:
         BLAS.load_probe = _cpu_devices_busy
+    estimate = flops or (lambda args, params: _flops(args))
 
     def run(xp: Any, *args: Any, **params: Any) -> Any:
         if xp is _onp:
-            BLAS.enter(_flops(args))
+            BLAS.enter(estimate(args, params))
             try:
                 return kernel(xp, *args, **params)
             finally:
@@ -624,6 +629,7 @@ def _blas(kernel: Callable[..., Any]) -> Callable[..., Any]:
 
     run.__name__ = getattr(kernel, "__name__", "blas_kernel")
     run.__wrapped__ = kernel  # type: ignore[attr-defined]
+    run.flops = estimate  # type: ignore[attr-defined]
     run.blas = True  # type: ignore[attr-defined]
     return run
 

@@ -138,8 +138,23 @@ def _fc_backward_infer(g: Any, w: Any, x: Any, out: Any = None, flatten: bool = 
 
 # no gradient of its own: under create_graph (recording), _fc_grad composes
 # differentiable ops instead
-_FC_BACKWARD = register("_fc_backward", _blas(_fc_backward_kernel), _fc_backward_infer,
-                        nout=3)
+def fc_flops(args: Any, params: dict) -> float:
+    """fully_connected's product: x (rows, in_units) by the weight (units, in_units)."""
+    x, w = args[0], args[1]
+    return 2.0 * x.size * w.shape[0] if len(w.shape) == 2 else 0.0
+
+
+def fc_backward_flops(args: Any, params: dict) -> float:
+    """_fc_backward's products: dx = g w and dW = g^T x, each 2 * g.size * in_units."""
+    g, w = args[0], args[1]
+    if len(w.shape) != 2:
+        return 0.0
+    need = params.get("need", (True, True, True))
+    return 2.0 * g.size * w.shape[1] if (need[0] or need[1]) else float(g.size)
+
+
+_FC_BACKWARD = register("_fc_backward", _blas(_fc_backward_kernel, fc_backward_flops),
+                        _fc_backward_infer, nout=3)
 
 
 def _fc_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, flatten: bool = True,
@@ -175,7 +190,7 @@ def _fc_grad(g: Any, out: Any, x: Any, w: Any, b: Any = None, flatten: bool = Tr
     return gx, gw, gb
 
 
-register("fully_connected", _blas(_fc_kernel), _fc_infer, _fc_grad)
+register("fully_connected", _blas(_fc_kernel, fc_flops), _fc_infer, _fc_grad)
 
 
 def _relu_backward_grad(gg: Any, out: Any, g: Any, y: Any):

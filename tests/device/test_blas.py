@@ -396,3 +396,17 @@ def test_a_bad_small_flops_setting_is_an_error_naming_the_variable(value: str) -
                          text=True, timeout=120,
                          env=dict(os.environ, NDENGINE_BLAS_SMALL_FLOPS=value))
     assert out.returncode != 0 and "NDENGINE_BLAS_SMALL_FLOPS must be a number >= 0" in out.stderr
+
+
+def test_a_dense_layers_products_are_sized_by_its_units():
+    """fully_connected's weight is (units, in_units): its BLAS estimate is 2 x.size units
+    (the generic (m, k) x (k, n) reading gave the book's first Dense, 64x512 by 256
+    units, 33.6 Mflop instead of 16.8, above the small-kernel size), and its one-op
+    gradient 2 g.size in_units; a replayed graph uses the same estimates."""
+    import numpy as onp
+    from ndengine.ndarray.ops import OPS
+
+    x, w, g = onp.ones((64, 512)), onp.ones((256, 512)), onp.ones((64, 256))
+    assert OPS["fully_connected"].kernel.flops((x, w), {}) == 2 * 64 * 512 * 256
+    assert OPS["_fc_backward"].kernel.flops((g, w, x), {}) == 2 * 64 * 256 * 512
+    assert OPS["_fc_backward"].kernel.flops((g, w, x), {"need": (False, False, True)}) == g.size
