@@ -25,6 +25,7 @@ import numpy as _onp
 
 from .. import engine as _engine
 from ..base import MXNetError
+from ..engine.sites import push_site as _push_site
 from ..ndarray import tape as _tape
 from ..ndarray.ndarray import NDArray, _coerce, adopt, assign, from_buffer
 from ..ndarray.ops_sparse import RowSparseGrad
@@ -285,9 +286,11 @@ def _run_zero(dst: NDArray, xp: Any) -> None:
     assign(dst, xp.zeros(dst._shape, dtype=dst._dtype))
 
 
-def write_grad(var: NDArray, g: NDArray | None) -> None:
+def write_grad(var: NDArray, g: NDArray | None, site: Any = None) -> None:
     """Write (grad_req 'write') or add ('add') *g* into ``var.grad``: an engine op that
-    writes ``var.grad``'s var.  *g* None means a zero gradient."""
+    writes ``var.grad``'s var.  *g* None means a zero gradient.  *site*: the push site
+    (the user's ``backward()`` call), when the caller took it once for all its writes;
+    None: the engine takes it."""
     req = var._grad_req
     if not _NEEDS_REQ.get(req, False):
         return
@@ -302,7 +305,7 @@ def write_grad(var: NDArray, g: NDArray | None) -> None:
     if g is None:
         if req == "write":
             _engine.push(partial(_run_zero, dst, dst._device.xp), (), (dst._var,),
-                         dst._device, 0, "_backward_zero_grad")
+                         dst._device, 0, "_backward_zero_grad", site=site)
         return
     if g._device is not dst._device:
         g = g.copyto(dst._device)
@@ -311,10 +314,10 @@ def write_grad(var: NDArray, g: NDArray | None) -> None:
                             f"gradient buffer of shape {dst._shape}")
     if req == "write":
         _engine.push(partial(_run_assign, dst, g), (g._var,), (dst._var,), dst._device, 0,
-                     "_backward_write_grad")
+                     "_backward_write_grad", site=site)
     else:
         _engine.push(partial(_run_add, dst, g), (g._var,), (dst._var,), dst._device, 0,
-                     "_backward_add_grad")
+                     "_backward_add_grad", site=site)
 
 
 def _write_sparse_grad(var: NDArray, dst: Any, g: Any, req: str) -> None:
@@ -350,21 +353,23 @@ def _write_grads(found: dict[int, NDArray], grads: dict[int, list]) -> None:
     """Each variable's gradient write is an engine op of its own, so that what reads
     it (an allreduce, an update) can start as soon as that gradient is there, while
     backward goes on; the gradients one op produced together (a hybridized graph's
-    backward) are written by one op."""
+    backward) are written by one op.  The push site (the same user frame for every
+    write) is taken once here, not once per write."""
+    site = _push_site(2) if _engine.get_engine().track_push_site else None
     together: dict[int, list] = {}
     for key, var in found.items():
         entry = grads.get(key)
         if entry is not None and entry[2] is not None:
             together.setdefault(entry[2], []).append((var, entry[1]))
         else:
-            write_grad(var, entry[1] if entry is not None else None)
+            write_grad(var, entry[1] if entry is not None else None, site)
     for pairs in together.values():
         if len(pairs) == 1:
-            write_grad(*pairs[0])
+            write_grad(*pairs[0], site)
             continue
         with _engine.bulk(_WRITES_BULK):
             for var, g in pairs:
-                write_grad(var, g)
+                write_grad(var, g, site)
 
 
 # ------------------------------------------------------------------ entry point
