@@ -16,7 +16,8 @@ from typing import Any
 import numpy as _onp
 
 from ..ndarray import ops_sparse, optim_ops
-from .optimizer import Optimizer, _cast_into, dense_grad, register, sparse_rows
+from .optimizer import (Optimizer, _cast_into, dense_grad, is_row_sparse, register,
+                        sparse_rows)
 
 __all__ = ["SGD", "ccSGD", "NAG", "Signum", "LARS", "LBSGD", "SGLD", "DCASGD", "Test"]
 
@@ -36,6 +37,12 @@ class _MasterCopyMixin:
 
     def update_multi_precision(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
         indices, weights, grads, states = self._as_lists(index, weight, grad, state)
+        if not self.multi_precision:
+            # no master copies (_uses_master is False for every weight): the plain
+            # update of them all, without sorting them one by one
+            if indices:
+                self.update(indices, weights, grads, states)
+            return
         plain: list = [[], [], [], []]
         for i, w, g, s in zip(indices, weights, grads, states):
             if self._uses_master(w, s):
@@ -87,15 +94,16 @@ class SGD(_MasterCopyMixin, Optimizer):
 
     def _push(self, weight: Any, grad: Any, state: Any, lr: float, wd: float) -> None:
         kw = dict(lr=lr, wd=wd, rescale_grad=self.rescale_grad, clip_gradient=self._clip)
-        rows = sparse_rows(grad, self.lazy_update)
-        if rows is not None:
-            if state is not None:
-                ops_sparse.lazy_update("sgd_mom_update", weight, *rows, (state,),
-                                       momentum=max(self.momentum, 0.0), **kw)
-            else:
-                ops_sparse.lazy_update("sgd_update", weight, *rows, (), **kw)
-            return
-        grad = dense_grad(grad)
+        if is_row_sparse(grad):     # (sparse_rows / dense_grad, asked once)
+            if self.lazy_update:
+                rows = grad._parts[0], grad._parts[1]
+                if state is not None:
+                    ops_sparse.lazy_update("sgd_mom_update", weight, *rows, (state,),
+                                           momentum=max(self.momentum, 0.0), **kw)
+                else:
+                    ops_sparse.lazy_update("sgd_update", weight, *rows, (), **kw)
+                return
+            grad = grad._arr
         if state is not None and self.momentum > 0:
             optim_ops.sgd_mom_update(weight, grad, state, momentum=self.momentum, **kw)
         elif state is not None:
