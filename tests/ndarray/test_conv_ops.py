@@ -544,6 +544,60 @@ def test_long_contraction_in_pieces():
                                 onp.matmul(a, b.transpose(0, 2, 1)), rtol=1e-10)
 
 
+def test_wide_flat_product_in_column_pieces(monkeypatch):
+    """A kept flat column matrix's product is taken in _SPLIT_COLS-column pieces only
+    when it runs on one BLAS thread and has more than _SPLIT_COLS and at most
+    _SPLIT_MAX_COLS columns (LeNet's first layer at batch 64: 57344, split; batch 256:
+    229376, whole): the same product either way; and through the op under autograd."""
+    from ndengine.device.blas import BLAS
+    from ndengine.ndarray import ops_conv
+    from ndengine.ndarray.ops import OPS
+
+    calls = []
+    real = onp.matmul
+
+    def spy(*a, **k):
+        calls.append(a[1].shape[-1])
+        return real(*a, **k)
+
+    monkeypatch.setattr(onp, "matmul", spy)
+    rng = onp.random.default_rng(11)
+    wm = rng.standard_normal((2, 3, 7)).astype(onp.float32)
+    step, top = ops_conv._SPLIT_COLS, ops_conv._SPLIT_MAX_COLS
+    assert step == 4096 and top == 1 << 17
+    for n, threads, pieces in ((step, 1, 1), (step + 1, 1, 2), (3 * step + 5, 1, 4),
+                               (top, 1, top // step), (top + 1, 1, 1), (3 * step + 5, 2, 1)):
+        cols = rng.standard_normal((2, 7, n)).astype(onp.float32)
+        monkeypatch.setattr(BLAS, "last", threads)
+        calls.clear()
+        got = ops_conv._wide_product(onp, wm, cols)
+        assert len(calls) == pieces, (n, threads)
+        assert got.shape == (2, 3, n) and got.dtype == onp.float32
+        onp.testing.assert_allclose(got, real(wm, cols), rtol=1e-5, atol=1e-5)
+    monkeypatch.setattr(onp, "matmul", real)
+    # through the op: LeNet's first layer geometry, batch 7 (6272 columns: two pieces),
+    # on one BLAS thread against the split switched off
+    monkeypatch.setattr(BLAS, "fixed", 1)
+    xs = rng.standard_normal((7, 1, 28, 28))
+    ws = rng.standard_normal((6, 1, 5, 5))
+    grads = []
+    for split in (step, top + 1):
+        monkeypatch.setattr(ops_conv, "_SPLIT_COLS", split)
+        OPS["convolution"].cache.clear()
+        x, w = np.array(xs), np.array(ws)
+        x.attach_grad()
+        w.attach_grad()
+        with autograd.record():
+            y = npx.convolution(x, w, kernel=(5, 5), pad=(2, 2), num_filter=6, no_bias=True)
+        y.backward(np.array(onp.cos(onp.arange(y.size)).reshape(y.shape)))
+        grads.append((y.asnumpy(), w.grad.asnumpy(), x.grad.asnumpy()))
+    onp.testing.assert_allclose(grads[0][0], conv_ref(xs, ws, None, (1, 1), (1, 1), (2, 2), 1),
+                                rtol=1e-10, atol=1e-10)
+    for a, b in zip(grads[0], grads[1]):
+        onp.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    OPS["convolution"].cache.clear()
+
+
 # ----------------------------------------------------------------------------- Winograd
 @contextlib.contextmanager
 def winograd(min_channels, min_tiles=1):
