@@ -152,3 +152,20 @@ def test_batch_norm_training_matches_reference(shape, data, offset, seed):
                              eps=1e-3, fix_gamma=False, axis=axis)
     want = batch_norm_ref(x.astype(onp.float64), gamma, beta, axis, 1e-3)
     onp.testing.assert_allclose(got.asnumpy(), want, rtol=1e-3, atol=2e-3)
+
+
+def test_batch_norm_takes_the_mean_off_before_scaling():
+    """The case Hypothesis found: float32 channels near 1000 with a spread of a few
+    hundredths (5 channels of 2 items) — x * scale + (beta - m * scale) was 3.4e-3 off,
+    (x - m) * scale + beta is exact to float32."""
+    from ndengine import autograd
+
+    rng = onp.random.default_rng(178)
+    x = (rng.standard_normal((5, 2)) + 1000.0).astype(onp.float32)
+    gamma, beta = rng.uniform(0.5, 2, 5), rng.uniform(-1, 1, 5)
+    with autograd.train_mode():
+        got = npx.batch_norm(np.array(x), np.array(gamma, dtype="float32"),
+                             np.array(beta, dtype="float32"), np.zeros(5), np.ones(5),
+                             eps=1e-3, fix_gamma=False, axis=0)
+    want = batch_norm_ref(x.astype(onp.float64), gamma, beta, 0, 1e-3)
+    onp.testing.assert_allclose(got.asnumpy(), want, rtol=1e-4, atol=1e-4)
