@@ -131,6 +131,8 @@ def _cells_begin_state(cells: Any, **kwargs: Any) -> list:
 
 
 def _activate(x: Any, activation: Any) -> Any:
+    """MXNet's ``_get_activation``: a name (tanh, relu, sigmoid, softsign, or any
+    ``Activation`` act_type) or a callable such as an ``nn.LeakyReLU`` block."""
     if activation == "tanh":
         return _np.tanh(x)
     if activation == "relu":

@@ -24,7 +24,7 @@ from typing import Any
 
 from .... import npx as _npx
 from .... import numpy as _np
-from ...rnn.rnn_cell import HybridRecurrentCell
+from ...rnn.rnn_cell import HybridRecurrentCell, _activate
 
 __all__ = ["Conv1DRNNCell", "Conv2DRNNCell", "Conv3DRNNCell",
            "Conv1DLSTMCell", "Conv2DLSTMCell", "Conv3DLSTMCell",
@@ -36,20 +36,6 @@ _LAYOUTS = {1: ("NCW", "NWC"), 2: ("NCHW", "NHWC"), 3: ("NCDHW", "NDHWC")}
 class ConvCellConfigError(ValueError, AssertionError):
     """A convolutional cell built with inconsistent settings: a ValueError, and an
     AssertionError as MXNet 1.9.1's checks are asserts."""
-
-
-def _activate(x: Any, activation: Any) -> Any:
-    """MXNet's ``_get_activation``: a name (tanh, relu, sigmoid, softsign, or any
-    ``Activation`` act_type) or a callable such as an ``nn.LeakyReLU`` block."""
-    if activation == "tanh":
-        return _np.tanh(x)
-    if activation == "relu":
-        return _npx.relu(x)
-    if activation == "sigmoid":
-        return _npx.sigmoid(x)
-    if isinstance(activation, str):
-        return _npx.activation(x, act_type=activation)
-    return activation(x)
 
 
 def _conv_out_size(dims: tuple, kernels: tuple, pads: tuple, dilates: tuple) -> tuple:
