@@ -27,7 +27,7 @@ from ..ndarray.ndarray import NDArray as _NDArray
 from ..ndarray.ndarray import apply_op as _apply_op
 from ..ndarray.ops import OPS as _OPS
 from ..ndarray.ops import register as _register
-from ..ndarray import ops_nn as _ops_nn  # noqa: F401  (defines the fused op)
+from ..ndarray import ops_nn as _ops_nn  # (defines the fused op; the label check)
 from ..ndarray.ops import ShapeError
 from .block import HybridBlock
 
@@ -176,17 +176,8 @@ SigmoidBCELoss = SigmoidBinaryCrossEntropyLoss
 
 
 def _class_labels_k(xp: Any, label: Any, classes: int, where: str) -> Any:
-    """The labels as they are when each (truncated, as ``pick`` does) is a class index
-    in [0, classes), else an IndexError (only the values tell, so at the sync point)."""
-    if label.size:
-        idx = label if label.dtype.kind in "iub" else xp.trunc(label)
-        lo, hi = idx.min(), idx.max()
-        if not (lo >= 0 and hi < classes):          # NaN fails too
-            bad = lo if not lo >= 0 else hi
-            raise IndexError(
-                f"SoftmaxCrossEntropyLoss: label {bad.item()!r} is not a class index: pred "
-                f"has {classes} classes (0 to {classes - 1}) along its axis (label "
-                f"{tuple(label.shape)} {label.dtype}; on {where})")
+    """The labels as they are when each is a class index (``ops_nn.class_indices``)."""
+    _ops_nn.class_indices(xp, label, classes, where)
     return label.view()
 
 

@@ -211,11 +211,10 @@ _RELU_BACKWARD = register("_relu_backward", lambda xp, g, y: xp.multiply(g, y > 
 # what the unfused chain computes, in its order, so float32 results are the same bit for
 # bit (tests/gluon/test_loss_fused.py).  Attributes: *axis* (the classes) and
 # *batch_axis* normalized, *weight* a number or None, *where* the device (for errors).
-def _sce_index(xp: Any, pred: Any, label: Any, axis: int, where: str) -> Any:
-    """The labels as int64 class indices with pred's ndim (a 1 at *axis*); an
-    IndexError, named after the loss, for a label outside [0, classes) (truncated, as
-    ``pick`` does)."""
-    classes = pred.shape[axis]
+def class_indices(xp: Any, label: Any, classes: int, where: str) -> Any:
+    """*label* truncated (as ``pick`` does), or an IndexError, named after
+    SoftmaxCrossEntropyLoss, for a label outside [0, classes) (only the values tell,
+    so at the sync point).  The fused op and gluon.loss's op-by-op check share it."""
     idx = label if label.dtype.kind in "iub" else xp.trunc(label)
     if idx.size:
         lo, hi = idx.min(), idx.max()
@@ -225,6 +224,12 @@ def _sce_index(xp: Any, pred: Any, label: Any, axis: int, where: str) -> Any:
                 f"SoftmaxCrossEntropyLoss: label {bad.item()!r} is not a class index: pred "
                 f"has {classes} classes (0 to {classes - 1}) along its axis (label "
                 f"{tuple(label.shape)} {label.dtype}; on {where})")
+    return idx
+
+
+def _sce_index(xp: Any, pred: Any, label: Any, axis: int, where: str) -> Any:
+    """The labels as int64 class indices with pred's ndim (a 1 at *axis*)."""
+    idx = class_indices(xp, label, pred.shape[axis], where)
     return xp.expand_dims(idx.astype(xp.int64), axis)
 
 
