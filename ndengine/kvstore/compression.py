@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as _onp
 
-from ..ndarray.ndarray import NDArray, apply_op, from_buffer
+from ..ndarray.ndarray import NDArray, apply_op, copy_to_device, from_buffer
 from ..ndarray.ops import register
 from .kvstore import KVStoreError
 
@@ -242,6 +242,16 @@ class GradientCompression:
             codes, res[i] = apply_op(_QUANTIZE, (v, res[i]), {"threshold": self.threshold})
             out.append(codes)
         return out
+
+    def compressed_sum(self, key: Any, stored: NDArray, values: list[NDArray], home: Any,
+                       fname: str = "push", priority: int = 0) -> NDArray:
+        """MXNet's compressed reduce: each of *values* quantized on its own device (with
+        that device's residual), the codes copied to *home*, decoded and summed there
+        (*stored*: what the sum will update, checked for dtype with the values)."""
+        self.check(key, stored, values, fname)
+        codes = [c if c.device is home else copy_to_device(c, home, priority=priority)
+                 for c in self.quantize(key, values, fname)]
+        return self.dequantize_sum(codes, tuple(stored.shape))
 
     def dequantize_sum(self, codes: list[NDArray], shape: tuple) -> NDArray:
         """The float32 sum (of *shape*) of what *codes* stand for (1-D arrays, or 2-D

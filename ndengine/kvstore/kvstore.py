@@ -234,11 +234,7 @@ class KVStore:
                         priority: int) -> NDArray:
         """MXNet's compressed reduce: each value quantized on its own device (with that
         device's residual), the codes copied to *home*, decoded and summed there."""
-        gc = self._compression
-        gc.check(key, stored, vals, "push")
-        codes = [c if c.device is home else copy_to_device(c, home, priority=priority)
-                 for c in gc.quantize(key, vals)]
-        return gc.dequantize_sum(codes, stored.shape)
+        return self._compression.compressed_sum(key, stored, vals, home, "push", priority)
 
     def pull(self, key: Any, out: Any = None, priority: int = 0,
              ignore_sparse: bool = True) -> None:

@@ -448,7 +448,9 @@ class Module(BaseModule):
             if gc is not None:
                 # MXNet's 'device' kvstore: each device's gradient quantized there (its
                 # own residual), the 2-bit codes copied to the first device and summed
-                updates.append((i, self._compressed_sum(gc, i, weights, grads),
+                vals = [g._arr for g in grads]
+                updates.append((i, gc.compressed_sum(self._param_names[i], weights[0]._arr,
+                                                     vals, vals[0].device, "Module.update"),
                                 weights[0]._arr))
                 copies.append(weights)
                 continue
@@ -463,17 +465,6 @@ class Module(BaseModule):
         for weights in copies:
             for other in weights[1:]:
                 weights[0].copyto(other)
-
-    def _compressed_sum(self, gc: Any, i: int, weights: list, grads: list) -> Any:
-        from ..ndarray.ndarray import copy_to_device
-
-        key = self._param_names[i]
-        vals = [g._arr for g in grads]
-        gc.check(key, weights[0]._arr, vals, "Module.update")
-        home = vals[0].device
-        codes = [c if c.device is home else copy_to_device(c, home)
-                 for c in gc.quantize(key, vals, "Module.update")]
-        return gc.dequantize_sum(codes, tuple(vals[0].shape))
 
     def get_outputs(self, merge_multi_context: bool = True) -> list:
         self._ready("get_outputs")
