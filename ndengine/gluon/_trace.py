@@ -64,8 +64,7 @@ from ..ndarray import tape as _tape
 from ..device.blas import BLAS as _BLAS
 from ..ndarray import ndarray as _ndarray_mod
 from ..ndarray.ndarray import _TRACK_SITE, NDArray, _new, _run_n, share
-from ..ndarray.ops import _flops, register
-from ..ndarray.ops_nn import _fc_backward_kernel, _fc_kernel, fc_backward_flops, fc_flops
+from ..ndarray.ops import register
 
 __all__ = ["TracingError", "Program", "capture", "replay", "is_tracing", "CachedOp", "backprop",
            "graph_handles", "outside_arrays"]
@@ -500,19 +499,12 @@ _RUNNERS = frozenset([_ndarray_mod._run_n, _ndarray_mod._run_u, _ndarray_mod._ru
                       _ndarray_mod._run_as, _ndarray_mod._run_sa])
 
 
-def _kernel_flops(arrays: list, raw: Any = None, params: dict | None = None) -> float:
-    """The floating-point operations of a kernel's largest product, from the shapes of
-    its array operands, known when the graph is captured: the op's own estimate, the
-    one its kernel gives the BLAS policy when it runs alone (``ndarray.ops._blas``;
-    fully_connected and _fc_backward have their own, their weight being (units,
-    in_units): the generic one read the book's first Dense, 64x512 by 256 units, 16.8
-    Mflop, as 33.6, above the small-kernel size)."""
-    arrays = [a for a in arrays if a.__class__ is NDArray]
-    if raw is _fc_kernel and len(arrays) >= 2:
-        return fc_flops(arrays, params or {})
-    if raw is _fc_backward_kernel and len(arrays) >= 2:
-        return fc_backward_flops(arrays, params or {})
-    return _flops(tuple(arrays))
+def _kernel_flops(kernel: Any, arrays: list, params: dict) -> float:
+    """The floating-point operations of a BLAS kernel's products, from the shapes of its
+    array operands, known when the graph is captured: the estimate the kernel gives the
+    BLAS policy when it runs alone (``ndarray.ops._blas``'s ``run.flops``: the op's own
+    where the generic one is wrong, as for a Dense layer's (units, in_units) weight)."""
+    return kernel.flops([a for a in arrays if a.__class__ is NDArray], params)
 
 
 def _params(fn: Any) -> dict:
@@ -557,7 +549,7 @@ def compile_fns(prog: Program) -> None:
                 kernel, xp = fn.args[0], fn.args[1]
                 raw = getattr(kernel, "__wrapped__", None)
                 if getattr(kernel, "blas", False) and raw is not None and xp is _onp:
-                    blas.append((i, _kernel_flops(_operands(fn), raw, _params(fn)),
+                    blas.append((i, _kernel_flops(kernel, _operands(fn), _params(fn)),
                                  partial(fn.func, raw, *fn.args[1:])))
         small = getattr(_BLAS, "small_flops", 0.0)
         flops = [f for _, f, _ in blas]
