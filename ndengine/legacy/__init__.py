@@ -134,7 +134,7 @@ for _n, _s in [("elemwise_add", sparse.add), ("elemwise_sub", sparse.subtract),
 
 # the rest of mx.nd.sparse's names are mx.nd's (their sparse operands read densely)
 for _n in ("ElementWiseSum", "Embedding", "FullyConnected", "LinearRegressionOutput",
-           "LogisticRegressionOutput", "MAERegressionOutput", "adagrad_update", "adam_update",
+           "LogisticRegressionOutput", "MAERegressionOutput", "adam_update",
            "add_n", "arccos", "arccosh", "broadcast_add", "broadcast_div", "broadcast_minus",
            "broadcast_mul", "broadcast_plus", "broadcast_sub", "concat", "cos", "cosh",
            "elemwise_div", "exp", "ftrl_update", "gamma", "gammaln", "log", "log10", "log2",
